@@ -1,0 +1,39 @@
+//! The shopcase plugin sandbox.
+//!
+//! Everything a security reviewer needs to read about how plugin code runs
+//! is in this crate (and the pure contract checks in `shopcase-contract`).
+//! It has no network, HTTP or storage dependency: the caller hands it an
+//! event and a [`HostServices`] implementation and gets back an
+//! [`Invocation`].
+//!
+//! # Layout
+//! - [`runtime`]: the one shared `Engine` (pooling allocator, fuel, epochs,
+//!   stack limit), the on-disk cache of precompiled components, and loading
+//!   a plugin: manifest → sha256 check → import check → `InstancePre`.
+//! - [`plugin`]: a loaded plugin and [`Plugin::invoke`]: a fresh `Store`
+//!   per event with every limit on, and the classification of every way a
+//!   call can end into a named [`FailureKind`].
+//! - `state`: what a `Store` holds for one invocation: limits, the log
+//!   buffer, the key-value overlay, grants, and lazily built WASI.
+//! - `wasi`: the locked-down WASI subset for toolchains that import it.
+//! - `imports`: the allowed-import policy checked at load time.
+//! - [`services`]: the [`HostServices`] trait the embedder implements.
+//! - `v0_1_0`: bindings and host functions for `shopcase:plugin@0.1.0`.
+//!   A new WIT version gets a module beside it; `Plugin` keeps an enum over
+//!   versions, so old plugins keep running.
+
+pub mod plugin;
+pub mod runtime;
+pub mod services;
+
+mod imports;
+mod state;
+mod v0_1_0;
+mod wasi;
+
+pub use plugin::{
+    Budget, Failure, Invocation, KvChanges, KvRead, KvWrite, LogLevel, LogLine, Plugin,
+};
+pub use runtime::{LoadError, Runtime, RuntimeConfig};
+pub use services::{HostError, HostServices, KvEntry, KvUsage, MemoryServices, NoServices};
+pub use shopcase_contract::FailureKind;

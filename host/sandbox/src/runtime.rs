@@ -1,0 +1,392 @@
+//! The one `Engine` and loading plugins into it.
+//!
+//! Loading is where a plugin is checked before any of its code runs:
+//! 1. the manifest parses and is consistent ([`FailureKind::BadManifest`]);
+//! 2. the component file hashes to the manifest's sha256
+//!    ([`FailureKind::HashMismatch`]);
+//! 3. it compiles (or its precompiled form is taken from the cache, keyed by
+//!    that sha256 and the engine's compatibility hash);
+//! 4. every import is in the allowed set ([`FailureKind::ForbiddenImport`],
+//!    naming each refused import) and it exports the handler of the API
+//!    version its manifest declares;
+//! 5. it is linked once into an `InstancePre`, so each event only
+//!    instantiates.
+//!
+//! The engine uses the pooling allocator (instances, memories and tables
+//! come from pre-reserved slots and are reset copy-on-write), fuel, epoch
+//! interruption driven by a 1 ms ticker thread, and an explicit
+//! `max_wasm_stack`.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use shopcase_contract::manifest::sha256_hex;
+use shopcase_contract::{FailureKind, Limits, Manifest};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
+
+use crate::plugin::{Inner, Plugin, Pre, TICKS_PER_SECOND};
+use crate::state::State;
+
+/// A plugin could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct LoadError {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl LoadError {
+    fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        LoadError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// How the sandbox runs. The defaults suit one host process.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Where precompiled components are kept (`None`: compile on every load).
+    /// Only the host may write here: its files are loaded as native code.
+    pub cache_dir: Option<PathBuf>,
+    /// The most any plugin gets, whatever its manifest asks.
+    pub caps: Limits,
+    /// Invocations running at once; more wait for a slot. Sizes the pools.
+    pub max_concurrent: u32,
+    /// Core instances one component may create (Python components need ~110).
+    pub max_core_instances_per_component: u32,
+    /// Linear memories one component may have.
+    pub max_memories_per_component: u32,
+    /// Elements per table.
+    pub max_table_elements: u64,
+    /// Native stack for Wasm code, bytes.
+    pub max_wasm_stack: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            cache_dir: None,
+            caps: Limits::DEFAULT_CAPS,
+            max_concurrent: 16,
+            max_core_instances_per_component: 256,
+            max_memories_per_component: 8,
+            max_table_elements: 200_000,
+            max_wasm_stack: 512 << 10,
+        }
+    }
+}
+
+/// A counting semaphore for invocation slots.
+#[derive(Debug)]
+pub(crate) struct Slots {
+    free: Mutex<u32>,
+    cv: Condvar,
+}
+
+pub(crate) struct SlotGuard<'a>(&'a Slots);
+
+impl Slots {
+    pub(crate) fn acquire(&self) -> SlotGuard<'_> {
+        let mut free = crate::state::lock(&self.free);
+        while *free == 0 {
+            free = self.cv.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *crate::state::lock(&self.0.free) += 1;
+        self.0.cv.notify_one();
+    }
+}
+
+/// What every plugin of a runtime shares.
+pub(crate) struct Shared {
+    pub(crate) engine: Engine,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) slots: Slots,
+    linker_v0_1_0: Linker<State>,
+    stop_ticker: Arc<AtomicBool>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.stop_ticker.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The sandbox runtime: one per process. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime(Arc<Shared>);
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.0.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Runtime {
+    /// Build the engine, the linker and the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> Result<Runtime, LoadError> {
+        let err = |e: wasmtime::Error| {
+            LoadError::new(
+                FailureKind::BadManifest,
+                format!("cannot start the sandbox: {e}"),
+            )
+        };
+        let n = config.max_concurrent.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(n)
+            .total_core_instances(n * config.max_core_instances_per_component.min(512))
+            .max_core_instances_per_component(config.max_core_instances_per_component)
+            .total_memories(n * config.max_memories_per_component)
+            .max_memories_per_component(config.max_memories_per_component)
+            .total_tables(n * config.max_memories_per_component * 2)
+            .max_tables_per_component(config.max_memories_per_component * 2)
+            .table_elements(config.max_table_elements as usize)
+            .max_memory_size(config.caps.memory_bytes as usize)
+            .total_stacks(0)
+            // Reset small dirty regions with memset instead of madvise: much
+            // cheaper for the few pages a plugin touches.
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(64 << 10);
+
+        let mut c = Config::new();
+        c.wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(config.max_wasm_stack)
+            .cranelift_opt_level(OptLevel::Speed)
+            .memory_init_cow(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&c).map_err(err)?;
+
+        let mut linker = Linker::new(&engine);
+        crate::v0_1_0::add_to_linker(&mut linker).map_err(err)?;
+        crate::wasi::add_to_linker(&mut linker).map_err(err)?;
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.clone();
+        let ticker_stop = stop.clone();
+        std::thread::Builder::new()
+            .name("shopcase-epoch".into())
+            .spawn(move || {
+                let tick = Duration::from_micros(1_000_000 / TICKS_PER_SECOND);
+                while !ticker_stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(tick);
+                    ticker_engine.increment_epoch();
+                }
+            })
+            .map_err(|e| {
+                LoadError::new(
+                    FailureKind::BadManifest,
+                    format!("cannot start the epoch ticker: {e}"),
+                )
+            })?;
+
+        Ok(Runtime(Arc::new(Shared {
+            engine,
+            slots: Slots {
+                free: Mutex::new(n),
+                cv: Condvar::new(),
+            },
+            config,
+            linker_v0_1_0: linker,
+            stop_ticker: stop,
+        })))
+    }
+
+    /// Load a packaged plugin from its `plugin.toml`.
+    pub fn load(&self, manifest_path: &Path) -> Result<Plugin, LoadError> {
+        let manifest = Manifest::load(manifest_path)
+            .map_err(|e| LoadError::new(FailureKind::BadManifest, e.to_string()))?;
+        self.load_manifest(manifest)
+    }
+
+    /// Load a plugin whose manifest is already parsed.
+    pub fn load_manifest(&self, manifest: Manifest) -> Result<Plugin, LoadError> {
+        let shared = &self.0;
+        let component_ref = manifest
+            .component()
+            .map_err(|e| LoadError::new(FailureKind::BadManifest, e.to_string()))?
+            .clone();
+        let bytes = std::fs::read(&component_ref.path).map_err(|e| {
+            LoadError::new(
+                FailureKind::BadManifest,
+                format!(
+                    "cannot read the component {}: {e}",
+                    component_ref.path.display()
+                ),
+            )
+        })?;
+        let actual = sha256_hex(&bytes);
+        if actual != component_ref.sha256 {
+            return Err(LoadError::new(
+                FailureKind::HashMismatch,
+                format!(
+                    "{} has sha256 {actual}, but {} says {}",
+                    component_ref.path.display(),
+                    manifest.path.display(),
+                    component_ref.sha256
+                ),
+            ));
+        }
+        let component = self.compile(&bytes, &actual)?;
+        check_imports_and_exports(&shared.engine, &component, &manifest)?;
+
+        let pre = match manifest.api.as_str() {
+            "0.1.0" => {
+                let instance_pre =
+                    shared
+                        .linker_v0_1_0
+                        .instantiate_pre(&component)
+                        .map_err(|e| {
+                            LoadError::new(
+                                FailureKind::ForbiddenImport,
+                                format!("the component cannot be linked: {e}"),
+                            )
+                        })?;
+                Pre::V0_1_0(crate::v0_1_0::PluginPre::new(instance_pre).map_err(|e| {
+                    LoadError::new(
+                        FailureKind::BadManifest,
+                        format!("the component does not match plugin API 0.1.0: {e}"),
+                    )
+                })?)
+            }
+            other => {
+                return Err(LoadError::new(
+                    FailureKind::BadManifest,
+                    format!("plugin API {other} is not supported"),
+                ));
+            }
+        };
+        let limits = manifest.limits.capped_by(shared.config.caps);
+        if limits != manifest.limits {
+            tracing::info!(plugin = %manifest.id, asked = ?manifest.limits, granted = ?limits, "plugin limits capped by the host");
+        }
+        let inner = Inner {
+            grants: Arc::new(manifest.grants.clone()),
+            manifest,
+            limits,
+            pre,
+            shared: shared.clone(),
+        };
+        crate::plugin::probe(&inner).map_err(|e| {
+            LoadError::new(
+                FailureKind::BadManifest,
+                format!(
+                    "the component does not match plugin API {}: {e}",
+                    inner.manifest.api
+                ),
+            )
+        })?;
+        Ok(Plugin(Arc::new(inner)))
+    }
+
+    /// Compile, or take the precompiled artifact from the cache.
+    fn compile(&self, bytes: &[u8], sha256: &str) -> Result<Component, LoadError> {
+        let engine = &self.0.engine;
+        let invalid = |e: wasmtime::Error| {
+            LoadError::new(
+                FailureKind::BadManifest,
+                format!("the component is not a valid Wasm component: {e}"),
+            )
+        };
+        let Some(dir) = &self.0.config.cache_dir else {
+            return Component::new(engine, bytes).map_err(invalid);
+        };
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
+        let digest_path = path.with_extension("cwasm.sha256");
+        if let Some(c) = load_cached(engine, &path, &digest_path) {
+            return Ok(c);
+        }
+        let artifact = engine.precompile_component(bytes).map_err(invalid)?;
+        // Best effort: a cache that cannot be written only costs compile time.
+        if let Err(e) = store_cached(dir, &path, &digest_path, &artifact) {
+            tracing::warn!(cache = %dir.display(), error = %e, "cannot write the component cache");
+        }
+        deserialize(engine, &artifact).map_err(invalid)
+    }
+}
+
+/// A cached artifact is used only if its bytes still hash to what we wrote.
+fn load_cached(engine: &Engine, path: &Path, digest_path: &Path) -> Option<Component> {
+    let expected = std::fs::read_to_string(digest_path).ok()?;
+    let bytes = std::fs::read(path).ok()?;
+    if sha256_hex(&bytes) != expected.trim() {
+        tracing::warn!(path = %path.display(), "cached component is corrupt; recompiling");
+        return None;
+    }
+    deserialize(engine, &bytes).ok()
+}
+
+fn store_cached(
+    dir: &Path,
+    path: &Path,
+    digest_path: &Path,
+    artifact: &[u8],
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, artifact)?;
+    std::fs::write(digest_path, sha256_hex(artifact))?;
+    std::fs::rename(tmp, path)
+}
+
+#[allow(
+    unsafe_code,
+    reason = "deserializing a precompiled component trusts it as native code; we only pass bytes this host compiled itself (fresh, or from the host-only cache after checking their sha256)"
+)]
+fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: see the reason above; wasmtime also checks the artifact's
+    // header against this engine's configuration.
+    unsafe { Component::deserialize(engine, artifact) }
+}
+
+fn check_imports_and_exports(
+    engine: &Engine,
+    component: &Component,
+    manifest: &Manifest,
+) -> Result<(), LoadError> {
+    let ty = component.component_type();
+    let refused: Vec<String> = ty
+        .imports(engine)
+        .filter_map(|(name, _)| crate::imports::check(name, &manifest.api).err())
+        .collect();
+    if !refused.is_empty() {
+        return Err(LoadError::new(
+            FailureKind::ForbiddenImport,
+            refused.join("; "),
+        ));
+    }
+    let handler = format!("shopcase:plugin/handler@{}", manifest.api);
+    if !ty.exports(engine).any(|(name, _)| name == handler) {
+        let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
+        return Err(LoadError::new(
+            FailureKind::BadManifest,
+            format!(
+                "the component does not export `{handler}` (it exports: {}); is it built against the plugin API {} its manifest declares?",
+                if exports.is_empty() {
+                    "nothing".into()
+                } else {
+                    exports.join(", ")
+                },
+                manifest.api
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,438 @@
+//! What one `Store` holds while a plugin handles one event.
+//!
+//! Nothing here outlives the invocation: the store (and this state) is
+//! dropped when the call returns, and only the collected logs, key-value
+//! changes and counters are handed back.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use shopcase_contract::host_api::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, KV_MAX_WRITES_PER_CALL};
+use shopcase_contract::manifest::HostGrant;
+use shopcase_contract::{Grants, Resources, SettingValue};
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxView};
+
+use crate::plugin::{KvRead, KvWrite, LogLevel, LogLine};
+use crate::services::{HostError, HostServices, KvUsage};
+
+/// Longest single log line kept, in bytes; longer lines are truncated.
+pub(crate) const MAX_LOG_LINE: usize = 1024;
+
+/// Errors raised by the host that end an invocation with a named outcome.
+/// They travel inside `wasmtime::Error` and are recovered by downcasting.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HostTrap {
+    #[error("`{function}` needs the `{grant}` grant, which the manifest does not give")]
+    GrantDenied {
+        function: &'static str,
+        grant: HostGrant,
+    },
+    #[error("linear memory would grow to {desired} bytes in all, over the limit of {limit} bytes")]
+    MemoryLimit { desired: u64, limit: u64 },
+    #[error("a table would grow to {desired} elements, over the limit of {limit}")]
+    TableLimit { desired: u64, limit: u64 },
+    #[error("the plugin ran for {ran:?} (host calls excluded), past its deadline of {deadline:?}")]
+    DeadlineExceeded { ran: Duration, deadline: Duration },
+}
+
+/// Tracks memory across all of a component's memories and enforces the
+/// plugin's limit on their sum.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    pub(crate) memory_limit: u64,
+    pub(crate) memory_total: u64,
+    pub(crate) memory_peak: u64,
+    pub(crate) table_limit: u64,
+    pub(crate) instances: usize,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.memory_total - current as u64 + desired as u64;
+        if total > self.memory_limit {
+            return Err(wasmtime::Error::new(HostTrap::MemoryLimit {
+                desired: total,
+                limit: self.memory_limit,
+            }));
+        }
+        self.memory_total = total;
+        self.memory_peak = self.memory_peak.max(total);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired as u64 > self.table_limit {
+            return Err(wasmtime::Error::new(HostTrap::TableLimit {
+                desired: desired as u64,
+                limit: self.table_limit,
+            }));
+        }
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        self.instances
+    }
+
+    fn tables(&self) -> usize {
+        self.instances * 4
+    }
+
+    fn memories(&self) -> usize {
+        self.instances
+    }
+}
+
+/// The plugin's log for this invocation, shared by `host.log` and the WASI
+/// stdout/stderr streams. Capped in total bytes; what is over the cap is
+/// counted, not kept.
+#[derive(Debug, Default)]
+pub(crate) struct LogBuffer {
+    pub(crate) lines: Vec<LogLine>,
+    pub(crate) bytes: u64,
+    pub(crate) cap: u64,
+    pub(crate) dropped_lines: u64,
+    partial: [Vec<u8>; 2],
+}
+
+impl LogBuffer {
+    pub(crate) fn push(&mut self, level: LogLevel, message: &str) {
+        let mut message = message.trim_end_matches(['\n', '\r']).to_owned();
+        if message.len() > MAX_LOG_LINE {
+            let mut end = MAX_LOG_LINE;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+            message.push('…');
+        }
+        let size = message.len() as u64;
+        if self.bytes + size > self.cap {
+            self.dropped_lines += 1;
+            return;
+        }
+        self.bytes += size;
+        self.lines.push(LogLine { level, message });
+    }
+
+    /// Bytes from stdout (0) or stderr (1): split into lines.
+    fn write(&mut self, stream: usize, level: LogLevel, bytes: &[u8]) {
+        let mut rest = bytes;
+        while let Some(pos) = rest.iter().position(|&b| b == b'\n') {
+            let mut line = std::mem::take(&mut self.partial[stream]);
+            line.extend_from_slice(&rest[..pos]);
+            self.push(level, &String::from_utf8_lossy(&line));
+            rest = &rest[pos + 1..];
+        }
+        // Keep at most one line's worth of an unfinished line.
+        let p = &mut self.partial[stream];
+        let room = (MAX_LOG_LINE + 1).saturating_sub(p.len());
+        p.extend_from_slice(&rest[..rest.len().min(room)]);
+    }
+
+    /// Flush unfinished stdout/stderr lines.
+    pub(crate) fn finish(&mut self) {
+        for (stream, level) in [(0, LogLevel::Info), (1, LogLevel::Warn)] {
+            let p = std::mem::take(&mut self.partial[stream]);
+            if !p.is_empty() {
+                self.push(level, &String::from_utf8_lossy(&p));
+            }
+        }
+    }
+}
+
+/// A WASI stdout or stderr stream writing into the log buffer.
+#[derive(Debug, Clone)]
+pub(crate) struct LogSink {
+    pub(crate) buffer: Arc<Mutex<LogBuffer>>,
+    pub(crate) stream: usize,
+}
+
+impl LogSink {
+    pub(crate) fn write_bytes(&self, bytes: &[u8]) {
+        let level = if self.stream == 0 {
+            LogLevel::Info
+        } else {
+            LogLevel::Warn
+        };
+        lock(&self.buffer).write(self.stream, level, bytes);
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The buffer stays consistent even if a holder panicked.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Key-value reads and writes of this invocation. Writes are buffered here
+/// and applied by the embedder only if the invocation succeeds; reads see
+/// them first (read-your-writes).
+#[derive(Debug, Default)]
+pub(crate) struct KvOverlay {
+    pub(crate) reads: BTreeMap<String, Option<u64>>,
+    pub(crate) writes: BTreeMap<String, Option<(String, Option<u32>)>>,
+    usage: Option<KvUsage>,
+}
+
+/// The event-derived facts host functions check arguments against.
+#[derive(Debug)]
+pub(crate) struct Scope {
+    pub(crate) grants: Arc<Grants>,
+    pub(crate) resources: Resources,
+    pub(crate) triggered_at: String,
+}
+
+/// Time accounting for the wall-clock deadline: time inside host services
+/// is the host's, not the plugin's.
+#[derive(Debug)]
+pub(crate) struct Clock {
+    pub(crate) started: Instant,
+    pub(crate) host_time: Duration,
+    pub(crate) deadline: Duration,
+}
+
+impl Clock {
+    pub(crate) fn guest_time(&self) -> Duration {
+        self.started.elapsed().saturating_sub(self.host_time)
+    }
+}
+
+/// The `Store` data.
+pub(crate) struct State {
+    pub(crate) limiter: Limiter,
+    pub(crate) scope: Scope,
+    pub(crate) settings: Arc<BTreeMap<String, SettingValue>>,
+    pub(crate) services: Arc<dyn HostServices>,
+    pub(crate) kv: KvOverlay,
+    pub(crate) logs: Arc<Mutex<LogBuffer>>,
+    pub(crate) clock: Clock,
+    wasi: Option<(WasiCtx, ResourceTable)>,
+    wasi_now: Duration,
+    wasi_seed: u64,
+}
+
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("limiter", &self.limiter)
+            .field("scope", &self.scope)
+            .field("kv", &self.kv)
+            .finish_non_exhaustive()
+    }
+}
+
+impl State {
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one constructor, called from one place"
+    )]
+    pub(crate) fn new(
+        limiter: Limiter,
+        scope: Scope,
+        settings: Arc<BTreeMap<String, SettingValue>>,
+        services: Arc<dyn HostServices>,
+        log_cap: u64,
+        deadline: Duration,
+        wasi_now: Duration,
+        wasi_seed: u64,
+    ) -> State {
+        State {
+            limiter,
+            scope,
+            settings,
+            services,
+            kv: KvOverlay::default(),
+            logs: Arc::new(Mutex::new(LogBuffer {
+                cap: log_cap,
+                ..LogBuffer::default()
+            })),
+            clock: Clock {
+                started: Instant::now(),
+                host_time: Duration::ZERO,
+                deadline,
+            },
+            wasi: None,
+            wasi_now,
+            wasi_seed,
+        }
+    }
+
+    /// The WASI context, built on first use.
+    pub(crate) fn wasi_view(&mut self) -> WasiCtxView<'_> {
+        let (ctx, table) = self.wasi.get_or_insert_with(|| {
+            let sink = |stream| LogSink {
+                buffer: self.logs.clone(),
+                stream,
+            };
+            (
+                crate::wasi::build_ctx(self.wasi_now, self.wasi_seed, sink(0), sink(1)),
+                ResourceTable::new(),
+            )
+        });
+        WasiCtxView { ctx, table }
+    }
+
+    /// Fail with `grant-denied` unless the manifest grants `grant`.
+    pub(crate) fn require(&self, grant: HostGrant, function: &'static str) -> wasmtime::Result<()> {
+        if self.scope.grants.host.contains(&grant) {
+            Ok(())
+        } else {
+            Err(wasmtime::Error::new(HostTrap::GrantDenied {
+                function,
+                grant,
+            }))
+        }
+    }
+
+    /// Run a host service call, keeping its time off the plugin's clock.
+    pub(crate) fn timed<R>(&mut self, f: impl FnOnce(&dyn HostServices) -> R) -> R {
+        let start = Instant::now();
+        let r = f(self.services.as_ref());
+        self.clock.host_time += start.elapsed();
+        r
+    }
+
+    pub(crate) fn log(&self, level: LogLevel, message: &str) {
+        lock(&self.logs).push(level, message);
+    }
+
+    pub(crate) fn kv_get(&mut self, key: &str) -> Result<Option<String>, HostError> {
+        check_key(key)?;
+        if let Some(w) = self.kv.writes.get(key) {
+            return Ok(w.as_ref().map(|(v, _)| v.clone()));
+        }
+        let entry = self.timed(|s| s.kv_get(key))?;
+        self.kv
+            .reads
+            .entry(key.to_owned())
+            .or_insert(entry.as_ref().map(|e| e.version));
+        Ok(entry.map(|e| e.value))
+    }
+
+    pub(crate) fn kv_set(
+        &mut self,
+        key: &str,
+        value: Option<String>,
+        ttl: Option<u32>,
+    ) -> Result<(), HostError> {
+        check_key(key)?;
+        if let Some(v) = &value
+            && v.len() > KV_MAX_VALUE_BYTES
+        {
+            return Err(HostError::InvalidArgument(format!(
+                "value is {} bytes, more than {KV_MAX_VALUE_BYTES}",
+                v.len()
+            )));
+        }
+        if !self.kv.writes.contains_key(key) && self.kv.writes.len() >= KV_MAX_WRITES_PER_CALL {
+            return Err(HostError::QuotaExceeded(format!(
+                "more than {KV_MAX_WRITES_PER_CALL} keys written in one event"
+            )));
+        }
+        if let Some(v) = &value {
+            // Quota: current usage, plus this invocation's pending new keys
+            // and bytes, plus this one. Overwrites of existing keys count
+            // their bytes again (a conservative estimate; the embedder
+            // re-checks exactly when it commits).
+            if !self.kv.reads.contains_key(key) && !self.kv.writes.contains_key(key) {
+                self.kv_get(key)?;
+            }
+            let usage = match self.kv.usage {
+                Some(u) => u,
+                None => {
+                    let u = self.timed(|s| s.kv_usage())?;
+                    self.kv.usage = Some(u);
+                    u
+                }
+            };
+            let is_new = |k: &str| !matches!(self.kv.reads.get(k), Some(Some(_)));
+            let new_keys = self
+                .kv
+                .writes
+                .iter()
+                .filter(|(k, w)| w.is_some() && is_new(k) && k.as_str() != key)
+                .count() as u64
+                + u64::from(is_new(key));
+            let pending_bytes: u64 = self
+                .kv
+                .writes
+                .iter()
+                .filter(|(k, _)| k.as_str() != key)
+                .filter_map(|(k, w)| w.as_ref().map(|(v, _)| (k.len() + v.len()) as u64))
+                .sum::<u64>()
+                + (key.len() + v.len()) as u64;
+            if usage.keys + new_keys > usage.quota_keys {
+                return Err(HostError::QuotaExceeded(format!(
+                    "key quota of {} keys for this plugin in this store is used up",
+                    usage.quota_keys
+                )));
+            }
+            if usage.bytes + pending_bytes > usage.quota_bytes {
+                return Err(HostError::QuotaExceeded(format!(
+                    "byte quota of {} bytes for this plugin in this store is used up",
+                    usage.quota_bytes
+                )));
+            }
+        }
+        self.kv
+            .writes
+            .insert(key.to_owned(), value.map(|v| (v, ttl)));
+        Ok(())
+    }
+
+    /// The key-value changes, in the embedder's form.
+    pub(crate) fn kv_changes(&self) -> (Vec<KvRead>, Vec<KvWrite>) {
+        let reads = self
+            .kv
+            .reads
+            .iter()
+            .map(|(k, v)| KvRead {
+                key: k.clone(),
+                version: *v,
+            })
+            .collect();
+        let base = shopcase_contract::time::parse(&self.scope.triggered_at).ok();
+        let writes = self
+            .kv
+            .writes
+            .iter()
+            .map(|(k, w)| KvWrite {
+                key: k.clone(),
+                value: w.as_ref().map(|(v, _)| v.clone()),
+                expires_at: w.as_ref().and_then(|(_, ttl)| {
+                    let ttl = (*ttl)?;
+                    let base = base?;
+                    let at = base.checked_add(jiff_seconds(ttl)).ok()?;
+                    Some(shopcase_contract::time::format(at))
+                }),
+            })
+            .collect();
+        (reads, writes)
+    }
+}
+
+fn jiff_seconds(s: u32) -> shopcase_contract::time::SignedDuration {
+    shopcase_contract::time::SignedDuration::from_secs(i64::from(s))
+}
+
+fn check_key(key: &str) -> Result<(), HostError> {
+    if key.is_empty() || key.len() > KV_MAX_KEY_BYTES {
+        return Err(HostError::InvalidArgument(format!(
+            "keys are 1 to {KV_MAX_KEY_BYTES} bytes, this one is {}",
+            key.len()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The hostile-plugin suite: each misbehaviour ends with its named outcome,
+//! within its limit, and the next event on the same runtime runs normally.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::json;
+use shopcase_contract::FailureKind;
+use shopcase_contract::host_api::CustomerHistory;
+use shopcase_sandbox::{Invocation, MemoryServices, Plugin};
+
+use crate::support::*;
+
+fn with_limits(limits: &str) -> Plugin {
+    load("hostile", &format!("{BASE_MANIFEST}\n[limits]\n{limits}\n"))
+}
+
+fn failure(inv: &Invocation) -> (FailureKind, String) {
+    match &inv.outcome {
+        Ok(a) => panic!("expected a failure, got {a:?}"),
+        Err(f) => (f.kind, f.message.clone()),
+    }
+}
+
+/// After any failure, the same plugin on the same runtime works again.
+fn next_event_is_fine(plugin: &Plugin) {
+    let inv = run(plugin, json!({"do": "ok"}));
+    let actions = inv.outcome.expect("the next event runs normally");
+    assert_eq!(actions.len(), 1);
+}
+
+#[test]
+fn infinite_loop_runs_out_of_fuel() {
+    let p = with_limits("fuel = 20_000_000");
+    let inv = run(&p, json!({"do": "infinite-loop"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::FuelExhausted, "{msg}");
+    assert_eq!(inv.budget.fuel.used, 20_000_000);
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn infinite_loop_with_ample_fuel_hits_the_deadline() {
+    let p = with_limits("fuel = 2_000_000_000_000\ndeadline-ms = 50");
+    let start = Instant::now();
+    let inv = run(&p, json!({"do": "infinite-loop"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::DeadlineExceeded, "{msg}");
+    assert!(inv.budget.wall_time_us.used >= 50_000, "{:?}", inv.budget);
+    // A deadline failure may succeed on a less loaded host.
+    assert!(inv.outcome.as_ref().unwrap_err().retryable);
+    // Loose upper bound: the call ended, it did not run to the fuel limit.
+    assert!(start.elapsed().as_secs() < 30);
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn deep_recursion_overflows_the_stack() {
+    let p = with_limits("fuel = 1_000_000_000");
+    let inv = run(&p, json!({"do": "recurse"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::StackOverflow, "{msg}");
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn memory_bombs_hit_the_memory_limit() {
+    let p = with_limits("memory-mib = 16\nfuel = 1_000_000_000");
+    for what in ["grow-loop", "huge-alloc"] {
+        let inv = run(&p, json!({"do": what}));
+        let (kind, msg) = failure(&inv);
+        assert_eq!(kind, FailureKind::MemoryLimit, "{what}: {msg}");
+        assert!(
+            inv.budget.memory_bytes.used <= 16 << 20,
+            "{what}: {:?}",
+            inv.budget
+        );
+        next_event_is_fine(&p);
+    }
+}
+
+#[test]
+fn huge_output_is_refused() {
+    let p = with_limits("memory-mib = 64\noutput-kib = 256");
+    let inv = run(&p, json!({"do": "huge-output"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::OutputTooLarge, "{msg}");
+    assert!(inv.budget.output_bytes.used > 256 << 10);
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn log_flood_is_capped_and_counted() {
+    let p = with_limits("log-kib = 4\nfuel = 2_000_000_000\ndeadline-ms = 5000");
+    let inv = run(&p, json!({"do": "log-flood"}));
+    assert!(inv.outcome.is_ok(), "{:?}", inv.outcome);
+    assert!(inv.budget.log_bytes.used <= 4 << 10);
+    assert!(inv.logs.iter().map(|l| l.message.len()).sum::<usize>() <= 4 << 10);
+    assert!(inv.budget.log_lines_dropped > 200_000, "{:?}", inv.budget);
+    assert!(inv.logs[0].message.starts_with("line 0"));
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn panic_is_a_trap() {
+    let p = with_limits("");
+    let inv = run(&p, json!({"do": "panic"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::Trap, "{msg}");
+    // The panic message went to stderr, which is the plugin's log.
+    assert!(
+        inv.logs
+            .iter()
+            .any(|l| l.message.contains("panics on purpose")),
+        "{:?}",
+        inv.logs
+    );
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn invalid_actions_are_refused_with_the_reason() {
+    let p = with_limits("");
+    for (what, want) in [
+        ("long-title", "title: 10000 characters, more than 200"),
+        ("other-order", "order 1002 is not this event's order (1001)"),
+        ("bad-metafield-type", "type: `bogus_type` is not one of"),
+    ] {
+        let inv = run(&p, json!({"do": what}));
+        let (kind, msg) = failure(&inv);
+        assert_eq!(kind, FailureKind::InvalidAction, "{what}: {msg}");
+        assert!(msg.contains(want), "{what}: {msg}");
+    }
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn ungranted_action_kind_is_refused() {
+    let p = load("hostile", &BASE_MANIFEST.replace("\"tags-add\", ", ""));
+    let inv = run(&p, json!({"do": "ok"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::InvalidAction);
+    assert!(
+        msg.contains("does not grant action kind `tags-add`"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn host_call_without_its_grant_is_denied() {
+    let p = with_limits("");
+    let inv = run(&p, json!({"do": "kv-counter"}));
+    let (kind, msg) = failure(&inv);
+    assert_eq!(kind, FailureKind::GrantDenied, "{msg}");
+    assert!(msg.contains("`host.kv-get` needs the `kv` grant"), "{msg}");
+    assert!(inv.kv.writes.is_empty());
+    next_event_is_fine(&p);
+}
+
+#[test]
+fn plugin_errors_carry_retryable() {
+    let p = with_limits("");
+    let inv = run(&p, json!({"do": "plugin-error"}));
+    let f = inv.outcome.unwrap_err();
+    assert_eq!(f.kind, FailureKind::PluginError);
+    assert!(f.retryable);
+    assert_eq!(f.message, "the hostile plugin gives up");
+}
+
+#[test]
+fn kv_writes_are_buffered_and_read_back() {
+    let p = load(
+        "hostile",
+        &BASE_MANIFEST.replace("host = [\"log\"", "host = [\"log\", \"kv\""),
+    );
+    let services = Arc::new(MemoryServices::new());
+    for n in 1..=3 {
+        let inv = run_with(&p, json!({"do": "kv-counter"}), services.clone());
+        let actions = inv.outcome.expect("kv counter");
+        let json = serde_json::to_string(&actions).unwrap();
+        assert!(json.contains(&format!("count-{n}")), "{json}");
+        // Reads record the version seen, for conflict detection.
+        assert_eq!(inv.kv.reads.len(), 1);
+        assert_eq!(inv.kv.writes.len(), 1);
+        assert_eq!(
+            inv.kv.writes[0].value.as_deref(),
+            Some(n.to_string().as_str())
+        );
+        assert_eq!(
+            inv.kv.writes[0].expires_at.as_deref(),
+            Some("2026-11-26T11:00:00Z")
+        );
+        // Nothing is written until the embedder applies the writes.
+        assert_eq!(
+            services.kv_snapshot().get("counter").map(String::as_str),
+            (n > 1).then(|| (n - 1).to_string()).as_deref()
+        );
+        services.apply(&inv.kv.writes);
+    }
+}
+
+#[test]
+fn customer_history_only_for_the_events_customer() {
+    let p = with_limits("");
+    let services = Arc::new(MemoryServices::new().with_history(CustomerHistory {
+        customer_id: 7,
+        number_of_orders: 12,
+        amount_spent: "1500.00".into(),
+        currency: "EUR".into(),
+        tags: vec!["VIP".into()],
+        created_at: "2024-01-01T00:00:00Z".into(),
+        recent_orders: vec![],
+    }));
+    let actions = run_with(&p, json!({"do": "history"}), services)
+        .outcome
+        .unwrap();
+    let json = serde_json::to_string(&actions).unwrap();
+    assert!(json.contains("orders-12"), "{json}");
+    assert!(json.contains("other-refused"), "{json}");
+}
+
+#[test]
+fn time_and_randomness_are_deterministic_per_event() {
+    let p = with_limits("");
+    let a = run(&p, json!({"do": "entropy"})).outcome.unwrap();
+    let b = run(&p, json!({"do": "entropy"})).outcome.unwrap();
+    assert_eq!(a, b, "same event, same actions");
+    let json = serde_json::to_string(&a).unwrap();
+    // 2026-11-26T10:00:00Z, the event's triggered-at.
+    assert!(json.contains("t1795687200"), "{json}");
+}
+
+#[test]
+fn budget_is_reported_for_a_normal_run() {
+    let p = with_limits("");
+    let inv = run(&p, json!({"do": "ok"}));
+    assert!(inv.outcome.is_ok());
+    let b = inv.budget;
+    assert!(b.fuel.used > 0 && b.fuel.used < b.fuel.limit, "{b:?}");
+    assert!(
+        b.memory_bytes.used > 0 && b.memory_bytes.used <= b.memory_bytes.limit,
+        "{b:?}"
+    );
+    assert!(b.output_bytes.used > 0, "{b:?}");
+}

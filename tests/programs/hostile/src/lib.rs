@@ -1,0 +1,170 @@
+//! A hostile plugin, built from source by `cargo xtask` for the sandbox's
+//! hostile-plugin suite (`host/sandbox/tests/hostile.rs`). The event
+//! payload's `"do"` field selects what it does; each case must end with its
+//! named outcome, and the next event must run normally.
+
+#[allow(
+    unsafe_code,
+    reason = "wit-bindgen's generated bindings and export glue are unsafe"
+)]
+mod guest {
+    wit_bindgen::generate!({
+        path: "../../../wit/v0.1.0",
+        world: "plugin",
+    });
+
+    use exports::shopcase::plugin::handler::Guest;
+    use shopcase::plugin::host;
+    use shopcase::plugin::types::*;
+
+    struct Hostile;
+
+    fn tag(order: u64, tags: Vec<String>) -> Action {
+        Action::Shopify(ShopifyOperation::TagsAdd(TagsChange {
+            target: Target::Order(order),
+            tags,
+        }))
+    }
+
+    fn open_case(order: u64, title: String, documents: Vec<Document>) -> Action {
+        Action::OpenCase(OpenCase {
+            key: CaseKey {
+                case_type: "hostile".into(),
+                subject: Subject::Order(order),
+            },
+            title,
+            summary: String::new(),
+            priority: Priority::Low,
+            owner: None,
+            owner_group: None,
+            due: None,
+            attributes: vec![],
+            documents,
+        })
+    }
+
+    /// Recursion whose frames live on the native Wasm stack (no locals in
+    /// linear memory), so it exhausts `max_wasm_stack`.
+    #[inline(never)]
+    fn recurse(n: u64) -> u64 {
+        if std::hint::black_box(n) == u64::MAX {
+            n
+        } else {
+            recurse(n + 1).wrapping_mul(3).wrapping_add(n)
+        }
+    }
+
+    impl Guest for Hostile {
+        fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
+            let payload: serde_json::Value =
+                serde_json::from_str(&event.payload).unwrap_or_default();
+            let what = payload["do"].as_str().unwrap_or("ok").to_owned();
+            let order = event.resources.order_id.unwrap_or(0);
+            match what.as_str() {
+                "ok" => Ok(vec![tag(order, vec!["ok".into()])]),
+                "infinite-loop" => {
+                    let mut i: u64 = 0;
+                    loop {
+                        i = std::hint::black_box(i.wrapping_add(1));
+                    }
+                }
+                "recurse" => Ok(vec![tag(order, vec![format!("{}", recurse(0))])]),
+                "grow-loop" => {
+                    let mut chunks = Vec::new();
+                    loop {
+                        chunks.push(std::hint::black_box(vec![7u8; 64 << 10]));
+                    }
+                }
+                "huge-alloc" => {
+                    let v = std::hint::black_box(vec![1u8; 1 << 30]);
+                    Ok(vec![tag(order, vec![format!("{}", v.len())])])
+                }
+                "huge-output" => Ok(vec![open_case(
+                    order,
+                    "big".into(),
+                    vec![Document {
+                        name: "big.bin".into(),
+                        content_type: "application/octet-stream".into(),
+                        description: String::new(),
+                        content: vec![0u8; 8 << 20],
+                    }],
+                )]),
+                "log-flood" => {
+                    for i in 0..200_000u32 {
+                        host::log(host::Level::Info, &format!("line {i} of a flood"));
+                    }
+                    for i in 0..20_000u32 {
+                        println!("stdout line {i}");
+                    }
+                    Ok(vec![])
+                }
+                "panic" => panic!("the hostile plugin panics on purpose"),
+                "long-title" => Ok(vec![open_case(order, "x".repeat(10_000), vec![])]),
+                "other-order" => Ok(vec![tag(order + 1, vec!["not-mine".into()])]),
+                "bad-metafield-type" => Ok(vec![Action::Shopify(ShopifyOperation::SetMetafield(
+                    Metafield {
+                        target: Target::Order(order),
+                        namespace: "shopcase".into(),
+                        key: "case".into(),
+                        type_: "bogus_type".into(),
+                        value: "{}".into(),
+                    },
+                ))]),
+                "kv-counter" => {
+                    let n: u64 = host::kv_get("counter")
+                        .map_err(|e| PluginError {
+                            message: format!("{e:?}"),
+                            retryable: true,
+                        })?
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0);
+                    host::kv_set("counter", &(n + 1).to_string(), Some(3600)).map_err(|e| {
+                        PluginError {
+                            message: format!("{e:?}"),
+                            retryable: false,
+                        }
+                    })?;
+                    Ok(vec![tag(order, vec![format!("count-{}", n + 1)])])
+                }
+                "history" => {
+                    let customer = event.resources.customer_id.unwrap_or(0);
+                    let mine = host::customer_history(customer);
+                    let other = host::customer_history(customer + 1);
+                    let mine = match mine {
+                        Ok(h) => format!("orders-{}", h.number_of_orders),
+                        Err(e) => format!("mine-{e:?}").chars().take(40).collect(),
+                    };
+                    let other = match other {
+                        Ok(_) => "other-ok".to_owned(),
+                        Err(host::HostError::InvalidArgument(_)) => "other-refused".to_owned(),
+                        Err(_) => "other-error".to_owned(),
+                    };
+                    Ok(vec![tag(order, vec![mine, other])])
+                }
+                "entropy" => {
+                    // Time and randomness through WASI: fixed per event.
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| d.as_secs())
+                        .unwrap_or(0);
+                    let h = std::collections::hash_map::RandomState::new();
+                    let r = std::hash::BuildHasher::hash_one(&h, 42u8);
+                    Ok(vec![tag(
+                        order,
+                        vec![format!("t{now}"), format!("r{}", r % 1_000_000)],
+                    )])
+                }
+                "plugin-error" => Err(PluginError {
+                    message: "the hostile plugin gives up".into(),
+                    retryable: true,
+                }),
+                other => Err(PluginError {
+                    message: format!("unknown behaviour {other}"),
+                    retryable: false,
+                }),
+            }
+        }
+    }
+
+    export!(Hostile);
+}

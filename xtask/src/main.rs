@@ -1,0 +1,295 @@
+//! `cargo xtask <task>`: the project's two documented commands and their parts.
+//!
+//! - `demo`: install the Wasm target if missing, build the plugins and the
+//!   host, run the demo.
+//! - `test`: everything CI runs: formatting, clippy, the Wasm components,
+//!   and every test.
+//! - `build-plugins`: build every Wasm component in the workspace and
+//!   package the plugins into `target/plugins/<id>/`.
+//! - `bench`: the sandbox benchmark (release build).
+//!
+//! It installs what it needs (the `wasm32-wasip2` target through rustup)
+//! and says exactly what is missing when it cannot.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const WASM_TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let result = match task {
+        "test" => test(),
+        "demo" => demo(&args[1..]),
+        "build-plugins" => build_plugins().map(drop),
+        "bench" => bench(&args[1..]),
+        "help" | "--help" | "-h" => {
+            help();
+            Ok(())
+        }
+        other => {
+            help();
+            Err(anyhow::anyhow!("unknown task `{other}`"))
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("\nxtask {task} failed: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn help() {
+    eprintln!(
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmark (release)"
+    );
+}
+
+/// The workspace root (xtask lives in `<root>/xtask`).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Where the packaged plugins go: `target/plugins/<id>/{plugin.toml,<id>.wasm}`.
+fn plugins_out() -> PathBuf {
+    target_dir().join("plugins")
+}
+
+fn wasm_dir() -> PathBuf {
+    target_dir().join(WASM_TARGET).join("plugin")
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn step(name: &str) -> Instant {
+    eprintln!("\n==> {name}");
+    Instant::now()
+}
+
+fn done(start: Instant) {
+    eprintln!("    ({:.1} s)", start.elapsed().as_secs_f64());
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Make sure `rustup target add wasm32-wasip2` has been done.
+fn ensure_wasm_target() -> Result<()> {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output();
+    if let Ok(out) = &sysroot {
+        let lib = Path::new(String::from_utf8_lossy(&out.stdout).trim())
+            .join("lib/rustlib")
+            .join(WASM_TARGET);
+        if lib.exists() {
+            return Ok(());
+        }
+    }
+    eprintln!("    installing the {WASM_TARGET} target with rustup");
+    let status = Command::new("rustup")
+        .args(["target", "add", WASM_TARGET])
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => bail!(
+            "`rustup target add {WASM_TARGET}` failed ({s}). Plugins are built for {WASM_TARGET}: install it with rustup, or from your distribution's Rust packages."
+        ),
+        Err(e) => bail!(
+            "rustup is not available ({e}). Plugins are built for {WASM_TARGET}: install rustup (https://rustup.rs) and run `rustup target add {WASM_TARGET}`."
+        ),
+    }
+}
+
+/// Workspace crates that are Wasm guests: plugins, Rust examples, test programs.
+fn guest_crates() -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    for group in ["plugins", "examples/rust", "tests/programs"] {
+        let dir = root().join(group);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        dirs.sort();
+        for d in dirs {
+            let manifest = d.join("Cargo.toml");
+            if !manifest.exists() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&manifest)?;
+            let value: toml::Table =
+                toml::from_str(&text).with_context(|| manifest.display().to_string())?;
+            let name = value
+                .get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                .with_context(|| format!("{}: no package name", manifest.display()))?;
+            out.push((name.to_owned(), d));
+        }
+    }
+    Ok(out)
+}
+
+/// Build every guest component; package those with a `plugin.toml`.
+fn build_plugins() -> Result<Vec<PathBuf>> {
+    ensure_wasm_target()?;
+    let crates = guest_crates()?;
+    let t = step(&format!(
+        "building {} Wasm components ({WASM_TARGET}, profile `plugin`)",
+        crates.len()
+    ));
+    let mut cmd = cargo();
+    cmd.args(["build", "--target", WASM_TARGET, "--profile", "plugin"]);
+    for (name, _) in &crates {
+        cmd.args(["-p", name]);
+    }
+    run(&mut cmd)?;
+    done(t);
+
+    let t = step(&format!(
+        "packaging plugins into {}",
+        plugins_out().display()
+    ));
+    let mut packaged = Vec::new();
+    for (name, dir) in &crates {
+        let source = dir.join("plugin.toml");
+        if !source.exists() {
+            continue;
+        }
+        let wasm = wasm_dir().join(format!("{}.wasm", name.replace('-', "_")));
+        let manifest = shopcase_contract::Manifest::load(&source)?;
+        let out = plugins_out().join(&manifest.id);
+        let path = shopcase_contract::manifest::package(&source, &wasm, &out)?;
+        let size = std::fs::metadata(&wasm).map(|m| m.len()).unwrap_or(0);
+        eprintln!(
+            "    {:<24} {:>8} KB  {}",
+            manifest.id,
+            size / 1024,
+            path.display()
+        );
+        packaged.push(path);
+    }
+    done(t);
+    Ok(packaged)
+}
+
+fn test() -> Result<()> {
+    let total = Instant::now();
+    let t = step("cargo fmt --check");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))
+        .context("formatting differs: run `cargo fmt --all`")?;
+    done(t);
+
+    let t = step("cargo clippy --all-targets -- -D warnings");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    done(t);
+
+    build_plugins()?;
+
+    let t = step("cargo test --workspace");
+    run(cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .env("SHOPCASE_WASM_DIR", wasm_dir())
+        .env("SHOPCASE_PLUGINS_DIR", plugins_out()))?;
+    done(t);
+
+    eprintln!(
+        "\nall checks passed in {:.0} s",
+        total.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let plugins = build_plugins()?;
+    let t = step("building the host");
+    run(cargo().args(["build", "-p", "shopcase"]))?;
+    done(t);
+    let exe = target_dir().join("debug/shopcase");
+
+    let t = step("running sample events through the example plugin with `shopcase plugin run`");
+    let plugin = plugins
+        .iter()
+        .find(|p| {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .is_some_and(|n| n == "high-value-order")
+        })
+        .context("the high-value-order example plugin was not built")?;
+    let events = root().join("examples/events");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&events)
+        .with_context(|| events.display().to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    for f in files {
+        eprintln!(
+            "\n--- {}",
+            f.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        let mut cmd = Command::new(&exe);
+        cmd.args(["plugin", "run", "--plugin"])
+            .arg(plugin)
+            .arg("--event")
+            .arg(&f)
+            .args(args);
+        // Exit 1 is a plugin failure, which the demo shows rather than stops on.
+        let status = cmd.status()?;
+        if status.code() == Some(2) {
+            bail!("{cmd:?} failed: bad input");
+        }
+    }
+    done(t);
+    Ok(())
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    build_plugins()?;
+    let t = step("sandbox benchmark (release)");
+    run(cargo()
+        .args([
+            "bench",
+            "-p",
+            "shopcase-sandbox",
+            "--bench",
+            "sandbox",
+            "--",
+        ])
+        .args(args)
+        .env("SHOPCASE_WASM_DIR", wasm_dir()))?;
+    done(t);
+    Ok(())
+}
