@@ -1,0 +1,121 @@
+//! Shopify Admin GraphQL for shopcase: the client the executor writes back
+//! with, idempotent write-back of journalled operations, the cached
+//! customer history plugins read, and an emulator that speaks the same
+//! contract on loopback.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use shopcase_contract::ShopifyOperation;
+//! use shopcase_contract::action::{TagsChange, Target};
+//! use shopcase_shopify::{ClientConfig, ShopConfig, ShopifyClient, Applied};
+//! use shopcase_net::Secret;
+//!
+//! let client = Arc::new(ShopifyClient::new(ClientConfig::default())?);
+//! client.add_shop(ShopConfig::new("example.myshopify.com", "2026-07", Secret::new("shpat_...")))?;
+//! let op = ShopifyOperation::TagsAdd(TagsChange { target: Target::Order(5001), tags: vec!["fraud-review".into()] });
+//! match client.apply("example.myshopify.com", &op, "evt-1:fraud-check:0").await {
+//!     Ok(Applied::Done { .. } | Applied::AlreadyDone { .. }) => { /* mark the journal entry done */ }
+//!     Err(e) if e.is_permanent() => { /* dead-letter with e.code() and e.to_string() */ }
+//!     Err(_) => { /* retry later with the same key */ }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Layout
+//! - [`client`]: [`ShopifyClient`], per-store [`ShopConfig`], requests,
+//!   retries, error classification.
+//! - [`pacing`]: the per-shop leaky-bucket estimate that paces requests
+//!   ahead of Shopify's throttling.
+//! - [`writeback`]: [`ShopifyClient::apply`], one journalled
+//!   [`shopcase_contract::ShopifyOperation`] at most once; the idempotency
+//!   technique of each operation.
+//! - [`history`]: [`HistoryCache`], customer history with a TTL.
+//! - [`emulator`]: the Shopify emulator (axum), its seed format and its
+//!   `/_emulator/` control endpoints.
+//! - [`error`]: [`Error`], permanent vs transient.
+//! - [`gid`]: `gid://shopify/Kind/N` helpers.
+//! - `graphql` (internal): the small GraphQL reader the emulator dispatches
+//!   with and the client estimates cost with.
+//! - `money` (internal): exact decimal amounts.
+//!
+//! # Against the emulator
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use shopcase_shopify::emulator::{self, EmulatorConfig};
+//! use shopcase_shopify::{ClientConfig, ShopConfig, ShopifyClient};
+//! use shopcase_net::Secret;
+//!
+//! // The demo store (see `emulator::Seed::demo`) on 127.0.0.1:<free port>.
+//! let running = emulator::spawn(EmulatorConfig::default()).await?;
+//! let client = ShopifyClient::new(ClientConfig::default())?;
+//! client.add_shop(
+//!     ShopConfig::new("demo.myshopify.com", "2026-07", Secret::new("shpat_emulator_demo"))
+//!         .with_base_url(running.base_url()),
+//! )?;
+//! // ... apply operations, then count them:
+//! let holds = running.emulator.mutations(Some("demo.myshopify.com"), Some("fulfillmentOrderHold"));
+//! # let _ = holds;
+//! # Ok(()) }
+//! ```
+//!
+//! Tests: `cargo test -p shopcase-shopify` (unit tests inline; one
+//! integration binary, `tests/all`, runs the real client against the
+//! emulator on loopback).
+//!
+//! # GraphQL operations used
+//! Queries: `order` (note; fulfilment orders and holds; `cancelledAt`;
+//! refunds and transactions), `customer` (note; history; store credit
+//! accounts and a host metafield), `return` (status). Mutations: `tagsAdd`,
+//! `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
+//! `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
+//! `returnApproveRequest`, `returnDeclineRequest`, `refundCreate` (with
+//! `@idempotent`), `storeCreditAccountCredit`. Documents are in
+//! `writeback.rs` and `history.rs`; all inputs travel as variables.
+//!
+//! # Throttling policy
+//! Every response's `extensions.cost.throttleStatus` updates a per-shop
+//! estimate of Shopify's leaky bucket; a request whose expected cost is not
+//! available waits before it is sent, so a burst is paced rather than
+//! throttled. Before the first answer only one request per shop is in
+//! flight. A THROTTLED answer (HTTP 200 or 429) was not executed: the client
+//! waits for the bucket (or `Retry-After`) and sends it again, up to
+//! [`ClientConfig::max_throttle_waits`] times, then returns a transient
+//! [`Error::Throttled`]. Nothing is dropped.
+//!
+//! # Access scopes a store's token needs
+//! | scope | for |
+//! |---|---|
+//! | `read_orders`, `write_orders` | `order` queries (notes, refunds, transactions, cancel state); `tagsAdd`/`tagsRemove` and `metafieldsSet` on orders; `orderUpdate`; `orderCancel`; `refundCreate` |
+//! | `read_customers`, `write_customers` | `customer` queries (history, notes, host metafield); tags, notes and metafields on customers (`customerUpdate`, `metafieldsSet`) |
+//! | `read_merchant_managed_fulfillment_orders`, `write_merchant_managed_fulfillment_orders` | reading fulfilment orders and holds; `fulfillmentOrderHold` / `fulfillmentOrderReleaseHold` on merchant-fulfilled orders |
+//! | `read_third_party_fulfillment_orders`, `write_third_party_fulfillment_orders` | the same for orders fulfilled by a fulfilment service (needed only if the store uses one) |
+//! | `read_returns`, `write_returns` | `return` status; `returnApproveRequest` / `returnDeclineRequest` |
+//! | `read_store_credit_account_transactions`, `write_store_credit_account_transactions` | reading credit transactions (idempotency check); `storeCreditAccountCredit` |
+//!
+//! Checked against shopify.dev: `fulfillmentOrderHold` requires
+//! `write_merchant_managed_fulfillment_orders` or
+//! `write_third_party_fulfillment_orders`; `orderCancel` requires
+//! `write_orders`; `FulfillmentHold` requires a `read_*_fulfillment_orders`
+//! scope; store credit transactions require
+//! `read_store_credit_account_transactions`. Customer history reads
+//! protected customer data (order history): the app needs Shopify's
+//! protected-customer-data approval (level 1) for production stores. Staff
+//! permissions also apply (e.g. `fulfill_and_ship_orders` for holds,
+//! `refund_orders` for refunds).
+
+#![warn(missing_docs)]
+pub mod client;
+pub mod emulator;
+pub mod error;
+pub mod gid;
+pub(crate) mod graphql;
+pub mod history;
+pub(crate) mod money;
+pub mod pacing;
+pub mod writeback;
+
+pub use client::{ClientConfig, Request, ShopConfig, ShopifyClient};
+pub use error::{Error, Result, UserError};
+pub use history::{Clock, HistoryCache, HistoryConfig, ManualClock, SystemClock};
+pub use writeback::Applied;
