@@ -42,7 +42,13 @@ impl Resources {
             ..Resources::default()
         };
         match resource {
-            "orders" => r.order_id = own_id,
+            // Most order topics carry the order itself; a few (e.g.
+            // `orders/risk_assessment_changed`) carry `order_id` and no `id`.
+            "orders" => {
+                r.order_id = order_id
+                    .or_else(|| id_of(payload.get("admin_graphql_api_order_id")))
+                    .or(own_id)
+            }
             "returns" => {
                 r.return_id = own_id;
                 r.order_id = order_id;
@@ -233,6 +239,10 @@ mod tests {
         let ev = json!({"id": 1, "fulfillment_id": 55, "order_id": 12});
         let r = Resources::from_shopify("fulfillment_events/create", &ev);
         assert_eq!((r.fulfillment_id, r.order_id), (Some(55), Some(12)));
+
+        let risk = json!({"risk_level": "HIGH", "order_id": 12, "admin_graphql_api_order_id": "gid://shopify/Order/12"});
+        let r = Resources::from_shopify("orders/risk_assessment_changed", &risk);
+        assert_eq!(r.order_id, Some(12));
 
         let tx = json!({"id": 1, "order_id": 12, "kind": "sale"});
         let r = Resources::from_shopify("order_transactions/create", &tx);

@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `customer-contact` | `email`, `contact_email`, `phone` anywhere; customer names, notes and marketing consent; addressee names, phones and companies |
 //! | `address-region` | the whole address object (with it: only country, province, city, postal code are kept) |
-//! | `address` | street lines, coordinates and company of addresses |
+//! | `address` | street lines, coordinates and company of addresses, and street lines and coordinates anywhere (e.g. a fulfillment event's location) |
 //! | `client-details` | `browser_ip`, `client_details`, `customer.last_ip` |
 //! | `payment-details` | `payment_details`, `receipt`, `credit_card_*` fields |
 
@@ -45,6 +45,22 @@ const REGION_FIELDS: &[&str] = &[
 
 /// Address fields that identify a person (need `customer-contact`).
 const ADDRESSEE_FIELDS: &[&str] = &["name", "first_name", "last_name", "phone", "company"];
+
+/// Street-level location fields, removed at any depth without `address`
+/// (fulfillment events carry their location inline).
+const STREET_FIELDS: &[&str] = &["address1", "address2", "latitude", "longitude"];
+
+/// Region-level location fields of an inline location (an object with
+/// street fields, such as a fulfillment event), removed without
+/// `address-region`.
+const INLINE_REGION_FIELDS: &[&str] = &[
+    "city",
+    "province",
+    "province_code",
+    "country",
+    "country_code",
+    "zip",
+];
 
 /// Contact fields removed at any depth.
 const CONTACT_FIELDS: &[&str] = &["email", "contact_email", "phone"];
@@ -117,12 +133,15 @@ fn walk(v: &mut Value, r: &Rules) {
 }
 
 fn object(map: &mut Map<String, Value>, r: &Rules) {
+    let inline_location = STREET_FIELDS.iter().any(|f| map.contains_key(*f));
     map.retain(|k, _| {
         let k = k.as_str();
         !((!r.contact && CONTACT_FIELDS.contains(&k))
             || (!r.client && CLIENT_FIELDS.contains(&k))
             || (!r.payment && PAYMENT_FIELDS.contains(&k))
-            || (!r.region && ADDRESS_KEYS.contains(&k)))
+            || (!r.region && ADDRESS_KEYS.contains(&k))
+            || (!r.address && STREET_FIELDS.contains(&k))
+            || (!r.region && inline_location && INLINE_REGION_FIELDS.contains(&k)))
     });
     for (k, v) in map.iter_mut() {
         if ADDRESS_KEYS.contains(&k.as_str()) {
@@ -235,6 +254,28 @@ mod tests {
             o["customer"]["default_address"],
             json!({"country_code": "US"})
         );
+    }
+
+    #[test]
+    fn inline_locations_follow_the_address_classes() {
+        let event = || {
+            json!({"id": 1, "status": "delayed", "fulfillment_id": 2, "address1": "1 Main St",
+                   "latitude": 1.5, "longitude": 2.5, "city": "Springfield", "zip": "12345",
+                   "country": "US", "province": "IL", "happened_at": "2026-11-26T10:00:00Z"})
+        };
+        let mut none = event();
+        minimise(&mut none, &grants(&[]));
+        assert_eq!(
+            none,
+            json!({"id": 1, "status": "delayed", "fulfillment_id": 2, "happened_at": "2026-11-26T10:00:00Z"})
+        );
+        let mut region = event();
+        minimise(&mut region, &grants(&[DataClass::AddressRegion]));
+        assert_eq!(region["city"], "Springfield");
+        assert!(region.get("address1").is_none() && region.get("latitude").is_none());
+        let mut full = event();
+        minimise(&mut full, &grants(&[DataClass::Address]));
+        assert_eq!(full, event());
     }
 
     #[test]
