@@ -1,0 +1,35 @@
+//! # shopcase-plugin-kit: what the first-party scenario plugins share
+//!
+//! The plugins under `plugins/` (order problems, fraud, returns, refund
+//! approval, VIP escalation, delivery issues, case status write-back) each
+//! turn Shopify and Core Case events into actions with the Rust SDK
+//! (`shopcase-sdk`). What more than one of them needs lives here, so every
+//! case carries the same order attributes and the same dossier layout, and
+//! every plugin reads its settings and key-value state the same way.
+//!
+//! Everything here is pure and deterministic: "now" is always the event's
+//! `triggered-at`, and the only state is the plugin's own key-value store.
+//! Nothing here logs, so a plugin's `log` grant stays its own choice.
+//!
+//! # Layout
+//! - [`text`]: tags that fit Shopify's limits, clipped text, file names and
+//!   stable fingerprints;
+//! - [`settings`]: settings read with defaults and bounds;
+//! - [`state`]: JSON values and once-only markers in the key-value store;
+//! - [`facts`]: the custom attributes every order case carries;
+//! - [`dossier`]: Markdown documents (order dossier, customer history);
+//! - [`lifecycle`]: priorities, and the status moves that resolve a case;
+//! - [`decision`]: the analyst's decision recorded on a case;
+//! - `testing` (native targets only): fixtures, harness and action finders
+//!   for the plugins' tests.
+
+pub mod decision;
+pub mod dossier;
+pub mod facts;
+pub mod lifecycle;
+pub mod settings;
+pub mod state;
+pub mod text;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;

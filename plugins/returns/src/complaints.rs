@@ -1,0 +1,271 @@
+//! `complaint`: one case per order on which a complaint is recorded, by a
+//! staff tag or a note attribute; "delivered but not received" complaints
+//! are recognised (a dedicated tag, or the words of the complaint) and come
+//! first.
+
+use plugin_kit::dossier::order_dossier;
+use plugin_kit::facts::{order_attributes, with_attributes};
+use plugin_kit::{settings, state, text};
+use shopcase_sdk::views::Order;
+use shopcase_sdk::{Action, Event, OpenCase, PluginError, Priority, host};
+
+/// The case type.
+pub const CASE_TYPE: &str = "complaint";
+
+struct Settings {
+    owner_group: String,
+    sla_hours: i64,
+    tags: Vec<String>,
+    attributes: Vec<String>,
+    not_received_tags: Vec<String>,
+    not_received_phrases: Vec<String>,
+}
+
+impl Settings {
+    fn read() -> Settings {
+        Settings {
+            owner_group: text::clip(
+                &settings::text("complaints-owner-group", "customer-care"),
+                128,
+            ),
+            sla_hours: settings::int("complaint-sla-hours", 48, 1, 720),
+            tags: settings::list("complaint-tags", &["complaint"]),
+            attributes: settings::list("complaint-attributes", &["complaint", "complaint_reason"]),
+            not_received_tags: settings::list("not-received-tags", &["complaint-not-received"]),
+            not_received_phrases: settings::list(
+                "not-received-phrases",
+                &[
+                    "not received",
+                    "never received",
+                    "never arrived",
+                    "not arrived",
+                    "did not receive",
+                    "didn't receive",
+                    "not delivered",
+                ],
+            ),
+        }
+    }
+}
+
+/// A complaint recorded on an order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Complaint {
+    /// "delivered but not received".
+    pub(crate) not_received: bool,
+    /// Where it was recorded, e.g. ``tag `complaint` ``.
+    pub(crate) source: String,
+    /// What the customer said, if recorded (note attribute).
+    pub(crate) text: String,
+}
+
+fn find(order: &Order, s: &Settings) -> Option<Complaint> {
+    let tags = order.tags();
+    let nr_tag = tags
+        .iter()
+        .find(|t| s.not_received_tags.iter().any(|x| text::same_tag(x, t)));
+    let tag = tags
+        .iter()
+        .find(|t| s.tags.iter().any(|x| text::same_tag(x, t)));
+    let attr = s.attributes.iter().find_map(|name| {
+        order
+            .note_attribute(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| (name, v))
+    });
+    if nr_tag.is_none() && tag.is_none() && attr.is_none() {
+        return None;
+    }
+    let said = attr.map(|(_, v)| text::single_line(v)).unwrap_or_default();
+    let lower = said.to_lowercase();
+    let phrase = s
+        .not_received_phrases
+        .iter()
+        .any(|p| !p.is_empty() && lower.contains(&p.to_lowercase()));
+    let mut sources: Vec<String> = Vec::new();
+    if let Some(t) = nr_tag.or(tag) {
+        sources.push(format!("tag `{t}`"));
+    }
+    if let Some((name, _)) = attr {
+        sources.push(format!("note attribute `{name}`"));
+    }
+    Some(Complaint {
+        not_received: nr_tag.is_some() || phrase,
+        source: sources.join(", "),
+        text: said,
+    })
+}
+
+/// What the order's fulfilments say about delivery.
+fn delivery_findings(order: &Order) -> Vec<String> {
+    let mut out: Vec<String> = order
+        .fulfillments
+        .iter()
+        .map(|f| {
+            format!(
+                "Fulfilment {} ({} {}): shipment status {}.",
+                f.name,
+                f.tracking_company.as_deref().unwrap_or("carrier unknown"),
+                f.tracking_number.as_deref().unwrap_or("no tracking number"),
+                f.shipment_status.as_deref().unwrap_or("unknown")
+            )
+        })
+        .collect();
+    if out.is_empty() {
+        out.push("The order has no fulfilment yet.".to_owned());
+    } else if !order
+        .fulfillments
+        .iter()
+        .any(|f| f.shipment_status.as_deref() == Some("delivered"))
+    {
+        out.push("No fulfilment is marked delivered by the carrier.".to_owned());
+    }
+    out
+}
+
+/// `orders/updated`: a complaint recorded on the order opens its case once.
+pub(crate) fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
+    let order = event.order()?;
+    if order.test {
+        return Ok(vec![]);
+    }
+    let s = Settings::read();
+    let Some(c) = find(&order, &s) else {
+        return Ok(vec![]);
+    };
+    let order_id = event.order_id()?;
+    let marker = format!("complaint:{order_id}");
+    if !state::first_time(&marker, Some(state::days(365)))? {
+        return Ok(vec![]);
+    }
+    let key = event.order_key(CASE_TYPE)?;
+    if host::linked_case(&key)?.is_some() {
+        // Opened before this plugin remembered it (e.g. restored data).
+        return Ok(vec![]);
+    }
+    let now = event.triggered_at()?;
+    let history = crate::history(event)?;
+
+    let kind = if c.not_received {
+        "delivered-not-received"
+    } else {
+        "general"
+    };
+    let title = if c.not_received {
+        format!("Delivered but not received: {}", order.name)
+    } else if c.text.is_empty() {
+        format!("Complaint on {}", order.name)
+    } else {
+        format!("Complaint on {}: {}", order.name, text::clip(&c.text, 120))
+    };
+    let mut findings = vec![if c.text.is_empty() {
+        format!("Complaint recorded by {}.", c.source)
+    } else {
+        format!("Complaint recorded by {}: \"{}\"", c.source, c.text)
+    }];
+    findings.extend(delivery_findings(&order));
+    let mut summary = String::new();
+    for f in &findings {
+        summary.push_str(&format!("- {f}\n"));
+    }
+    summary.push_str(if c.not_received {
+        "\nThe customer says the order did not arrive. Check the carrier's proof of delivery, open a trace if needed, and agree a replacement or refund with the customer."
+    } else {
+        "\nContact the customer, agree a resolution, and record it when resolving the case."
+    });
+    let case = with_attributes(
+        OpenCase::new(key, text::clip(&title, 200))
+            .summary(text::clip(&summary, 4000))
+            .priority(if c.not_received {
+                Priority::High
+            } else {
+                Priority::Medium
+            })
+            .owner_group(s.owner_group.clone())
+            .due(now.plus_hours(s.sla_hours))
+            .attribute("complaintType", kind)
+            .attribute("complaintSource", &c.source)
+            .attribute("complaintText", text::clip(&c.text, 4096)),
+        order_attributes(&event.shop, &order),
+    )
+    .document(order_dossier(&order, &findings, history.as_ref()));
+    shopcase_sdk::info!("order {}: {kind} complaint ({})", order.name, c.source);
+    Ok(vec![case.into()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings {
+            owner_group: "cc".into(),
+            sla_hours: 48,
+            tags: vec!["complaint".into()],
+            attributes: vec!["complaint".into()],
+            not_received_tags: vec!["complaint-not-received".into()],
+            not_received_phrases: vec!["never arrived".into()],
+        }
+    }
+
+    fn order(v: serde_json::Value) -> Order {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn tags_and_attributes_record_complaints() {
+        let s = settings();
+        assert_eq!(
+            find(&order(serde_json::json!({"tags": "vip, gift"})), &s),
+            None
+        );
+        assert_eq!(
+            find(
+                &order(
+                    serde_json::json!({"note_attributes": [{"name": "complaint", "value": "  "}]})
+                ),
+                &s
+            ),
+            None,
+            "an empty attribute is no complaint"
+        );
+        let c = find(&order(serde_json::json!({"tags": "VIP, Complaint"})), &s).unwrap();
+        assert_eq!(
+            (c.not_received, c.source.as_str()),
+            (false, "tag `Complaint`")
+        );
+        let c = find(
+            &order(serde_json::json!({"tags": "complaint", "note_attributes": [{"name": "complaint", "value": "The parcel\nNEVER arrived"}]})),
+            &s,
+        )
+        .unwrap();
+        assert!(c.not_received);
+        assert_eq!(c.text, "The parcel NEVER arrived");
+        assert_eq!(c.source, "tag `complaint`, note attribute `complaint`");
+        let c = find(
+            &order(serde_json::json!({"tags": "complaint-not-received"})),
+            &s,
+        )
+        .unwrap();
+        assert!(c.not_received && c.text.is_empty());
+    }
+
+    #[test]
+    fn delivery_findings_say_what_the_carrier_reported() {
+        let o = order(
+            serde_json::json!({"fulfillments": [{"name": "#1.1", "tracking_company": "DHL", "tracking_number": "JD1", "shipment_status": "in_transit"}]}),
+        );
+        assert_eq!(
+            delivery_findings(&o),
+            [
+                "Fulfilment #1.1 (DHL JD1): shipment status in_transit.",
+                "No fulfilment is marked delivered by the carrier."
+            ]
+        );
+        assert_eq!(
+            delivery_findings(&order(serde_json::json!({}))),
+            ["The order has no fulfilment yet."]
+        );
+    }
+}
