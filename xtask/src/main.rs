@@ -6,10 +6,18 @@
 //!   and every test.
 //! - `build-plugins`: build every Wasm component in the workspace and
 //!   package the plugins into `target/plugins/<id>/`.
-//! - `bench`: the sandbox benchmark (release build).
+//! - `bench`: the sandbox benchmarks (release build): Rust plugin against
+//!   native, and the per-event cost of each guest language.
 //!
-//! It installs what it needs (the `wasm32-wasip2` target through rustup)
+//! It installs what it needs (the `wasm32-wasip2` target through rustup;
+//! Node, npm and pip packages inside `target/guest-tools/` for the
+//! JavaScript and Python examples; clang and wasi-libc through apt for C)
 //! and says exactly what is missing when it cannot.
+//!
+//! # Layout
+//! - this file: the tasks;
+//! - `guests`: toolchains and builds of non-Rust (and Rust) guest examples;
+//! - `bench_guests`: the per-language per-event benchmark.
 
 #![forbid(unsafe_code)]
 
@@ -18,6 +26,11 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+
+mod bench_guests;
+mod guests;
+
+use guests::{Guests, Lang};
 
 const WASM_TARGET: &str = "wasm32-wasip2";
 
@@ -29,6 +42,7 @@ fn main() {
         "demo" => demo(&args[1..]),
         "build-plugins" => build_plugins().map(drop),
         "bench" => bench(&args[1..]),
+        "bench-guests" => bench_guests_task(),
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -46,7 +60,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmark (release)"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)"
     );
 }
 
@@ -216,11 +230,35 @@ fn test() -> Result<()> {
 
     build_plugins()?;
 
+    // The example plugin in every language, built with toolchains installed
+    // inside the repository, and the JS/Python SDKs' own tests.
+    let guests = Guests::new(root());
+    let t = step("guest toolchains (JavaScript, Python, C)");
+    guests.install(&Lang::ALL)?;
+    done(t);
+    let t = step("building the example plugin in every language");
+    for b in guests.build_examples(&Lang::ALL)? {
+        eprintln!(
+            "    {:<12} {:>8} KB  {}",
+            b.lang.to_string(),
+            b.bytes / 1024,
+            b.manifest.display()
+        );
+    }
+    done(t);
+    let t = step("JavaScript and Python SDK tests");
+    guests.test_sdks()?;
+    done(t);
+
     let t = step("cargo test --workspace");
-    run(cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
+    let mut cmd = cargo();
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
         .env("SHOPCASE_WASM_DIR", wasm_dir())
-        .env("SHOPCASE_PLUGINS_DIR", plugins_out()))?;
+        .env("SHOPCASE_PLUGINS_DIR", plugins_out());
+    for (k, v) in guests.test_env() {
+        cmd.env(k, v);
+    }
+    run(&mut cmd)?;
     done(t);
 
     eprintln!(
@@ -278,7 +316,7 @@ fn demo(args: &[String]) -> Result<()> {
 
 fn bench(args: &[String]) -> Result<()> {
     build_plugins()?;
-    let t = step("sandbox benchmark (release)");
+    let t = step("sandbox benchmark: Rust plugin, sandboxed vs native (release)");
     run(cargo()
         .args([
             "bench",
@@ -291,5 +329,41 @@ fn bench(args: &[String]) -> Result<()> {
         .args(args)
         .env("SHOPCASE_WASM_DIR", wasm_dir()))?;
     done(t);
+
+    let guests = Guests::new(root());
+    guests.install(&Lang::ALL)?;
+    guests.build_examples(&Lang::ALL)?;
+    let t = step("per-event cost of each guest language (release)");
+    // The measurement itself runs in an optimised build of this tool.
+    run(cargo().args([
+        "run",
+        "--release",
+        "--quiet",
+        "-p",
+        "xtask",
+        "--",
+        "bench-guests",
+    ]))?;
+    done(t);
+    Ok(())
+}
+
+/// `bench-guests`: measure the four built examples (called by `bench` in a
+/// release build of the xtask).
+fn bench_guests_task() -> Result<()> {
+    let guests = Guests::new(root());
+    let plugins: Vec<(Lang, PathBuf)> = Lang::ALL
+        .iter()
+        .map(|&l| (l, guests.example_manifest(l)))
+        .collect();
+    let config = bench_guests::BenchConfig {
+        warmup: 50,
+        iterations: 500,
+        cache_dir: target_dir().join("shopcase-cache"),
+        runtime: shopcase_sandbox::RuntimeConfig::default(),
+    };
+    let event = root().join("examples/fixtures/high-value-order/events/realistic-order.json");
+    let measurements = bench_guests::bench(&plugins, &event, &config)?;
+    println!("{}", bench_guests::report(&measurements, &config));
     Ok(())
 }

@@ -5,11 +5,16 @@
 //! command line and dispatches.
 //! - `plugin run` ([`plugin_run`]): one event through one plugin, in the
 //!   server's sandbox.
+//! - `plugin new | build | test` ([`plugin_dev`]): scaffold, build and
+//!   package a plugin, and run conformance fixtures through it.
+//! - `emulate corecase | shopify` ([`emulate`]): the emulators as servers.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod emulate;
+mod plugin_dev;
 mod plugin_run;
 
 /// Shopify events in, Core Case cases out, business logic in sandboxed Wasm plugins.
@@ -25,17 +30,41 @@ enum Command {
     /// Develop and check plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Run a Core Case or Shopify emulator (for development and demos).
+    #[command(subcommand)]
+    Emulate(emulate::Which),
 }
 
 #[derive(Debug, Subcommand)]
 enum PluginCommand {
     /// Run one event through one plugin in exactly the sandbox the server uses.
     Run(plugin_run::Args),
+    /// Create a plugin project (manifest with least grants, source, fixtures).
+    New(plugin_dev::NewArgs),
+    /// Build a plugin project into a component and package it with its sha256.
+    Build(plugin_dev::BuildArgs),
+    /// Run conformance fixtures through a packaged plugin; exit 1 on a mismatch.
+    Test(plugin_dev::TestArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Plugin(PluginCommand::Run(args)) => plugin_run::main(args),
+        Command::Plugin(PluginCommand::New(args)) => plugin_dev::new(args),
+        Command::Plugin(PluginCommand::Build(args)) => plugin_dev::build(args),
+        Command::Plugin(PluginCommand::Test(args)) => plugin_dev::test(args),
+        Command::Emulate(which) => emulate::main(which),
     }
+}
+
+/// Logs to stderr; `RUST_LOG` sets the filter (default `info`).
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (tests) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

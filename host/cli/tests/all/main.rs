@@ -1,0 +1,10 @@
+//! Integration tests of the `shopcase` binary, run as a partner would run
+//! it (one test binary for the crate, a module per command family).
+//!
+//! Guest tests need toolchains and built examples: `cargo xtask test`
+//! installs them in `target/guest-tools`, builds the examples into
+//! `target/guest-plugins` and sets `SHOPCASE_GUEST_TOOLS`,
+//! `SHOPCASE_EXAMPLE_PLUGINS` and `SHOPCASE_REQUIRE_GUESTS=1`. Run alone,
+//! `cargo test -p shopcase` skips them with a message saying so.
+
+mod plugin_dev;
