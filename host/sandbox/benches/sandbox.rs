@@ -75,10 +75,35 @@ fn main() {
         "native and sandboxed actions differ"
     );
 
+    // Parts of the per-event cost, for the docs: minimisation alone (both
+    // sides pay it), and the plugin logic alone (harness without manifest:
+    // no minimisation, no grant checks).
+    let grants = plugin.manifest().grants.clone();
+    let mut bare = Harness::new();
+    let mut t_minimise = Vec::with_capacity(iterations);
+    let mut t_logic = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let start = Instant::now();
+        std::hint::black_box(shopcase_contract::minimise::minimise_text(
+            &host_event.payload,
+            &grants,
+        ));
+        t_minimise.push(start.elapsed());
+        let start = Instant::now();
+        std::hint::black_box(
+            bare.run::<high_value_order::HighValueOrder>(&sdk_event)
+                .is_ok(),
+        );
+        t_logic.push(start.elapsed());
+    }
+    t_minimise.sort();
+    t_logic.sort();
+
     let warmup = iterations / 10;
     let mut t_native = Vec::with_capacity(iterations);
     let mut t_sandbox = Vec::with_capacity(iterations);
     let mut fuel = 0;
+    let mut t_store = Vec::with_capacity(iterations);
     for i in 0..warmup + iterations {
         let start = Instant::now();
         let run = harness.run::<high_value_order::HighValueOrder>(&sdk_event);
@@ -90,14 +115,17 @@ fn main() {
         let sandbox = start.elapsed();
         assert!(inv.outcome.is_ok());
         fuel = inv.budget.fuel.used;
+        let in_store = Duration::from_micros(inv.budget.wall_time_us.used);
 
         if i >= warmup {
             t_native.push(native);
             t_sandbox.push(sandbox);
+            t_store.push(in_store);
         }
     }
     t_native.sort();
     t_sandbox.sort();
+    t_store.sort();
     let (n50, n99) = (percentile(&t_native, 0.5), percentile(&t_native, 0.99));
     let (s50, s99) = (percentile(&t_sandbox, 0.5), percentile(&t_sandbox, 0.99));
     let payload = host_event.payload.len();
@@ -117,6 +145,19 @@ fn main() {
         us(s50) / us(n50)
     );
     println!("  fuel per event                       {fuel}");
+    println!("parts:");
+    println!(
+        "  payload minimisation alone           median {:>8.1} µs",
+        us(percentile(&t_minimise, 0.5))
+    );
+    println!(
+        "  native plugin logic alone            median {:>8.1} µs",
+        us(percentile(&t_logic, 0.5))
+    );
+    println!(
+        "  in the store: instantiate + call     median {:>8.1} µs",
+        us(percentile(&t_store, 0.5))
+    );
 }
 
 fn us(d: Duration) -> f64 {

@@ -159,7 +159,7 @@ impl Runtime {
             .total_stacks(0)
             // Reset small dirty regions with memset instead of madvise: much
             // cheaper for the few pages a plugin touches.
-            .linear_memory_keep_resident(1 << 20)
+            .linear_memory_keep_resident(128 << 10)
             .table_keep_resident(64 << 10);
 
         let mut c = Config::new();

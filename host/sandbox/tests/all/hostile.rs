@@ -243,3 +243,40 @@ fn budget_is_reported_for_a_normal_run() {
     );
     assert!(b.output_bytes.used > 0, "{b:?}");
 }
+
+#[test]
+fn the_plugin_sees_only_granted_data_classes() {
+    let payload = json!({
+        "do": "echo",
+        "email": "ann@example.com",
+        "browser_ip": "203.0.113.9",
+        "shipping_address": {"address1": "1 Main St", "city": "Springfield", "country_code": "US", "name": "Ann Lee"},
+        "total_price": "10.00"
+    });
+    let seen = |manifest: &str| -> serde_json::Value {
+        let p = load("hostile", manifest);
+        let actions = run(&p, payload.clone()).outcome.expect("echo");
+        let shopcase_contract::Action::OpenCase(open) = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        serde_json::from_slice(&open.documents[0].content).unwrap()
+    };
+    let none = seen(BASE_MANIFEST);
+    assert_eq!(none["total_price"], "10.00");
+    assert!(
+        none.get("email").is_none() && none.get("browser_ip").is_none(),
+        "{none}"
+    );
+    assert!(none.get("shipping_address").is_none(), "{none}");
+
+    let region = seen(&BASE_MANIFEST.replace(
+        "case-types",
+        "data = [\"address-region\", \"client-details\"]\ncase-types",
+    ));
+    assert_eq!(
+        region["shipping_address"],
+        json!({"city": "Springfield", "country_code": "US"})
+    );
+    assert_eq!(region["browser_ip"], "203.0.113.9");
+    assert!(region.get("email").is_none(), "{region}");
+}

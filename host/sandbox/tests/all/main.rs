@@ -6,4 +6,5 @@
 
 mod hostile;
 mod loading;
+mod roundtrip;
 mod support;

@@ -154,6 +154,18 @@ mod guest {
                         vec![format!("t{now}"), format!("r{}", r % 1_000_000)],
                     )])
                 }
+                // Hands back the payload it was given, so tests can see exactly
+                // what minimisation left in it.
+                "echo" => Ok(vec![open_case(
+                    order,
+                    "echo".into(),
+                    vec![Document {
+                        name: "payload.json".into(),
+                        content_type: "application/json".into(),
+                        description: "the payload as the plugin saw it".into(),
+                        content: event.payload.clone().into_bytes(),
+                    }],
+                )]),
                 "plugin-error" => Err(PluginError {
                     message: "the hostile plugin gives up".into(),
                     retryable: true,
