@@ -17,6 +17,7 @@
 //! # Layout
 //! - this file: the tasks;
 //! - `guests`: toolchains and builds of non-Rust (and Rust) guest examples;
+//! - `browser`: Chromium for the admin page's end-to-end test;
 //! - `bench_guests`: the per-language per-event benchmark.
 
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 mod bench_guests;
+mod browser;
 mod guests;
 
 use guests::{Guests, Lang};
@@ -250,12 +252,19 @@ fn test() -> Result<()> {
     guests.test_sdks()?;
     done(t);
 
+    let t = step("Chromium for the admin page's browser test");
+    let chromium = browser::ensure_chromium()?;
+    done(t);
+
     let t = step("cargo test --workspace");
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--no-fail-fast"])
         .env("SHOPCASE_WASM_DIR", wasm_dir())
         .env("SHOPCASE_PLUGINS_DIR", plugins_out());
     for (k, v) in guests.test_env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in browser::test_env(&chromium) {
         cmd.env(k, v);
     }
     run(&mut cmd)?;

@@ -8,14 +8,22 @@
 //! - `plugin new | build | test` ([`plugin_dev`]): scaffold, build and
 //!   package a plugin, and run conformance fixtures through it.
 //! - `emulate corecase | shopify` ([`emulate`]): the emulators as servers.
+//! - `serve` ([`serve`]): the host: webhooks in, plugins, journal, executors.
+//! - `replay` ([`replay`]): post event files signed as Shopify would.
+//! - `store list | enable | disable | set` ([`store_cmd`]): plugins per store.
+//! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin_cmd;
 mod emulate;
 mod plugin_dev;
 mod plugin_run;
+mod replay;
+mod serve;
+mod store_cmd;
 
 /// Shopify events in, Core Case cases out, business logic in sandboxed Wasm plugins.
 #[derive(Debug, Parser)]
@@ -33,6 +41,16 @@ enum Command {
     /// Run a Core Case or Shopify emulator (for development and demos).
     #[command(subcommand)]
     Emulate(emulate::Which),
+    /// Run the host: receive webhooks, dispatch them to the stores' plugins, execute the actions.
+    Serve(serve::Args),
+    /// Post event files to a webhook endpoint, signed as Shopify would.
+    Replay(replay::Args),
+    /// Manage which plugins run for which store, with which settings.
+    #[command(subcommand)]
+    Store(store_cmd::StoreCommand),
+    /// Administer the admin API (tokens).
+    #[command(subcommand)]
+    Admin(admin_cmd::AdminCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,6 +73,10 @@ fn main() -> ExitCode {
         Command::Plugin(PluginCommand::Build(args)) => plugin_dev::build(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_dev::test(args),
         Command::Emulate(which) => emulate::main(which),
+        Command::Serve(args) => serve::main(args),
+        Command::Replay(args) => replay::main(args),
+        Command::Store(cmd) => store_cmd::main(cmd),
+        Command::Admin(cmd) => admin_cmd::main(cmd),
     }
 }
 

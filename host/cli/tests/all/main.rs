@@ -7,4 +7,5 @@
 //! `SHOPCASE_EXAMPLE_PLUGINS` and `SHOPCASE_REQUIRE_GUESTS=1`. Run alone,
 //! `cargo test -p shopcase` skips them with a message saying so.
 
+mod admin_cmd;
 mod plugin_dev;

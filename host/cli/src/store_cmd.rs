@@ -1,0 +1,275 @@
+//! `shopcase store list|enable|disable|set`: which plugins run for which
+//! store. Only parsing and printing live here; the rules are in
+//! `shopcase_pipeline::admin`, shared with the admin API.
+//!
+//! The commands work on the data directory named by `--config` and can run
+//! while the server does (SQLite serialises the writes); the server picks
+//! the change up with the next event. Secrets are not read.
+//!
+//! Exit codes: 0 done, 1 refused (unknown store, plugin, setting...), 2 bad
+//! configuration.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use shopcase_pipeline::admin::{InstallationView, StoreView};
+use shopcase_pipeline::{Admin, Config, EnableRequest, SetRequest, SettingInput};
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Common {
+    /// The configuration file (its data directory, stores and plugins directory).
+    #[arg(long, env = "SHOPCASE_CONFIG", default_value = "shopcase.toml")]
+    config: PathBuf,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum StoreCommand {
+    /// List the stores and their plugins (version, settings, who enabled them, quarantine).
+    List {
+        #[command(flatten)]
+        common: Common,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Enable a plugin for a store (installing it, or re-enabling it).
+    Enable {
+        #[command(flatten)]
+        common: Common,
+        /// The store, e.g. demo.myshopify.com.
+        #[arg(long)]
+        shop: String,
+        /// The plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// The version (default: the newest in the plugins directory).
+        #[arg(long)]
+        version: Option<String>,
+        /// A setting, e.g. --set threshold=750 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Who makes the change (recorded in the audit log).
+        #[arg(long, env = "SHOPCASE_ACTOR")]
+        by: String,
+    },
+    /// Stop a plugin getting a store's events (settings are kept).
+    Disable {
+        #[command(flatten)]
+        common: Common,
+        /// The store.
+        #[arg(long)]
+        shop: String,
+        /// The plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// Who makes the change.
+        #[arg(long, env = "SHOPCASE_ACTOR")]
+        by: String,
+    },
+    /// Change settings or version, or lift a quarantine.
+    Set {
+        #[command(flatten)]
+        common: Common,
+        /// The store.
+        #[arg(long)]
+        shop: String,
+        /// The plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// Switch to this version.
+        #[arg(long)]
+        version: Option<String>,
+        /// A setting, e.g. --set threshold=750 (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Return a setting to its default (repeatable).
+        #[arg(long, value_name = "KEY")]
+        unset: Vec<String>,
+        /// Lift the plugin's quarantine for the store; held events run.
+        #[arg(long)]
+        unquarantine: bool,
+        /// Who makes the change.
+        #[arg(long, env = "SHOPCASE_ACTOR")]
+        by: String,
+    },
+}
+
+pub(crate) fn main(cmd: StoreCommand) -> ExitCode {
+    let config_path = match &cmd {
+        StoreCommand::List { common, .. }
+        | StoreCommand::Enable { common, .. }
+        | StoreCommand::Disable { common, .. }
+        | StoreCommand::Set { common, .. } => common.config.clone(),
+    };
+    let config = match Config::load_without_secrets(&config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cmd, &config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn parse_settings(raw: &[String]) -> Result<Vec<(String, SettingInput)>, String> {
+    raw.iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_owned(), SettingInput::Text(v.to_owned())))
+            }
+            _ => Err(format!("--set `{kv}`: expected KEY=VALUE")),
+        })
+        .collect()
+}
+
+async fn run(cmd: StoreCommand, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+    let admin = Admin::open(config)?;
+    match cmd {
+        StoreCommand::List { json, .. } => {
+            let stores = admin.list().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&stores)?);
+            } else {
+                print_list(&stores);
+            }
+        }
+        StoreCommand::Enable {
+            shop,
+            plugin,
+            version,
+            settings,
+            by,
+            ..
+        } => {
+            let inst = admin
+                .enable(EnableRequest {
+                    shop,
+                    plugin,
+                    version,
+                    settings: parse_settings(&settings)?,
+                    actor: by,
+                })
+                .await?;
+            println!(
+                "enabled {} {} for {}",
+                inst.plugin_id, inst.version, inst.shop
+            );
+            if inst.quarantine.is_some() {
+                println!(
+                    "note: it is still quarantined; lift it with `shopcase store set --unquarantine`"
+                );
+            }
+        }
+        StoreCommand::Disable {
+            shop, plugin, by, ..
+        } => {
+            let inst = admin.disable(&shop, &plugin, &by).await?;
+            println!("disabled {} for {}", inst.plugin_id, inst.shop);
+        }
+        StoreCommand::Set {
+            shop,
+            plugin,
+            version,
+            settings,
+            unset,
+            unquarantine,
+            by,
+            ..
+        } => {
+            let inst = admin
+                .set(SetRequest {
+                    shop,
+                    plugin,
+                    version,
+                    settings: parse_settings(&settings)?,
+                    unset,
+                    unquarantine,
+                    actor: by,
+                })
+                .await?;
+            println!(
+                "updated {} {} for {}{}",
+                inst.plugin_id,
+                inst.version,
+                inst.shop,
+                if unquarantine {
+                    " (quarantine lifted)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn print_list(stores: &[StoreView]) {
+    if stores.is_empty() {
+        println!("no stores: add [[stores]] to the configuration");
+    }
+    for s in stores {
+        let note = if s.configured {
+            format!("api {}", s.api_version)
+        } else {
+            "not configured".into()
+        };
+        println!("{} ({note})", s.domain);
+        if s.installations.is_empty() {
+            println!("  no plugins");
+        }
+        for i in &s.installations {
+            print_installation(i);
+        }
+    }
+}
+
+fn print_installation(v: &InstallationView) {
+    let i = &v.installation;
+    let state = match (&i.quarantine, i.enabled) {
+        (Some(q), _) => format!("QUARANTINED since {}: {}", q.since, q.reason),
+        (None, true) => format!(
+            "enabled by {} at {}",
+            i.enabled_by.as_deref().unwrap_or("?"),
+            i.enabled_at.map(|t| t.to_string()).unwrap_or_default()
+        ),
+        (None, false) => format!("disabled by {} at {}", i.updated_by, i.updated_at),
+    };
+    println!("  {} {}  {state}", i.plugin_id, i.version);
+    if let Some(settings) = &v.effective_settings {
+        let shown: Vec<String> = settings
+            .iter()
+            .map(|(k, val)| {
+                format!(
+                    "{k}={val}{}",
+                    if i.settings.contains_key(k) {
+                        ""
+                    } else {
+                        " (default)"
+                    }
+                )
+            })
+            .collect();
+        if !shown.is_empty() {
+            println!("    settings: {}", shown.join(", "));
+        }
+    }
+    if let Some(p) = &v.problem {
+        println!("    problem: {p}");
+    }
+}

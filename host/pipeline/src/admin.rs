@@ -1,0 +1,604 @@
+//! Store administration: which plugins run for which store, with which
+//! version and settings, and recovery (dead letters, quarantine).
+//! `shopcase store list|enable|disable|set` is a thin printer over this
+//! module, and the admin HTTP API (`shopcase-admin`) calls the same
+//! functions, so both enforce the same rules:
+//!
+//! - only configured stores can have plugins;
+//! - the plugin (and version) must be packaged in the plugins directory;
+//! - settings are parsed with their declared type and checked against the
+//!   manifest (ranges, choices); errors name the setting;
+//! - every change records who and when, in the installation and in the
+//!   audit log, in the same transaction, with the state before and after;
+//! - a dead letter is retried or discarded once: a second attempt is a
+//!   conflict, not a second run.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::json;
+use shopcase_contract::time::Timestamp;
+use shopcase_contract::{Limits, Manifest, SettingValue};
+use shopcase_store::{
+    DeadLetter, DeadLetterState, Installation, NewAudit, SqliteStorage, Storage, StoreError,
+};
+
+use crate::config::Config;
+use crate::dispatcher::registry;
+
+/// Why an administration request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The store is not in the configuration.
+    #[error("store `{shop}` is not configured (configured: {known})")]
+    UnknownShop {
+        /// The store asked for.
+        shop: String,
+        /// The configured ones.
+        known: String,
+    },
+    /// No packaged plugin with this id.
+    #[error("plugin `{plugin}` is not in {dir} (available: {available})")]
+    UnknownPlugin {
+        /// The plugin asked for.
+        plugin: String,
+        /// The plugins directory.
+        dir: String,
+        /// The plugins there.
+        available: String,
+    },
+    /// The plugin exists, but not in this version.
+    #[error("plugin `{plugin}` has no version {version} in {dir} (available: {available})")]
+    UnknownVersion {
+        /// The plugin.
+        plugin: String,
+        /// The version asked for.
+        version: String,
+        /// The plugins directory.
+        dir: String,
+        /// The versions there.
+        available: String,
+    },
+    /// The plugin is not installed for the store.
+    #[error("plugin `{plugin}` is not installed for `{shop}`; enable it first")]
+    NotInstalled {
+        /// The store.
+        shop: String,
+        /// The plugin.
+        plugin: String,
+    },
+    /// A setting is unknown or its value is invalid.
+    #[error("{0}")]
+    Setting(String),
+    /// The plugin is not quarantined for the store (nothing to lift).
+    #[error("plugin `{plugin}` is not quarantined for `{shop}`")]
+    NotQuarantined {
+        /// The store.
+        shop: String,
+        /// The plugin.
+        plugin: String,
+    },
+    /// No dead letter with this id.
+    #[error("dead letter {id} does not exist")]
+    NoDeadLetter {
+        /// The id asked for.
+        id: i64,
+    },
+    /// The dead letter was already retried or discarded.
+    #[error("dead letter {id} is already {state}")]
+    DeadLetterResolved {
+        /// The dead letter.
+        id: i64,
+        /// What was done with it: `retried` or `discarded`.
+        state: &'static str,
+    },
+    /// The request contradicts the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request itself is malformed.
+    #[error("{0}")]
+    Invalid(String),
+    /// The storage failed.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+}
+
+/// A setting value as given by the admin.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingInput {
+    /// Command-line spelling: text as is, numbers and booleans parsed,
+    /// lists comma-separated.
+    Text(String),
+    /// A JSON value (admin API).
+    Json(serde_json::Value),
+}
+
+/// `store enable`.
+#[derive(Debug, Clone)]
+pub struct EnableRequest {
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin: String,
+    /// The version (default: the newest packaged).
+    pub version: Option<String>,
+    /// Settings to set (on top of the current ones).
+    pub settings: Vec<(String, SettingInput)>,
+    /// Who.
+    pub actor: String,
+}
+
+/// `store set`.
+#[derive(Debug, Clone, Default)]
+pub struct SetRequest {
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin: String,
+    /// Switch to this version.
+    pub version: Option<String>,
+    /// Settings to set.
+    pub settings: Vec<(String, SettingInput)>,
+    /// Settings to return to their defaults.
+    pub unset: Vec<String>,
+    /// Lift a quarantine.
+    pub unquarantine: bool,
+    /// Who.
+    pub actor: String,
+}
+
+/// A store and its installations, for listing.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreView {
+    /// `name.myshopify.com`.
+    pub domain: String,
+    /// Admin API version.
+    pub api_version: String,
+    /// Whether the configuration has it (stores can remain in the database
+    /// after being removed from the configuration).
+    pub configured: bool,
+    /// Its plugins.
+    pub installations: Vec<InstallationView>,
+}
+
+/// An installation with its effective settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstallationView {
+    /// As stored.
+    #[serde(flatten)]
+    pub installation: Installation,
+    /// The manifest's defaults overlaid with the admin's settings, if the
+    /// installed version is packaged and the settings are valid for it.
+    pub effective_settings: Option<BTreeMap<String, SettingValue>>,
+    /// Why the installation cannot run as is, if it cannot.
+    pub problem: Option<String>,
+}
+
+/// Administration over one data directory.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    storage: Arc<dyn Storage>,
+    plugins_dir: PathBuf,
+    stores: Vec<(String, String)>,
+    caps: Limits,
+}
+
+impl Admin {
+    /// Over an open storage.
+    pub fn new(storage: Arc<dyn Storage>, config: &Config) -> Admin {
+        Admin {
+            storage,
+            plugins_dir: config.plugins_dir.clone(),
+            stores: config
+                .stores
+                .iter()
+                .map(|s| (s.domain.clone(), s.api_version.clone()))
+                .collect(),
+            caps: config.sandbox.caps,
+        }
+    }
+
+    /// Open the configuration's data directory (blocking).
+    pub fn open(config: &Config) -> Result<Admin, AdminError> {
+        let storage = SqliteStorage::open(&config.data_dir, config.storage.clone())?;
+        Ok(Admin::new(Arc::new(storage), config))
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Every store (configured, or known from the database) with its plugins.
+    pub async fn list(&self) -> Result<Vec<StoreView>, AdminError> {
+        let mut views: BTreeMap<String, StoreView> = BTreeMap::new();
+        for (domain, api) in &self.stores {
+            views.insert(
+                domain.clone(),
+                StoreView {
+                    domain: domain.clone(),
+                    api_version: api.clone(),
+                    configured: true,
+                    installations: vec![],
+                },
+            );
+        }
+        for r in self.storage.stores().await? {
+            views.entry(r.domain.clone()).or_insert(StoreView {
+                domain: r.domain,
+                api_version: r.api_version,
+                configured: false,
+                installations: vec![],
+            });
+        }
+        for inst in self.storage.installations(None).await? {
+            let (effective, problem) =
+                match registry::find(&self.plugins_dir, &inst.plugin_id, &inst.version) {
+                    None => (
+                        None,
+                        Some(format!(
+                            "version {} is not in {}",
+                            inst.version,
+                            self.plugins_dir.display()
+                        )),
+                    ),
+                    Some(m) => match m.resolve_settings(&inst.settings) {
+                        Ok(s) => (Some(s), None),
+                        Err(e) => (None, Some(e.to_string())),
+                    },
+                };
+            let view = InstallationView {
+                installation: inst,
+                effective_settings: effective,
+                problem,
+            };
+            let shop = view.installation.shop.clone();
+            views
+                .entry(shop.clone())
+                .or_insert(StoreView {
+                    domain: shop,
+                    api_version: String::new(),
+                    configured: false,
+                    installations: vec![],
+                })
+                .installations
+                .push(view);
+        }
+        Ok(views.into_values().collect())
+    }
+
+    /// Install (or re-enable) a plugin for a store.
+    pub async fn enable(&self, req: EnableRequest) -> Result<Installation, AdminError> {
+        self.check_shop(&req.shop)?;
+        check_actor(&req.actor)?;
+        let manifest = self.manifest(&req.plugin, req.version.as_deref())?;
+        let current = self.storage.installation(&req.shop, &req.plugin).await?;
+        let mut overrides = current
+            .as_ref()
+            .map(|c| c.settings.clone())
+            .unwrap_or_default();
+        apply_settings(&manifest, &mut overrides, &req.settings, &[])?;
+        let now = Timestamp::now();
+        let inst = Installation {
+            shop: req.shop.clone(),
+            plugin_id: manifest.id.clone(),
+            version: manifest.version.clone(),
+            settings: overrides,
+            enabled: true,
+            enabled_by: Some(req.actor.clone()),
+            enabled_at: Some(now),
+            updated_by: req.actor.clone(),
+            updated_at: now,
+            consecutive_failures: current.as_ref().map_or(0, |c| c.consecutive_failures),
+            quarantine: current.as_ref().and_then(|c| c.quarantine.clone()),
+        };
+        self.save(&inst, current.as_ref(), "installation.enable", now)
+            .await?;
+        Ok(inst)
+    }
+
+    /// Stop a plugin getting a store's events (its settings are kept).
+    pub async fn disable(
+        &self,
+        shop: &str,
+        plugin: &str,
+        actor: &str,
+    ) -> Result<Installation, AdminError> {
+        check_actor(actor)?;
+        let current = self.installed(shop, plugin).await?;
+        let now = Timestamp::now();
+        let inst = Installation {
+            enabled: false,
+            updated_by: actor.to_owned(),
+            updated_at: now,
+            ..current.clone()
+        };
+        self.save(&inst, Some(&current), "installation.disable", now)
+            .await?;
+        Ok(inst)
+    }
+
+    /// Change an installation's settings or version, or lift its quarantine.
+    pub async fn set(&self, req: SetRequest) -> Result<Installation, AdminError> {
+        check_actor(&req.actor)?;
+        if req.version.is_none()
+            && req.settings.is_empty()
+            && req.unset.is_empty()
+            && !req.unquarantine
+        {
+            return Err(AdminError::Invalid(
+                "nothing to change: give --set, --unset, --version or --unquarantine".into(),
+            ));
+        }
+        let current = self.installed(&req.shop, &req.plugin).await?;
+        let now = Timestamp::now();
+        if req.unquarantine {
+            let audit = NewAudit {
+                actor: req.actor.clone(),
+                action: "installation.unquarantine".into(),
+                shop: Some(req.shop.clone()),
+                plugin_id: Some(req.plugin.clone()),
+                details: json!({
+                    "reason": current.quarantine.as_ref().map(|q| q.reason.clone()),
+                    "before": {"quarantine": current.quarantine, "consecutive_failures": current.consecutive_failures},
+                    "after": {"quarantine": null, "consecutive_failures": 0},
+                }),
+                at: now,
+            };
+            if !self
+                .storage
+                .unquarantine(&req.shop, &req.plugin, audit)
+                .await?
+            {
+                return Err(AdminError::NotQuarantined {
+                    shop: req.shop.clone(),
+                    plugin: req.plugin.clone(),
+                });
+            }
+        }
+        if req.version.is_none() && req.settings.is_empty() && req.unset.is_empty() {
+            return self.installed(&req.shop, &req.plugin).await;
+        }
+        let version = req
+            .version
+            .clone()
+            .unwrap_or_else(|| current.version.clone());
+        let manifest = self.manifest(&req.plugin, Some(&version))?;
+        let mut overrides = current.settings.clone();
+        apply_settings(&manifest, &mut overrides, &req.settings, &req.unset)?;
+        let latest = self.installed(&req.shop, &req.plugin).await?;
+        let inst = Installation {
+            version: manifest.version.clone(),
+            settings: overrides,
+            updated_by: req.actor.clone(),
+            updated_at: now,
+            ..latest
+        };
+        self.save(&inst, Some(&current), "installation.set", now)
+            .await?;
+        Ok(inst)
+    }
+
+    /// The configured stores' domains.
+    pub fn configured_stores(&self) -> impl Iterator<Item = &str> {
+        self.stores.iter().map(|(d, _)| d.as_str())
+    }
+
+    /// Every packaged plugin version in the plugins directory, sorted by id
+    /// and version (unreadable manifests are skipped with a warning).
+    pub fn packaged_plugins(&self) -> Vec<Manifest> {
+        registry::scan(&self.plugins_dir)
+    }
+
+    /// The packaged versions of one plugin, oldest first.
+    pub fn plugin_versions(&self, plugin: &str) -> Vec<Manifest> {
+        registry::versions(&self.plugins_dir, plugin)
+    }
+
+    /// The most any plugin gets (`[sandbox.caps]`): a manifest's limits are
+    /// capped by these.
+    pub fn caps(&self) -> Limits {
+        self.caps
+    }
+
+    /// Put a dead letter's work back to run once more (a plugin run, an
+    /// action, or a host-handled event) and audit it. A dead letter is
+    /// resolved once: retrying it again is [`AdminError::DeadLetterResolved`].
+    pub async fn retry_dead_letter(&self, id: i64, actor: &str) -> Result<DeadLetter, AdminError> {
+        self.resolve_dead_letter(id, actor, DeadLetterState::Retried)
+            .await
+    }
+
+    /// Give up on a dead letter (recorded and audited; nothing runs).
+    pub async fn discard_dead_letter(
+        &self,
+        id: i64,
+        actor: &str,
+    ) -> Result<DeadLetter, AdminError> {
+        self.resolve_dead_letter(id, actor, DeadLetterState::Discarded)
+            .await
+    }
+
+    async fn resolve_dead_letter(
+        &self,
+        id: i64,
+        actor: &str,
+        to: DeadLetterState,
+    ) -> Result<DeadLetter, AdminError> {
+        check_actor(actor)?;
+        let before = self
+            .storage
+            .dead_letter(id)
+            .await?
+            .ok_or(AdminError::NoDeadLetter { id })?;
+        if before.state != DeadLetterState::Open {
+            return Err(AdminError::DeadLetterResolved {
+                id,
+                state: before.state.as_str(),
+            });
+        }
+        let now = Timestamp::now();
+        // The storage re-checks the state in its transaction (and writes
+        // the audit record, open → retried/discarded), so two admins
+        // racing resolve it once; the loser gets a conflict.
+        let done = match to {
+            DeadLetterState::Retried => self.storage.retry_dead_letter(id, actor, now).await,
+            _ => self.storage.discard_dead_letter(id, actor, now).await,
+        };
+        match done {
+            Ok(()) => {}
+            Err(StoreError::Conflict(message)) => {
+                return Err(match self.storage.dead_letter(id).await? {
+                    Some(d) if d.state != DeadLetterState::Open => AdminError::DeadLetterResolved {
+                        id,
+                        state: d.state.as_str(),
+                    },
+                    // Still open, but its work is no longer dead (the event
+                    // or entry changed under it).
+                    _ => AdminError::Conflict(message),
+                });
+            }
+            Err(StoreError::NotFound { .. }) => return Err(AdminError::NoDeadLetter { id }),
+            Err(e) => return Err(e.into()),
+        }
+        self.storage
+            .dead_letter(id)
+            .await?
+            .ok_or(AdminError::NoDeadLetter { id })
+    }
+
+    async fn save(
+        &self,
+        inst: &Installation,
+        before: Option<&Installation>,
+        action: &str,
+        now: Timestamp,
+    ) -> Result<(), AdminError> {
+        let audit = NewAudit {
+            actor: inst.updated_by.clone(),
+            action: action.to_owned(),
+            shop: Some(inst.shop.clone()),
+            plugin_id: Some(inst.plugin_id.clone()),
+            details: json!({
+                "version": inst.version,
+                "enabled": inst.enabled,
+                "settings": inst.settings,
+                "before": before.map(|b| json!({"version": b.version, "enabled": b.enabled, "settings": b.settings})),
+            }),
+            at: now,
+        };
+        self.storage.put_installation(inst.clone(), audit).await?;
+        Ok(())
+    }
+
+    async fn installed(&self, shop: &str, plugin: &str) -> Result<Installation, AdminError> {
+        self.storage
+            .installation(shop, plugin)
+            .await?
+            .ok_or_else(|| AdminError::NotInstalled {
+                shop: shop.to_owned(),
+                plugin: plugin.to_owned(),
+            })
+    }
+
+    fn check_shop(&self, shop: &str) -> Result<(), AdminError> {
+        if self.stores.iter().any(|(d, _)| d == shop) {
+            return Ok(());
+        }
+        Err(AdminError::UnknownShop {
+            shop: shop.to_owned(),
+            known: list_or_none(self.stores.iter().map(|(d, _)| d.clone())),
+        })
+    }
+
+    /// The packaged manifest of `plugin` at `version` (default: newest).
+    fn manifest(&self, plugin: &str, version: Option<&str>) -> Result<Manifest, AdminError> {
+        let all = registry::versions(&self.plugins_dir, plugin);
+        if all.is_empty() {
+            return Err(AdminError::UnknownPlugin {
+                plugin: plugin.to_owned(),
+                dir: self.plugins_dir.display().to_string(),
+                available: list_or_none(
+                    registry::scan(&self.plugins_dir).into_iter().map(|m| m.id),
+                ),
+            });
+        }
+        match version {
+            None => all
+                .into_iter()
+                .last()
+                .ok_or_else(|| AdminError::Invalid("no version".into())),
+            Some(v) => {
+                let available = list_or_none(all.iter().map(|m| m.version.clone()));
+                all.into_iter()
+                    .find(|m| m.version == v)
+                    .ok_or(AdminError::UnknownVersion {
+                        plugin: plugin.to_owned(),
+                        version: v.to_owned(),
+                        dir: self.plugins_dir.display().to_string(),
+                        available,
+                    })
+            }
+        }
+    }
+}
+
+fn list_or_none(items: impl Iterator<Item = String>) -> String {
+    let v: Vec<String> = items.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn check_actor(actor: &str) -> Result<(), AdminError> {
+    if actor.trim().is_empty() || actor.len() > 128 || actor.chars().any(char::is_control) {
+        return Err(AdminError::Invalid(
+            "say who makes the change (--by, 1-128 printable characters)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Apply `set` and `unset` to `overrides` and check the result against the
+/// manifest (unknown settings, types, ranges, choices).
+fn apply_settings(
+    manifest: &Manifest,
+    overrides: &mut BTreeMap<String, SettingValue>,
+    set: &[(String, SettingInput)],
+    unset: &[String],
+) -> Result<(), AdminError> {
+    for name in unset {
+        if !manifest.settings.contains_key(name) {
+            return Err(AdminError::Setting(format!(
+                "setting `{name}`: plugin `{}` has no such setting",
+                manifest.id
+            )));
+        }
+        overrides.remove(name);
+    }
+    for (name, input) in set {
+        let spec = manifest.settings.get(name).ok_or_else(|| {
+            AdminError::Setting(format!(
+                "setting `{name}`: plugin `{}` has no such setting (it has: {})",
+                manifest.id,
+                list_or_none(manifest.settings.keys().cloned())
+            ))
+        })?;
+        let value = match input {
+            SettingInput::Text(s) => SettingValue::from_cli(s, spec.ty),
+            SettingInput::Json(v) => SettingValue::from_json(v, spec.ty),
+        }
+        .map_err(|m| AdminError::Setting(format!("setting `{name}`: {m}")))?;
+        overrides.insert(name.clone(), value);
+    }
+    // Settings a newer version no longer has are dropped, not errors.
+    overrides.retain(|k, _| manifest.settings.contains_key(k));
+    manifest
+        .resolve_settings(overrides)
+        .map_err(|e| AdminError::Setting(e.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,451 @@
+//! The dispatcher: workers claim inbox events and run every plugin the
+//! store enabled for the event's topic, each in a fresh sandbox with the
+//! store's settings.
+//!
+//! Per event:
+//! 1. Privacy topics go to the host's own handler ([`crate::privacy`]),
+//!    never to plugins.
+//! 2. On the first attempt the targets are planned: installations of the
+//!    event's store that are enabled and whose plugin subscribes to the
+//!    topic (`timer/fired` goes only to the plugin that set the timer).
+//!    On later attempts, the rows still pending and due.
+//! 3. Each target is checked again just before it runs: disabled →
+//!    skipped, quarantined → held; otherwise it runs in `spawn_blocking`
+//!    (the sandbox minimises the payload to the plugin's data grants and
+//!    validates its actions).
+//! 4. One `finish_event` transaction journals every successful run's
+//!    actions with their idempotency keys, applies its key-value writes
+//!    (after checking the versions it read), and records failures:
+//!    retryable ones back off with jitter until `max-attempts`, the rest
+//!    are dead-lettered at once; enough dead letters in a row quarantine
+//!    the plugin for that store. A key-value conflict re-runs that plugin
+//!    at once (the claim is kept), a few times, then backs off.
+//!
+//! A worker that dies mid-event leaves its claim to expire; the event is
+//! claimed again and only the plugins not yet settled run: nothing is lost
+//! and, because journalling is tied to the dispatch row's `pending → done`
+//! change, nothing is journalled twice.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use shopcase_contract::manifest::HOST_ONLY_TOPICS;
+use shopcase_contract::time::Timestamp;
+use shopcase_sandbox::Invocation;
+use shopcase_store::{
+    Claim, ClaimedEvent, DispatchStatus, EventFinish, EventProgress, FailureRecord, Installation,
+    KvRead, KvWrite, PluginFinish, PluginOutcome, PluginResult, RunSuccess, StoredEvent,
+};
+use tokio::sync::watch;
+
+use crate::fault::Fault;
+use crate::server::Core;
+
+pub mod registry;
+pub mod services;
+
+use registry::PluginRegistry;
+use services::{CustomerHistorySource, StorageServices};
+
+/// The most one host function call may block a plugin.
+const HOST_CALL_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// One plugin to run on one event.
+#[derive(Debug, Clone)]
+struct Target {
+    plugin_id: String,
+    /// Failed attempts so far.
+    attempts: u32,
+}
+
+/// Runs plugins on claimed events.
+#[derive(Debug)]
+pub(crate) struct Dispatcher {
+    pub(crate) core: Arc<Core>,
+    pub(crate) registry: Arc<PluginRegistry>,
+    pub(crate) history: Arc<dyn CustomerHistorySource>,
+}
+
+impl Dispatcher {
+    /// One worker's loop, until `shutdown` turns true. Claimed events that
+    /// have not started when it does are given back at once.
+    pub(crate) async fn run_worker(
+        self: Arc<Self>,
+        worker: String,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let cfg = &self.core.config.dispatcher;
+        tracing::debug!(%worker, "dispatcher worker started");
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let claim = Claim {
+                worker: worker.clone(),
+                limit: cfg.batch,
+                lease: cfg.lease,
+                now: Timestamp::now(),
+            };
+            let claimed = match self.core.storage.claim_events(claim).await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(%worker, error = %e, "cannot claim events");
+                    crate::server::idle(&mut shutdown, cfg.poll_interval, None).await;
+                    continue;
+                }
+            };
+            if claimed.is_empty() {
+                crate::server::idle(&mut shutdown, cfg.poll_interval, Some(&self.core.wake)).await;
+                continue;
+            }
+            let installations = self.installations_of(&claimed).await;
+            let stop = shutdown.clone();
+            let this = &*self;
+            futures::stream::iter(claimed)
+                .for_each_concurrent(cfg.batch, |c| {
+                    let installations = &installations;
+                    let worker = &worker;
+                    let stop = &stop;
+                    async move {
+                        if *stop.borrow() {
+                            // Shutting down: give it back rather than start it.
+                            let _ = this
+                                .core
+                                .storage
+                                .release_event(&c.event.event.id, worker, Timestamp::now())
+                                .await;
+                            return;
+                        }
+                        // If the installations could not be read, the claim
+                        // expires and the event is tried again then.
+                        if let Some(Ok(i)) = installations.get(&c.event.event.shop) {
+                            this.process(worker, c, i).await;
+                        }
+                    }
+                })
+                .await;
+        }
+        tracing::debug!(%worker, "dispatcher worker stopped");
+    }
+
+    /// The installations of each store in the batch, read once per batch.
+    async fn installations_of(
+        &self,
+        claimed: &[ClaimedEvent],
+    ) -> HashMap<String, Result<BTreeMap<String, Installation>, ()>> {
+        let mut out = HashMap::new();
+        for c in claimed {
+            let shop = &c.event.event.shop;
+            if out.contains_key(shop) {
+                continue;
+            }
+            let r = match self.core.storage.installations(Some(shop)).await {
+                Ok(list) => Ok(list.into_iter().map(|i| (i.plugin_id.clone(), i)).collect()),
+                Err(e) => {
+                    tracing::warn!(shop = %shop, error = %e, "cannot read installations");
+                    Err(())
+                }
+            };
+            out.insert(shop.clone(), r);
+        }
+        out
+    }
+
+    async fn process(
+        &self,
+        worker: &str,
+        claimed: ClaimedEvent,
+        installations: &BTreeMap<String, Installation>,
+    ) {
+        let ev = &claimed.event;
+        if HOST_ONLY_TOPICS.contains(&ev.event.topic.as_str()) {
+            crate::privacy::handle(&self.core, ev, worker).await;
+            return;
+        }
+        let now = Timestamp::now();
+        let targets: Vec<Target> = if claimed.dispatch.is_empty() {
+            self.plan(ev, installations).await
+        } else {
+            claimed
+                .dispatch
+                .iter()
+                .filter(|r| {
+                    r.status == DispatchStatus::Pending
+                        && r.next_attempt_at.is_none_or(|t| t <= now)
+                })
+                .map(|r| Target {
+                    plugin_id: r.plugin_id.clone(),
+                    attempts: r.attempts,
+                })
+                .collect()
+        };
+
+        let mut outcomes: Vec<PluginOutcome> =
+            futures::future::join_all(targets.iter().map(|t| self.run(ev, t, installations))).await;
+        self.core.faults.hit(Fault::AbortBeforeJournal);
+
+        let cfg = &self.core.config.dispatcher;
+        let mut round = 0;
+        loop {
+            let finish = EventFinish {
+                event_id: ev.event.id.clone(),
+                worker: worker.to_owned(),
+                now: Timestamp::now(),
+                quarantine_after: cfg.quarantine_after,
+                outcomes: std::mem::take(&mut outcomes),
+            };
+            let ran = finish.outcomes.clone();
+            let report = match self.core.storage.finish_event(finish).await {
+                Ok(r) => r,
+                Err(e) => {
+                    // Nothing was applied; the claim expires and the event
+                    // is run again (plugins are deterministic).
+                    tracing::warn!(event = %ev.event.id, error = %e, "cannot journal the event's results");
+                    return;
+                }
+            };
+            self.core.faults.hit(Fault::AbortAfterJournal);
+            self.observe(ev, &ran, &report.plugins);
+            if report
+                .plugins
+                .iter()
+                .any(|(_, f)| matches!(f, PluginFinish::Journalled { actions } if *actions > 0))
+            {
+                self.core.journal_wake.notify_waiters();
+            }
+            let conflicts: Vec<String> = report.conflicts().map(str::to_owned).collect();
+            if conflicts.is_empty() || report.event != EventProgress::Retained {
+                break;
+            }
+            round += 1;
+            let again: Vec<Target> = targets
+                .iter()
+                .filter(|t| conflicts.contains(&t.plugin_id))
+                .cloned()
+                .collect();
+            if round > cfg.kv_conflict_retries {
+                tracing::info!(event = %ev.event.id, plugins = ?conflicts, "key-value conflicts persist; backing off");
+                outcomes = again
+                    .iter()
+                    .map(|t| PluginOutcome {
+                        plugin_id: t.plugin_id.clone(),
+                        plugin_version: version_of(installations, &t.plugin_id),
+                        result: PluginResult::Deferred {
+                            at: later(cfg.retry.delay(round, None)),
+                        },
+                    })
+                    .collect();
+            } else {
+                outcomes =
+                    futures::future::join_all(again.iter().map(|t| self.run(ev, t, installations)))
+                        .await;
+            }
+        }
+    }
+
+    /// First attempt: the store's enabled installations whose plugin takes
+    /// this topic (and, for `timer/fired`, only the plugin that set it).
+    async fn plan(
+        &self,
+        ev: &StoredEvent,
+        installations: &BTreeMap<String, Installation>,
+    ) -> Vec<Target> {
+        let mut targets = Vec::new();
+        for inst in installations.values().filter(|i| i.enabled) {
+            if ev
+                .target_plugin
+                .as_ref()
+                .is_some_and(|t| *t != inst.plugin_id)
+            {
+                continue;
+            }
+            match self.registry.get(&inst.plugin_id, &inst.version).await {
+                Ok(p) if !p.manifest().subscribes(&ev.event.topic) => continue,
+                // Subscribed, or not loadable (then its run records why).
+                _ => targets.push(Target {
+                    plugin_id: inst.plugin_id.clone(),
+                    attempts: 0,
+                }),
+            }
+        }
+        targets
+    }
+
+    /// Run one plugin on the event, checking its installation first.
+    async fn run(
+        &self,
+        ev: &StoredEvent,
+        target: &Target,
+        installations: &BTreeMap<String, Installation>,
+    ) -> PluginOutcome {
+        let outcome = |version: &str, result| PluginOutcome {
+            plugin_id: target.plugin_id.clone(),
+            plugin_version: version.to_owned(),
+            result,
+        };
+        let Some(inst) = installations.get(&target.plugin_id).filter(|i| i.enabled) else {
+            return outcome(
+                &version_of(installations, &target.plugin_id),
+                PluginResult::Skipped {
+                    reason: "the plugin is no longer enabled for this store".into(),
+                },
+            );
+        };
+        if let Some(q) = &inst.quarantine {
+            return outcome(
+                &inst.version,
+                PluginResult::Held {
+                    reason: q.reason.clone(),
+                },
+            );
+        }
+        let plugin = match self.registry.get(&inst.plugin_id, &inst.version).await {
+            Ok(p) => p,
+            Err(e) => {
+                return outcome(
+                    &inst.version,
+                    self.failed(target, "plugin-unavailable", e.to_string(), true),
+                );
+            }
+        };
+        let settings = match plugin.manifest().resolve_settings(&inst.settings) {
+            Ok(s) => s,
+            Err(e) => {
+                return outcome(
+                    &inst.version,
+                    self.failed(target, "bad-settings", e.to_string(), false),
+                );
+            }
+        };
+        let cfg = &self.core.config.dispatcher;
+        let services = Arc::new(StorageServices {
+            storage: self.core.storage.clone(),
+            history: self.history.clone(),
+            handle: tokio::runtime::Handle::current(),
+            shop: ev.event.shop.clone(),
+            plugin: inst.plugin_id.clone(),
+            quota_keys: cfg.kv_quota_keys,
+            quota_bytes: cfg.kv_quota_bytes,
+            timeout: HOST_CALL_TIMEOUT,
+        });
+        let event = ev.event.clone();
+        let invocation = tokio::task::spawn_blocking(move || {
+            plugin.invoke(&event, Arc::new(settings), services)
+        })
+        .await;
+        let inv: Invocation = match invocation {
+            Ok(inv) => inv,
+            Err(_) => {
+                return outcome(
+                    &inst.version,
+                    self.failed(target, "host-error", "the run was cancelled".into(), true),
+                );
+            }
+        };
+        for line in &inv.logs {
+            tracing::debug!(target: "shopcase::plugin", plugin = %inst.plugin_id, event = %ev.event.id, level = ?line.level, "{}", line.message);
+        }
+        let result = match inv.outcome {
+            Ok(actions) => PluginResult::Succeeded(RunSuccess {
+                actions,
+                kv_reads: inv
+                    .kv
+                    .reads
+                    .into_iter()
+                    .map(|r| KvRead {
+                        key: r.key,
+                        version: r.version,
+                    })
+                    .collect(),
+                kv_writes: inv
+                    .kv
+                    .writes
+                    .into_iter()
+                    .map(|w| KvWrite {
+                        key: w.key,
+                        value: w.value,
+                        expires_at: w
+                            .expires_at
+                            .and_then(|t| shopcase_contract::time::parse(&t).ok()),
+                    })
+                    .collect(),
+                budget: serde_json::to_value(inv.budget).ok(),
+            }),
+            Err(f) => {
+                tracing::info!(plugin = %inst.plugin_id, event = %ev.event.id, kind = %f.kind, message = %f.message, "plugin run failed");
+                self.failed(target, f.kind.name(), f.message, f.retryable)
+            }
+        };
+        outcome(&inst.version, result)
+    }
+
+    /// A failure: retried with backoff while attempts remain, else dead.
+    fn failed(
+        &self,
+        target: &Target,
+        kind: &str,
+        message: String,
+        retryable: bool,
+    ) -> PluginResult {
+        let retry = &self.core.config.dispatcher.retry;
+        let failure = FailureRecord::new(kind, message);
+        if retryable && retry.allows(target.attempts + 1) {
+            PluginResult::Retry {
+                failure,
+                at: later(retry.delay(target.attempts, None)),
+            }
+        } else {
+            PluginResult::Dead { failure }
+        }
+    }
+
+    /// Metrics for what was applied.
+    fn observe(&self, ev: &StoredEvent, ran: &[PluginOutcome], applied: &[(String, PluginFinish)]) {
+        let m = &self.core.metrics;
+        for (o, (_, finish)) in ran.iter().zip(applied) {
+            let label = match (&o.result, finish) {
+                (PluginResult::Succeeded(_), PluginFinish::Journalled { .. }) => {
+                    let waited = Timestamp::now().duration_since(ev.received_at);
+                    m.dispatch
+                        .observe(Duration::try_from(waited).unwrap_or_default());
+                    "ok"
+                }
+                (_, PluginFinish::KvConflict) => "kv-conflict",
+                (_, PluginFinish::AlreadySettled) => continue,
+                (PluginResult::Retry { failure, .. } | PluginResult::Dead { failure }, _) => {
+                    failure.kind.as_str()
+                }
+                (PluginResult::Held { .. }, _) => "held",
+                (PluginResult::Skipped { .. }, _) => "skipped",
+                (PluginResult::Deferred { .. }, _) => "deferred",
+                (PluginResult::Succeeded(_), _) => "ok",
+            };
+            m.plugin_run(&o.plugin_id, label);
+            if let PluginFinish::DeadLettered {
+                quarantined: Some(reason),
+                ..
+            } = finish
+            {
+                tracing::warn!(shop = %ev.event.shop, plugin = %o.plugin_id, %reason, "plugin quarantined for the store");
+            }
+        }
+    }
+}
+
+fn version_of(installations: &BTreeMap<String, Installation>, plugin: &str) -> String {
+    installations
+        .get(plugin)
+        .map(|i| i.version.clone())
+        .unwrap_or_default()
+}
+
+/// Now plus `d`.
+pub(crate) fn later(d: Duration) -> Timestamp {
+    let now = Timestamp::now();
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| now.checked_add(d).ok())
+        .unwrap_or(now)
+}

@@ -1,0 +1,128 @@
+//! The host functions' data for one (store, plugin) run: key-value data and
+//! case links from storage, customer history from a pluggable source.
+//!
+//! The sandbox calls these from the thread running the plugin (a blocking
+//! thread), so each call blocks on the async storage through the runtime
+//! handle, bounded by a timeout: host-call time does not count against the
+//! plugin's deadline, so the host bounds it itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shopcase_contract::CaseKey;
+use shopcase_contract::host_api::{CustomerHistory, LinkedCase};
+use shopcase_contract::time::Timestamp;
+use shopcase_sandbox::{HostError, HostServices, KvEntry, KvUsage};
+use shopcase_store::Storage;
+
+/// Where customer history comes from (the Shopify Admin API, cached; see
+/// `shopcase-shopify`'s `HistoryCache`). The sandbox has already checked the
+/// customer is the event's own.
+#[async_trait]
+pub trait CustomerHistorySource: Send + Sync + std::fmt::Debug + 'static {
+    /// The customer's history in this store.
+    async fn customer_history(
+        &self,
+        shop: &str,
+        customer_id: u64,
+    ) -> Result<CustomerHistory, HostError>;
+}
+
+/// No history source configured: every call is `unavailable`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoCustomerHistory;
+
+#[async_trait]
+impl CustomerHistorySource for NoCustomerHistory {
+    async fn customer_history(
+        &self,
+        _shop: &str,
+        _customer_id: u64,
+    ) -> Result<CustomerHistory, HostError> {
+        Err(HostError::Unavailable(
+            "customer history is not configured on this host".into(),
+        ))
+    }
+}
+
+/// [`HostServices`] for one run.
+pub(crate) struct StorageServices {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) history: Arc<dyn CustomerHistorySource>,
+    pub(crate) handle: tokio::runtime::Handle,
+    pub(crate) shop: String,
+    pub(crate) plugin: String,
+    pub(crate) quota_keys: u64,
+    pub(crate) quota_bytes: u64,
+    /// The longest one host call may take.
+    pub(crate) timeout: Duration,
+}
+
+impl StorageServices {
+    fn block<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, HostError> {
+        match self
+            .handle
+            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
+        {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                tracing::warn!(shop = %self.shop, plugin = %self.plugin, error = %e, "host function {what} failed");
+                Err(HostError::Unavailable(format!(
+                    "{what} is unavailable right now"
+                )))
+            }
+            Err(_) => Err(HostError::Unavailable(format!("{what} timed out"))),
+        }
+    }
+}
+
+impl HostServices for StorageServices {
+    fn kv_get(&self, key: &str) -> Result<Option<KvEntry>, HostError> {
+        let v = self.block(
+            "kv-get",
+            self.storage
+                .kv_get(&self.shop, &self.plugin, key, Timestamp::now()),
+        )?;
+        Ok(v.map(|v| KvEntry {
+            value: v.value,
+            version: v.version,
+        }))
+    }
+
+    fn kv_usage(&self) -> Result<KvUsage, HostError> {
+        let s = self.block(
+            "kv-usage",
+            self.storage
+                .kv_stats(&self.shop, &self.plugin, Timestamp::now()),
+        )?;
+        Ok(KvUsage {
+            keys: s.keys,
+            bytes: s.bytes,
+            quota_keys: self.quota_keys,
+            quota_bytes: self.quota_bytes,
+        })
+    }
+
+    fn customer_history(&self, customer_id: u64) -> Result<CustomerHistory, HostError> {
+        match self.handle.block_on(async {
+            tokio::time::timeout(
+                self.timeout,
+                self.history.customer_history(&self.shop, customer_id),
+            )
+            .await
+        }) {
+            Ok(r) => r,
+            Err(_) => Err(HostError::Unavailable("customer-history timed out".into())),
+        }
+    }
+
+    fn linked_case(&self, key: &CaseKey) -> Result<Option<LinkedCase>, HostError> {
+        let link = self.block("linked-case", self.storage.case_link(&self.shop, key))?;
+        Ok(link.map(|l| l.to_linked_case()))
+    }
+}

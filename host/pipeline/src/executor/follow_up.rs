@@ -1,0 +1,67 @@
+//! The built-in executor of `follow-up` actions: it schedules (or moves)
+//! the plugin's timer. The timer loop ([`crate::timers`]) later delivers it
+//! as a `timer/fired` event.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::json;
+use shopcase_contract::Action;
+use shopcase_contract::time::Timestamp;
+use shopcase_store::{ActionFamily, JournalEntry, NewTimer, Storage, TimerScheduled};
+
+use super::{ExecError, Executor};
+
+/// Schedules follow-up timers.
+#[derive(Debug, Clone)]
+pub struct FollowUpExecutor {
+    storage: Arc<dyn Storage>,
+}
+
+impl FollowUpExecutor {
+    /// Over this storage.
+    pub fn new(storage: Arc<dyn Storage>) -> FollowUpExecutor {
+        FollowUpExecutor { storage }
+    }
+}
+
+#[async_trait]
+impl Executor for FollowUpExecutor {
+    fn family(&self) -> ActionFamily {
+        ActionFamily::FollowUp
+    }
+
+    async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError> {
+        let Action::FollowUp(f) = &entry.action else {
+            return Err(ExecError::permanent(
+                "wrong-family",
+                format!("{} is not a follow-up", entry.kind),
+            ));
+        };
+        // Validated before journalling; checked again because it is stored data.
+        let due = shopcase_contract::time::parse(&f.due)
+            .map_err(|m| ExecError::permanent("invalid-action", m))?;
+        let timer = NewTimer {
+            shop: entry.shop.clone(),
+            plugin_id: entry.plugin_id.clone(),
+            name: f.name.clone(),
+            resources: entry.resources.clone(),
+            due,
+            data: f.data.clone(),
+            scheduled_by: entry.event_id.clone(),
+            source_key: entry.key.clone(),
+        };
+        let scheduled = self
+            .storage
+            .schedule_timer(timer, Timestamp::now())
+            .await
+            .map_err(|e| ExecError::transient(e.code(), e.to_string(), None))?;
+        let (id, changed) = match scheduled {
+            TimerScheduled::Scheduled { id } => (id, true),
+            TimerScheduled::Unchanged { id } => (id, false),
+        };
+        Ok(
+            json!({"timer_id": id, "due": shopcase_contract::time::format(due), "scheduled": changed}),
+        )
+    }
+}

@@ -1,0 +1,213 @@
+//! The executor framework: loops that claim journalled actions of one
+//! family and hand each to a registered [`Executor`], with leases, retries
+//! (exponential backoff with jitter, honouring `Retry-After`), dead letters
+//! and exactly-once bookkeeping: an entry is marked done, with what the
+//! executor returned, only if this worker still holds its claim.
+//!
+//! Executors must be idempotent by the entry's key: after a crash between
+//! "executed" and "marked done" the entry runs again (Core Case creates
+//! carry the key as `Idempotency-Key`; Shopify operations are made
+//! idempotent by the Shopify client).
+//!
+//! Families: [`ActionFamily::Case`] (Core Case, issue 4),
+//! [`ActionFamily::Shopify`] (Shopify Admin API, issue 5) and
+//! [`ActionFamily::FollowUp`] ([`follow_up::FollowUpExecutor`], built in).
+//! An entry whose family has no executor stays pending (visible in
+//! `shopcase_journal_open`) until one is registered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use shopcase_contract::time::Timestamp;
+use shopcase_store::{
+    ActionFamily, FailureRecord, JournalClaim, JournalEntry, JournalOutcome, JournalSettle,
+};
+use tokio::sync::watch;
+
+use crate::fault::Fault;
+use crate::server::Core;
+
+pub mod follow_up;
+
+/// Why an execution failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecError {
+    /// Worth retrying later (network, 5xx, throttling).
+    #[error("{code}: {message}")]
+    Transient {
+        /// Stable code, e.g. `throttled`.
+        code: String,
+        /// For the admin.
+        message: String,
+        /// The server's `Retry-After`, if it gave one.
+        retry_after: Option<Duration>,
+    },
+    /// Retrying will not help (validation, user errors, a refused operation).
+    #[error("{code}: {message}")]
+    Permanent {
+        /// Stable code, e.g. `user-error`.
+        code: String,
+        /// For the admin.
+        message: String,
+    },
+}
+
+impl ExecError {
+    /// A transient failure.
+    pub fn transient(
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        ExecError::Transient {
+            code: code.into(),
+            message: message.into(),
+            retry_after,
+        }
+    }
+
+    /// A permanent failure.
+    pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ExecError::Permanent {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Performs journalled actions of one family.
+#[async_trait]
+pub trait Executor: Send + Sync + std::fmt::Debug + 'static {
+    /// The family it executes.
+    fn family(&self) -> ActionFamily;
+
+    /// Execute one entry (idempotently, by `entry.key`). The returned JSON is
+    /// stored with the entry (created ids, "already done", ...).
+    async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError>;
+}
+
+/// One executor's claim loop, until `shutdown`. In-flight entries finish.
+pub(crate) async fn run(
+    core: Arc<Core>,
+    executor: Arc<dyn Executor>,
+    worker: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let cfg = core.config.executor.clone();
+    let family = executor.family();
+    // Up to `concurrency` entries in flight; a slow one (a remote API
+    // timing out) holds one slot, not the whole loop.
+    let slots = Arc::new(tokio::sync::Semaphore::new(cfg.concurrency));
+    tracing::debug!(%worker, %family, "executor started");
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        // Wait for a free slot (or shutdown).
+        let first = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => continue,
+        };
+        let free = 1 + slots.available_permits();
+        let claim = JournalClaim {
+            family,
+            worker: worker.clone(),
+            limit: free,
+            lease: cfg.lease,
+            now: Timestamp::now(),
+        };
+        let entries = match core.storage.claim_journal(claim).await {
+            Ok(e) => e,
+            Err(e) => {
+                drop(first);
+                tracing::warn!(%family, error = %e, "cannot claim journal entries");
+                crate::server::idle(&mut shutdown, cfg.poll_interval, None).await;
+                continue;
+            }
+        };
+        if entries.is_empty() {
+            drop(first);
+            crate::server::idle(&mut shutdown, cfg.poll_interval, Some(&core.journal_wake)).await;
+            continue;
+        }
+        let mut first = Some(first);
+        for entry in entries {
+            let permit = match first.take() {
+                Some(p) => p,
+                // Claimed no more than the free slots, so this does not wait.
+                None => match slots.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let (core, executor, worker) = (core.clone(), executor.clone(), worker.clone());
+            tokio::spawn(async move {
+                execute_one(&core, executor.as_ref(), &worker, entry).await;
+                drop(permit);
+            });
+        }
+    }
+    // Let the entries in flight finish.
+    let _ = slots
+        .acquire_many(u32::try_from(cfg.concurrency).unwrap_or(u32::MAX))
+        .await;
+    tracing::debug!(%worker, %family, "executor stopped");
+}
+
+async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: JournalEntry) {
+    let retry = &core.config.executor.retry;
+    let family = entry.family.as_str();
+    let result = executor.execute(&entry).await;
+    core.faults.hit(Fault::AbortAfterExecute);
+    let (outcome, label) = match result {
+        Ok(result) => (JournalOutcome::Done { result }, "done"),
+        Err(ExecError::Transient {
+            code,
+            message,
+            retry_after,
+        }) if retry.allows(entry.attempts + 1) => (
+            JournalOutcome::Retry {
+                error: FailureRecord::new(code, message),
+                at: crate::dispatcher::later(retry.delay(entry.attempts, retry_after)),
+            },
+            "retry",
+        ),
+        Err(ExecError::Transient { code, message, .. }) => (
+            JournalOutcome::Dead {
+                error: FailureRecord::new(
+                    code,
+                    format!("{message} (gave up after {} attempts)", entry.attempts + 1),
+                ),
+            },
+            "dead",
+        ),
+        Err(ExecError::Permanent { code, message }) => (
+            JournalOutcome::Dead {
+                error: FailureRecord::new(code, message),
+            },
+            "dead",
+        ),
+    };
+    if let JournalOutcome::Dead { error } = &outcome {
+        tracing::warn!(key = %entry.key, shop = %entry.shop, plugin = %entry.plugin_id, %error, "action dead-lettered");
+    }
+    let settle = JournalSettle {
+        key: entry.key.clone(),
+        worker: worker.to_owned(),
+        now: Timestamp::now(),
+        outcome,
+    };
+    match core.storage.settle_journal(settle).await {
+        Ok(true) => core.metrics.action(family, label),
+        Ok(false) => {
+            tracing::info!(key = %entry.key, "journal entry was claimed by another executor meanwhile")
+        }
+        Err(e) => {
+            tracing::warn!(key = %entry.key, error = %e, "cannot settle a journal entry; it will run again")
+        }
+    }
+}

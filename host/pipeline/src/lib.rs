@@ -1,0 +1,70 @@
+//! The event pipeline of the shopcase host: the path every event takes.
+//!
+//! ```text
+//! Shopify ─► ingress ─► inbox ─► dispatcher ─► sandbox × enabled plugins ─► journal ─► executors
+//!            (HMAC,     (SQLite,  (per store,    (fresh sandbox, store's     (idempotency  (Core Case,
+//!             commit,    group     leases,         settings, minimised        keys)         Shopify,
+//!             then 200)  commit)   retries)        payload)                                 follow-ups)
+//!                          ▲                                                                   │
+//!                          └──────── timer/fired, corecase/case-updated (internal producers) ◄─┘
+//! ```
+//!
+//! It never acknowledges an event before it is durably committed, never
+//! runs a plugin a store did not enable, and never lets an unsigned request
+//! in. Storage is behind `shopcase_store::Storage`; plugins run in
+//! `shopcase_sandbox`.
+//!
+//! # Layout
+//! - [`config`]: `shopcase.toml`, its keys, defaults and checks.
+//! - [`corecase`]: the Core Case executor, case links, the poller of
+//!   case changes and held operations, configured by `[corecase]`.
+//! - [`server`]: [`PipelineBuilder`], [`Pipeline`] (router, background
+//!   loops, graceful shutdown), [`RunningPipeline`].
+//! - [`ingress`]: `POST /webhooks/shopify` (order of checks, status codes);
+//!   [`ingress::hmac`] is where signatures are checked.
+//! - [`dispatcher`]: workers that run plugins on events; its `registry`
+//!   loads packaged plugins, its `services` back the host functions.
+//! - [`executor`]: the framework that executes journalled actions, and the
+//!   built-in follow-up executor.
+//! - [`timers`]: due timers into the inbox; housekeeping.
+//! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`.
+//! - [`admin`]: store administration (`shopcase store ...`, admin API).
+//! - [`replay`]: signing and posting event files (`shopcase replay`).
+//! - [`metrics`]: Prometheus text exposition.
+//! - [`fault`]: test-only fault points for crash tests.
+//! - [`shopify`]: the Shopify executor and the customer-history source
+//!   over `shopcase-shopify`, configured by `[shopify]`.
+//! - `shops`: configured stores and their webhook secrets.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod config;
+pub mod corecase;
+pub mod dispatcher;
+pub mod executor;
+pub mod fault;
+pub mod ingress;
+pub mod metrics;
+pub mod privacy;
+pub mod replay;
+pub mod server;
+pub mod shopify;
+pub mod timers;
+
+mod shops;
+
+pub use admin::{Admin, AdminError, EnableRequest, SetRequest, SettingInput};
+pub use config::{Config, ConfigError};
+pub use corecase::{CaseExecutor, CoreCase, CoreCaseSettings, Poller};
+pub use dispatcher::services::{CustomerHistorySource, NoCustomerHistory};
+pub use executor::follow_up::FollowUpExecutor;
+pub use executor::{ExecError, Executor};
+pub use metrics::Metrics;
+pub use server::{
+    BackgroundTask, EventProducer, Pipeline, PipelineBuilder, PipelineError, RunningPipeline,
+    open_storage,
+};
+/// The storage crate, for implementers of executors and producers.
+pub use shopcase_store as store;
+pub use shopify::{Shopify, ShopifyExecutor, ShopifyHistory, ShopifySettings};

@@ -1,0 +1,365 @@
+//! Prometheus metrics, exposed at `/metrics` in the text format, written by
+//! hand (counters, gauges and histograms need no library).
+//!
+//! | series | type | labels |
+//! |---|---|---|
+//! | `shopcase_webhooks_received_total` | counter | |
+//! | `shopcase_webhooks_accepted_total` | counter | |
+//! | `shopcase_webhooks_duplicate_total` | counter | |
+//! | `shopcase_webhooks_stale_total` | counter | |
+//! | `shopcase_webhooks_rejected_total` | counter | `reason` (the ingress error code) |
+//! | `shopcase_webhook_ack_seconds` | histogram | |
+//! | `shopcase_inbox_depth` | gauge | (events waiting for dispatch) |
+//! | `shopcase_inbox_ready` | gauge | (of those, due now: new, or their retry time has come) |
+//! | `shopcase_journal_open` | gauge | (actions waiting for execution) |
+//! | `shopcase_dead_letters_open` | gauge | |
+//! | `shopcase_quarantined_installations` | gauge | |
+//! | `shopcase_dispatch_latency_seconds` | histogram | (receipt → plugin run journalled) |
+//! | `shopcase_plugin_runs_total` | counter | `plugin`, `outcome` (`ok` or a failure kind) |
+//! | `shopcase_actions_executed_total` | counter | `family`, `outcome` (`done`, `retry`, `dead`) |
+//! | `shopcase_privacy_requests_total` | counter | `topic`, `outcome` |
+//!
+//! Label values are plugin ids, failure kinds and fixed names, never
+//! request data, so the series stay bounded.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use shopcase_store::InboxStats;
+
+/// Histogram bucket upper bounds, seconds.
+const BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+];
+
+/// A fixed-bucket histogram.
+#[derive(Debug)]
+pub struct Histogram {
+    buckets: Vec<AtomicU64>,
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Default for Histogram {
+    fn default() -> Self {
+        Histogram {
+            buckets: BUCKETS.iter().map(|_| AtomicU64::new(0)).collect(),
+            count: AtomicU64::new(0),
+            sum_micros: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Histogram {
+    /// Record one observation.
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|b| secs <= *b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            u64::try_from(d.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Observations so far.
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let mut cumulative = 0;
+        for (b, n) in BUCKETS.iter().zip(&self.buckets) {
+            cumulative += n.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {cumulative}");
+        }
+        let count = self.count();
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "{name}_sum {sum}\n{name}_count {count}");
+    }
+}
+
+/// A counter with labels.
+#[derive(Debug, Default)]
+struct Labelled(Mutex<BTreeMap<Vec<String>, u64>>);
+
+impl Labelled {
+    fn inc(&self, labels: &[&str]) {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry(labels.iter().map(|s| (*s).to_owned()).collect())
+            .or_insert(0) += 1;
+    }
+
+    fn get(&self, labels: &[&str]) -> u64 {
+        let key: Vec<String> = labels.iter().map(|s| (*s).to_owned()).collect();
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str, names: &[&str]) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        let m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for (values, n) in m.iter() {
+            let labels: Vec<String> = names
+                .iter()
+                .zip(values)
+                .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+                .collect();
+            let _ = writeln!(out, "{name}{{{}}} {n}", labels.join(","));
+        }
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Every metric of the host.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    received: AtomicU64,
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    stale: AtomicU64,
+    rejected: Labelled,
+    /// Time from request to acknowledgement (all answers).
+    pub ack: Histogram,
+    /// Time from receipt to a plugin's run being journalled.
+    pub dispatch: Histogram,
+    plugin_runs: Labelled,
+    actions: Labelled,
+    privacy: Labelled,
+}
+
+impl Metrics {
+    /// A webhook request arrived.
+    pub fn received(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// It was committed as a new event.
+    pub fn accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// It was a duplicate.
+    pub fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// It was stale.
+    pub fn stale(&self) {
+        self.stale.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// It was rejected, with this ingress error code.
+    pub fn rejected(&self, reason: &str) {
+        self.rejected.inc(&[reason]);
+    }
+
+    /// A plugin run ended (`ok` or a failure kind).
+    pub fn plugin_run(&self, plugin: &str, outcome: &str) {
+        self.plugin_runs.inc(&[plugin, outcome]);
+    }
+
+    /// A journal entry's execution ended.
+    pub fn action(&self, family: &str, outcome: &str) {
+        self.actions.inc(&[family, outcome]);
+    }
+
+    /// A privacy request was handled.
+    pub fn privacy(&self, topic: &str, outcome: &str) {
+        self.privacy.inc(&[topic, outcome]);
+    }
+
+    /// Counter values, for tests and the admin API.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            received: self.received.load(Ordering::Relaxed),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            stale: self.stale.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Rejections with one reason so far.
+    pub fn rejected_count(&self, reason: &str) -> u64 {
+        self.rejected.get(&[reason])
+    }
+
+    /// Runs of a plugin with one outcome so far.
+    pub fn plugin_runs(&self, plugin: &str, outcome: &str) -> u64 {
+        self.plugin_runs.get(&[plugin, outcome])
+    }
+
+    /// The Prometheus text exposition; `stats` fills the gauges.
+    pub fn render(&self, stats: Option<InboxStats>) -> String {
+        let mut out = String::with_capacity(4096);
+        let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                v.load(Ordering::Relaxed)
+            );
+        };
+        counter(
+            &mut out,
+            "shopcase_webhooks_received_total",
+            "Webhook requests received.",
+            &self.received,
+        );
+        counter(
+            &mut out,
+            "shopcase_webhooks_accepted_total",
+            "Webhooks committed as new events.",
+            &self.accepted,
+        );
+        counter(
+            &mut out,
+            "shopcase_webhooks_duplicate_total",
+            "Duplicate deliveries acknowledged and dropped.",
+            &self.duplicates,
+        );
+        counter(
+            &mut out,
+            "shopcase_webhooks_stale_total",
+            "Deliveries older than the maximum age, acknowledged and kept as stale.",
+            &self.stale,
+        );
+        self.rejected.render(
+            &mut out,
+            "shopcase_webhooks_rejected_total",
+            "Webhook requests rejected, by reason.",
+            &["reason"],
+        );
+        self.ack.render(
+            &mut out,
+            "shopcase_webhook_ack_seconds",
+            "Time to answer a webhook request.",
+        );
+        if let Some(s) = stats {
+            let gauge = |out: &mut String, name: &str, help: &str, v: u64| {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+            };
+            gauge(
+                &mut out,
+                "shopcase_inbox_depth",
+                "Events waiting for dispatch.",
+                s.pending,
+            );
+            gauge(
+                &mut out,
+                "shopcase_inbox_ready",
+                "Events claimable now.",
+                s.ready,
+            );
+            gauge(
+                &mut out,
+                "shopcase_journal_open",
+                "Journalled actions waiting for execution.",
+                s.journal_pending,
+            );
+            gauge(
+                &mut out,
+                "shopcase_dead_letters_open",
+                "Dead letters waiting for an admin.",
+                s.dead_letters_open,
+            );
+            gauge(
+                &mut out,
+                "shopcase_quarantined_installations",
+                "Plugins quarantined for a store.",
+                s.quarantined,
+            );
+        }
+        self.dispatch.render(
+            &mut out,
+            "shopcase_dispatch_latency_seconds",
+            "Time from receipt to a plugin run journalled.",
+        );
+        self.plugin_runs.render(
+            &mut out,
+            "shopcase_plugin_runs_total",
+            "Plugin runs, by plugin and outcome.",
+            &["plugin", "outcome"],
+        );
+        self.actions.render(
+            &mut out,
+            "shopcase_actions_executed_total",
+            "Journalled action executions, by family and outcome.",
+            &["family", "outcome"],
+        );
+        self.privacy.render(
+            &mut out,
+            "shopcase_privacy_requests_total",
+            "Privacy requests handled, by topic and outcome.",
+            &["topic", "outcome"],
+        );
+        out
+    }
+}
+
+/// Counter values at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsSnapshot {
+    /// Requests received.
+    pub received: u64,
+    /// New events.
+    pub accepted: u64,
+    /// Duplicates.
+    pub duplicates: u64,
+    /// Stale deliveries.
+    pub stale: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.received();
+        m.rejected("invalid-signature");
+        m.rejected("invalid-signature");
+        m.plugin_run("fraud", "ok");
+        m.ack.observe(Duration::from_micros(700));
+        m.ack.observe(Duration::from_millis(30));
+        let text = m.render(Some(InboxStats {
+            pending: 3,
+            ..InboxStats::default()
+        }));
+        assert!(
+            text.contains("shopcase_webhooks_received_total 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("shopcase_webhooks_rejected_total{reason=\"invalid-signature\"} 2\n")
+        );
+        assert!(text.contains("shopcase_plugin_runs_total{plugin=\"fraud\",outcome=\"ok\"} 1\n"));
+        assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.0005\"} 0\n"));
+        assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.001\"} 1\n"));
+        assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.05\"} 2\n"));
+        assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("shopcase_webhook_ack_seconds_count 2\n"));
+        assert!(text.contains("shopcase_inbox_depth 3\n"));
+        // Every sample line is `name{labels} value` or `name value`.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let value = line.rsplit(' ').next().unwrap();
+            assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Shopify's mandatory privacy webhooks, handled by the host itself (they
+//! never reach plugins). They arrive through the same signed, durable
+//! inbox, so a request acknowledged to Shopify is never lost; the work is
+//! idempotent, so a re-run after a crash does no harm.
+//!
+//! - `customers/redact`: the customer's personal data is erased from the
+//!   store's inbox payloads, journal, key-value data, timers and records
+//!   (exactly what, per table: `shopcase_store::privacy`), and earlier
+//!   exports of that customer are deleted.
+//! - `shop/redact`: every row of the store is deleted, and its exports.
+//! - `customers/data_request`: everything held on the customer is written
+//!   to `<data-dir>/exports/<shop>/customer-<id>-request-<request id>.json`
+//!   (readable by the host's user only) for the store owner.
+//!
+//! Each request is recorded (`privacy_requests`, without personal data) and
+//! counted in `shopcase_privacy_requests_total`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shopcase_contract::event::id_of;
+use shopcase_contract::time::Timestamp;
+use shopcase_store::{CustomerIdentity, FailureRecord, PrivacyRecord, StoreError, StoredEvent};
+
+use crate::server::Core;
+
+/// Exports live here, under the data directory.
+pub const EXPORTS_DIR: &str = "exports";
+
+enum Failure {
+    /// Try again later (storage, disk).
+    Transient(String),
+    /// The request cannot be acted on (malformed payload).
+    Permanent(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Transient(e.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    customer: Option<CustomerRef>,
+    #[serde(default)]
+    orders_to_redact: Vec<Value>,
+    #[serde(default)]
+    orders_requested: Vec<Value>,
+    data_request: Option<RequestRef>,
+}
+
+#[derive(Deserialize)]
+struct CustomerRef {
+    id: Option<Value>,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RequestRef {
+    id: Option<Value>,
+}
+
+/// Handle a claimed privacy event and settle it.
+pub(crate) async fn handle(core: &Core, ev: &StoredEvent, worker: &str) {
+    let topic = ev.event.topic.as_str();
+    let result = match topic {
+        "customers/redact" => redact_customer(core, ev).await,
+        "shop/redact" => redact_shop(core, ev).await,
+        "customers/data_request" => data_request(core, ev).await,
+        other => Err(Failure::Permanent(format!(
+            "`{other}` is not a privacy topic"
+        ))),
+    };
+    let storage = &core.storage;
+    let settled = match result {
+        Ok(()) => {
+            core.metrics.privacy(topic, "done");
+            // After a shop redaction the event itself is gone: nothing to mark.
+            storage
+                .complete_host_event(&ev.event.id, worker, Timestamp::now())
+                .await
+                .map(|_| ())
+        }
+        Err(Failure::Transient(message)) => {
+            core.metrics.privacy(topic, "retry");
+            tracing::warn!(shop = %ev.event.shop, topic, %message, "privacy request failed; will retry");
+            let delay = core
+                .config
+                .dispatcher
+                .retry
+                .delay(ev.claims.saturating_sub(1), None);
+            storage
+                .release_event(&ev.event.id, worker, crate::dispatcher::later(delay))
+                .await
+                .map(|_| ())
+        }
+        Err(Failure::Permanent(message)) => {
+            core.metrics.privacy(topic, "dead");
+            tracing::error!(shop = %ev.event.shop, topic, %message, "privacy request cannot be handled; dead-lettered");
+            storage
+                .fail_host_event(
+                    &ev.event.id,
+                    worker,
+                    FailureRecord::new("bad-privacy-request", message),
+                    Timestamp::now(),
+                )
+                .await
+                .map(|_| ())
+        }
+    };
+    if let Err(e) = settled {
+        tracing::warn!(event = %ev.event.id, error = %e, "cannot settle a privacy event; it will run again");
+    }
+}
+
+fn parse(ev: &StoredEvent) -> Result<Payload, Failure> {
+    serde_json::from_str(&ev.event.payload).map_err(|e| {
+        Failure::Permanent(format!(
+            "the payload is not a {} request: {e}",
+            ev.event.topic
+        ))
+    })
+}
+
+fn identity(ev: &StoredEvent, p: &Payload, orders: &[Value]) -> Result<CustomerIdentity, Failure> {
+    let c = p
+        .customer
+        .as_ref()
+        .ok_or_else(|| Failure::Permanent("the request names no customer".into()))?;
+    let customer_id = id_of(c.id.as_ref())
+        .ok_or_else(|| Failure::Permanent("the request's customer has no id".into()))?;
+    Ok(CustomerIdentity {
+        shop: ev.event.shop.clone(),
+        customer_id,
+        emails: c.email.iter().filter(|e| !e.is_empty()).cloned().collect(),
+        phones: c.phone.iter().filter(|p| !p.is_empty()).cloned().collect(),
+        orders: orders.iter().filter_map(|o| id_of(Some(o))).collect(),
+    })
+}
+
+fn shop_exports(core: &Core, shop: &str) -> PathBuf {
+    core.config.data_dir.join(EXPORTS_DIR).join(shop)
+}
+
+async fn redact_customer(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
+    let p = parse(ev)?;
+    let who = identity(ev, &p, &p.orders_to_redact)?;
+    let report = core
+        .storage
+        .redact_customer(who.clone(), Timestamp::now())
+        .await?;
+    // Earlier exports of this customer are personal data too.
+    let prefix = format!("customer-{}-", who.customer_id);
+    let mut exports_deleted = 0;
+    if let Ok(dir) = std::fs::read_dir(shop_exports(core, &who.shop)) {
+        for f in dir.flatten() {
+            if f.file_name().to_string_lossy().starts_with(&prefix) {
+                std::fs::remove_file(f.path())
+                    .map_err(|e| Failure::Transient(format!("cannot delete an export: {e}")))?;
+                exports_deleted += 1;
+            }
+        }
+    }
+    tracing::info!(shop = %who.shop, customer = who.customer_id, ?report, "customer redacted");
+    core.storage
+        .record_privacy(PrivacyRecord {
+            shop: who.shop,
+            topic: ev.event.topic.clone(),
+            customer_id: Some(who.customer_id),
+            event_id: ev.event.id.clone(),
+            file: None,
+            summary: json!({"redacted": report, "exports_deleted": exports_deleted}),
+            at: Timestamp::now(),
+        })
+        .await?;
+    Ok(())
+}
+
+async fn redact_shop(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
+    let shop = &ev.event.shop;
+    let report = core.storage.redact_shop(shop, Timestamp::now()).await?;
+    let dir = shop_exports(core, shop);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .map_err(|e| Failure::Transient(format!("cannot delete the exports: {e}")))?;
+    }
+    tracing::info!(%shop, deleted = ?report.deleted, "shop redacted");
+    core.storage
+        .record_privacy(PrivacyRecord {
+            shop: shop.clone(),
+            topic: ev.event.topic.clone(),
+            customer_id: None,
+            event_id: ev.event.id.clone(),
+            file: None,
+            summary: json!({"deleted": report.deleted}),
+            at: Timestamp::now(),
+        })
+        .await?;
+    Ok(())
+}
+
+async fn data_request(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
+    let p = parse(ev)?;
+    let who = identity(ev, &p, &p.orders_requested)?;
+    let request_id = p
+        .data_request
+        .as_ref()
+        .and_then(|r| r.id.as_ref())
+        .map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        })
+        .unwrap_or_else(|| ev.event.id.clone());
+    if !request_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        || request_id.len() > 64
+    {
+        return Err(Failure::Permanent(
+            "the data request id is not a plain id".into(),
+        ));
+    }
+    let data = core.storage.customer_data(who.clone()).await?;
+    let now = Timestamp::now();
+    let export = json!({
+        "shop": who.shop,
+        "customer_id": who.customer_id,
+        "data_request_id": request_id,
+        "orders_requested": who.orders,
+        "generated_at": shopcase_contract::time::format(now),
+        "data": data,
+    });
+    let dir = shop_exports(core, &who.shop);
+    let file = dir.join(format!(
+        "customer-{}-request-{request_id}.json",
+        who.customer_id
+    ));
+    write_private(
+        &file,
+        &serde_json::to_vec_pretty(&export).unwrap_or_default(),
+    )
+    .map_err(|e| Failure::Transient(format!("cannot write the export {}: {e}", file.display())))?;
+    tracing::info!(shop = %who.shop, customer = who.customer_id, file = %file.display(), "customer data exported");
+    core.storage
+        .record_privacy(PrivacyRecord {
+            shop: who.shop,
+            topic: ev.event.topic.clone(),
+            customer_id: Some(who.customer_id),
+            event_id: ev.event.id.clone(),
+            file: Some(file.display().to_string()),
+            summary: json!({"events": data.events.len(), "journal": data.journal.len(), "kv": data.kv.len(),
+                "case_links": data.case_links.len(), "timers": data.timers.len()}),
+            at: now,
+        })
+        .await?;
+    Ok(())
+}
+
+/// Write a file only the host's user can read, atomically (temp + rename).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}

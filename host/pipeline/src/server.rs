@@ -1,0 +1,534 @@
+//! Wiring: the shared state, the HTTP router (ingress and operations
+//! endpoints), the background loops, and graceful shutdown.
+//!
+//! ```no_run
+//! # async fn demo(config: shopcase_pipeline::Config) -> Result<(), Box<dyn std::error::Error>> {
+//! use shopcase_pipeline::PipelineBuilder;
+//! let pipeline = PipelineBuilder::new(config).build().await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let running = pipeline.spawn(listener);
+//! println!("webhooks: {}", running.webhook_url());
+//! running.shutdown().await?;
+//! # Ok(()) }
+//! ```
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use shopcase_contract::time::Timestamp;
+use shopcase_sandbox::{LoadError, Runtime, RuntimeConfig};
+use shopcase_store::{ActionFamily, SqliteStorage, Storage, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::dispatcher::Dispatcher;
+use crate::dispatcher::registry::PluginRegistry;
+use crate::dispatcher::services::{CustomerHistorySource, NoCustomerHistory};
+use crate::executor::Executor;
+use crate::executor::follow_up::FollowUpExecutor;
+use crate::fault::Faults;
+use crate::metrics::Metrics;
+use crate::shops::Shops;
+
+/// Why the pipeline could not start or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The storage could not be opened.
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    /// The sandbox could not start.
+    #[error("cannot start the plugin sandbox: {0}")]
+    Sandbox(#[from] LoadError),
+    /// Serving failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// What every part of the pipeline shares.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) config: Config,
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) shops: Shops,
+    pub(crate) metrics: Arc<Metrics>,
+    /// New events in the inbox.
+    pub(crate) wake: Notify,
+    /// New entries in the journal.
+    pub(crate) journal_wake: Notify,
+    pub(crate) faults: Faults,
+    /// Set when shutdown starts: `/readyz` answers 503.
+    pub(crate) draining: AtomicBool,
+    /// Unique per process run; worker names start with it.
+    pub(crate) instance: String,
+}
+
+/// Sleep for `d`, or until woken or shut down.
+pub(crate) async fn idle(shutdown: &mut watch::Receiver<bool>, d: Duration, wake: Option<&Notify>) {
+    let woken = async {
+        match wake {
+            Some(n) => n.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = woken => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// Open the configuration's storage (`<data-dir>/shopcase.db`), applying
+/// migrations. Use it to share one storage between the pipeline
+/// ([`PipelineBuilder::storage`]) and executors that need it (case links).
+pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, PipelineError> {
+    let (dir, sc) = (config.data_dir.clone(), config.storage.clone());
+    let opened = tokio::task::spawn_blocking(move || SqliteStorage::open(&dir, sc))
+        .await
+        .map_err(|_| StoreError::Closed)??;
+    Ok(Arc::new(opened))
+}
+
+/// For the host's own event producers (the Core Case poller, ...): puts an
+/// event in the inbox (deduplicated by its `dedupe_key`, e.g.
+/// `corecase:<caseId>:<lastUpdatedOn>`) and wakes the dispatcher.
+#[derive(Debug, Clone)]
+pub struct EventProducer {
+    core: Arc<Core>,
+}
+
+impl EventProducer {
+    /// Insert durably; a duplicate is reported, not an error.
+    pub async fn submit(
+        &self,
+        event: shopcase_store::NewEvent,
+    ) -> Result<shopcase_store::Inserted, StoreError> {
+        let inserted = self.core.storage.insert_event(event).await?;
+        if matches!(inserted, shopcase_store::Inserted::New { .. }) {
+            self.core.wake.notify_waiters();
+        }
+        Ok(inserted)
+    }
+
+    /// The storage, for producers that write events in their own
+    /// transactions (then call [`EventProducer::events_added`]).
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.core.storage
+    }
+
+    /// Wake the dispatcher: events were put in the inbox.
+    pub fn events_added(&self) {
+        self.core.wake.notify_waiters();
+    }
+
+    /// Wake the executors: entries were put in the journal (e.g. a held
+    /// operation released by an approval).
+    pub fn journal_added(&self) {
+        self.core.journal_wake.notify_waiters();
+    }
+}
+
+/// A loop that runs beside the dispatcher, the executors and the timer
+/// loop for as long as the pipeline runs, e.g. the Core Case poller
+/// (`crate::corecase::Poller`). It must return soon after `shutdown` turns
+/// `true`.
+#[async_trait::async_trait]
+pub trait BackgroundTask: Send + Sync + std::fmt::Debug + 'static {
+    /// A name for logs.
+    fn name(&self) -> &'static str;
+
+    /// Run until `shutdown` turns `true`.
+    async fn run(self: Arc<Self>, producer: EventProducer, shutdown: watch::Receiver<bool>);
+}
+
+/// Builds a [`Pipeline`].
+#[derive(Debug)]
+pub struct PipelineBuilder {
+    config: Config,
+    storage: Option<Arc<dyn Storage>>,
+    runtime: Option<Runtime>,
+    executors: Vec<Arc<dyn Executor>>,
+    history: Arc<dyn CustomerHistorySource>,
+    faults: Faults,
+    routes: Vec<Router>,
+    background: Vec<Arc<dyn BackgroundTask>>,
+}
+
+impl PipelineBuilder {
+    /// From a configuration.
+    pub fn new(config: Config) -> PipelineBuilder {
+        PipelineBuilder {
+            config,
+            storage: None,
+            runtime: None,
+            executors: Vec::new(),
+            history: Arc::new(NoCustomerHistory),
+            faults: Faults::none(),
+            routes: Vec::new(),
+            background: Vec::new(),
+        }
+    }
+
+    /// Serve these routes beside the pipeline's own, on the same listener
+    /// (the admin API: `shopcase_admin::router`). They must not set a
+    /// fallback: the pipeline's JSON 404 answers unknown paths.
+    pub fn routes(mut self, router: Router) -> PipelineBuilder {
+        self.routes.push(router);
+        self
+    }
+
+    /// Use this storage instead of opening `<data-dir>/shopcase.db`.
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> PipelineBuilder {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// Use this sandbox runtime (one per process) instead of creating one.
+    pub fn runtime(mut self, runtime: Runtime) -> PipelineBuilder {
+        self.runtime = Some(runtime);
+        self
+    }
+
+    /// Execute journalled actions of `executor.family()` with it. The
+    /// follow-up executor is built in; registering another replaces it.
+    pub fn executor(mut self, executor: Arc<dyn Executor>) -> PipelineBuilder {
+        self.executors.retain(|e| e.family() != executor.family());
+        self.executors.push(executor);
+        self
+    }
+
+    /// Run `task` beside the other loops while the pipeline runs (see
+    /// [`BackgroundTask`]).
+    pub fn background(mut self, task: Arc<dyn BackgroundTask>) -> PipelineBuilder {
+        self.background.push(task);
+        self
+    }
+
+    /// Where the `customer-history` host function gets its data.
+    pub fn customer_history(mut self, source: Arc<dyn CustomerHistorySource>) -> PipelineBuilder {
+        self.history = source;
+        self
+    }
+
+    /// Arm the test-only fault point named by `SHOPCASE_TEST_FAULT`
+    /// (see [`crate::fault`]).
+    pub fn faults_from_env(mut self) -> PipelineBuilder {
+        self.faults = Faults::from_env();
+        self
+    }
+
+    /// Open the storage (applying migrations), record the configured
+    /// stores, and start the sandbox.
+    pub async fn build(self) -> Result<Pipeline, PipelineError> {
+        let config = self.config;
+        let storage: Arc<dyn Storage> = match self.storage {
+            Some(s) => s,
+            None => open_storage(&config).await?,
+        };
+        storage
+            .sync_stores(
+                config
+                    .stores
+                    .iter()
+                    .map(|s| (s.domain.clone(), s.api_version.clone()))
+                    .collect(),
+                Timestamp::now(),
+            )
+            .await?;
+        let runtime = match self.runtime {
+            Some(r) => r,
+            None => Runtime::new(RuntimeConfig {
+                cache_dir: Some(config.sandbox.cache_dir.clone()),
+                caps: config.sandbox.caps,
+                max_concurrent: config.sandbox.max_concurrent,
+                ..RuntimeConfig::default()
+            })?,
+        };
+        let mut executors = self.executors;
+        if !executors
+            .iter()
+            .any(|e| e.family() == ActionFamily::FollowUp)
+        {
+            executors.push(Arc::new(FollowUpExecutor::new(storage.clone())));
+        }
+        let registry = Arc::new(PluginRegistry::new(runtime, config.plugins_dir.clone()));
+        let core = Arc::new(Core {
+            shops: Shops::from_config(&config),
+            storage,
+            metrics: Arc::new(Metrics::default()),
+            wake: Notify::new(),
+            journal_wake: Notify::new(),
+            faults: self.faults,
+            draining: AtomicBool::new(false),
+            instance: format!(
+                "{}-{}",
+                std::process::id(),
+                &uuid::Uuid::new_v4().simple().to_string()[..8]
+            ),
+            config,
+        });
+        for w in &core.config.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(Pipeline {
+            dispatcher: Arc::new(Dispatcher {
+                core: core.clone(),
+                registry,
+                history: self.history,
+            }),
+            core,
+            executors,
+            routes: self.routes,
+            background: self.background,
+        })
+    }
+}
+
+/// The event pipeline of one host process.
+#[derive(Debug)]
+pub struct Pipeline {
+    core: Arc<Core>,
+    dispatcher: Arc<Dispatcher>,
+    executors: Vec<Arc<dyn Executor>>,
+    /// Extra routes ([`PipelineBuilder::routes`]).
+    routes: Vec<Router>,
+    /// Extra loops ([`PipelineBuilder::background`]).
+    background: Vec<Arc<dyn BackgroundTask>>,
+}
+
+impl Pipeline {
+    /// The HTTP routes: `POST /webhooks/shopify`, `GET /healthz`,
+    /// `GET /readyz`, `GET /metrics`, and the extra routes given to the
+    /// builder. Testable without a socket.
+    pub fn router(&self) -> Router {
+        let own = Router::new()
+            .route("/webhooks/shopify", post(crate::ingress::receive))
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
+            .route("/metrics", get(metrics))
+            .fallback(not_found)
+            .with_state(self.core.clone());
+        self.routes
+            .iter()
+            .fold(own, |router, extra| router.merge(extra.clone()))
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.core.storage.clone()
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.core.metrics.clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.core.config
+    }
+
+    /// A handle for internal event producers (Core Case poller).
+    pub fn producer(&self) -> EventProducer {
+        EventProducer {
+            core: self.core.clone(),
+        }
+    }
+
+    /// Serve on `listener` and run the dispatcher workers, the executors and
+    /// the timer loop until `shutdown` resolves; then stop accepting,
+    /// finish the requests and events in flight (claimed events not yet
+    /// started are given back), and return.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), PipelineError> {
+        let core = self.core.clone();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stop_tx = Arc::new(stop_tx);
+        let mut tasks = JoinSet::new();
+        for n in 0..core.config.dispatcher.workers {
+            let worker = format!("{}-dispatch-{n}", core.instance);
+            tasks.spawn(self.dispatcher.clone().run_worker(worker, stop_rx.clone()));
+        }
+        for e in &self.executors {
+            let worker = format!("{}-exec-{}", core.instance, e.family());
+            tasks.spawn(crate::executor::run(
+                core.clone(),
+                e.clone(),
+                worker,
+                stop_rx.clone(),
+            ));
+        }
+        tasks.spawn(crate::timers::run(core.clone(), stop_rx.clone()));
+        for b in &self.background {
+            tracing::debug!(task = b.name(), "background task started");
+            tasks.spawn(b.clone().run(self.producer(), stop_rx.clone()));
+        }
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!(%addr, workers = core.config.dispatcher.workers, "shopcase is serving");
+        }
+        let router = self.router();
+        let (c, s) = (core.clone(), stop_tx.clone());
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: draining requests and in-flight events");
+                c.draining.store(true, Ordering::SeqCst);
+                let _ = s.send(true);
+            })
+            .await;
+        // However serving ended, stop the loops and let them finish.
+        core.draining.store(true, Ordering::SeqCst);
+        let _ = stop_tx.send(true);
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("shopcase stopped");
+        served.map_err(|source| PipelineError::Io {
+            what: "serving HTTP",
+            source,
+        })
+    }
+
+    /// Run in the background (tests, embedding); see [`RunningPipeline`].
+    pub fn spawn(self, listener: TcpListener) -> RunningPipeline {
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let storage = self.storage();
+        let metrics = self.metrics();
+        let producer = self.producer();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.run(listener, async move {
+            let _ = rx.await;
+        }));
+        RunningPipeline {
+            addr,
+            stop: Some(tx),
+            task,
+            storage,
+            metrics,
+            producer,
+        }
+    }
+}
+
+/// A pipeline running in the background.
+#[derive(Debug)]
+pub struct RunningPipeline {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), PipelineError>>,
+    storage: Arc<dyn Storage>,
+    metrics: Arc<Metrics>,
+    producer: EventProducer,
+}
+
+impl RunningPipeline {
+    /// A handle for internal event producers.
+    pub fn producer(&self) -> EventProducer {
+        self.producer.clone()
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>/webhooks/shopify`.
+    pub fn webhook_url(&self) -> String {
+        format!("http://{}/webhooks/shopify", self.addr)
+    }
+
+    /// The storage.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Shut down gracefully and wait for it.
+    pub async fn shutdown(mut self) -> Result<(), PipelineError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(PipelineError::Io {
+                what: "the pipeline task",
+                source: std::io::Error::other(e.to_string()),
+            }),
+        }
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(core): State<Arc<Core>>) -> Response {
+    if core.draining.load(Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "draining"})),
+        )
+            .into_response();
+    }
+    match tokio::time::timeout(Duration::from_secs(2), core.storage.check_writable()).await {
+        Ok(Ok(())) => axum::Json(json!({"status": "ready"})).into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "not ready: storage");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "storage-unavailable"})),
+            )
+                .into_response()
+        }
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "storage-unavailable"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(State(core): State<Arc<Core>>) -> Response {
+    let stats = tokio::time::timeout(Duration::from_secs(2), core.storage.stats(Timestamp::now()))
+        .await
+        .ok()
+        .and_then(Result::ok);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        core.metrics.render(stats),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"error": "not-found"})),
+    )
+        .into_response()
+}

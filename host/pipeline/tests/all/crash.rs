@@ -1,0 +1,379 @@
+//! Crash recovery with real processes: the host runs as a child process
+//! (this test binary re-executed in "child" mode), is killed with SIGKILL
+//! or made to abort at a test-only fault point (`SHOPCASE_TEST_FAULT`), and
+//! is restarted on the same data directory. Nothing acknowledged is lost,
+//! nothing is journalled twice.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use shopcase_contract::Action;
+use shopcase_contract::action::FollowUp;
+use shopcase_pipeline::{Config, PipelineBuilder};
+use shopcase_store::*;
+
+use crate::support::*;
+
+/// Set in the child: the configuration file to serve.
+const CHILD_ENV: &str = "SHOPCASE_TEST_CHILD_CONFIG";
+
+/// Not a test by itself: the body of the child process. In a normal test
+/// run the variable is unset and it returns at once.
+#[test]
+fn child_host() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = Config::load(Path::new(&path)).unwrap();
+        let pipeline = PipelineBuilder::new(config)
+            .faults_from_env()
+            .build()
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("LISTENING {}", listener.local_addr().unwrap());
+        let term = async {
+            let mut s =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
+            s.recv().await;
+        };
+        pipeline.run(listener, term).await.unwrap();
+    });
+}
+
+/// Start the host as a child process; returns it and its webhook URL.
+fn spawn(host: &Host, fault: Option<&str>) -> (Child, String) {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "crash::child_host",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_ENV, host.config_path())
+    .env("RUST_LOG", "warn")
+    .stdout(Stdio::piped())
+    .stderr(std::fs::File::create(host.dir.path().join("child.log")).unwrap());
+    match fault {
+        Some(f) => cmd.env(shopcase_pipeline::fault::ENV, f),
+        None => cmd.env_remove(shopcase_pipeline::fault::ENV),
+    };
+    let mut child = cmd.spawn().unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    let addr = loop {
+        match lines.next() {
+            // libtest prints `test crash::child_host ... ` before it on the same line.
+            Some(Ok(l)) if l.contains("LISTENING ") => {
+                break l
+                    .split("LISTENING ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+            }
+            Some(Ok(_)) => continue,
+            other => panic!(
+                "the child host did not start ({other:?}); its log:\n{}",
+                std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
+            ),
+        }
+    };
+    // Keep draining its stdout so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, format!("http://{addr}/webhooks/shopify"))
+}
+
+fn storage(host: &Host) -> Arc<dyn Storage> {
+    Arc::new(SqliteStorage::open(&host.data_dir(), SqliteConfig::default()).unwrap())
+}
+
+async fn journal_count(s: &Arc<dyn Storage>, ids: &[String]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(s.journal_for_event(id).await.unwrap().len());
+    }
+    out
+}
+
+/// A host with the tagger plugin enabled for store A, `workers` dispatchers.
+async fn prepared(workers: usize) -> Host {
+    let host = Host::new(workers);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let s = storage(&host);
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    host
+}
+
+fn set_workers(host: &Host, workers: usize) {
+    std::fs::write(
+        host.config_path(),
+        config_text(&format!("workers = {workers}")),
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_accept_and_dispatch_loses_nothing() {
+    let host = prepared(0).await;
+    let (mut child, url) = spawn(&host, None);
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..20u64 {
+        let (status, body) = post(
+            &client,
+            &url,
+            &Delivery::order(SHOP_A, SECRET_A, &format!("w-{i}"), order(i + 1, "ok")),
+        )
+        .await;
+        assert_eq!(status, 200);
+        ids.push(body["event_id"].as_str().unwrap().to_owned());
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    // Restart with dispatchers on the same data directory.
+    set_workers(&host, 2);
+    let running = host.start().await;
+    let s = running.storage().clone();
+    eventually("every acknowledged event is dispatched", || async {
+        for id in &ids {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(
+        journal_count(&s, &ids).await,
+        vec![1; 20],
+        "each journalled exactly once"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_dispatch_and_journal_runs_again_once() {
+    let host = prepared(1).await;
+    let (mut child, url) = spawn(&host, Some("abort-before-journal"));
+    let (status, body) = post(
+        &reqwest::Client::new(),
+        &url,
+        &Delivery::order(SHOP_A, SECRET_A, "w-1", order(1, "ok")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = body["event_id"].as_str().unwrap().to_owned();
+    let exit = child.wait().unwrap();
+    assert!(
+        !exit.success(),
+        "the child aborted at the fault point: {exit:?}"
+    );
+
+    let s = storage(&host);
+    let ev = s.event(&id).await.unwrap().unwrap();
+    assert_eq!(
+        (ev.status, ev.claims),
+        (EventStatus::Pending, 1),
+        "claimed, not finished"
+    );
+    assert!(s.journal_for_event(&id).await.unwrap().is_empty());
+    drop(s);
+
+    let running = host.start().await;
+    let s = running.storage().clone();
+    eventually("re-claimed after the lease and dispatched", || {
+        is_done(&s, &id)
+    })
+    .await;
+    assert_eq!(s.journal_for_event(&id).await.unwrap().len(), 1);
+    let row = &s.dispatch_rows(&id).await.unwrap()[0];
+    assert_eq!(
+        (row.status, row.attempts),
+        (DispatchStatus::Done, 0),
+        "a crash is not a plugin failure"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_right_after_journalling_does_not_journal_twice() {
+    let host = prepared(1).await;
+    let (mut child, url) = spawn(&host, Some("abort-after-journal"));
+    let client = reqwest::Client::new();
+    let (_, body) = post(
+        &client,
+        &url,
+        &Delivery::order(SHOP_A, SECRET_A, "w-1", order(1, "ok")),
+    )
+    .await;
+    let id = body["event_id"].as_str().unwrap().to_owned();
+    assert!(!child.wait().unwrap().success());
+
+    let running = host.start().await;
+    let s = running.storage().clone();
+    assert!(
+        is_done(&s, &id).await,
+        "journalled and settled in one transaction"
+    );
+    // Let the restarted dispatcher work through a later event, then check
+    // the first was not run again.
+    let (_, later) = post(
+        &client,
+        &running.webhook_url(),
+        &Delivery::order(SHOP_A, SECRET_A, "w-2", order(2, "ok")),
+    )
+    .await;
+    let later = later["event_id"].as_str().unwrap().to_owned();
+    eventually("the later event is dispatched", || is_done(&s, &later)).await;
+    assert_eq!(s.journal_for_event(&id).await.unwrap().len(), 1);
+    assert_eq!(s.event(&id).await.unwrap().unwrap().claims, 1);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_a_restart_finishes_the_rest() {
+    let host = prepared(2).await;
+    let (mut child, url) = spawn(&host, None);
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for i in 0..10u64 {
+        let (status, body) = post(
+            &client,
+            &url,
+            &Delivery::order(SHOP_A, SECRET_A, &format!("w-{i}"), order(i + 1, "ok")),
+        )
+        .await;
+        assert_eq!(status, 200);
+        ids.push(body["event_id"].as_str().unwrap().to_owned());
+    }
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exit = child.wait().unwrap();
+    assert!(
+        exit.success(),
+        "a graceful shutdown exits cleanly: {exit:?}"
+    );
+
+    // Whatever was not dispatched was handed back, not left claimed.
+    let s = storage(&host);
+    for id in &ids {
+        let e = s.event(id).await.unwrap().unwrap();
+        let rows = s.journal_for_event(id).await.unwrap().len();
+        assert!(
+            (e.status == EventStatus::Done && rows == 1)
+                || (e.status == EventStatus::Pending && rows == 0),
+            "{id}: {:?} with {rows} journal entries",
+            e.status
+        );
+    }
+    drop(s);
+    let running = host.start().await;
+    let s = running.storage().clone();
+    eventually("all dispatched after the restart", || async {
+        for id in &ids {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    assert_eq!(journal_count(&s, &ids).await, vec![1; 10]);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_executor_killed_after_executing_runs_again_idempotently() {
+    let host = prepared(0).await;
+    // A follow-up journalled for an event, as a plugin run would leave it.
+    let s = storage(&host);
+    let ev = NewEvent {
+        shop: SHOP_A.into(),
+        topic: "orders/create".into(),
+        source: EventSource::Shopify,
+        dedupe_key: "w-1".into(),
+        shopify_event_id: None,
+        api_version: "2026-07".into(),
+        triggered_at: Timestamp::now(),
+        received_at: Timestamp::now(),
+        resources: shopcase_contract::Resources {
+            order_id: Some(1),
+            ..Default::default()
+        },
+        payload: "{}".into(),
+        target_plugin: None,
+        status: EventStatus::Pending,
+    };
+    let event_id = ev.event_id();
+    s.insert_event(ev).await.unwrap();
+    s.claim_events(Claim {
+        worker: "setup".into(),
+        limit: 1,
+        lease: std::time::Duration::from_secs(60),
+        now: Timestamp::now(),
+    })
+    .await
+    .unwrap();
+    s.finish_event(EventFinish {
+        event_id: event_id.clone(),
+        worker: "setup".into(),
+        now: Timestamp::now(),
+        quarantine_after: 0,
+        outcomes: vec![PluginOutcome {
+            plugin_id: "tagger".into(),
+            plugin_version: "1.0.0".into(),
+            result: PluginResult::Succeeded(RunSuccess {
+                actions: vec![Action::FollowUp(FollowUp {
+                    name: "sla".into(),
+                    due: "2099-01-01T00:00:00Z".into(),
+                    data: "{}".into(),
+                })],
+                kv_reads: vec![],
+                kv_writes: vec![],
+                budget: None,
+            }),
+        }],
+    })
+    .await
+    .unwrap();
+    drop(s);
+
+    let (mut child, _) = spawn(&host, Some("abort-after-execute"));
+    assert!(
+        !child.wait().unwrap().success(),
+        "aborted after scheduling, before marking done"
+    );
+    let s = storage(&host);
+    assert_eq!(s.timers(SHOP_A).await.unwrap().len(), 1);
+    let key = format!("{event_id}:tagger:0");
+    assert_eq!(
+        s.journal_entry(&key).await.unwrap().unwrap().status,
+        JournalStatus::InFlight
+    );
+    drop(s);
+
+    let running = host.start().await;
+    let s = running.storage().clone();
+    eventually("re-executed after the lease and marked done", || async {
+        s.journal_entry(&key).await.unwrap().unwrap().status == JournalStatus::Done
+    })
+    .await;
+    let timers = s.timers(SHOP_A).await.unwrap();
+    assert_eq!(timers.len(), 1);
+    assert_eq!(
+        timers[0].generation, 1,
+        "the second execution changed nothing"
+    );
+    let entry = s.journal_entry(&key).await.unwrap().unwrap();
+    assert_eq!(entry.result.unwrap()["scheduled"], false);
+    running.shutdown().await.unwrap();
+}

@@ -1,0 +1,244 @@
+//! The executor framework with a test executor, and follow-up timers end to
+//! end (journal → follow-up executor → timer → `timer/fired` → plugin).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::json;
+use shopcase_contract::Action;
+use shopcase_contract::action::{FollowUp, ShopifyOperation, Target};
+use shopcase_pipeline::{ExecError, Executor};
+use shopcase_store::*;
+
+use crate::support::*;
+
+/// Records every call; behaves by the order the tag is for.
+#[derive(Debug, Default)]
+struct Recorder {
+    calls: Mutex<HashMap<String, u32>>,
+}
+
+#[async_trait]
+impl Executor for Recorder {
+    fn family(&self) -> ActionFamily {
+        ActionFamily::Shopify
+    }
+
+    async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError> {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            let n = calls.entry(entry.key.clone()).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let Action::Shopify(ShopifyOperation::TagsAdd(t)) = &entry.action else {
+            return Err(ExecError::permanent("unexpected", "not a tags-add"));
+        };
+        let Target::Order(order) = t.target else {
+            return Err(ExecError::permanent("unexpected", "not an order"));
+        };
+        match order {
+            1 => Ok(json!({"applied": true})),
+            2 if n < 3 => Err(ExecError::transient(
+                "throttled",
+                "slow down",
+                Some(Duration::from_millis(5)),
+            )),
+            2 => Ok(json!({"applied": true, "after": n})),
+            3 => Err(ExecError::permanent("user-error", "Order cannot be tagged")),
+            _ => Err(ExecError::transient("unavailable", "503", None)),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executors_retry_transient_failures_and_dead_letter_the_rest() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let recorder = Arc::new(Recorder::default());
+    let r = recorder.clone();
+    let running = host.start_with(move |b| b.executor(r)).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let mut keys = Vec::new();
+    for order_id in 1..=4u64 {
+        let (_, b) = post(
+            &client,
+            &running.webhook_url(),
+            &Delivery::order(
+                SHOP_A,
+                SECRET_A,
+                &format!("w-{order_id}"),
+                order(order_id, "ok"),
+            ),
+        )
+        .await;
+        keys.push(format!("{}:tagger:0", b["event_id"].as_str().unwrap()));
+    }
+    let settled = |k: &str| {
+        let (s, k) = (s.clone(), k.to_owned());
+        async move {
+            matches!(
+                s.journal_entry(&k).await.unwrap().map(|e| e.status),
+                Some(JournalStatus::Done | JournalStatus::Dead)
+            )
+        }
+    };
+    for k in &keys {
+        eventually("journal entry settled", || settled(k)).await;
+    }
+    let e = |i: usize| {
+        let (s, k) = (s.clone(), keys[i].clone());
+        async move { s.journal_entry(&k).await.unwrap().unwrap() }
+    };
+    let (e1, e2, e3, e4) = (e(0).await, e(1).await, e(2).await, e(3).await);
+    assert_eq!(
+        (e1.status, e1.attempts, e1.result),
+        (JournalStatus::Done, 0, Some(json!({"applied": true})))
+    );
+    assert_eq!((e2.status, e2.attempts), (JournalStatus::Done, 2));
+    assert_eq!(e2.result.unwrap()["after"], 3);
+    assert_eq!(
+        (e3.status, e3.last_error.unwrap().kind.as_str()),
+        (JournalStatus::Dead, "user-error")
+    );
+    assert_eq!((e4.status, e4.attempts), (JournalStatus::Dead, 3));
+    assert!(
+        e4.last_error
+            .unwrap()
+            .message
+            .contains("gave up after 3 attempts")
+    );
+    let calls = recorder.calls.lock().unwrap().clone();
+    assert_eq!(
+        [
+            calls[&keys[0]],
+            calls[&keys[1]],
+            calls[&keys[2]],
+            calls[&keys[3]]
+        ],
+        [1, 3, 1, 3]
+    );
+    let letters = s.dead_letters(Some(SHOP_A), true, 10).await.unwrap();
+    assert_eq!(
+        letters
+            .iter()
+            .filter(|d| d.what == DeadLetterKind::Action)
+            .count(),
+        2
+    );
+    let text = running.metrics().render(None);
+    assert!(
+        text.contains("shopcase_actions_executed_total{family=\"shopify\",outcome=\"done\"} 2"),
+        "{text}"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    host.add_plugin(&PluginSpec::new("bystander"));
+    let running = host.start().await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    host.enable(&s, SHOP_A, "bystander", &[]).await;
+
+    // The tagger's run on an order event asked for a follow-up.
+    let origin = NewEvent {
+        shop: SHOP_A.into(),
+        topic: "orders/paid".into(),
+        source: EventSource::Shopify,
+        dedupe_key: "w-origin".into(),
+        shopify_event_id: None,
+        api_version: "2026-07".into(),
+        triggered_at: Timestamp::now(),
+        received_at: Timestamp::now(),
+        resources: shopcase_contract::Resources {
+            order_id: Some(77),
+            ..Default::default()
+        },
+        payload: "{}".into(),
+        target_plugin: None,
+        status: EventStatus::Pending,
+    };
+    let origin_id = origin.event_id();
+    s.insert_event(origin).await.unwrap();
+    // Claim it as a worker of our own so the host's workers leave it alone.
+    let mut claimed = Vec::new();
+    while claimed.is_empty() {
+        claimed = s
+            .claim_events(Claim {
+                worker: "test".into(),
+                limit: 1,
+                lease: Duration::from_secs(60),
+                now: Timestamp::now(),
+            })
+            .await
+            .unwrap();
+    }
+    let due =
+        shopcase_contract::time::format(Timestamp::now() + jiff::SignedDuration::from_millis(300));
+    s.finish_event(EventFinish {
+        event_id: origin_id.clone(),
+        worker: "test".into(),
+        now: Timestamp::now(),
+        quarantine_after: 0,
+        outcomes: vec![PluginOutcome {
+            plugin_id: "tagger".into(),
+            plugin_version: "1.0.0".into(),
+            result: PluginResult::Succeeded(RunSuccess {
+                actions: vec![Action::FollowUp(FollowUp {
+                    name: "sla-check".into(),
+                    due: due.clone(),
+                    data: r#"{"level":1}"#.into(),
+                })],
+                kv_reads: vec![],
+                kv_writes: vec![],
+                budget: None,
+            }),
+        }],
+    })
+    .await
+    .unwrap();
+
+    eventually("the timer fires", || async {
+        s.timers(SHOP_A)
+            .await
+            .unwrap()
+            .first()
+            .is_some_and(|t| t.state == TimerState::Fired)
+    })
+    .await;
+    let timer = s.timers(SHOP_A).await.unwrap().remove(0);
+    let fired = timer.fired_event_id.unwrap();
+    eventually("the timer event is dispatched", || is_done(&s, &fired)).await;
+    let ev = s.event(&fired).await.unwrap().unwrap();
+    assert_eq!(ev.event.topic, "timer/fired");
+    let payload: serde_json::Value = serde_json::from_str(&ev.event.payload).unwrap();
+    assert_eq!(payload["name"], "sla-check");
+    assert_eq!(payload["data"], json!({"level": 1}));
+    assert_eq!(payload["scheduled_by"], origin_id.as_str());
+    assert_eq!(payload["resources"]["order_id"], 77);
+    let rows = s.dispatch_rows(&fired).await.unwrap();
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.plugin_id.as_str())
+            .collect::<Vec<_>>(),
+        ["tagger"],
+        "only the plugin that set it"
+    );
+    assert_eq!(s.journal_for_event(&fired).await.unwrap().len(), 1);
+    let follow = s
+        .journal_entry(&format!("{origin_id}:tagger:0"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(follow.status, JournalStatus::Done);
+    assert_eq!(follow.result.unwrap()["scheduled"], true);
+    running.shutdown().await.unwrap();
+}

@@ -1,0 +1,20 @@
+//! Integration tests of the event pipeline: a real host per test (SQLite in
+//! a temporary directory, the hostile test component packaged as plugins,
+//! axum on 127.0.0.1:0, reqwest as Shopify), and real child processes for
+//! the crash tests.
+//!
+//! Needs the test components: `cargo xtask build-plugins` (or
+//! `cargo build --target wasm32-wasip2 --profile plugin -p hostile`).
+
+mod support;
+
+mod admin;
+mod corecase;
+mod crash;
+mod dispatch;
+mod executor;
+mod ingress;
+mod ops;
+mod privacy;
+mod replay;
+mod shopify;

@@ -1,0 +1,231 @@
+//! Privacy webhooks end to end: signed, committed, handled by the host
+//! (never by plugins), and leaving nothing behind.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::support::*;
+
+const EMAIL: &str = "ann.lindqvist@example.com";
+
+fn ann_order(id: u64) -> serde_json::Value {
+    json!({"id": id, "do": "kv-counter", "email": EMAIL, "phone": "+1 555-010-0199",
+           "note": "Ann Lindqvist called about delivery",
+           "customer": {"id": 7001, "email": EMAIL, "first_name": "Ann", "last_name": "Lindqvist"},
+           "shipping_address": {"name": "Ann Lindqvist", "address1": "12 Birch Lane", "city": "Springfield"},
+           "total_price": "950.00"})
+}
+
+fn files_contain(data_dir: &Path, needle: &str) -> bool {
+    let mut hay = std::fs::read(data_dir.join("shopcase.db")).unwrap();
+    if let Ok(w) = std::fs::read(data_dir.join("shopcase.db-wal")) {
+        hay.extend(w);
+    }
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_requests_export_then_redact_through_the_webhook() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec {
+        data: &["customer-contact"],
+        topics: &["orders/create", "customers/update"],
+        ..PluginSpec::new("tagger")
+    });
+    let running = host.start().await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let url = running.webhook_url();
+
+    // Ann's orders are received and dispatched (the plugin writes kv data).
+    let mut ids = Vec::new();
+    for (i, id) in [5001u64, 5002].iter().enumerate() {
+        let (_, b) = post(
+            &client,
+            &url,
+            &Delivery::order(SHOP_A, SECRET_A, &format!("w-{i}"), ann_order(*id)),
+        )
+        .await;
+        ids.push(b["event_id"].as_str().unwrap().to_owned());
+    }
+    let (_, bob) = post(
+        &client,
+        &url,
+        &Delivery::order(
+            SHOP_A,
+            SECRET_A,
+            "w-bob",
+            json!({"id": 6001, "email": "bob@example.com", "customer": {"id": 8002}}),
+        ),
+    )
+    .await;
+    let bob = bob["event_id"].as_str().unwrap().to_owned();
+    eventually("orders dispatched", || async {
+        is_done(&s, &ids[0]).await && is_done(&s, &ids[1]).await && is_done(&s, &bob).await
+    })
+    .await;
+
+    // Data request: an export file for the store owner.
+    let request = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/data_request",
+        "w-dr",
+        json!({"shop_id": 1, "shop_domain": SHOP_A, "orders_requested": [5001, 5002],
+               "customer": {"id": 7001, "email": EMAIL, "phone": "+1 555-010-0199"}, "data_request": {"id": 9999}}),
+    );
+    let (status, dr) = post(&client, &url, &request).await;
+    assert_eq!(status, 200);
+    let dr = dr["event_id"].as_str().unwrap().to_owned();
+    eventually("data request handled", || is_done(&s, &dr)).await;
+    assert!(
+        s.dispatch_rows(&dr).await.unwrap().is_empty(),
+        "never given to plugins"
+    );
+    let export = host
+        .data_dir()
+        .join("exports")
+        .join(SHOP_A)
+        .join("customer-7001-request-9999.json");
+    let text = std::fs::read_to_string(&export).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["customer_id"], 7001);
+    assert_eq!(
+        v["data"]["events"].as_array().unwrap().len(),
+        3,
+        "two orders and the request itself"
+    );
+    assert!(text.contains("12 Birch Lane"));
+    assert!(!text.contains("bob@example.com"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&export).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let records = s.privacy_records(SHOP_A).await.unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0].file.as_deref(),
+        Some(export.display().to_string().as_str())
+    );
+
+    // Redaction: nothing of Ann remains, anywhere.
+    let redact = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/redact",
+        "w-redact",
+        json!({"shop_id": 1, "shop_domain": SHOP_A, "customer": {"id": 7001, "email": EMAIL, "phone": "+1 555-010-0199"},
+               "orders_to_redact": [5001, 5002]}),
+    );
+    let (_, r) = post(&client, &url, &redact).await;
+    let r = r["event_id"].as_str().unwrap().to_owned();
+    eventually("redaction handled", || is_done(&s, &r)).await;
+    for secret in [EMAIL, "Lindqvist", "12 Birch Lane", "555-010-0199"] {
+        assert!(
+            !files_contain(&host.data_dir(), secret),
+            "`{secret}` is still in the database"
+        );
+    }
+    assert!(!export.exists(), "the earlier export is deleted too");
+    assert!(
+        files_contain(&host.data_dir(), "bob@example.com"),
+        "other customers are untouched"
+    );
+    let metrics = running.metrics().render(None);
+    assert!(
+        metrics.contains(
+            "shopcase_privacy_requests_total{topic=\"customers/redact\",outcome=\"done\"} 1"
+        ),
+        "{metrics}"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let running = host.start().await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    host.enable(&s, SHOP_B, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let url = running.webhook_url();
+    let (_, a) = post(
+        &client,
+        &url,
+        &Delivery::order(SHOP_A, SECRET_A, "w-a", ann_order(5001)),
+    )
+    .await;
+    let (_, b) = post(
+        &client,
+        &url,
+        &Delivery::order(
+            SHOP_B,
+            SECRET_B,
+            "w-b",
+            json!({"id": 1, "note": "store-b-note"}),
+        ),
+    )
+    .await;
+    let (a, b) = (
+        a["event_id"].as_str().unwrap().to_owned(),
+        b["event_id"].as_str().unwrap().to_owned(),
+    );
+    eventually("dispatched", || async {
+        is_done(&s, &a).await && is_done(&s, &b).await
+    })
+    .await;
+
+    // A redaction request without a customer cannot be acted on: it is
+    // dead-lettered with its reason, not retried forever.
+    let bad = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/redact",
+        "w-bad",
+        json!({"shop_id": 1}),
+    );
+    let (_, bad) = post(&client, &url, &bad).await;
+    let bad = bad["event_id"].as_str().unwrap().to_owned();
+    eventually("bad request settled", || is_done(&s, &bad)).await;
+    let letters = s.dead_letters(Some(SHOP_A), true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].failure.kind, "bad-privacy-request");
+
+    let (status, _) = post(
+        &client,
+        &url,
+        &Delivery::new(
+            SHOP_A,
+            SECRET_A,
+            "shop/redact",
+            "w-sr",
+            json!({"shop_id": 1, "shop_domain": SHOP_A}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    eventually("shop A deleted", || async {
+        s.event(&a).await.unwrap().is_none()
+    })
+    .await;
+    eventually("recorded", || async {
+        s.privacy_records(SHOP_A).await.unwrap().len() == 1
+    })
+    .await;
+    assert!(s.installations(Some(SHOP_A)).await.unwrap().is_empty());
+    assert!(!files_contain(&host.data_dir(), EMAIL));
+    assert!(
+        s.event(&b).await.unwrap().is_some(),
+        "store B keeps its data"
+    );
+    assert_eq!(s.installations(Some(SHOP_B)).await.unwrap().len(), 1);
+    running.shutdown().await.unwrap();
+}

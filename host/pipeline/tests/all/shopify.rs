@@ -1,0 +1,944 @@
+//! Shopify write-back and customer history end to end: signed webhooks
+//! through the real pipeline (ingress, dispatcher, sandbox, journal) into
+//! the real Shopify client and the Shopify emulator on loopback.
+//!
+//! The `scripted` test plugin returns the actions written in each payload,
+//! so every Shopify action kind is journalled exactly as a plugin would
+//! leave it; the `hostile` component's `history` mode calls the
+//! `customer-history` host function. The crash test runs the host as a
+//! child process (this binary re-executed) and aborts it at a test-only
+//! fault point while operations are in flight.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use shopcase_contract::Action;
+use shopcase_contract::action::{
+    ApproveReturn, CancelOrder, CancelReason, DeclineReason, DeclineReturn, HoldFulfillment,
+    HoldReason, Metafield, NoteAppend, Refund, ReleaseFulfillment, ShopifyOperation, StoreCredit,
+    TagsChange, Target,
+};
+use shopcase_pipeline::{Config, PipelineBuilder, RunningPipeline, Shopify};
+use shopcase_shopify::ManualClock;
+use shopcase_shopify::emulator::{
+    self, BucketConfig, EmulatorConfig, Fault, FaultKind, RunningEmulator, Seed,
+};
+use shopcase_store::{JournalEntry, JournalStatus, Storage};
+
+use crate::support::*;
+
+const SHOP: &str = "demo.myshopify.com";
+const SECRET: &str = "demo-webhook-secret";
+/// The demo seed's token.
+const TOKEN: &str = "shpat_emulator_demo";
+/// A second store, configured without an Admin API token.
+const TOKENLESS: &str = "tokenless.myshopify.com";
+
+/// A host for `emulator`'s demo store: fast retries, a short executor
+/// lease (so a crashed execution is taken over quickly), `[shopify]` with
+/// short waits plus `extra`.
+fn config_text(emulator: &RunningEmulator, token: &str, extra: &str) -> String {
+    format!(
+        r#"
+data-dir = "data"
+plugins-dir = "plugins"
+
+[server]
+listen = "127.0.0.1:0"
+
+[storage]
+busy-timeout = "500ms"
+
+[sandbox]
+max-concurrent = 4
+
+[sandbox.caps]
+deadline-ms = 500
+
+[dispatcher]
+workers = 2
+lease = "2s"
+poll-interval = "50ms"
+max-attempts = 3
+backoff-base = "10ms"
+backoff-max = "40ms"
+
+[executor]
+concurrency = 4
+lease = "3s"
+poll-interval = "50ms"
+max-attempts = 5
+backoff-base = "10ms"
+backoff-max = "40ms"
+
+[timers]
+poll-interval = "50ms"
+
+[[stores]]
+domain = "{SHOP}"
+webhook-secret = "{SECRET}"
+admin-token = "{token}"
+admin-base-url = "{base}"
+
+[[stores]]
+domain = "{TOKENLESS}"
+webhook-secret = "{SECRET}"
+
+[shopify]
+request-timeout = "2s"
+connect-timeout = "1s"
+backoff-base = "5ms"
+backoff-max = "40ms"
+max-retry-after = "100ms"
+max-throttle-waits = 100
+{extra}
+"#,
+        base = emulator.base_url(),
+    )
+}
+
+/// An emulator with the demo seed plus a second requested return (8002,
+/// on order 5001) to decline.
+async fn emulator_with(bucket: BucketConfig) -> RunningEmulator {
+    let mut seed = Seed::demo();
+    seed.shops[0]
+        .returns
+        .push(serde_json::from_value(json!({"id": 8002, "order_id": 5001})).unwrap());
+    emulator::spawn(EmulatorConfig {
+        seed,
+        bucket,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+/// The scripted test plugin, packaged into the host's plugins directory.
+fn add_scripted(host: &Host) {
+    let src =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/programs/scripted/plugin.toml");
+    shopcase_contract::manifest::package(
+        &src,
+        &wasm("scripted"),
+        &host.plugins_dir().join("scripted"),
+    )
+    .unwrap();
+}
+
+/// A host with the scripted plugin enabled for both stores, serving with
+/// the Shopify executor and history source (`clock` for the cache).
+async fn start(host: &Host, clock: Option<Arc<ManualClock>>) -> RunningPipeline {
+    let mut shopify = Shopify::from_config(&host.config()).unwrap();
+    if let Some(c) = clock {
+        shopify = shopify.with_clock(c);
+    }
+    host.start_with(|b| shopify.register(b)).await
+}
+
+async fn scripted_host(config: &str) -> (Host, RunningPipeline) {
+    let host = Host::with_config(config);
+    add_scripted(&host);
+    let running = start(&host, None).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP, "scripted", &[]).await;
+    host.enable(&s, TOKENLESS, "scripted", &[]).await;
+    (host, running)
+}
+
+fn op(o: ShopifyOperation) -> Value {
+    serde_json::to_value(Action::Shopify(o)).unwrap()
+}
+
+fn tags_add(target: Target, tags: &[&str]) -> ShopifyOperation {
+    ShopifyOperation::TagsAdd(TagsChange {
+        target,
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+    })
+}
+
+fn hold(order_id: u64) -> ShopifyOperation {
+    ShopifyOperation::HoldFulfillment(HoldFulfillment {
+        order_id,
+        reason: HoldReason::HighRiskOfFraud,
+        notes: "Risk score 70".into(),
+        handle: "fraud-review".into(),
+    })
+}
+
+fn cancel(order_id: u64) -> ShopifyOperation {
+    ShopifyOperation::CancelOrder(CancelOrder {
+        order_id,
+        reason: CancelReason::Fraud,
+        restock: true,
+        notify_customer: false,
+        staff_note: "Cancelled after fraud review".into(),
+    })
+}
+
+fn refund(order_id: u64, amount: &str) -> ShopifyOperation {
+    ShopifyOperation::Refund(Refund {
+        order_id,
+        amount: amount.into(),
+        currency: "EUR".into(),
+        note: "Goodwill refund".into(),
+        notify_customer: false,
+    })
+}
+
+fn store_credit(customer_id: u64, amount: &str, expires_at: Option<&str>) -> ShopifyOperation {
+    ShopifyOperation::StoreCredit(StoreCredit {
+        customer_id,
+        amount: amount.into(),
+        currency: "EUR".into(),
+        expires_at: expires_at.map(str::to_owned),
+        notify_customer: false,
+    })
+}
+
+/// Post a signed delivery over HTTP; returns the event id.
+async fn send(
+    running: &RunningPipeline,
+    shop: &str,
+    topic: &str,
+    webhook_id: &str,
+    payload: Value,
+) -> String {
+    let (status, body) = post(
+        &reqwest::Client::new(),
+        &running.webhook_url(),
+        &Delivery::new(shop, SECRET, topic, webhook_id, payload),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["event_id"].as_str().unwrap().to_owned()
+}
+
+/// An `orders/*` payload for the scripted plugin.
+fn order_payload(order_id: u64, customer_id: u64, actions: Vec<Value>) -> Value {
+    json!({"id": order_id, "name": format!("#{order_id}"), "customer": {"id": customer_id}, "actions": actions})
+}
+
+/// Wait until the event's plugin run journalled `n` actions (failing with
+/// the run's error if it did not) and each is done or dead.
+async fn settled(s: &Arc<dyn Storage>, event_id: &str, n: usize) -> Vec<JournalEntry> {
+    eventually("the event is dispatched", || is_done(s, event_id)).await;
+    for row in s.dispatch_rows(event_id).await.unwrap() {
+        assert_eq!(
+            row.status,
+            shopcase_store::DispatchStatus::Done,
+            "{}: {:?}",
+            row.plugin_id,
+            row.last_failure
+        );
+    }
+    eventually("every journal entry is settled", || async {
+        let j = s.journal_for_event(event_id).await.unwrap();
+        j.len() == n
+            && j.iter()
+                .all(|e| matches!(e.status, JournalStatus::Done | JournalStatus::Dead))
+    })
+    .await;
+    let mut j = s.journal_for_event(event_id).await.unwrap();
+    j.sort_by_key(|e| e.index);
+    j
+}
+
+fn assert_done(entries: &[JournalEntry]) {
+    for e in entries {
+        assert_eq!(
+            e.status,
+            JournalStatus::Done,
+            "{} ({}): {:?}",
+            e.key,
+            e.kind,
+            e.last_error
+        );
+    }
+}
+
+/// Mutations of `operation` the emulator applied to the demo store.
+fn applied(emu: &RunningEmulator, operation: &str) -> usize {
+    emu.emulator.mutations(Some(SHOP), Some(operation)).len()
+}
+
+fn fault(kind: FaultKind, operation: &str, count: u32) -> Fault {
+    Fault {
+        kind,
+        count,
+        operation: Some(operation.to_owned()),
+        shop: None,
+        delay_ms: None,
+        retry_after_ms: Some(20),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shopify_action_kind_runs_end_to_end_from_the_journal() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    let (_host, running) = scripted_host(&config_text(&emu, TOKEN, "")).await;
+    let s = running.storage().clone();
+
+    // Order 5001 of customer 7001: tags, notes, metafield, refund, credit.
+    let first = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-5001",
+        order_payload(
+            5001,
+            7001,
+            vec![
+                op(tags_add(Target::Order(5001), &["reviewed"])),
+                op(ShopifyOperation::TagsRemove(TagsChange {
+                    target: Target::Customer(7001),
+                    tags: vec!["VIP".into()],
+                })),
+                op(ShopifyOperation::NoteAppend(NoteAppend {
+                    target: Target::Order(5001),
+                    text: "Checked by the review team.".into(),
+                })),
+                op(ShopifyOperation::NoteAppend(NoteAppend {
+                    target: Target::Customer(7001),
+                    text: "Goodwill gesture offered.".into(),
+                })),
+                op(ShopifyOperation::SetMetafield(Metafield {
+                    target: Target::Order(5001),
+                    namespace: "shopcase".into(),
+                    key: "review".into(),
+                    ty: "single_line_text_field".into(),
+                    value: "cleared".into(),
+                })),
+                op(refund(5001, "20.00")),
+                op(store_credit(7001, "10.00", None)),
+            ],
+        ),
+    )
+    .await;
+    // Order 5002: a fraud hold (released below); 5004: cancelled.
+    let held = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-5002",
+        order_payload(5002, 7002, vec![op(hold(5002))]),
+    )
+    .await;
+    let cancelled = send(
+        &running,
+        SHOP,
+        "orders/updated",
+        "w-5004",
+        order_payload(5004, 7001, vec![op(cancel(5004))]),
+    )
+    .await;
+    // Return 8001 approved, return 8002 declined.
+    let approved = send(
+        &running,
+        SHOP,
+        "returns/request",
+        "w-8001",
+        json!({"id": 8001, "order": {"id": 5003}, "actions": [op(ShopifyOperation::ApproveReturn(ApproveReturn {
+            return_id: 8001, notify_customer: true,
+        }))]}),
+    )
+    .await;
+    let declined = send(
+        &running,
+        SHOP,
+        "returns/request",
+        "w-8002",
+        json!({"id": 8002, "order": {"id": 5001}, "actions": [op(ShopifyOperation::DeclineReturn(DeclineReturn {
+            return_id: 8002, reason: DeclineReason::FinalSale, note: "Final sale item.".into(), notify_customer: true,
+        }))]}),
+    )
+    .await;
+
+    let first = settled(&s, &first, 7).await;
+    assert_done(&first);
+    for (id, n) in [(&held, 1), (&cancelled, 1), (&approved, 1), (&declined, 1)] {
+        assert_done(&settled(&s, id, n).await);
+    }
+    for e in &first {
+        let r = e.result.as_ref().unwrap();
+        assert_eq!(r["outcome"], "done", "{}: {r}", e.kind);
+        assert_eq!(r["attempt"], 1);
+    }
+
+    // The hold is there; now the analyst releases it.
+    let o = emu.emulator.order(SHOP, 5002).unwrap();
+    let fo = &o.fulfillment_orders.as_ref().unwrap()[0];
+    assert_eq!(fo.status, "ON_HOLD");
+    assert_eq!(fo.holds.len(), 1);
+    assert_eq!(fo.holds[0].handle.as_deref(), Some("fraud-review"));
+    let released = send(
+        &running,
+        SHOP,
+        "orders/updated",
+        "w-5002-release",
+        order_payload(
+            5002,
+            7002,
+            vec![op(ShopifyOperation::ReleaseFulfillment(
+                ReleaseFulfillment {
+                    order_id: 5002,
+                    handle: "fraud-review".into(),
+                },
+            ))],
+        ),
+    )
+    .await;
+    assert_done(&settled(&s, &released, 1).await);
+
+    // What Shopify now holds.
+    let o = emu.emulator.order(SHOP, 5001).unwrap();
+    assert!(o.tags.contains(&"reviewed".to_owned()), "{:?}", o.tags);
+    assert!(o.note.contains("Checked by the review team."), "{}", o.note);
+    assert!(
+        o.metafields
+            .iter()
+            .any(|m| m.namespace == "shopcase" && m.key == "review" && m.value == "cleared")
+    );
+    assert_eq!(o.refunds.len(), 1);
+    assert_eq!(o.refunds[0].amount, "20.00");
+    let c = emu.emulator.customer(SHOP, 7001).unwrap();
+    assert!(!c.tags.contains(&"VIP".to_owned()), "{:?}", c.tags);
+    assert!(c.note.contains("Goodwill gesture offered."), "{}", c.note);
+    let credits = &c.store_credit_accounts[0].transactions;
+    assert_eq!(credits.len(), 2, "the seeded credit and ours");
+    assert!(credits.iter().any(|t| t.amount == "10.00"));
+    let fo = &emu
+        .emulator
+        .order(SHOP, 5002)
+        .unwrap()
+        .fulfillment_orders
+        .unwrap()[0];
+    assert!(fo.holds.is_empty(), "{fo:?}");
+    assert_eq!(fo.status, "OPEN");
+    assert!(
+        emu.emulator
+            .order(SHOP, 5004)
+            .unwrap()
+            .cancelled_at
+            .is_some()
+    );
+    assert_eq!(emu.emulator.return_(SHOP, 8001).unwrap().status, "OPEN");
+    let r = emu.emulator.return_(SHOP, 8002).unwrap();
+    assert_eq!(
+        (r.status.as_str(), r.decline_reason.as_deref()),
+        ("DECLINED", Some("FINAL_SALE"))
+    );
+
+    // Each operation took effect exactly once.
+    for operation in [
+        "tagsAdd",
+        "tagsRemove",
+        "orderUpdate",
+        "customerUpdate",
+        "refundCreate",
+        "storeCreditAccountCredit",
+        "fulfillmentOrderHold",
+        "fulfillmentOrderReleaseHold",
+        "orderCancel",
+        "returnApproveRequest",
+        "returnDeclineRequest",
+    ] {
+        assert_eq!(applied(&emu, operation), 1, "{operation}");
+    }
+    let text = running.metrics().render(None);
+    assert!(
+        text.contains("shopcase_actions_executed_total{family=\"shopify\",outcome=\"done\"} 12"),
+        "{text}"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_paced_without_loss() {
+    // A small, slowly refilled bucket: 40 mutations of cost 10 need about
+    // ten refills, and the emulator adds THROTTLED answers of both kinds.
+    let emu = emulator_with(BucketConfig {
+        maximum_available: 40.0,
+        restore_rate: 200.0,
+    })
+    .await;
+    emu.emulator
+        .inject(fault(FaultKind::Throttled, "tagsAdd", 3));
+    emu.emulator
+        .inject(fault(FaultKind::Status429, "tagsAdd", 2));
+    // A long executor lease (and so execution bound): a slow test machine
+    // must not turn waiting for the bucket into failed executions.
+    let config = config_text(&emu, TOKEN, "").replace("lease = \"3s\"", "lease = \"30s\"");
+    assert!(config.contains("lease = \"30s\""));
+    let (_host, running) = scripted_host(&config).await;
+    let s = running.storage().clone();
+    let tags: Vec<String> = (0..40).map(|i| format!("batch-{i:02}")).collect();
+    let actions = tags
+        .iter()
+        .map(|t| op(tags_add(Target::Order(5001), &[t])))
+        .collect();
+    let id = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-burst",
+        order_payload(5001, 7001, actions),
+    )
+    .await;
+    let entries = settled(&s, &id, 40).await;
+    assert_done(&entries);
+    assert!(
+        entries.iter().all(|e| e.attempts == 0),
+        "throttling was absorbed by pacing and waiting, not by failing executions: {:?}",
+        entries.iter().map(|e| e.attempts).collect::<Vec<_>>()
+    );
+    assert_eq!(applied(&emu, "tagsAdd"), 40, "each tag once, none lost");
+    let order_tags = emu.emulator.order(SHOP, 5001).unwrap().tags;
+    for t in &tags {
+        assert!(order_tags.contains(t), "{t} missing from {order_tags:?}");
+    }
+    assert_eq!(
+        emu.emulator.stats().faults,
+        5,
+        "every injected answer was met"
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_are_dead_lettered_with_shopifys_message_and_not_retried() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    let (_host, running) = scripted_host(&config_text(&emu, TOKEN, "")).await;
+    let s = running.storage().clone();
+    let id = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-refused",
+        order_payload(
+            5001,
+            7001,
+            vec![
+                // Shopify's userErrors: a credit that expires in the past.
+                op(store_credit(7001, "5.00", Some("2020-01-01T00:00:00Z"))),
+                // The host's own check: more than was paid.
+                op(refund(5001, "500.00")),
+            ],
+        ),
+    )
+    .await;
+    let entries = settled(&s, &id, 2).await;
+    let dead: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            assert_eq!(e.status, JournalStatus::Dead, "{}", e.key);
+            assert_eq!(
+                e.attempts, 1,
+                "one failed execution: a refusal is not retried"
+            );
+            e.last_error.clone().unwrap()
+        })
+        .collect();
+    assert_eq!(dead[0].kind, "user-errors");
+    assert!(
+        dead[0]
+            .message
+            .contains("storeCreditAccountCredit on `demo.myshopify.com` was refused by Shopify: The expiry date must be in the future."),
+        "{}",
+        dead[0].message
+    );
+    assert_eq!(dead[1].kind, "rejected");
+    assert!(
+        dead[1].message.contains("refundCreate"),
+        "{}",
+        dead[1].message
+    );
+    let letters = s.dead_letters(Some(SHOP), true, 10).await.unwrap();
+    assert_eq!(letters.len(), 2);
+    assert!(
+        letters.iter().any(|d| d
+            .failure
+            .message
+            .contains("The expiry date must be in the future.")),
+        "{letters:?}"
+    );
+    assert_eq!(applied(&emu, "storeCreditAccountCredit"), 0);
+    assert_eq!(applied(&emu, "refundCreate"), 0);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_or_missing_token_is_a_clear_error_and_applies_nothing() {
+    const WRONG: &str = "shpat_wrong_token_0123456789";
+    let emu = emulator_with(BucketConfig::default()).await;
+    let (_host, running) = scripted_host(&config_text(&emu, WRONG, "")).await;
+    let s = running.storage().clone();
+    let id = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-wrong",
+        order_payload(
+            5002,
+            7002,
+            vec![op(hold(5002)), op(tags_add(Target::Order(5002), &["x"]))],
+        ),
+    )
+    .await;
+    let entries = settled(&s, &id, 2).await;
+    for e in &entries {
+        assert_eq!(e.status, JournalStatus::Dead);
+        let err = e.last_error.as_ref().unwrap();
+        assert_eq!(err.kind, "access-denied");
+        assert!(
+            err.message
+                .contains("Shopify rejected the access token for `demo.myshopify.com` (HTTP 401)")
+                && err
+                    .message
+                    .contains("check the store's token and the app's access scopes"),
+            "{}",
+            err.message
+        );
+    }
+    // A store without a token says so.
+    let other = send(
+        &running,
+        TOKENLESS,
+        "orders/create",
+        "w-tokenless",
+        order_payload(1, 2, vec![op(tags_add(Target::Order(1), &["x"]))]),
+    )
+    .await;
+    let entry = &settled(&s, &other, 1).await[0];
+    let err = entry.last_error.as_ref().unwrap();
+    assert_eq!(
+        (entry.status, err.kind.as_str()),
+        (JournalStatus::Dead, "no-admin-token")
+    );
+    assert!(err.message.contains("admin-token-env"), "{}", err.message);
+
+    // Nothing applied anywhere; the token appears nowhere.
+    assert!(emu.emulator.mutations(None, None).is_empty());
+    assert!(emu.emulator.stats().unauthorized >= 2);
+    let stored = serde_json::to_string(&s.journal_for_event(&id).await.unwrap()).unwrap()
+        + &serde_json::to_string(&s.dead_letters(None, false, 10).await.unwrap()).unwrap()
+        + &running.metrics().render(None);
+    assert!(!stored.contains(WRONG), "the token leaked: {stored}");
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retried_executions_never_apply_twice() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    // No retries inside an execution: each lost answer fails the execution,
+    // and the executor's retry must find the effect instead of repeating it.
+    let (_host, running) = scripted_host(&config_text(&emu, TOKEN, "max-attempts = 1")).await;
+    for operation in ["fulfillmentOrderHold", "orderCancel", "refundCreate"] {
+        emu.emulator
+            .inject(fault(FaultKind::ResetAfterApply, operation, 1));
+    }
+    emu.emulator.inject(fault(FaultKind::Error500, "order", 1));
+    let s = running.storage().clone();
+    let ids = [
+        send(
+            &running,
+            SHOP,
+            "orders/create",
+            "w-hold",
+            order_payload(5002, 7002, vec![op(hold(5002))]),
+        )
+        .await,
+        send(
+            &running,
+            SHOP,
+            "orders/updated",
+            "w-cancel",
+            order_payload(5004, 7001, vec![op(cancel(5004))]),
+        )
+        .await,
+        send(
+            &running,
+            SHOP,
+            "orders/updated",
+            "w-refund",
+            order_payload(5001, 7001, vec![op(refund(5001, "30.00"))]),
+        )
+        .await,
+    ];
+    for id in &ids {
+        let e = settled(&s, id, 1).await.remove(0);
+        assert_eq!(
+            e.status,
+            JournalStatus::Done,
+            "{}: {:?}",
+            e.kind,
+            e.last_error
+        );
+        assert!(
+            e.attempts >= 1,
+            "{}: the lost answer failed an execution",
+            e.kind
+        );
+        let r = e.result.unwrap();
+        assert_eq!(r["outcome"], "already-done", "{}: {r}", e.kind);
+    }
+    assert_eq!(applied(&emu, "fulfillmentOrderHold"), 1);
+    assert_eq!(applied(&emu, "orderCancel"), 1);
+    assert_eq!(applied(&emu, "refundCreate"), 1);
+    let fo = &emu
+        .emulator
+        .order(SHOP, 5002)
+        .unwrap()
+        .fulfillment_orders
+        .unwrap()[0];
+    assert_eq!(fo.holds.len(), 1);
+    assert_eq!(emu.emulator.order(SHOP, 5001).unwrap().refunds.len(), 1);
+    assert_eq!(emu.emulator.stats().faults, 4);
+    running.shutdown().await.unwrap();
+}
+
+/// Set in the child: the configuration file to serve.
+const CHILD_ENV: &str = "SHOPCASE_TEST_SHOPIFY_CHILD_CONFIG";
+
+/// Not a test by itself: the body of the child process (a host with the
+/// Shopify executor). In a normal test run the variable is unset and it
+/// returns at once.
+#[test]
+fn child_host() {
+    let Ok(path) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = Config::load(Path::new(&path)).unwrap();
+        let shopify = Shopify::from_config(&config).unwrap();
+        let pipeline = shopify
+            .register(PipelineBuilder::new(config).faults_from_env())
+            .build()
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        println!("LISTENING {}", listener.local_addr().unwrap());
+        pipeline
+            .run(listener, std::future::pending())
+            .await
+            .unwrap();
+    });
+}
+
+/// Start the host as a child process armed with `fault`.
+fn spawn_child(host: &Host, fault: &str) -> Child {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "shopify::child_host",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, host.config_path())
+        .env(shopcase_pipeline::fault::ENV, fault)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(host.dir.path().join("child.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("LISTENING ") => break,
+            Some(Ok(_)) => continue,
+            other => panic!(
+                "the child host did not start ({other:?}); its log:\n{}",
+                std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
+            ),
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    child
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_killed_mid_action_applies_each_operation_once() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    let host = Host::with_config(&config_text(&emu, TOKEN, ""));
+    add_scripted(&host);
+
+    // 1. Journal a hold, a cancel and a refund, with no Shopify executor
+    //    running: they wait in the journal.
+    let running = host.start().await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP, "scripted", &[]).await;
+    let ids = [
+        send(
+            &running,
+            SHOP,
+            "orders/create",
+            "w-hold",
+            order_payload(5002, 7002, vec![op(hold(5002))]),
+        )
+        .await,
+        send(
+            &running,
+            SHOP,
+            "orders/updated",
+            "w-cancel",
+            order_payload(5004, 7001, vec![op(cancel(5004))]),
+        )
+        .await,
+        send(
+            &running,
+            SHOP,
+            "orders/updated",
+            "w-refund",
+            order_payload(5001, 7001, vec![op(refund(5001, "40.00"))]),
+        )
+        .await,
+    ];
+    for id in &ids {
+        eventually("journalled", || is_done(&s, id)).await;
+        let j = s.journal_for_event(id).await.unwrap();
+        assert_eq!((j.len(), j[0].status), (1, JournalStatus::Pending), "{j:?}");
+    }
+    running.shutdown().await.unwrap();
+    drop(s);
+
+    // 2. A host with the executor, killed (abort: no destructors, no
+    //    settling) as soon as its first execution returns; the others are
+    //    cut off mid-request. Shopify also loses the answers.
+    for operation in ["fulfillmentOrderHold", "orderCancel", "refundCreate"] {
+        emu.emulator
+            .inject(fault(FaultKind::ResetAfterApply, operation, 1));
+    }
+    let mut child = spawn_child(&host, "abort-after-execute");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!(
+                "the child never reached the fault point; its log:\n{}",
+                std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(!exit.success(), "aborted at the fault point: {exit:?}");
+    assert!(
+        !emu.emulator.mutations(Some(SHOP), None).is_empty(),
+        "the first execution reached Shopify"
+    );
+
+    // 3. A restart takes the unsettled entries over after their lease and
+    //    finishes them without a second effect.
+    let running = start(&host, None).await;
+    let s = running.storage().clone();
+    for id in &ids {
+        let e = settled(&s, id, 1).await.remove(0);
+        assert_eq!(
+            e.status,
+            JournalStatus::Done,
+            "{}: {:?}",
+            e.kind,
+            e.last_error
+        );
+    }
+    assert_eq!(applied(&emu, "fulfillmentOrderHold"), 1, "one hold");
+    assert_eq!(applied(&emu, "orderCancel"), 1, "one cancel");
+    assert_eq!(applied(&emu, "refundCreate"), 1, "one refund");
+    let o = emu.emulator.order(SHOP, 5001).unwrap();
+    assert_eq!(o.refunds.len(), 1);
+    assert_eq!(o.refunds[0].amount, "40.00");
+    assert!(
+        emu.emulator
+            .order(SHOP, 5004)
+            .unwrap()
+            .cancelled_at
+            .is_some()
+    );
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customer_history_is_read_through_a_cache_that_expires() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    let host = Host::with_config(&config_text(
+        &emu,
+        TOKEN,
+        "history-ttl = \"1m\"\nmax-attempts = 3",
+    ));
+    // The hostile component's `history` mode tags the order with what
+    // `customer-history` answered for the event's customer (and for
+    // another customer, which the sandbox refuses).
+    host.add_plugin(&PluginSpec::new("historian"));
+    let clock = Arc::new(ManualClock::default());
+    let running = start(&host, Some(clock.clone())).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP, "historian", &[]).await;
+    let customer_queries = || {
+        emu.emulator
+            .stats()
+            .by_operation
+            .get("customer")
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut n = 0;
+    let mut tags_for = async |order: u64, customer: u64| -> Vec<String> {
+        n += 1;
+        let id = send(
+            &running,
+            SHOP,
+            "orders/create",
+            &format!("w-history-{n}"),
+            json!({"id": order, "customer": {"id": customer}, "do": "history"}),
+        )
+        .await;
+        let e = settled(&s, &id, 1).await.remove(0);
+        assert_eq!(e.status, JournalStatus::Done, "{:?}", e.last_error);
+        match e.action {
+            Action::Shopify(ShopifyOperation::TagsAdd(t)) => t.tags,
+            other => panic!("{other:?}"),
+        }
+    };
+
+    // Read from Shopify once, then from the cache.
+    assert_eq!(tags_for(5001, 7001).await, ["orders-14", "other-refused"]);
+    assert_eq!(customer_queries(), 1);
+    let tags = emu.emulator.order(SHOP, 5001).unwrap().tags;
+    assert!(
+        tags.contains(&"orders-14".to_owned()),
+        "written back: {tags:?}"
+    );
+    let mut seed = Seed::demo();
+    seed.shops[0].customers[0].number_of_orders = Some(15);
+    emu.emulator.seed(seed).unwrap();
+    assert_eq!(tags_for(5001, 7001).await[0], "orders-14", "cached");
+    assert_eq!(customer_queries(), 1);
+    // Past the TTL the next call reads Shopify again.
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(tags_for(5001, 7001).await[0], "orders-15");
+    assert_eq!(customer_queries(), 2);
+
+    // A customer Shopify does not know: a final `invalid-argument`.
+    let tags = tags_for(5001, 7999).await;
+    assert!(
+        tags[0].starts_with("mine-") && tags[0].contains("InvalidArgument(\"custom"),
+        "{tags:?}"
+    );
+    // Shopify failing: `unavailable`, and the failure is not cached.
+    emu.emulator
+        .inject(fault(FaultKind::Error500, "customer", 3));
+    let tags = tags_for(5002, 7002).await;
+    assert!(
+        tags[0].starts_with("mine-") && tags[0].contains("Unavailable(\"Shopify"),
+        "{tags:?}"
+    );
+    assert_eq!(tags_for(5002, 7002).await[0], "orders-1");
+    running.shutdown().await.unwrap();
+}

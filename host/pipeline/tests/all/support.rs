@@ -1,0 +1,397 @@
+//! A real host for each test: SQLite in a temporary directory, packaged
+//! copies of the hostile test component as plugins, an axum server on
+//! 127.0.0.1:0, and signed deliveries over real HTTP (or `oneshot`).
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use http::Request;
+use serde_json::{Value, json};
+use shopcase_pipeline::ingress::{headers, hmac};
+use shopcase_pipeline::{
+    Admin, Config, EnableRequest, PipelineBuilder, RunningPipeline, SettingInput,
+};
+use shopcase_sandbox::{Runtime, RuntimeConfig};
+use shopcase_store::Storage;
+use tower::ServiceExt as _;
+
+pub(crate) const SHOP_A: &str = "a.myshopify.com";
+pub(crate) const SHOP_B: &str = "b.myshopify.com";
+pub(crate) const SECRET_A: &str = "secret-a";
+pub(crate) const SECRET_B: &str = "secret-b";
+
+/// Where `cargo xtask build-plugins` puts the test components.
+pub(crate) fn wasm(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SHOPCASE_WASM_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/plugin")
+        });
+    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        path.exists(),
+        "{} is missing: build the test components first with `cargo xtask build-plugins` (or run `cargo xtask test`)",
+        path.display()
+    );
+    path
+}
+
+/// One sandbox runtime for the whole test binary, as in the server.
+pub(crate) fn runtime() -> Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        Runtime::new(RuntimeConfig {
+            max_concurrent: 8,
+            ..RuntimeConfig::default()
+        })
+        .expect("runtime")
+    })
+    .clone()
+}
+
+/// A plugin manifest for the hostile component.
+pub(crate) struct PluginSpec<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) version: &'a str,
+    pub(crate) topics: &'a [&'a str],
+    pub(crate) data: &'a [&'a str],
+    pub(crate) settings: &'a str,
+}
+
+impl<'a> PluginSpec<'a> {
+    pub(crate) fn new(id: &'a str) -> Self {
+        PluginSpec {
+            id,
+            version: "1.0.0",
+            topics: &["orders/create", "timer/fired"],
+            data: &[],
+            settings: "",
+        }
+    }
+
+    fn manifest(&self) -> String {
+        let list = |v: &[&str]| {
+            v.iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            r#"
+[plugin]
+id = "{}"
+version = "{}"
+api = "0.1.0"
+topics = [{}]
+
+[grants]
+actions = ["tags-add", "open-case", "set-metafield"]
+host = ["log", "kv", "customer-history"]
+data = [{}]
+case-types = ["hostile"]
+{}
+"#,
+            self.id,
+            self.version,
+            list(self.topics),
+            list(self.data),
+            self.settings
+        )
+    }
+}
+
+/// Package the hostile component as `spec` under `plugins_dir/<id>/`
+/// (or `<id>/<version>/` when `versioned`).
+pub(crate) fn package(plugins_dir: &Path, spec: &PluginSpec<'_>, versioned: bool) {
+    let src_dir = tempfile::tempdir().unwrap();
+    let src = src_dir.path().join("plugin.toml");
+    std::fs::write(&src, spec.manifest()).unwrap();
+    let out = if versioned {
+        plugins_dir.join(spec.id).join(spec.version)
+    } else {
+        plugins_dir.join(spec.id)
+    };
+    shopcase_contract::manifest::package(&src, &wasm("hostile"), &out).unwrap();
+}
+
+/// Test configuration: fast retries, short leases, two stores.
+pub(crate) fn config_text(extra_dispatcher: &str) -> String {
+    format!(
+        r#"
+data-dir = "data"
+plugins-dir = "plugins"
+
+[server]
+listen = "127.0.0.1:0"
+max-body-bytes = 65536
+max-age = "24h"
+ack-timeout = "2s"
+
+[storage]
+busy-timeout = "100ms"
+
+[sandbox]
+max-concurrent = 4
+
+[sandbox.caps]
+deadline-ms = 500
+
+[dispatcher]
+batch = 16
+lease = "2s"
+poll-interval = "50ms"
+max-attempts = 3
+backoff-base = "10ms"
+backoff-max = "40ms"
+quarantine-after = 2
+{extra_dispatcher}
+
+[executor]
+concurrency = 4
+lease = "2s"
+poll-interval = "50ms"
+max-attempts = 3
+backoff-base = "10ms"
+backoff-max = "40ms"
+
+[timers]
+poll-interval = "50ms"
+
+[[stores]]
+domain = "{SHOP_A}"
+webhook-secret = "{SECRET_A}"
+
+[[stores]]
+domain = "{SHOP_B}"
+webhook-secret = "{SECRET_B}"
+"#
+    )
+}
+
+/// A host directory: configuration, data and plugins.
+pub(crate) struct Host {
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl Host {
+    /// With `workers` dispatcher workers and the given extra config.
+    pub(crate) fn new(workers: usize) -> Host {
+        Host::with_config(&config_text(&format!("workers = {workers}")))
+    }
+
+    pub(crate) fn with_config(text: &str) -> Host {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+        std::fs::write(dir.path().join("shopcase.toml"), text).unwrap();
+        Host { dir }
+    }
+
+    pub(crate) fn config_path(&self) -> PathBuf {
+        self.dir.path().join("shopcase.toml")
+    }
+
+    pub(crate) fn config(&self) -> Config {
+        Config::load(&self.config_path()).unwrap()
+    }
+
+    pub(crate) fn plugins_dir(&self) -> PathBuf {
+        self.dir.path().join("plugins")
+    }
+
+    pub(crate) fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub(crate) fn add_plugin(&self, spec: &PluginSpec<'_>) {
+        package(&self.plugins_dir(), spec, false);
+    }
+
+    /// Build the pipeline (not serving yet).
+    pub(crate) async fn pipeline(&self) -> shopcase_pipeline::Pipeline {
+        PipelineBuilder::new(self.config())
+            .runtime(runtime())
+            .build()
+            .await
+            .unwrap()
+    }
+
+    /// Serve on 127.0.0.1:0.
+    pub(crate) async fn start(&self) -> RunningPipeline {
+        self.start_with(|b| b).await
+    }
+
+    pub(crate) async fn start_with(
+        &self,
+        f: impl FnOnce(PipelineBuilder) -> PipelineBuilder,
+    ) -> RunningPipeline {
+        let p = f(PipelineBuilder::new(self.config()).runtime(runtime()))
+            .build()
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        p.spawn(listener)
+    }
+
+    /// Enable a plugin for a store through the admin code path.
+    pub(crate) async fn enable(
+        &self,
+        storage: &Arc<dyn Storage>,
+        shop: &str,
+        plugin: &str,
+        settings: &[(&str, &str)],
+    ) {
+        Admin::new(storage.clone(), &self.config())
+            .enable(EnableRequest {
+                shop: shop.into(),
+                plugin: plugin.into(),
+                version: None,
+                settings: settings
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), SettingInput::Text((*v).to_owned())))
+                    .collect(),
+                actor: "test@example.com".into(),
+            })
+            .await
+            .unwrap();
+    }
+}
+
+/// A delivery as Shopify sends it.
+#[derive(Debug, Clone)]
+pub(crate) struct Delivery {
+    pub(crate) body: Vec<u8>,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl Delivery {
+    /// An `orders/create` delivery for `order` in `shop`, signed with `secret`.
+    pub(crate) fn order(shop: &str, secret: &str, webhook_id: &str, payload: Value) -> Delivery {
+        Delivery::new(shop, secret, "orders/create", webhook_id, payload)
+    }
+
+    pub(crate) fn new(
+        shop: &str,
+        secret: &str,
+        topic: &str,
+        webhook_id: &str,
+        payload: Value,
+    ) -> Delivery {
+        let body = serde_json::to_vec(&payload).unwrap();
+        let mut d = Delivery {
+            headers: vec![
+                (headers::TOPIC.into(), topic.into()),
+                (headers::SHOP_DOMAIN.into(), shop.into()),
+                (headers::API_VERSION.into(), "2026-07".into()),
+                (headers::WEBHOOK_ID.into(), webhook_id.into()),
+                (headers::EVENT_ID.into(), format!("ev-{webhook_id}")),
+                (
+                    headers::TRIGGERED_AT.into(),
+                    shopcase_contract::time::format(shopcase_contract::time::Timestamp::now()),
+                ),
+            ],
+            body,
+        };
+        d.sign(secret);
+        d
+    }
+
+    /// (Re-)sign the current body.
+    pub(crate) fn sign(&mut self, secret: &str) {
+        let sig = hmac::sign(secret.as_bytes(), &self.body);
+        self.set(headers::HMAC, &sig);
+    }
+
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.remove(name);
+        self.headers.push((name.to_owned(), value.to_owned()));
+    }
+
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+
+    pub(crate) fn request(&self) -> Request<Body> {
+        let mut b = Request::post("/webhooks/shopify").header("content-type", "application/json");
+        for (k, v) in &self.headers {
+            b = b.header(k, v);
+        }
+        b.body(Body::from(self.body.clone())).unwrap()
+    }
+}
+
+/// An order payload.
+pub(crate) fn order(id: u64, what: &str) -> Value {
+    json!({"id": id, "name": format!("#{id}"), "do": what, "total_price": "120.00",
+           "customer": {"id": 7001}, "line_items": [{"id": 1, "title": "Shirt", "quantity": 1, "price": "120.00"}]})
+}
+
+/// Send through the router without a socket.
+pub(crate) async fn oneshot(router: &axum::Router, d: &Delivery) -> (u16, Value) {
+    let resp = router.clone().oneshot(d.request()).await.unwrap();
+    let status = resp.status().as_u16();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Send over HTTP.
+pub(crate) async fn post(client: &reqwest::Client, url: &str, d: &Delivery) -> (u16, Value) {
+    let mut req = client.post(url).body(d.body.clone());
+    for (k, v) in &d.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// Wait (bounded) until `f` holds; the bound only guards against hangs.
+pub(crate) async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while tokio::time::Instant::now() < deadline {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+/// Whether the event is done (every plugin settled).
+pub(crate) async fn is_done(storage: &Arc<dyn Storage>, event_id: &str) -> bool {
+    storage
+        .event(event_id)
+        .await
+        .unwrap()
+        .is_some_and(|e| e.status == shopcase_store::EventStatus::Done)
+}
+
+/// A write transaction held on the database from another connection (as
+/// another process would), until dropped.
+pub(crate) struct LockGuard(rusqlite::Connection);
+
+impl LockGuard {
+    pub(crate) fn new(db: &Path) -> LockGuard {
+        let c = rusqlite::Connection::open(db).unwrap();
+        c.execute_batch("BEGIN IMMEDIATE").unwrap();
+        LockGuard(c)
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        let _ = self.0.execute_batch("ROLLBACK");
+    }
+}

@@ -1,0 +1,1068 @@
+//! The values that cross the storage interface.
+//!
+//! Times are [`Timestamp`]s (UTC); the SQLite implementation keeps them as
+//! integer milliseconds so comparisons in SQL are plain integer compares
+//! (PostgreSQL would use `timestamptz`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+use shopcase_contract::action::{CaseStatus, Priority};
+use shopcase_contract::host_api::LinkedCase;
+use shopcase_contract::{Action, ActionKind, CaseKey, Event, Resources, SettingValue};
+
+pub use jiff::Timestamp;
+
+/// Where an event came from. Internal producers use their own source so
+/// their dedupe keys (`corecase:<caseId>:<lastUpdatedOn>`, `timer:<id>:<n>`)
+/// can never collide with Shopify's webhook ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventSource {
+    /// A signed Shopify webhook.
+    Shopify,
+    /// The Core Case poller (`corecase/case-updated`).
+    CoreCase,
+    /// The timer loop (`timer/fired`).
+    Timer,
+}
+
+impl EventSource {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventSource::Shopify => "shopify",
+            EventSource::CoreCase => "corecase",
+            EventSource::Timer => "timer",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<EventSource> {
+        Some(match s {
+            "shopify" => EventSource::Shopify,
+            "corecase" => EventSource::CoreCase,
+            "timer" => EventSource::Timer,
+            _ => return None,
+        })
+    }
+}
+
+/// The state an event is stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventStatus {
+    /// Waiting for (or in) dispatch; claimable once `next_attempt_at` passes
+    /// and no live lease holds it.
+    Pending,
+    /// Every plugin it was dispatched to has settled (done, dead-lettered,
+    /// skipped or held by a quarantine), or the host handled it.
+    Done,
+    /// Acknowledged but older than the configured maximum age: kept for the
+    /// record, never dispatched.
+    Stale,
+}
+
+impl EventStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Done => "done",
+            EventStatus::Stale => "stale",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<EventStatus> {
+        Some(match s {
+            "pending" => EventStatus::Pending,
+            "done" => EventStatus::Done,
+            "stale" => EventStatus::Stale,
+            _ => return None,
+        })
+    }
+}
+
+/// An event to put in the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The store (`name.myshopify.com`).
+    pub shop: String,
+    /// E.g. `orders/create`, `corecase/case-updated`.
+    pub topic: String,
+    /// Who produced it.
+    pub source: EventSource,
+    /// Unique per producer and store: Shopify's `X-Shopify-Webhook-Id`, or
+    /// an internal producer's key. The event id is derived from it.
+    pub dedupe_key: String,
+    /// Shopify's `X-Shopify-Event-Id` (shared by the deliveries of one
+    /// merchant action); a second delivery with the same shop, topic and
+    /// event id is a duplicate.
+    pub shopify_event_id: Option<String>,
+    /// The payload's API version (`2026-07`, or `shopcase-1` for host topics).
+    pub api_version: String,
+    /// When the producer triggered it.
+    pub triggered_at: Timestamp,
+    /// When the host received it.
+    pub received_at: Timestamp,
+    /// The resource ids the host found in the payload.
+    pub resources: Resources,
+    /// The JSON payload exactly as received (Shopify's signed bytes).
+    pub payload: String,
+    /// Dispatch only to this plugin (`timer/fired` goes back to the plugin
+    /// that set the timer).
+    pub target_plugin: Option<String>,
+    /// `Pending`, or `Stale` for a delivery older than the maximum age.
+    pub status: EventStatus,
+}
+
+impl NewEvent {
+    /// The host's event id: a hash of the store and the dedupe key, so the
+    /// same delivery always gets the same id.
+    pub fn event_id(&self) -> String {
+        shopcase_contract::event::event_id(&self.shop, &self.dedupe_key)
+    }
+}
+
+/// What [`crate::Storage::insert_event`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inserted {
+    /// Durably committed as a new event.
+    New {
+        /// Its id.
+        event_id: String,
+    },
+    /// Already there (same shop and dedupe key, or same shop, topic and
+    /// Shopify event id); nothing was written.
+    Duplicate {
+        /// The id of the event already stored.
+        event_id: String,
+    },
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// Insertion order; claims go oldest first.
+    pub seq: i64,
+    /// The envelope and payload, as plugins get them (before minimisation).
+    pub event: Event,
+    /// Who produced it.
+    pub source: EventSource,
+    /// The producer's dedupe key.
+    pub dedupe_key: String,
+    /// When the host received it.
+    pub received_at: Timestamp,
+    /// Its state.
+    pub status: EventStatus,
+    /// How often it was claimed.
+    pub claims: u32,
+    /// Only this plugin gets it.
+    pub target_plugin: Option<String>,
+    /// When personal data was scrubbed from it, if it was.
+    pub redacted_at: Option<Timestamp>,
+}
+
+/// A request to claim inbox events.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    /// Who claims: unique per worker and process run.
+    pub worker: String,
+    /// The most events to claim.
+    pub limit: usize,
+    /// How long the claim holds; an expired claim is claimable again (a
+    /// crashed worker's events are re-claimed).
+    pub lease: Duration,
+    /// The time to claim at.
+    pub now: Timestamp,
+}
+
+/// A claimed event with the dispatch state of its earlier attempts.
+#[derive(Debug, Clone)]
+pub struct ClaimedEvent {
+    /// The event.
+    pub event: StoredEvent,
+    /// One row per plugin it was planned for; empty on the first attempt.
+    pub dispatch: Vec<DispatchRow>,
+}
+
+/// The state of one plugin's run on one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DispatchStatus {
+    /// To run (again) at `next_attempt_at`.
+    Pending,
+    /// Ran; its actions are journalled.
+    Done,
+    /// Failed for good; a dead letter says why.
+    Dead,
+    /// The plugin is quarantined for this store; runs when it is released.
+    Held,
+    /// The plugin was disabled before it ran.
+    Skipped,
+}
+
+impl DispatchStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DispatchStatus::Pending => "pending",
+            DispatchStatus::Done => "done",
+            DispatchStatus::Dead => "dead",
+            DispatchStatus::Held => "held",
+            DispatchStatus::Skipped => "skipped",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<DispatchStatus> {
+        Some(match s {
+            "pending" => DispatchStatus::Pending,
+            "done" => DispatchStatus::Done,
+            "dead" => DispatchStatus::Dead,
+            "held" => DispatchStatus::Held,
+            "skipped" => DispatchStatus::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+/// A failure as recorded: a stable kind (a `FailureKind` name or a host
+/// reason such as `plugin-unavailable`) and a message for the admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailureRecord {
+    /// Stable, machine-readable.
+    pub kind: String,
+    /// For people.
+    pub message: String,
+}
+
+impl FailureRecord {
+    /// A failure of `kind`.
+    pub fn new(kind: impl Into<String>, message: impl Into<String>) -> FailureRecord {
+        FailureRecord {
+            kind: kind.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FailureRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+/// One (event, plugin) dispatch row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DispatchRow {
+    /// The event.
+    pub event_id: String,
+    /// The plugin.
+    pub plugin_id: String,
+    /// The version that was planned (the installation's at the time).
+    pub plugin_version: String,
+    /// The store.
+    pub shop: String,
+    /// Its state.
+    pub status: DispatchStatus,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// When to run it again (pending rows).
+    pub next_attempt_at: Option<Timestamp>,
+    /// The last failure, if any.
+    pub last_failure: Option<FailureRecord>,
+    /// Actions journalled (done rows).
+    pub actions: u32,
+    /// The budget report of the successful run (JSON), if any.
+    pub budget: Option<serde_json::Value>,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A key the invocation read, with the version it saw (`None`: absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvRead {
+    /// The key.
+    pub key: String,
+    /// The version seen.
+    pub version: Option<u64>,
+}
+
+/// A key-value write to commit with the journal entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvWrite {
+    /// The key.
+    pub key: String,
+    /// `None` deletes it.
+    pub value: Option<String>,
+    /// When it expires.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A successful run, to journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSuccess {
+    /// The validated actions, in the order the plugin returned them.
+    pub actions: Vec<Action>,
+    /// Keys read (checked for changes before the writes are applied).
+    pub kv_reads: Vec<KvRead>,
+    /// Keys written.
+    pub kv_writes: Vec<KvWrite>,
+    /// The budget report, kept for the admin.
+    pub budget: Option<serde_json::Value>,
+}
+
+/// What happened to one plugin on one event in this attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginResult {
+    /// Journal the actions and apply the key-value writes, in the same
+    /// transaction that marks the row done.
+    Succeeded(RunSuccess),
+    /// A retryable failure: run again at `at`.
+    Retry {
+        /// Why.
+        failure: FailureRecord,
+        /// When.
+        at: Timestamp,
+    },
+    /// A final failure: dead-letter it (and count it towards quarantine).
+    Dead {
+        /// Why.
+        failure: FailureRecord,
+    },
+    /// Not run now and not counted as an attempt (e.g. a key-value conflict
+    /// was retried too often in a row, or the host is shutting down).
+    Deferred {
+        /// When to try again.
+        at: Timestamp,
+    },
+    /// The plugin is quarantined for the store: park the row.
+    Held {
+        /// Why (the quarantine reason).
+        reason: String,
+    },
+    /// The plugin is no longer enabled: never run it for this event.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One plugin's result in an [`EventFinish`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginOutcome {
+    /// The plugin.
+    pub plugin_id: String,
+    /// Its version (as planned).
+    pub plugin_version: String,
+    /// What happened.
+    pub result: PluginResult,
+}
+
+/// The results of one attempt at an event, applied in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventFinish {
+    /// The event.
+    pub event_id: String,
+    /// The worker that claimed it.
+    pub worker: String,
+    /// Now.
+    pub now: Timestamp,
+    /// Dead-lettered failures in a row after which a plugin is quarantined
+    /// for the store (0: never).
+    pub quarantine_after: u32,
+    /// The plugins' results. On the first attempt this is the plan: every
+    /// plugin the event goes to gets a row.
+    pub outcomes: Vec<PluginOutcome>,
+}
+
+/// What [`crate::Storage::finish_event`] did for one plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum PluginFinish {
+    /// The actions are journalled and the row is done.
+    Journalled {
+        /// How many.
+        actions: u32,
+    },
+    /// A key the run read changed before commit: nothing was written; run
+    /// the plugin again (the row stays pending, the claim is retained).
+    KvConflict,
+    /// Another worker settled this row first: nothing was written.
+    AlreadySettled,
+    /// Will run again.
+    Retrying,
+    /// Dead-lettered.
+    DeadLettered {
+        /// The dead letter.
+        dead_letter: i64,
+        /// Set when this failure quarantined the plugin for the store.
+        quarantined: Option<String>,
+    },
+    /// Parked by a quarantine.
+    Held,
+    /// Skipped.
+    Skipped,
+    /// Deferred without counting an attempt.
+    Deferred,
+}
+
+/// Where the event stands after a finish.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum EventProgress {
+    /// Every row settled: the event is done and its claim released.
+    Done,
+    /// Some rows will run again; the claim is released until then.
+    Pending {
+        /// The earliest retry.
+        next_attempt_at: Timestamp,
+    },
+    /// Some plugins hit a key-value conflict and must run again now: the
+    /// claim is kept so this worker can re-run them and finish again.
+    Retained,
+    /// Another worker holds the event now (this worker's lease expired and
+    /// it was re-claimed); its results were still applied row by row.
+    NotOwned,
+}
+
+/// What [`crate::Storage::finish_event`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FinishReport {
+    /// The event's state afterwards.
+    pub event: EventProgress,
+    /// Per plugin, in the order given.
+    pub plugins: Vec<(String, PluginFinish)>,
+}
+
+impl FinishReport {
+    /// The plugins whose run hit a key-value conflict (to run again).
+    pub fn conflicts(&self) -> impl Iterator<Item = &str> {
+        self.plugins
+            .iter()
+            .filter(|(_, f)| matches!(f, PluginFinish::KvConflict))
+            .map(|(p, _)| p.as_str())
+    }
+}
+
+/// Counts of inbox events by state, for metrics and readiness.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InboxStats {
+    /// Waiting for dispatch (including retries).
+    pub pending: u64,
+    /// Of those, the ones whose (retry) time has come, claimed or not.
+    pub ready: u64,
+    /// Pending journal entries (all families).
+    pub journal_pending: u64,
+    /// Open dead letters.
+    pub dead_letters_open: u64,
+    /// Quarantined installations.
+    pub quarantined: u64,
+}
+
+// ---- journal ---------------------------------------------------------------
+
+/// The executor families journal entries are claimed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionFamily {
+    /// Core Case actions: open/update case, comments, documents, tasks,
+    /// approvals.
+    Case,
+    /// Shopify Admin API operations.
+    Shopify,
+    /// Follow-up timers.
+    FollowUp,
+}
+
+impl ActionFamily {
+    /// Every family.
+    pub const ALL: &[ActionFamily] = &[
+        ActionFamily::Case,
+        ActionFamily::Shopify,
+        ActionFamily::FollowUp,
+    ];
+
+    /// The family an action kind belongs to.
+    pub fn of(kind: ActionKind) -> ActionFamily {
+        if kind.is_case_action() {
+            ActionFamily::Case
+        } else if kind == ActionKind::FollowUp {
+            ActionFamily::FollowUp
+        } else {
+            ActionFamily::Shopify
+        }
+    }
+
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionFamily::Case => "case",
+            ActionFamily::Shopify => "shopify",
+            ActionFamily::FollowUp => "follow-up",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<ActionFamily> {
+        ActionFamily::ALL.iter().copied().find(|f| f.as_str() == s)
+    }
+}
+
+impl fmt::Display for ActionFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A journal entry's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JournalStatus {
+    /// To execute at `next_attempt_at`.
+    Pending,
+    /// Claimed by an executor until `lease_until`.
+    InFlight,
+    /// Executed; `result` holds what the executor returned.
+    Done,
+    /// Failed for good; a dead letter says why.
+    Dead,
+}
+
+impl JournalStatus {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalStatus::Pending => "pending",
+            JournalStatus::InFlight => "in-flight",
+            JournalStatus::Done => "done",
+            JournalStatus::Dead => "dead",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<JournalStatus> {
+        Some(match s {
+            "pending" => JournalStatus::Pending,
+            "in-flight" => JournalStatus::InFlight,
+            "done" => JournalStatus::Done,
+            "dead" => JournalStatus::Dead,
+            _ => return None,
+        })
+    }
+}
+
+/// The deterministic idempotency key of an action: `<event>:<plugin>:<index>`.
+pub fn idempotency_key(event_id: &str, plugin_id: &str, index: u32) -> String {
+    format!("{event_id}:{plugin_id}:{index}")
+}
+
+/// A journalled action.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JournalEntry {
+    /// `<event id>:<plugin id>:<index>`, unique.
+    pub key: String,
+    /// The event that produced it.
+    pub event_id: String,
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin_id: String,
+    /// Its position among the plugin's actions for the event.
+    pub index: u32,
+    /// Its kind.
+    pub kind: ActionKind,
+    /// The executor family.
+    pub family: ActionFamily,
+    /// The action.
+    pub action: Action,
+    /// The event's resource ids.
+    pub resources: Resources,
+    /// Its state.
+    pub status: JournalStatus,
+    /// Failed executions so far.
+    pub attempts: u32,
+    /// When it may run (pending entries).
+    pub next_attempt_at: Option<Timestamp>,
+    /// The last error.
+    pub last_error: Option<FailureRecord>,
+    /// What the executor returned (done entries).
+    pub result: Option<serde_json::Value>,
+    /// When it was journalled.
+    pub created_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// A request to claim journal entries of one family.
+#[derive(Debug, Clone)]
+pub struct JournalClaim {
+    /// The family.
+    pub family: ActionFamily,
+    /// Who claims.
+    pub worker: String,
+    /// The most entries.
+    pub limit: usize,
+    /// How long the claim holds.
+    pub lease: Duration,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// How a claimed journal entry ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JournalOutcome {
+    /// Executed; mark it done with the executor's result.
+    Done {
+        /// The result (ids created, what was already there...).
+        result: serde_json::Value,
+    },
+    /// Run again at `at`.
+    Retry {
+        /// Why.
+        error: FailureRecord,
+        /// When.
+        at: Timestamp,
+    },
+    /// Dead-letter it.
+    Dead {
+        /// Why.
+        error: FailureRecord,
+    },
+}
+
+/// The end of one claimed journal entry, applied only if the claim is
+/// still this worker's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JournalSettle {
+    /// The entry.
+    pub key: String,
+    /// The worker that claimed it.
+    pub worker: String,
+    /// Now.
+    pub now: Timestamp,
+    /// How it ended.
+    pub outcome: JournalOutcome,
+}
+
+/// Journal entry counts by family and state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct JournalStats {
+    /// `(family, status, count)`, for the combinations that exist.
+    pub counts: Vec<(ActionFamily, JournalStatus, u64)>,
+}
+
+impl JournalStats {
+    /// Entries of a family in a state.
+    pub fn count(&self, family: ActionFamily, status: JournalStatus) -> u64 {
+        self.counts
+            .iter()
+            .find(|(f, s, _)| *f == family && *s == status)
+            .map_or(0, |c| c.2)
+    }
+}
+
+// ---- dead letters ----------------------------------------------------------
+
+/// What failed for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadLetterKind {
+    /// A plugin's run on an event.
+    Dispatch,
+    /// A journalled action's execution.
+    Action,
+    /// An event the host itself could not handle (privacy topics).
+    Event,
+}
+
+impl DeadLetterKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterKind::Dispatch => "dispatch",
+            DeadLetterKind::Action => "action",
+            DeadLetterKind::Event => "event",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<DeadLetterKind> {
+        Some(match s {
+            "dispatch" => DeadLetterKind::Dispatch,
+            "action" => DeadLetterKind::Action,
+            "event" => DeadLetterKind::Event,
+            _ => return None,
+        })
+    }
+}
+
+/// What an admin did with a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeadLetterState {
+    /// Waiting for an admin.
+    Open,
+    /// Put back to run again.
+    Retried,
+    /// Given up on.
+    Discarded,
+}
+
+impl DeadLetterState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeadLetterState::Open => "open",
+            DeadLetterState::Retried => "retried",
+            DeadLetterState::Discarded => "discarded",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<DeadLetterState> {
+        Some(match s {
+            "open" => DeadLetterState::Open,
+            "retried" => DeadLetterState::Retried,
+            "discarded" => DeadLetterState::Discarded,
+            _ => return None,
+        })
+    }
+}
+
+/// A dead letter: what failed, why, and what was done about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    /// Its id.
+    pub id: i64,
+    /// What failed.
+    pub what: DeadLetterKind,
+    /// The store.
+    pub shop: String,
+    /// The event.
+    pub event_id: String,
+    /// The plugin (dispatch and action letters).
+    pub plugin_id: Option<String>,
+    /// The journal entry (action letters).
+    pub idempotency_key: Option<String>,
+    /// Why.
+    pub failure: FailureRecord,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When.
+    pub created_at: Timestamp,
+    /// What was done about it.
+    pub state: DeadLetterState,
+    /// Who resolved it.
+    pub resolved_by: Option<String>,
+    /// When.
+    pub resolved_at: Option<Timestamp>,
+}
+
+// ---- stores, installations, audit -----------------------------------------
+
+/// A store the host knows (configured now or in the past).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreRecord {
+    /// `name.myshopify.com`.
+    pub domain: String,
+    /// The Admin API version used for it.
+    pub api_version: String,
+    /// Whether the current configuration has it.
+    pub configured: bool,
+    /// First seen.
+    pub added_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+}
+
+/// Why and since when a plugin is quarantined for a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Quarantine {
+    /// Since.
+    pub since: Timestamp,
+    /// Why (the failures that led to it).
+    pub reason: String,
+}
+
+/// A plugin installed for a store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Installation {
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin_id: String,
+    /// The version that runs.
+    pub version: String,
+    /// The admin's settings (overrides of the manifest's defaults).
+    pub settings: BTreeMap<String, SettingValue>,
+    /// Whether it gets the store's events.
+    pub enabled: bool,
+    /// Who enabled it last.
+    pub enabled_by: Option<String>,
+    /// When.
+    pub enabled_at: Option<Timestamp>,
+    /// Who changed it last.
+    pub updated_by: String,
+    /// When.
+    pub updated_at: Timestamp,
+    /// Dead-lettered runs in a row.
+    pub consecutive_failures: u32,
+    /// Set while quarantined.
+    pub quarantine: Option<Quarantine>,
+}
+
+/// An audit record to write.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewAudit {
+    /// Who.
+    pub actor: String,
+    /// What, e.g. `installation.enable`.
+    pub action: String,
+    /// The store concerned.
+    pub shop: Option<String>,
+    /// The plugin concerned.
+    pub plugin_id: Option<String>,
+    /// Details (before/after...).
+    pub details: serde_json::Value,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An audit record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Its id (increasing).
+    pub id: i64,
+    /// The record.
+    #[serde(flatten)]
+    pub entry: NewAudit,
+}
+
+// ---- key-value -------------------------------------------------------------
+
+/// A stored key-value entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvValue {
+    /// The value.
+    pub value: String,
+    /// Its version: increases on every write (store-wide, never reused).
+    pub version: u64,
+    /// When it expires.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Key-value usage of one plugin in one store (live keys only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KvStats {
+    /// Keys.
+    pub keys: u64,
+    /// Bytes of keys and values.
+    pub bytes: u64,
+}
+
+// ---- case links --------------------------------------------------------------
+
+/// The Core Case case linked to a (store, case key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CaseLink {
+    /// The store.
+    pub shop: String,
+    /// Case type and subject.
+    pub key: CaseKey,
+    /// Core Case's case id.
+    pub case_id: String,
+    /// Its number, e.g. `CASE-000042`.
+    pub case_number: String,
+    /// Last seen status.
+    pub status: CaseStatus,
+    /// Last seen priority.
+    pub priority: Priority,
+    /// Last seen escalation level.
+    pub escalation_level: u8,
+    /// When it was opened (RFC 3339).
+    pub opened_at: String,
+    /// The plugin that opened it.
+    pub plugin_id: Option<String>,
+    /// Core Case's `lastUpdatedOn` as last seen by the poller.
+    pub last_updated_on: Option<String>,
+    /// Last change of this row.
+    pub updated_at: Timestamp,
+}
+
+impl CaseLink {
+    /// What the `linked-case` host function returns.
+    pub fn to_linked_case(&self) -> LinkedCase {
+        LinkedCase {
+            case_id: self.case_id.clone(),
+            case_number: self.case_number.clone(),
+            status: self.status,
+            priority: self.priority,
+            escalation_level: self.escalation_level,
+            opened_at: self.opened_at.clone(),
+        }
+    }
+}
+
+// ---- timers ----------------------------------------------------------------
+
+/// A follow-up to schedule (from a `follow-up` action).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTimer {
+    /// The store.
+    pub shop: String,
+    /// The plugin that asked.
+    pub plugin_id: String,
+    /// The follow-up's name.
+    pub name: String,
+    /// The resources of the event that scheduled it (the timer's subject).
+    pub resources: Resources,
+    /// When it is due.
+    pub due: Timestamp,
+    /// The plugin's JSON data.
+    pub data: String,
+    /// The event that scheduled it.
+    pub scheduled_by: String,
+    /// The journal entry that scheduled it: scheduling the same entry twice
+    /// (an executor re-run after a crash) changes nothing.
+    pub source_key: String,
+}
+
+/// A timer's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimerState {
+    /// Waiting for its due time.
+    Scheduled,
+    /// Delivered as a `timer/fired` event.
+    Fired,
+}
+
+/// A stored timer. One per (store, plugin, name, subject): scheduling again
+/// moves it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timer {
+    /// Its id.
+    pub id: i64,
+    /// The store.
+    pub shop: String,
+    /// The plugin it goes back to.
+    pub plugin_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its subject.
+    pub resources: Resources,
+    /// When it is due.
+    pub due: Timestamp,
+    /// The plugin's data (JSON text).
+    pub data: String,
+    /// The event that (last) scheduled it.
+    pub scheduled_by: String,
+    /// Its state.
+    pub state: TimerState,
+    /// Incremented on every (re)schedule; part of the fired event's dedupe key.
+    pub generation: u32,
+    /// The `timer/fired` event, once fired.
+    pub fired_event_id: Option<String>,
+}
+
+impl Timer {
+    /// The `timer/fired` payload (docs/events.md): name, data (parsed),
+    /// scheduled_by, due and resources.
+    pub fn fired_payload(&self) -> serde_json::Value {
+        let data = serde_json::from_str::<serde_json::Value>(&self.data)
+            .unwrap_or_else(|_| serde_json::Value::String(self.data.clone()));
+        serde_json::json!({
+            "name": self.name,
+            "data": data,
+            "scheduled_by": self.scheduled_by,
+            "due": shopcase_contract::time::format(self.due),
+            "resources": self.resources,
+        })
+    }
+}
+
+/// What scheduling did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerScheduled {
+    /// Scheduled (new, or moved to the new due time).
+    Scheduled {
+        /// The timer.
+        id: i64,
+    },
+    /// This journal entry had already scheduled it: nothing changed.
+    Unchanged {
+        /// The timer.
+        id: i64,
+    },
+}
+
+// ---- privacy -----------------------------------------------------------------
+
+/// Who a privacy request is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CustomerIdentity {
+    /// The store.
+    pub shop: String,
+    /// Shopify's customer id.
+    pub customer_id: u64,
+    /// Email addresses to look for (from the request).
+    pub emails: Vec<String>,
+    /// Phone numbers to look for.
+    pub phones: Vec<String>,
+    /// The customer's orders named by the request.
+    pub orders: Vec<u64>,
+}
+
+/// What a customer redaction changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RedactionReport {
+    /// Inbox payloads scrubbed.
+    pub events: u64,
+    /// Journal entries scrubbed.
+    pub journal: u64,
+    /// Key-value entries deleted.
+    pub kv: u64,
+    /// Timers scrubbed.
+    pub timers: u64,
+    /// Dead letters, dispatch rows and audit records scrubbed.
+    pub records: u64,
+}
+
+/// What a shop redaction deleted, by table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ShopRedactionReport {
+    /// `table → rows deleted`.
+    pub deleted: BTreeMap<String, u64>,
+}
+
+/// Everything held on one customer, for a data request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CustomerData {
+    /// Inbox events about the customer or their orders (payloads parsed).
+    pub events: Vec<serde_json::Value>,
+    /// Journal entries for them.
+    pub journal: Vec<serde_json::Value>,
+    /// Key-value entries that mention them.
+    pub kv: Vec<serde_json::Value>,
+    /// Cases linked to them or their orders.
+    pub case_links: Vec<serde_json::Value>,
+    /// Timers about them.
+    pub timers: Vec<serde_json::Value>,
+}
+
+/// A recorded privacy request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrivacyRecord {
+    /// The store.
+    pub shop: String,
+    /// `customers/redact`, `shop/redact` or `customers/data_request`.
+    pub topic: String,
+    /// The customer, if any.
+    pub customer_id: Option<u64>,
+    /// The inbox event that carried it.
+    pub event_id: String,
+    /// The export file written (data requests).
+    pub file: Option<String>,
+    /// What was done (counts), as JSON.
+    pub summary: serde_json::Value,
+    /// When.
+    pub at: Timestamp,
+}

@@ -1,0 +1,506 @@
+//! Stores, installations (with quarantine), the audit log and dead letters.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use shopcase_contract::SettingValue;
+
+use super::{corrupt, db, ms, to_json, ts, ts_opt};
+use crate::error::{Result, StoreError};
+use crate::model::*;
+
+pub(super) fn sync_stores(
+    c: &Connection,
+    stores: &[(String, String)],
+    now: Timestamp,
+) -> Result<()> {
+    let op = "sync-stores";
+    let now = ms(now);
+    c.execute(
+        "UPDATE stores SET configured = 0, updated_at = ?1 WHERE configured = 1",
+        [now],
+    )
+    .map_err(db(op))?;
+    let mut up = c
+        .prepare_cached(
+            "INSERT INTO stores (domain, api_version, configured, added_at, updated_at) VALUES (?1, ?2, 1, ?3, ?3)
+             ON CONFLICT (domain) DO UPDATE SET api_version = excluded.api_version, configured = 1,
+                updated_at = excluded.updated_at",
+        )
+        .map_err(db(op))?;
+    for (domain, api_version) in stores {
+        up.execute(params![domain, api_version, now])
+            .map_err(db(op))?;
+    }
+    Ok(())
+}
+
+pub(super) fn stores(c: &Connection) -> Result<Vec<StoreRecord>> {
+    c.prepare_cached(
+        "SELECT domain, api_version, configured, added_at, updated_at FROM stores ORDER BY domain",
+    )
+    .and_then(|mut s| {
+        s.query_map([], |r| {
+            Ok(StoreRecord {
+                domain: r.get(0)?,
+                api_version: r.get(1)?,
+                configured: r.get::<_, i64>(2)? != 0,
+                added_at: ts(r.get(3)?),
+                updated_at: ts(r.get(4)?),
+            })
+        })?
+        .collect()
+    })
+    .map_err(db("stores"))
+}
+
+const INSTALLATION_COLS: &str = "shop, plugin_id, version, settings, enabled, enabled_by, enabled_at, updated_by, \
+     updated_at, consecutive_failures, quarantined_at, quarantine_reason";
+
+fn installation_row(r: &Row<'_>) -> rusqlite::Result<(Installation, String)> {
+    let quarantined_at: Option<i64> = r.get(10)?;
+    let reason: Option<String> = r.get(11)?;
+    Ok((
+        Installation {
+            shop: r.get(0)?,
+            plugin_id: r.get(1)?,
+            version: r.get(2)?,
+            settings: BTreeMap::new(),
+            enabled: r.get::<_, i64>(4)? != 0,
+            enabled_by: r.get(5)?,
+            enabled_at: ts_opt(r.get(6)?),
+            updated_by: r.get(7)?,
+            updated_at: ts(r.get(8)?),
+            consecutive_failures: u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
+            quarantine: quarantined_at.map(|since| Quarantine {
+                since: ts(since),
+                reason: reason.unwrap_or_default(),
+            }),
+        },
+        r.get(3)?,
+    ))
+}
+
+pub(super) fn installations(
+    c: &Connection,
+    shop: Option<&str>,
+    plugin: Option<&str>,
+) -> Result<Vec<Installation>> {
+    let sql = format!(
+        "SELECT {INSTALLATION_COLS} FROM installations
+         WHERE (?1 IS NULL OR shop = ?1) AND (?2 IS NULL OR plugin_id = ?2) ORDER BY shop, plugin_id"
+    );
+    let rows = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![shop, plugin], installation_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("installations"))?;
+    rows.into_iter()
+        .map(|(mut i, settings)| {
+            i.settings = serde_json::from_str::<BTreeMap<String, SettingValue>>(&settings)
+                .map_err(|e| corrupt("installations.settings")(e.to_string()))?;
+            Ok(i)
+        })
+        .collect()
+}
+
+pub(super) fn put_installation(c: &Connection, i: &Installation, audit: &NewAudit) -> Result<()> {
+    let op = "put-installation";
+    c.prepare_cached(
+        "INSERT INTO installations (shop, plugin_id, version, settings, enabled, enabled_by, enabled_at,
+            updated_by, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (shop, plugin_id) DO UPDATE SET version = excluded.version, settings = excluded.settings,
+            enabled = excluded.enabled, enabled_by = excluded.enabled_by, enabled_at = excluded.enabled_at,
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            i.shop,
+            i.plugin_id,
+            i.version,
+            to_json("installations.settings", &i.settings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+            i64::from(i.enabled),
+            i.enabled_by,
+            i.enabled_at.map(ms),
+            i.updated_by,
+            ms(i.updated_at),
+        ])
+    })
+    .map_err(db(op))?;
+    insert_audit(c, audit)
+}
+
+pub(super) fn unquarantine(
+    c: &Connection,
+    shop: &str,
+    plugin: &str,
+    audit: &NewAudit,
+) -> Result<bool> {
+    let op = "unquarantine";
+    let now = ms(audit.at);
+    let n = c
+        .execute(
+            "UPDATE installations SET consecutive_failures = 0, quarantined_at = NULL, quarantine_reason = NULL,
+                updated_by = ?3, updated_at = ?4
+             WHERE shop = ?1 AND plugin_id = ?2 AND quarantined_at IS NOT NULL",
+            params![shop, plugin, audit.actor, now],
+        )
+        .map_err(db(op))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    let events: Vec<String> = c
+        .prepare(
+            "UPDATE dispatch SET status = 'pending', next_attempt_at = ?3, updated_at = ?3
+             WHERE shop = ?1 AND plugin_id = ?2 AND status = 'held' RETURNING event_id",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![shop, plugin, now], |r| r.get(0))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    let mut wake = c
+        .prepare_cached(
+            "UPDATE inbox SET status = 'pending', done_at = NULL,
+                next_attempt_at = min(next_attempt_at, ?2)
+             WHERE event_id = ?1 AND status IN ('pending', 'done')",
+        )
+        .map_err(db(op))?;
+    for e in &events {
+        wake.execute(params![e, now]).map_err(db(op))?;
+    }
+    let mut audit = audit.clone();
+    if let Some(obj) = audit.details.as_object_mut() {
+        obj.insert("released_events".into(), events.len().into());
+    }
+    insert_audit(c, &audit)?;
+    Ok(true)
+}
+
+/// Count a dead-lettered run against the installation; quarantine it when
+/// the streak reaches `threshold`. Returns the quarantine reason if this
+/// failure started one.
+pub(super) fn count_failure(
+    c: &Connection,
+    shop: &str,
+    plugin: &str,
+    failure: &FailureRecord,
+    threshold: u32,
+    now: i64,
+) -> Result<Option<String>> {
+    let op = "finish-event";
+    let row: Option<(i64, Option<i64>)> = c
+        .prepare_cached(
+            "UPDATE installations SET consecutive_failures = consecutive_failures + 1
+             WHERE shop = ?1 AND plugin_id = ?2 RETURNING consecutive_failures, quarantined_at",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![shop, plugin], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(db(op))?;
+    let Some((streak, quarantined_at)) = row else {
+        return Ok(None);
+    };
+    if threshold == 0 || quarantined_at.is_some() || streak < i64::from(threshold) {
+        return Ok(None);
+    }
+    let reason = format!("{streak} dead-lettered runs in a row; the last: {failure}");
+    c.execute(
+        "UPDATE installations SET quarantined_at = ?3, quarantine_reason = ?4 WHERE shop = ?1 AND plugin_id = ?2",
+        params![shop, plugin, now, reason],
+    )
+    .map_err(db(op))?;
+    insert_audit(
+        c,
+        &NewAudit {
+            actor: "host".into(),
+            action: "installation.quarantine".into(),
+            shop: Some(shop.to_owned()),
+            plugin_id: Some(plugin.to_owned()),
+            details: serde_json::json!({"reason": reason}),
+            at: ts(now),
+        },
+    )?;
+    Ok(Some(reason))
+}
+
+pub(super) fn insert_audit(c: &Connection, a: &NewAudit) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO audit (at, actor, action, shop, plugin_id, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            ms(a.at),
+            a.actor,
+            a.action,
+            a.shop,
+            a.plugin_id,
+            a.details.to_string()
+        ])
+    })
+    .map_err(db("audit"))?;
+    Ok(())
+}
+
+pub(super) fn audit_log(
+    c: &Connection,
+    shop: Option<&str>,
+    limit: usize,
+) -> Result<Vec<AuditEntry>> {
+    let rows = c
+        .prepare_cached(
+            "SELECT id, at, actor, action, shop, plugin_id, details FROM audit
+             WHERE (?1 IS NULL OR shop = ?1) ORDER BY id DESC LIMIT ?2",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![shop, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                },
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("audit-log"))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, at, actor, action, shop, plugin_id, details)| AuditEntry {
+                id,
+                entry: NewAudit {
+                    actor,
+                    action,
+                    shop,
+                    plugin_id,
+                    details: serde_json::from_str(&details)
+                        .unwrap_or(serde_json::Value::String(details)),
+                    at: ts(at),
+                },
+            },
+        )
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub(super) fn insert_dead_letter(
+    c: &Connection,
+    what: DeadLetterKind,
+    shop: &str,
+    event_id: &str,
+    plugin_id: Option<&str>,
+    key: Option<&str>,
+    failure: &FailureRecord,
+    attempts: i64,
+    now: i64,
+) -> Result<i64> {
+    c.prepare_cached(
+        "INSERT INTO dead_letters (what, shop, event_id, plugin_id, idempotency_key, kind, reason, attempts,
+            created_at, state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open') RETURNING id",
+    )
+    .and_then(|mut s| {
+        s.query_row(
+            params![what.as_str(), shop, event_id, plugin_id, key, failure.kind, failure.message, attempts, now],
+            |r| r.get(0),
+        )
+    })
+    .map_err(db("dead-letter"))
+}
+
+const DEAD_COLS: &str = "id, what, shop, event_id, plugin_id, idempotency_key, kind, reason, attempts, created_at, \
+     state, resolved_by, resolved_at";
+
+fn dead_row(r: &Row<'_>) -> rusqlite::Result<(DeadLetter, String, String)> {
+    Ok((
+        DeadLetter {
+            id: r.get(0)?,
+            what: DeadLetterKind::Dispatch,
+            shop: r.get(2)?,
+            event_id: r.get(3)?,
+            plugin_id: r.get(4)?,
+            idempotency_key: r.get(5)?,
+            failure: FailureRecord::new(r.get::<_, String>(6)?, r.get::<_, String>(7)?),
+            attempts: u32::try_from(r.get::<_, i64>(8)?).unwrap_or(u32::MAX),
+            created_at: ts(r.get(9)?),
+            state: DeadLetterState::Open,
+            resolved_by: r.get(11)?,
+            resolved_at: ts_opt(r.get(12)?),
+        },
+        r.get(1)?,
+        r.get(10)?,
+    ))
+}
+
+fn finish_dead(raw: (DeadLetter, String, String)) -> Result<DeadLetter> {
+    let (mut d, what, state) = raw;
+    d.what =
+        DeadLetterKind::parse(&what).ok_or_else(|| corrupt("dead_letters.what")(what.clone()))?;
+    d.state = DeadLetterState::parse(&state)
+        .ok_or_else(|| corrupt("dead_letters.state")(state.clone()))?;
+    Ok(d)
+}
+
+pub(super) fn dead_letters(
+    c: &Connection,
+    shop: Option<&str>,
+    open_only: bool,
+    limit: usize,
+) -> Result<Vec<DeadLetter>> {
+    let sql = format!(
+        "SELECT {DEAD_COLS} FROM dead_letters
+         WHERE (?1 IS NULL OR shop = ?1) AND (?2 = 0 OR state = 'open') ORDER BY id DESC LIMIT ?3"
+    );
+    let rows = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![
+                    shop,
+                    i64::from(open_only),
+                    i64::try_from(limit).unwrap_or(i64::MAX)
+                ],
+                dead_row,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("dead-letters"))?;
+    rows.into_iter().map(finish_dead).collect()
+}
+
+fn open_dead_letter(c: &Connection, id: i64, op: &'static str) -> Result<DeadLetter> {
+    let sql = format!("SELECT {DEAD_COLS} FROM dead_letters WHERE id = ?1");
+    let raw = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([id], dead_row).optional())
+        .map_err(db(op))?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "dead letter",
+            key: id.to_string(),
+        })?;
+    let d = finish_dead(raw)?;
+    if d.state != DeadLetterState::Open {
+        return Err(StoreError::Conflict(format!(
+            "dead letter {id} is already {}",
+            d.state.as_str()
+        )));
+    }
+    Ok(d)
+}
+
+pub(super) fn retry_dead_letter(
+    c: &Connection,
+    id: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let op = "retry-dead-letter";
+    let d = open_dead_letter(c, id, op)?;
+    let now_ms = ms(now);
+    let wake_event = |event_id: &str| {
+        c.execute(
+            "UPDATE inbox SET status = 'pending', done_at = NULL, next_attempt_at = ?2, claimed_by = NULL,
+                lease_until = NULL
+             WHERE event_id = ?1 AND status IN ('pending', 'done')",
+            params![event_id, now_ms],
+        )
+        .map_err(db(op))
+    };
+    match d.what {
+        DeadLetterKind::Dispatch => {
+            let plugin = d.plugin_id.clone().unwrap_or_default();
+            let n = c
+                .execute(
+                    "UPDATE dispatch SET status = 'pending', attempts = 0, next_attempt_at = ?3, updated_at = ?3
+                     WHERE event_id = ?1 AND plugin_id = ?2 AND status = 'dead'",
+                    params![d.event_id, plugin, now_ms],
+                )
+                .map_err(db(op))?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "the run of `{plugin}` on event {} is no longer dead-lettered",
+                    d.event_id
+                )));
+            }
+            wake_event(&d.event_id)?;
+        }
+        DeadLetterKind::Action => {
+            let key = d.idempotency_key.clone().unwrap_or_default();
+            let n = c
+                .execute(
+                    "UPDATE journal SET status = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+                     WHERE idempotency_key = ?1 AND status = 'dead'",
+                    params![key, now_ms],
+                )
+                .map_err(db(op))?;
+            if n == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "journal entry {key} is no longer dead-lettered"
+                )));
+            }
+        }
+        DeadLetterKind::Event => {
+            if wake_event(&d.event_id)? == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "event {} is gone",
+                    d.event_id
+                )));
+            }
+        }
+    }
+    resolve(c, &d, DeadLetterState::Retried, actor, now)
+}
+
+pub(super) fn discard_dead_letter(
+    c: &Connection,
+    id: i64,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let d = open_dead_letter(c, id, "discard-dead-letter")?;
+    resolve(c, &d, DeadLetterState::Discarded, actor, now)
+}
+
+fn resolve(
+    c: &Connection,
+    d: &DeadLetter,
+    state: DeadLetterState,
+    actor: &str,
+    now: Timestamp,
+) -> Result<()> {
+    c.execute(
+        "UPDATE dead_letters SET state = ?2, resolved_by = ?3, resolved_at = ?4 WHERE id = ?1",
+        params![d.id, state.as_str(), actor, ms(now)],
+    )
+    .map_err(db("resolve-dead-letter"))?;
+    insert_audit(
+        c,
+        &NewAudit {
+            actor: actor.to_owned(),
+            action: format!(
+                "dead-letter.{}",
+                if state == DeadLetterState::Retried {
+                    "retry"
+                } else {
+                    "discard"
+                }
+            ),
+            shop: Some(d.shop.clone()),
+            plugin_id: d.plugin_id.clone(),
+            details: serde_json::json!({"dead_letter": d.id, "what": d.what, "event_id": d.event_id,
+                "idempotency_key": d.idempotency_key}),
+            at: now,
+        },
+    )
+}

@@ -1,0 +1,708 @@
+//! The inbox and the per-(event, plugin) dispatch rows.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use shopcase_contract::{Event, Resources};
+
+use super::{corrupt, db, dur_ms, ms, to_json, ts, ts_opt};
+use crate::error::{Result, StoreError};
+use crate::model::*;
+
+const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
+     triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at";
+
+/// The columns of [`EVENT_COLS`], before their JSON and enums are checked.
+struct RawEvent {
+    seq: i64,
+    event_id: String,
+    shop: String,
+    topic: String,
+    source: String,
+    dedupe_key: String,
+    shopify_event_id: Option<String>,
+    api_version: String,
+    triggered_at: i64,
+    received_at: i64,
+    resources: String,
+    payload: String,
+    target_plugin: Option<String>,
+    status: String,
+    claims: i64,
+    redacted_at: Option<i64>,
+}
+
+fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok(RawEvent {
+        seq: r.get(0)?,
+        event_id: r.get(1)?,
+        shop: r.get(2)?,
+        topic: r.get(3)?,
+        source: r.get(4)?,
+        dedupe_key: r.get(5)?,
+        shopify_event_id: r.get(6)?,
+        api_version: r.get(7)?,
+        triggered_at: r.get(8)?,
+        received_at: r.get(9)?,
+        resources: r.get(10)?,
+        payload: r.get(11)?,
+        target_plugin: r.get(12)?,
+        status: r.get(13)?,
+        claims: r.get(14)?,
+        redacted_at: r.get(15)?,
+    })
+}
+
+impl RawEvent {
+    fn into_event(self) -> Result<StoredEvent> {
+        let resources: Resources = serde_json::from_str(&self.resources)
+            .map_err(|e| corrupt("inbox.resources")(e.to_string()))?;
+        let source = EventSource::parse(&self.source)
+            .ok_or_else(|| corrupt("inbox.source")(format!("unknown source `{}`", self.source)))?;
+        let status = EventStatus::parse(&self.status)
+            .ok_or_else(|| corrupt("inbox.status")(format!("unknown status `{}`", self.status)))?;
+        Ok(StoredEvent {
+            seq: self.seq,
+            event: Event {
+                id: self.event_id,
+                shopify_event_id: self.shopify_event_id,
+                shop: self.shop,
+                topic: self.topic,
+                api_version: self.api_version,
+                triggered_at: shopcase_contract::time::format(ts(self.triggered_at)),
+                resources,
+                payload: self.payload,
+            },
+            source,
+            dedupe_key: self.dedupe_key,
+            received_at: ts(self.received_at),
+            status,
+            claims: u32::try_from(self.claims).unwrap_or(u32::MAX),
+            target_plugin: self.target_plugin,
+            redacted_at: ts_opt(self.redacted_at),
+        })
+    }
+}
+
+fn as_i64(id: Option<u64>) -> Option<i64> {
+    id.and_then(|i| i64::try_from(i).ok())
+}
+
+pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
+    let op = "insert-event";
+    let event_id = ev.event_id();
+    let resources = to_json("inbox.resources", &ev.resources)?;
+    let changed = c
+        .prepare_cached(
+            "INSERT INTO inbox (event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version,
+                triggered_at, received_at, order_id, customer_id, resources, payload, target_plugin, status,
+                next_attempt_at, done_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?9, ?16)
+             ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                event_id,
+                ev.shop,
+                ev.topic,
+                ev.source.as_str(),
+                ev.dedupe_key,
+                ev.shopify_event_id,
+                ev.api_version,
+                ms(ev.triggered_at),
+                ms(ev.received_at),
+                as_i64(ev.resources.order_id),
+                as_i64(ev.resources.customer_id),
+                resources,
+                ev.payload,
+                ev.target_plugin,
+                ev.status.as_str(),
+                (ev.status != EventStatus::Pending).then(|| ms(ev.received_at)),
+            ])
+        })
+        .map_err(db(op))?;
+    if changed == 1 {
+        return Ok(Inserted::New { event_id });
+    }
+    let existing: Option<String> = c
+        .prepare_cached(
+            "SELECT event_id FROM inbox WHERE event_id = ?1
+             UNION ALL
+             SELECT event_id FROM inbox WHERE shop = ?2 AND topic = ?3 AND shopify_event_id = ?4
+             LIMIT 1",
+        )
+        .and_then(|mut s| {
+            s.query_row(
+                params![event_id, ev.shop, ev.topic, ev.shopify_event_id],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .map_err(db(op))?;
+    Ok(Inserted::Duplicate {
+        event_id: existing.unwrap_or(event_id),
+    })
+}
+
+pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> {
+    let op = "claim-events";
+    let now = ms(claim.now);
+    let lease_until = now.saturating_add(dur_ms(claim.lease));
+    let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
+    // PostgreSQL: the inner SELECT gets `FOR UPDATE SKIP LOCKED`.
+    let sql = format!(
+        "UPDATE inbox SET claimed_by = ?1, lease_until = ?2, claims = claims + 1
+         WHERE seq IN (
+             SELECT seq FROM inbox
+             WHERE status = 'pending' AND next_attempt_at <= ?3
+               AND (lease_until IS NULL OR lease_until <= ?3)
+             ORDER BY seq LIMIT ?4)
+         RETURNING {EVENT_COLS}"
+    );
+    let raws = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![claim.worker, lease_until, now, limit], raw_event)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db(op))?;
+    let mut out = Vec::with_capacity(raws.len());
+    for raw in raws {
+        let event = raw.into_event()?;
+        let dispatch = dispatch_rows(c, &event.event.id)?;
+        out.push(ClaimedEvent { event, dispatch });
+    }
+    out.sort_by_key(|e| e.event.seq);
+    Ok(out)
+}
+
+const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \
+     failure_kind, failure_message, actions, budget, updated_at";
+
+fn dispatch_row(r: &Row<'_>) -> rusqlite::Result<(DispatchRow, String, Option<String>)> {
+    let kind: Option<String> = r.get(7)?;
+    let message: Option<String> = r.get(8)?;
+    let status: String = r.get(4)?;
+    let budget: Option<String> = r.get(10)?;
+    Ok((
+        DispatchRow {
+            event_id: r.get(0)?,
+            plugin_id: r.get(1)?,
+            plugin_version: r.get(2)?,
+            shop: r.get(3)?,
+            status: DispatchStatus::Pending,
+            attempts: u32::try_from(r.get::<_, i64>(5)?).unwrap_or(u32::MAX),
+            next_attempt_at: ts_opt(r.get(6)?),
+            last_failure: kind.map(|k| FailureRecord::new(k, message.unwrap_or_default())),
+            actions: u32::try_from(r.get::<_, i64>(9)?).unwrap_or(u32::MAX),
+            budget: None,
+            updated_at: ts(r.get(11)?),
+        },
+        status,
+        budget,
+    ))
+}
+
+pub(super) fn dispatch_rows(c: &Connection, event_id: &str) -> Result<Vec<DispatchRow>> {
+    let sql =
+        format!("SELECT {DISPATCH_COLS} FROM dispatch WHERE event_id = ?1 ORDER BY plugin_id");
+    let rows = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map([event_id], dispatch_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("dispatch-rows"))?;
+    rows.into_iter()
+        .map(|(mut row, status, budget)| {
+            row.status = DispatchStatus::parse(&status)
+                .ok_or_else(|| corrupt("dispatch.status")(format!("unknown status `{status}`")))?;
+            row.budget = budget.and_then(|b| serde_json::from_str(&b).ok());
+            Ok(row)
+        })
+        .collect()
+}
+
+/// Upsert a dispatch row, changing an existing row only while it is
+/// pending. Returns whether a row was written.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, named at the call sites"
+)]
+fn upsert_row(
+    c: &Connection,
+    f: &EventFinish,
+    shop: &str,
+    o: &PluginOutcome,
+    status: DispatchStatus,
+    count_attempt: bool,
+    next_attempt_at: Option<i64>,
+    failure: Option<&FailureRecord>,
+    actions: u32,
+    budget: Option<&str>,
+) -> Result<bool> {
+    let changed = c
+        .prepare_cached(
+            "INSERT INTO dispatch (event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at,
+                failure_kind, failure_message, actions, budget, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (event_id, plugin_id) DO UPDATE SET
+                status = excluded.status,
+                attempts = dispatch.attempts + ?6,
+                next_attempt_at = excluded.next_attempt_at,
+                failure_kind = coalesce(excluded.failure_kind, dispatch.failure_kind),
+                failure_message = coalesce(excluded.failure_message, dispatch.failure_message),
+                actions = excluded.actions,
+                budget = coalesce(excluded.budget, dispatch.budget),
+                updated_at = excluded.updated_at
+             WHERE dispatch.status = 'pending'",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                f.event_id,
+                o.plugin_id,
+                o.plugin_version,
+                shop,
+                status.as_str(),
+                i64::from(count_attempt),
+                next_attempt_at,
+                failure.map(|x| x.kind.as_str()),
+                failure.map(|x| x.message.as_str()),
+                actions,
+                budget,
+                ms(f.now),
+            ])
+        })
+        .map_err(db("finish-event"))?;
+    Ok(changed == 1)
+}
+
+/// Run `f` in a named savepoint; roll it back if `f` fails or asks to.
+fn savepoint<T>(c: &Connection, f: impl FnOnce() -> Result<(T, bool)>) -> Result<T> {
+    c.execute_batch("SAVEPOINT plugin")
+        .map_err(db("finish-event"))?;
+    match f() {
+        Ok((v, keep)) => {
+            let end = if keep {
+                "RELEASE plugin"
+            } else {
+                "ROLLBACK TO plugin; RELEASE plugin"
+            };
+            c.execute_batch(end).map_err(db("finish-event"))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = c.execute_batch("ROLLBACK TO plugin; RELEASE plugin");
+            Err(e)
+        }
+    }
+}
+
+pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
+    let op = "finish-event";
+    let head: Option<(String, Option<String>, String)> = c
+        .prepare_cached("SELECT shop, claimed_by, resources FROM inbox WHERE event_id = ?1")
+        .and_then(|mut s| {
+            s.query_row([&f.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+        })
+        .map_err(db(op))?;
+    let Some((shop, claimed_by, resources_json)) = head else {
+        return Err(StoreError::NotFound {
+            what: "event",
+            key: f.event_id.clone(),
+        });
+    };
+    let resources: Resources = serde_json::from_str(&resources_json)
+        .map_err(|e| corrupt("inbox.resources")(e.to_string()))?;
+    let owned = claimed_by.as_deref() == Some(f.worker.as_str());
+    let now = ms(f.now);
+
+    let mut plugins = Vec::with_capacity(f.outcomes.len());
+    for o in &f.outcomes {
+        let result = match &o.result {
+            PluginResult::Succeeded(run) => succeed(c, f, &shop, &resources, o, run)?,
+            PluginResult::Retry { failure, at } => {
+                if upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    true,
+                    Some(ms(*at)),
+                    Some(failure),
+                    0,
+                    None,
+                )? {
+                    PluginFinish::Retrying
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Deferred { at } => {
+                if upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    false,
+                    Some(ms(*at)),
+                    None,
+                    0,
+                    None,
+                )? {
+                    PluginFinish::Deferred
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Dead { failure } => savepoint(c, || {
+                if !upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Dead,
+                    true,
+                    None,
+                    Some(failure),
+                    0,
+                    None,
+                )? {
+                    return Ok((PluginFinish::AlreadySettled, false));
+                }
+                let attempts: i64 = c
+                    .query_row(
+                        "SELECT attempts FROM dispatch WHERE event_id = ?1 AND plugin_id = ?2",
+                        params![f.event_id, o.plugin_id],
+                        |r| r.get(0),
+                    )
+                    .map_err(db(op))?;
+                let id = super::admin::insert_dead_letter(
+                    c,
+                    DeadLetterKind::Dispatch,
+                    &shop,
+                    &f.event_id,
+                    Some(&o.plugin_id),
+                    None,
+                    failure,
+                    attempts,
+                    now,
+                )?;
+                let quarantined = super::admin::count_failure(
+                    c,
+                    &shop,
+                    &o.plugin_id,
+                    failure,
+                    f.quarantine_after,
+                    now,
+                )?;
+                Ok((
+                    PluginFinish::DeadLettered {
+                        dead_letter: id,
+                        quarantined,
+                    },
+                    true,
+                ))
+            })?,
+            PluginResult::Held { reason } => {
+                let why = FailureRecord::new("quarantined", reason.clone());
+                if upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Held,
+                    false,
+                    None,
+                    Some(&why),
+                    0,
+                    None,
+                )? {
+                    PluginFinish::Held
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Skipped { reason } => {
+                let why = FailureRecord::new("skipped", reason.clone());
+                if upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Skipped,
+                    false,
+                    None,
+                    Some(&why),
+                    0,
+                    None,
+                )? {
+                    PluginFinish::Skipped
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+        };
+        plugins.push((o.plugin_id.clone(), result));
+    }
+
+    let conflicted = plugins.iter().any(|(_, r)| *r == PluginFinish::KvConflict);
+    let event = if !owned {
+        EventProgress::NotOwned
+    } else if conflicted {
+        EventProgress::Retained
+    } else {
+        settle_event(c, &f.event_id, now)?
+    };
+    Ok(FinishReport { event, plugins })
+}
+
+/// Journal a successful run: row done, key-value reads checked and writes
+/// applied, actions inserted, failure streak reset; all or nothing.
+fn succeed(
+    c: &Connection,
+    f: &EventFinish,
+    shop: &str,
+    resources: &Resources,
+    o: &PluginOutcome,
+    run: &RunSuccess,
+) -> Result<PluginFinish> {
+    let op = "finish-event";
+    let now = ms(f.now);
+    let budget = run.budget.as_ref().map(|b| b.to_string());
+    let actions = u32::try_from(run.actions.len()).unwrap_or(u32::MAX);
+    let outcome = savepoint(c, || {
+        if !upsert_row(
+            c,
+            f,
+            shop,
+            o,
+            DispatchStatus::Done,
+            false,
+            None,
+            None,
+            actions,
+            budget.as_deref(),
+        )? {
+            return Ok((PluginFinish::AlreadySettled, false));
+        }
+        if !super::kv::reads_unchanged(c, shop, &o.plugin_id, &run.kv_reads, now)? {
+            return Ok((PluginFinish::KvConflict, false));
+        }
+        let resources_json = to_json("journal.resources", resources)?;
+        let mut insert = c
+            .prepare_cached(
+                "INSERT INTO journal (idempotency_key, event_id, shop, plugin_id, idx, kind, family, action,
+                    resources, order_id, customer_id, status, attempts, next_attempt_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?12, ?12, ?12)",
+            )
+            .map_err(db(op))?;
+        for (i, action) in run.actions.iter().enumerate() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            let kind = action.kind();
+            insert
+                .execute(params![
+                    idempotency_key(&f.event_id, &o.plugin_id, index),
+                    f.event_id,
+                    shop,
+                    o.plugin_id,
+                    index,
+                    kind.name(),
+                    ActionFamily::of(kind).as_str(),
+                    to_json("journal.action", action)?,
+                    resources_json,
+                    as_i64(resources.order_id),
+                    as_i64(resources.customer_id),
+                    now,
+                ])
+                .map_err(db(op))?;
+        }
+        super::kv::apply_writes(c, shop, &o.plugin_id, &run.kv_writes, now)?;
+        c.prepare_cached(
+            "UPDATE installations SET consecutive_failures = 0
+             WHERE shop = ?1 AND plugin_id = ?2 AND consecutive_failures <> 0",
+        )
+        .and_then(|mut s| s.execute(params![shop, o.plugin_id]))
+        .map_err(db(op))?;
+        Ok((PluginFinish::Journalled { actions }, true))
+    })?;
+    if outcome == PluginFinish::KvConflict {
+        // Keep (or create) the row pending so the event is not settled
+        // without this plugin; the dispatcher runs it again.
+        let keep = PluginOutcome {
+            result: PluginResult::Deferred { at: f.now },
+            ..o.clone()
+        };
+        let why = FailureRecord::new(
+            "kv-conflict",
+            "a key the run read was changed by another run before commit",
+        );
+        upsert_row(
+            c,
+            f,
+            shop,
+            &keep,
+            DispatchStatus::Pending,
+            false,
+            Some(now),
+            Some(&why),
+            0,
+            None,
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// Done if every row settled, else pending until the earliest retry; the
+/// claim is released either way.
+fn settle_event(c: &Connection, event_id: &str, now: i64) -> Result<EventProgress> {
+    let op = "finish-event";
+    let next: Option<i64> = c
+        .prepare_cached("SELECT min(coalesce(next_attempt_at, 0)) FROM dispatch WHERE event_id = ?1 AND status = 'pending'")
+        .and_then(|mut s| s.query_row([event_id], |r| r.get(0)))
+        .map_err(db(op))?;
+    match next {
+        Some(at) => {
+            c.prepare_cached(
+                "UPDATE inbox SET next_attempt_at = ?2, claimed_by = NULL, lease_until = NULL WHERE event_id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![event_id, at]))
+            .map_err(db(op))?;
+            Ok(EventProgress::Pending {
+                next_attempt_at: ts(at),
+            })
+        }
+        None => {
+            c.prepare_cached(
+                "UPDATE inbox SET status = 'done', done_at = ?2, claimed_by = NULL, lease_until = NULL
+                 WHERE event_id = ?1",
+            )
+            .and_then(|mut s| s.execute(params![event_id, now]))
+            .map_err(db(op))?;
+            Ok(EventProgress::Done)
+        }
+    }
+}
+
+pub(super) fn release(c: &Connection, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = ?3
+             WHERE event_id = ?1 AND claimed_by = ?2 AND status = 'pending'",
+        )
+        .and_then(|mut s| s.execute(params![event_id, worker, ms(at)]))
+        .map_err(db("release-event"))?;
+    Ok(n == 1)
+}
+
+pub(super) fn complete_host(
+    c: &Connection,
+    event_id: &str,
+    worker: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE inbox SET status = 'done', done_at = ?3, claimed_by = NULL, lease_until = NULL
+             WHERE event_id = ?1 AND claimed_by = ?2 AND status = 'pending'",
+        )
+        .and_then(|mut s| s.execute(params![event_id, worker, ms(now)]))
+        .map_err(db("complete-host-event"))?;
+    Ok(n == 1)
+}
+
+pub(super) fn fail_host(
+    c: &Connection,
+    event_id: &str,
+    worker: &str,
+    failure: &FailureRecord,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    let op = "fail-host-event";
+    let row: Option<(String, i64)> = c
+        .query_row(
+            "SELECT shop, claims FROM inbox WHERE event_id = ?1 AND claimed_by = ?2 AND status = 'pending'",
+            params![event_id, worker],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db(op))?;
+    let Some((shop, claims)) = row else {
+        return Ok(None);
+    };
+    let id = super::admin::insert_dead_letter(
+        c,
+        DeadLetterKind::Event,
+        &shop,
+        event_id,
+        None,
+        None,
+        failure,
+        claims,
+        ms(now),
+    )?;
+    complete_host(c, event_id, worker, now)?;
+    Ok(Some(id))
+}
+
+pub(super) fn get(c: &Connection, event_id: &str) -> Result<Option<StoredEvent>> {
+    let sql = format!("SELECT {EVENT_COLS} FROM inbox WHERE event_id = ?1");
+    let raw = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([event_id], raw_event).optional())
+        .map_err(db("get-event"))?;
+    raw.map(RawEvent::into_event).transpose()
+}
+
+pub(super) fn by_shopify_event_id(
+    c: &Connection,
+    shop: &str,
+    id: &str,
+) -> Result<Vec<StoredEvent>> {
+    let sql = format!(
+        "SELECT {EVENT_COLS} FROM inbox WHERE shop = ?1 AND shopify_event_id = ?2 ORDER BY seq"
+    );
+    let raws = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(params![shop, id], raw_event)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("events-by-shopify-event-id"))?;
+    raws.into_iter().map(RawEvent::into_event).collect()
+}
+
+pub(super) fn stats(c: &Connection, now: Timestamp) -> Result<InboxStats> {
+    let now = ms(now);
+    let op = "stats";
+    // Both answered from the partial index alone (no table rows read), so
+    // a scrape stays cheap with a large backlog.
+    let (pending, ready): (i64, i64) = c
+        .prepare_cached(
+            "SELECT count(*), coalesce(sum(next_attempt_at <= ?1), 0) FROM inbox INDEXED BY inbox_pending
+             WHERE status = 'pending'",
+        )
+        .and_then(|mut s| s.query_row([now], |r| Ok((r.get(0)?, r.get(1)?))))
+        .map_err(db(op))?;
+    let journal_pending: i64 = c
+        .prepare_cached("SELECT count(*) FROM journal WHERE status IN ('pending', 'in-flight')")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(db(op))?;
+    let dead_letters_open: i64 = c
+        .prepare_cached("SELECT count(*) FROM dead_letters WHERE state = 'open'")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(db(op))?;
+    let quarantined: i64 = c
+        .prepare_cached("SELECT count(*) FROM installations WHERE quarantined_at IS NOT NULL")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(db(op))?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(InboxStats {
+        pending: n(pending),
+        ready: n(ready),
+        journal_pending: n(journal_pending),
+        dead_letters_open: n(dead_letters_open),
+        quarantined: n(quarantined),
+    })
+}

@@ -1,0 +1,247 @@
+//! The action journal: claims by family, settlement, reads.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use shopcase_contract::{Action, ActionKind, Resources};
+
+use super::{corrupt, db, dur_ms, ms, ts, ts_opt};
+use crate::error::Result;
+use crate::model::*;
+
+const COLS: &str = "idempotency_key, event_id, shop, plugin_id, idx, kind, family, action, resources, status, \
+     attempts, next_attempt_at, error_kind, error_message, result, created_at, updated_at";
+
+struct Raw {
+    key: String,
+    event_id: String,
+    shop: String,
+    plugin_id: String,
+    idx: i64,
+    kind: String,
+    family: String,
+    action: String,
+    resources: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    error_kind: Option<String>,
+    error_message: Option<String>,
+    result: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+    raw_at(r, 0)
+}
+
+impl Raw {
+    fn into_entry(self) -> Result<JournalEntry> {
+        let action: Action = serde_json::from_str(&self.action)
+            .map_err(|e| corrupt("journal.action")(e.to_string()))?;
+        let resources: Resources = serde_json::from_str(&self.resources)
+            .map_err(|e| corrupt("journal.resources")(e.to_string()))?;
+        let kind = ActionKind::parse(&self.kind).ok_or_else(|| {
+            corrupt("journal.kind")(format!("unknown action kind `{}`", self.kind))
+        })?;
+        let family = ActionFamily::parse(&self.family).ok_or_else(|| {
+            corrupt("journal.family")(format!("unknown family `{}`", self.family))
+        })?;
+        let status = JournalStatus::parse(&self.status).ok_or_else(|| {
+            corrupt("journal.status")(format!("unknown status `{}`", self.status))
+        })?;
+        let result = match self.result {
+            Some(r) => Some(
+                serde_json::from_str(&r).map_err(|e| corrupt("journal.result")(e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(JournalEntry {
+            key: self.key,
+            event_id: self.event_id,
+            shop: self.shop,
+            plugin_id: self.plugin_id,
+            index: u32::try_from(self.idx).unwrap_or(u32::MAX),
+            kind,
+            family,
+            action,
+            resources,
+            status,
+            attempts: u32::try_from(self.attempts).unwrap_or(u32::MAX),
+            next_attempt_at: ts_opt(self.next_attempt_at),
+            last_error: self
+                .error_kind
+                .map(|k| FailureRecord::new(k, self.error_message.unwrap_or_default())),
+            result,
+            created_at: ts(self.created_at),
+            updated_at: ts(self.updated_at),
+        })
+    }
+}
+
+pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalEntry>> {
+    let now = ms(claim.now);
+    let lease_until = now.saturating_add(dur_ms(claim.lease));
+    let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
+    // An entry waits while an earlier entry of the same event, plugin and
+    // family is open, so e.g. a comment never overtakes the open-case it
+    // belongs to. The unary `+`s keep the planner on the key range (the
+    // entries of one event and plugin) instead of every open entry of the
+    // family. PostgreSQL: `FOR UPDATE SKIP LOCKED` on the inner SELECT.
+    let sql = format!(
+        "UPDATE journal SET status = 'in-flight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+         WHERE seq IN (
+             SELECT j.seq FROM journal j
+             WHERE j.family = ?4 AND j.status IN ('pending', 'in-flight')
+               AND ((j.status = 'pending' AND j.next_attempt_at <= ?3)
+                    OR (j.status = 'in-flight' AND j.lease_until <= ?3))
+               AND NOT EXISTS (
+                   SELECT 1 FROM journal p
+                   WHERE p.idempotency_key >= j.event_id || ':' || j.plugin_id || ':'
+                     AND p.idempotency_key < j.event_id || ':' || j.plugin_id || ';'
+                     AND +p.family = j.family AND p.idx < j.idx AND +p.status IN ('pending', 'in-flight'))
+             ORDER BY j.seq LIMIT ?5)
+         RETURNING seq, {COLS}"
+    );
+    let mut rows = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![claim.worker, lease_until, now, claim.family.as_str(), limit],
+                |r| Ok((r.get::<_, i64>(0)?, raw_at(r, 1)?)),
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("claim-journal"))?;
+    rows.sort_by_key(|(seq, _)| *seq);
+    rows.into_iter().map(|(_, r)| r.into_entry()).collect()
+}
+
+/// [`raw`] for a row whose journal columns start at `offset`.
+fn raw_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Raw> {
+    let g = |i: usize| offset + i;
+    Ok(Raw {
+        key: r.get(g(0))?,
+        event_id: r.get(g(1))?,
+        shop: r.get(g(2))?,
+        plugin_id: r.get(g(3))?,
+        idx: r.get(g(4))?,
+        kind: r.get(g(5))?,
+        family: r.get(g(6))?,
+        action: r.get(g(7))?,
+        resources: r.get(g(8))?,
+        status: r.get(g(9))?,
+        attempts: r.get(g(10))?,
+        next_attempt_at: r.get(g(11))?,
+        error_kind: r.get(g(12))?,
+        error_message: r.get(g(13))?,
+        result: r.get(g(14))?,
+        created_at: r.get(g(15))?,
+        updated_at: r.get(g(16))?,
+    })
+}
+
+pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
+    let op = "settle-journal";
+    let now = ms(s.now);
+    let owned = "idempotency_key = ?1 AND status = 'in-flight' AND claimed_by = ?2";
+    match &s.outcome {
+        JournalOutcome::Done { result } => {
+            let n = c
+                .prepare_cached(&format!(
+                    "UPDATE journal SET status = 'done', result = ?3, claimed_by = NULL, lease_until = NULL,
+                        next_attempt_at = NULL, updated_at = ?4 WHERE {owned}"
+                ))
+                .and_then(|mut st| st.execute(params![s.key, s.worker, result.to_string(), now]))
+                .map_err(db(op))?;
+            Ok(n == 1)
+        }
+        JournalOutcome::Retry { error, at } => {
+            let n = c
+                .prepare_cached(&format!(
+                    "UPDATE journal SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?3,
+                        error_kind = ?4, error_message = ?5, claimed_by = NULL, lease_until = NULL, updated_at = ?6
+                     WHERE {owned}"
+                ))
+                .and_then(|mut st| st.execute(params![s.key, s.worker, ms(*at), error.kind, error.message, now]))
+                .map_err(db(op))?;
+            Ok(n == 1)
+        }
+        JournalOutcome::Dead { error } => {
+            let row: Option<(String, String, String, i64)> = c
+                .prepare_cached(&format!(
+                    "UPDATE journal SET status = 'dead', attempts = attempts + 1, next_attempt_at = NULL,
+                        error_kind = ?3, error_message = ?4, claimed_by = NULL, lease_until = NULL, updated_at = ?5
+                     WHERE {owned} RETURNING shop, event_id, plugin_id, attempts"
+                ))
+                .and_then(|mut st| {
+                    st.query_row(params![s.key, s.worker, error.kind, error.message, now], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
+                    .optional()
+                })
+                .map_err(db(op))?;
+            let Some((shop, event_id, plugin_id, attempts)) = row else {
+                return Ok(false);
+            };
+            super::admin::insert_dead_letter(
+                c,
+                DeadLetterKind::Action,
+                &shop,
+                &event_id,
+                Some(&plugin_id),
+                Some(&s.key),
+                error,
+                attempts,
+                now,
+            )?;
+            Ok(true)
+        }
+    }
+}
+
+pub(super) fn for_event(c: &Connection, event_id: &str) -> Result<Vec<JournalEntry>> {
+    let sql = format!(
+        "SELECT {COLS} FROM journal
+         WHERE idempotency_key >= ?1 || ':' AND idempotency_key < ?1 || ';' ORDER BY plugin_id, idx"
+    );
+    let raws = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map([event_id], raw)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("journal-for-event"))?;
+    raws.into_iter().map(Raw::into_entry).collect()
+}
+
+pub(super) fn get(c: &Connection, key: &str) -> Result<Option<JournalEntry>> {
+    let sql = format!("SELECT {COLS} FROM journal WHERE idempotency_key = ?1");
+    let r = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([key], raw).optional())
+        .map_err(db("journal-entry"))?;
+    r.map(Raw::into_entry).transpose()
+}
+
+pub(super) fn stats(c: &Connection) -> Result<JournalStats> {
+    let rows = c
+        .prepare_cached("SELECT family, status, count(*) FROM journal GROUP BY family, status")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("journal-stats"))?;
+    let mut out = JournalStats::default();
+    for (family, status, n) in rows {
+        if let (Some(f), Some(s)) = (ActionFamily::parse(&family), JournalStatus::parse(&status)) {
+            out.counts.push((f, s, u64::try_from(n).unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,436 @@
+//! Privacy requests against the SQLite tables. What is scrubbed, and how,
+//! is described in [`crate::privacy`].
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, params};
+use serde_json::{Value, json};
+
+use super::{db, ms, ts};
+use crate::error::Result;
+use crate::model::*;
+use crate::privacy::Needles;
+
+/// The needles for a customer: the request's identifiers, plus what the
+/// customer's own events (by customer id or named order) reveal.
+fn needles(c: &Connection, who: &CustomerIdentity) -> Result<Needles> {
+    let mut ids = vec![who.customer_id];
+    ids.extend(&who.orders);
+    let mut n = Needles::new(&who.emails, &who.phones, &ids);
+    for (_, payload, _, _) in shop_events(c, &who.shop)? {
+        if is_related_event(&payload, who)
+            && let Ok(v) = serde_json::from_str::<Value>(&payload)
+        {
+            n.learn_from(&v, who.customer_id);
+        }
+    }
+    Ok(n)
+}
+
+/// `(seq, payload, customer_id, order_id)` of an event.
+type EventRow = (i64, String, Option<i64>, Option<i64>);
+
+/// A store's events.
+fn shop_events(c: &Connection, shop: &str) -> Result<Vec<EventRow>> {
+    c.prepare_cached(
+        "SELECT seq, payload, customer_id, order_id FROM inbox WHERE shop = ?1 ORDER BY seq",
+    )
+    .and_then(|mut s| {
+        s.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect()
+    })
+    .map_err(db("privacy"))
+}
+
+/// Whether an event payload is about the customer: its customer, or one of
+/// the named orders. (Also checked by the indexed columns below.)
+fn is_related_event(payload: &str, who: &CustomerIdentity) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(payload) else {
+        return false;
+    };
+    let id_of = shopcase_contract::event::id_of;
+    id_of(v.get("customer").and_then(|c| c.get("id"))) == Some(who.customer_id)
+        || id_of(v.get("customer_id")) == Some(who.customer_id)
+        || id_of(v.get("id")).is_some_and(|id| who.orders.contains(&id))
+        || id_of(v.get("order_id")).is_some_and(|id| who.orders.contains(&id))
+}
+
+fn related_by_columns(customer: Option<i64>, order: Option<i64>, who: &CustomerIdentity) -> bool {
+    customer.and_then(|c| u64::try_from(c).ok()) == Some(who.customer_id)
+        || order
+            .and_then(|o| u64::try_from(o).ok())
+            .is_some_and(|o| who.orders.contains(&o))
+}
+
+pub(super) fn redact_customer(
+    c: &Connection,
+    who: &CustomerIdentity,
+    now: Timestamp,
+) -> Result<RedactionReport> {
+    let op = "redact-customer";
+    let n = needles(c, who)?;
+    let now_ms = ms(now);
+    let mut report = RedactionReport::default();
+
+    // Inbox payloads.
+    let mut update = c
+        .prepare_cached("UPDATE inbox SET payload = ?2, redacted_at = ?3 WHERE seq = ?1")
+        .map_err(db(op))?;
+    for (seq, payload, customer, order) in shop_events(c, &who.shop)? {
+        if related_by_columns(customer, order, who)
+            || is_related_event(&payload, who)
+            || n.mentioned_in(&payload)
+        {
+            let scrubbed = n.scrub_payload(&payload);
+            if scrubbed != payload {
+                update
+                    .execute(params![seq, scrubbed, now_ms])
+                    .map_err(db(op))?;
+                report.events += 1;
+            }
+        }
+    }
+
+    // Journal: actions, results and errors.
+    let rows: Vec<(i64, String, Option<String>, Option<String>)> = c
+        .prepare_cached("SELECT seq, action, result, error_message FROM journal WHERE shop = ?1")
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect()
+        })
+        .map_err(db(op))?;
+    let mut update = c
+        .prepare_cached(
+            "UPDATE journal SET action = ?2, result = ?3, error_message = ?4 WHERE seq = ?1",
+        )
+        .map_err(db(op))?;
+    for (seq, action, result, error) in rows {
+        let mut changed = false;
+        let action = scrub_json_text(&n, &action, &mut changed);
+        let result = result.map(|r| scrub_json_text(&n, &r, &mut changed));
+        let error = error.map(|e| scrub_plain(&n, &e, &mut changed));
+        if changed {
+            update
+                .execute(params![seq, action, result, error])
+                .map_err(db(op))?;
+            report.journal += 1;
+        }
+    }
+
+    // Key-value entries that mention the customer are deleted.
+    let rows: Vec<(String, String, String)> = c
+        .prepare_cached("SELECT plugin_id, key, value FROM kv WHERE shop = ?1")
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    for (plugin, key, value) in rows {
+        if n.mentioned_with_ids_in(&key) || n.mentioned_with_ids_in(&value) {
+            c.execute(
+                "DELETE FROM kv WHERE shop = ?1 AND plugin_id = ?2 AND key = ?3",
+                params![who.shop, plugin, key],
+            )
+            .map_err(db(op))?;
+            report.kv += 1;
+        }
+    }
+
+    // Timers' data.
+    let rows: Vec<(i64, String)> = c
+        .prepare_cached("SELECT id, data FROM timers WHERE shop = ?1")
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    for (id, data) in rows {
+        let mut changed = false;
+        let data = scrub_json_text(&n, &data, &mut changed);
+        if changed {
+            c.execute(
+                "UPDATE timers SET data = ?2 WHERE id = ?1",
+                params![id, data],
+            )
+            .map_err(db(op))?;
+            report.timers += 1;
+        }
+    }
+
+    // Free text in records: dead letters, dispatch failures, audit details.
+    for (select, update) in [
+        (
+            "SELECT id, reason FROM dead_letters WHERE shop = ?1",
+            "UPDATE dead_letters SET reason = ?2 WHERE id = ?1",
+        ),
+        (
+            "SELECT id, details FROM audit WHERE shop = ?1",
+            "UPDATE audit SET details = ?2 WHERE id = ?1",
+        ),
+    ] {
+        report.records += scrub_column(c, &n, &who.shop, select, update)?;
+    }
+    report.records += scrub_dispatch(c, &n, &who.shop)?;
+    Ok(report)
+}
+
+fn scrub_json_text(n: &Needles, text: &str, changed: &mut bool) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Ok(mut v) => {
+            if n.scrub_json(&mut v) {
+                *changed = true;
+                v.to_string()
+            } else {
+                text.to_owned()
+            }
+        }
+        Err(_) => scrub_plain(n, text, changed),
+    }
+}
+
+fn scrub_plain(n: &Needles, text: &str, changed: &mut bool) -> String {
+    let s = n.scrub_text(text);
+    if s != text {
+        *changed = true;
+    }
+    s
+}
+
+fn scrub_column(
+    c: &Connection,
+    n: &Needles,
+    shop: &str,
+    select: &str,
+    update: &str,
+) -> Result<u64> {
+    let op = "redact-customer";
+    let rows: Vec<(i64, String)> = c
+        .prepare_cached(select)
+        .and_then(|mut s| {
+            s.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    let mut count = 0;
+    for (id, text) in rows {
+        let mut changed = false;
+        let scrubbed = scrub_json_text(n, &text, &mut changed);
+        if changed {
+            c.execute(update, params![id, scrubbed]).map_err(db(op))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+fn scrub_dispatch(c: &Connection, n: &Needles, shop: &str) -> Result<u64> {
+    let op = "redact-customer";
+    let rows: Vec<(String, String, String)> = c
+        .prepare_cached(
+            "SELECT event_id, plugin_id, failure_message FROM dispatch WHERE shop = ?1 AND failure_message IS NOT NULL",
+        )
+        .and_then(|mut s| s.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect())
+        .map_err(db(op))?;
+    let mut count = 0;
+    for (event, plugin, text) in rows {
+        let mut changed = false;
+        let scrubbed = scrub_plain(n, &text, &mut changed);
+        if changed {
+            c.execute(
+                "UPDATE dispatch SET failure_message = ?3 WHERE event_id = ?1 AND plugin_id = ?2",
+                params![event, plugin, scrubbed],
+            )
+            .map_err(db(op))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// The tables holding a store's rows, in deletion order.
+const SHOP_TABLES: &[(&str, &str)] = &[
+    ("journal", "shop"),
+    ("dispatch", "shop"),
+    ("inbox", "shop"),
+    ("dead_letters", "shop"),
+    ("kv", "shop"),
+    ("case_links", "shop"),
+    ("held_operations", "shop"),
+    ("timers", "shop"),
+    ("installations", "shop"),
+    ("privacy_requests", "shop"),
+    ("audit", "shop"),
+    ("stores", "domain"),
+];
+
+pub(super) fn redact_shop(
+    c: &Connection,
+    shop: &str,
+    now: Timestamp,
+) -> Result<ShopRedactionReport> {
+    let op = "redact-shop";
+    let mut deleted = BTreeMap::new();
+    for (table, column) in SHOP_TABLES {
+        let n = c
+            .execute(&format!("DELETE FROM {table} WHERE {column} = ?1"), [shop])
+            .map_err(db(op))?;
+        deleted.insert((*table).to_owned(), n as u64);
+    }
+    super::admin::insert_audit(
+        c,
+        &NewAudit {
+            actor: "host".into(),
+            action: "shop.redact".into(),
+            shop: Some(shop.to_owned()),
+            plugin_id: None,
+            details: json!({"deleted": deleted}),
+            at: now,
+        },
+    )?;
+    Ok(ShopRedactionReport { deleted })
+}
+
+pub(super) fn customer_data(c: &Connection, who: &CustomerIdentity) -> Result<CustomerData> {
+    let op = "customer-data";
+    let n = needles(c, who)?;
+    let mut out = CustomerData::default();
+    type Row = (
+        String,
+        String,
+        String,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+    );
+    let events: Vec<Row> = c
+        .prepare_cached(
+            "SELECT event_id, topic, payload, received_at, status, customer_id, order_id FROM inbox
+             WHERE shop = ?1 ORDER BY seq",
+        )
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .collect()
+        })
+        .map_err(db(op))?;
+    for (id, topic, payload, received, status, customer, order) in events {
+        if related_by_columns(customer, order, who) || n.mentioned_in(&payload) {
+            out.events.push(json!({
+                "event_id": id, "topic": topic, "status": status,
+                "received_at": shopcase_contract::time::format(ts(received)),
+                "payload": serde_json::from_str::<Value>(&payload).unwrap_or(Value::String(payload)),
+            }));
+        }
+    }
+    type JournalRow = (String, String, String, String, Option<i64>, Option<i64>);
+    let journal: Vec<JournalRow> = c
+        .prepare_cached(
+            "SELECT idempotency_key, plugin_id, action, status, customer_id, order_id FROM journal
+             WHERE shop = ?1 ORDER BY seq",
+        )
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect()
+        })
+        .map_err(db(op))?;
+    for (key, plugin, action, status, customer, order) in journal {
+        if related_by_columns(customer, order, who) || n.mentioned_in(&action) {
+            out.journal.push(json!({
+                "idempotency_key": key, "plugin": plugin, "status": status,
+                "action": serde_json::from_str::<Value>(&action).unwrap_or(Value::String(action)),
+            }));
+        }
+    }
+    let kv: Vec<(String, String, String)> = c
+        .prepare_cached(
+            "SELECT plugin_id, key, value FROM kv WHERE shop = ?1 ORDER BY plugin_id, key",
+        )
+        .and_then(|mut s| {
+            s.query_map([&who.shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    for (plugin, key, value) in kv {
+        if n.mentioned_with_ids_in(&key) || n.mentioned_with_ids_in(&value) {
+            out.kv
+                .push(json!({"plugin": plugin, "key": key, "value": value}));
+        }
+    }
+    for link in super::links::for_customer(c, &who.shop, who.customer_id, &who.orders)? {
+        out.case_links
+            .push(serde_json::to_value(&link).unwrap_or(Value::Null));
+    }
+    for t in super::timers::list(c, &who.shop)? {
+        let mine = t.resources.customer_id == Some(who.customer_id)
+            || t.resources
+                .order_id
+                .is_some_and(|o| who.orders.contains(&o))
+            || n.mentioned_in(&t.data);
+        if mine {
+            out.timers
+                .push(serde_json::to_value(&t).unwrap_or(Value::Null));
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn record(c: &Connection, r: &PrivacyRecord) -> Result<()> {
+    c.execute(
+        "INSERT INTO privacy_requests (shop, topic, customer_id, event_id, file, summary, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            r.shop,
+            r.topic,
+            r.customer_id.and_then(|i| i64::try_from(i).ok()),
+            r.event_id,
+            r.file,
+            r.summary.to_string(),
+            ms(r.at)
+        ],
+    )
+    .map_err(db("record-privacy"))?;
+    Ok(())
+}
+
+pub(super) fn records(c: &Connection, shop: &str) -> Result<Vec<PrivacyRecord>> {
+    c.prepare_cached(
+        "SELECT shop, topic, customer_id, event_id, file, summary, at FROM privacy_requests WHERE shop = ?1 ORDER BY id",
+    )
+    .and_then(|mut s| {
+        s.query_map([shop], |r| {
+            let summary: String = r.get(5)?;
+            Ok(PrivacyRecord {
+                shop: r.get(0)?,
+                topic: r.get(1)?,
+                customer_id: r.get::<_, Option<i64>>(2)?.and_then(|i| u64::try_from(i).ok()),
+                event_id: r.get(3)?,
+                file: r.get(4)?,
+                summary: serde_json::from_str(&summary).unwrap_or(Value::String(summary)),
+                at: ts(r.get(6)?),
+            })
+        })?
+        .collect()
+    })
+    .map_err(db("privacy-records"))
+}

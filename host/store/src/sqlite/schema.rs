@@ -1,0 +1,349 @@
+//! Schema migrations: versioned, applied in order at open, each in its own
+//! transaction, recorded in `schema_migrations`. A released migration is
+//! never edited; a change is a new migration appended to `MIGRATIONS`.
+//!
+//! Times are integer milliseconds since the Unix epoch. Status columns hold
+//! the kebab-case names of the model enums.
+//!
+//! PostgreSQL notes: the same tables with `bigint` times (or `timestamptz`),
+//! `jsonb` for JSON columns, `bigserial` for the integer keys; the partial
+//! indexes carry over unchanged; claims become
+//! `... WHERE seq IN (SELECT seq ... FOR UPDATE SKIP LOCKED) RETURNING ...`.
+
+use rusqlite::{Connection, params};
+
+use crate::error::{Result, StoreError};
+
+/// `PRAGMA application_id`: marks the file as a shopcase database ("SHCP").
+pub(crate) const APPLICATION_ID: i64 = 0x5348_4350;
+
+/// `(version, name, SQL)`, in order.
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", V1),
+    (2, "api-tokens", V2),
+    (3, "corecase", V3),
+];
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Store-wide key-value version counter: versions are never reused, so a
+-- delete followed by a set cannot pass an optimistic-concurrency check.
+INSERT INTO meta (name, value) VALUES ('kv_version', 0);
+
+CREATE TABLE stores (
+    domain      TEXT PRIMARY KEY,
+    api_version TEXT NOT NULL,
+    configured  INTEGER NOT NULL,
+    added_at    INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE installations (
+    shop                 TEXT NOT NULL,
+    plugin_id            TEXT NOT NULL,
+    version              TEXT NOT NULL,
+    settings             TEXT NOT NULL,       -- JSON object: the admin's overrides
+    enabled              INTEGER NOT NULL,
+    enabled_by           TEXT,
+    enabled_at           INTEGER,
+    updated_by           TEXT NOT NULL,
+    updated_at           INTEGER NOT NULL,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    quarantined_at       INTEGER,
+    quarantine_reason    TEXT,
+    PRIMARY KEY (shop, plugin_id)
+) WITHOUT ROWID;
+
+CREATE TABLE inbox (
+    -- Small, hot columns first: a row's later columns sit behind its
+    -- payload (overflow pages), and claims read these on every scan.
+    seq              INTEGER PRIMARY KEY,
+    event_id         TEXT NOT NULL UNIQUE,   -- hash of (shop, dedupe_key): the dedupe
+    shop             TEXT NOT NULL,
+    topic            TEXT NOT NULL,
+    status           TEXT NOT NULL,          -- pending | done | stale
+    next_attempt_at  INTEGER NOT NULL,
+    claimed_by       TEXT,
+    lease_until      INTEGER,
+    claims           INTEGER NOT NULL DEFAULT 0,
+    source           TEXT NOT NULL,
+    target_plugin    TEXT,
+    dedupe_key       TEXT NOT NULL,
+    shopify_event_id TEXT,
+    api_version      TEXT NOT NULL,
+    triggered_at     INTEGER NOT NULL,
+    received_at      INTEGER NOT NULL,
+    done_at          INTEGER,
+    redacted_at      INTEGER,
+    order_id         INTEGER,
+    customer_id      INTEGER,
+    resources        TEXT NOT NULL,          -- JSON
+    payload          TEXT NOT NULL           -- the bytes as received
+);
+-- One merchant action per topic: a second subscription's delivery is a duplicate.
+CREATE UNIQUE INDEX inbox_shopify_event ON inbox (shop, topic, shopify_event_id)
+    WHERE shopify_event_id IS NOT NULL;
+-- Claims scan pending events oldest first; the set stays small. With
+-- next_attempt_at in it, counting due events needs no table access.
+CREATE INDEX inbox_pending ON inbox (seq, next_attempt_at, status) WHERE status = 'pending';
+-- No index by shop or customer: privacy requests scan the table (they are
+-- rare), while every index keyed by a random value costs a page write per
+-- webhook. The same reason keeps the journal to one random-keyed index.
+
+CREATE TABLE dispatch (
+    event_id        TEXT NOT NULL,
+    plugin_id       TEXT NOT NULL,
+    plugin_version  TEXT NOT NULL,
+    shop            TEXT NOT NULL,
+    status          TEXT NOT NULL,           -- pending | done | dead | held | skipped
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    failure_kind    TEXT,
+    failure_message TEXT,
+    actions         INTEGER NOT NULL DEFAULT 0,
+    budget          TEXT,
+    updated_at      INTEGER NOT NULL,
+    PRIMARY KEY (event_id, plugin_id)
+) WITHOUT ROWID;
+CREATE INDEX dispatch_held ON dispatch (shop, plugin_id) WHERE status = 'held';
+
+CREATE TABLE journal (
+    -- Hot columns first, JSON last (see inbox).
+    seq             INTEGER PRIMARY KEY,
+    idempotency_key TEXT NOT NULL UNIQUE,    -- <event id>:<plugin id>:<index>
+    event_id        TEXT NOT NULL,
+    shop            TEXT NOT NULL,
+    plugin_id       TEXT NOT NULL,
+    idx             INTEGER NOT NULL,
+    kind            TEXT NOT NULL,
+    family          TEXT NOT NULL,           -- case | shopify | follow-up
+    status          TEXT NOT NULL,           -- pending | in-flight | done | dead
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    claimed_by      TEXT,
+    lease_until     INTEGER,
+    order_id        INTEGER,
+    customer_id     INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    error_kind      TEXT,
+    error_message   TEXT,
+    resources       TEXT NOT NULL,
+    action          TEXT NOT NULL,           -- JSON (shopcase_contract::Action)
+    result          TEXT
+);
+CREATE INDEX journal_open ON journal (family, seq, status) WHERE status IN ('pending', 'in-flight');
+-- An event's (and an event and plugin's) entries are found by key prefix:
+-- idempotency_key >= '<event id>:' AND idempotency_key < '<event id>;'.
+
+CREATE TABLE dead_letters (
+    id              INTEGER PRIMARY KEY,
+    what            TEXT NOT NULL,           -- dispatch | action | event
+    shop            TEXT NOT NULL,
+    event_id        TEXT NOT NULL,
+    plugin_id       TEXT,
+    idempotency_key TEXT,
+    kind            TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    attempts        INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    state           TEXT NOT NULL,           -- open | retried | discarded
+    resolved_by     TEXT,
+    resolved_at     INTEGER
+);
+CREATE INDEX dead_letters_open ON dead_letters (shop, id, state) WHERE state = 'open';
+
+CREATE TABLE kv (
+    shop       TEXT NOT NULL,
+    plugin_id  TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    expires_at INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (shop, plugin_id, key)
+) WITHOUT ROWID;
+CREATE INDEX kv_expiry ON kv (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE case_links (
+    shop             TEXT NOT NULL,
+    subject_kind     TEXT NOT NULL,          -- order | return | dispute | customer
+    subject_id       INTEGER NOT NULL,
+    case_type        TEXT NOT NULL,
+    case_id          TEXT NOT NULL,
+    case_number      TEXT NOT NULL,
+    status           TEXT NOT NULL,
+    priority         TEXT NOT NULL,
+    escalation_level INTEGER NOT NULL,
+    opened_at        TEXT NOT NULL,
+    plugin_id        TEXT,
+    last_updated_on  TEXT,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (shop, subject_kind, subject_id, case_type)
+) WITHOUT ROWID;
+CREATE INDEX case_links_case ON case_links (case_id);
+
+CREATE TABLE timers (
+    -- Never reused: a fired timer's event is deduplicated by (id, generation).
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop           TEXT NOT NULL,
+    plugin_id      TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    subject        TEXT NOT NULL,            -- canonical JSON of the resources
+    order_id       INTEGER,
+    customer_id    INTEGER,
+    due            INTEGER NOT NULL,
+    data           TEXT NOT NULL,
+    scheduled_by   TEXT NOT NULL,
+    source_key     TEXT NOT NULL,
+    state          TEXT NOT NULL,            -- scheduled | fired
+    generation     INTEGER NOT NULL,
+    fired_event_id TEXT,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL,
+    UNIQUE (shop, plugin_id, name, subject)
+);
+CREATE INDEX timers_due ON timers (due) WHERE state = 'scheduled';
+
+CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    shop      TEXT,
+    plugin_id TEXT,
+    details   TEXT NOT NULL
+);
+CREATE INDEX audit_shop ON audit (shop, id);
+
+CREATE TABLE privacy_requests (
+    id          INTEGER PRIMARY KEY,
+    shop        TEXT NOT NULL,
+    topic       TEXT NOT NULL,
+    customer_id INTEGER,
+    event_id    TEXT NOT NULL,
+    file        TEXT,
+    summary     TEXT NOT NULL,
+    at          INTEGER NOT NULL
+);
+CREATE INDEX privacy_requests_shop ON privacy_requests (shop, id);
+"#;
+
+/// The admin API's tokens. Only a SHA-256 of each token is kept; `hash` is
+/// unique, so authenticating is one index lookup.
+const V2: &str = r#"
+CREATE TABLE api_tokens (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    role         TEXT NOT NULL,              -- operator | store-admin | auditor
+    stores       TEXT NOT NULL,              -- JSON array; empty: every store
+    hash         TEXT NOT NULL UNIQUE,       -- lowercase hex SHA-256 of the token
+    created_by   TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER,
+    revoked_at   INTEGER,
+    revoked_by   TEXT
+) WITHOUT ROWID;
+"#;
+
+/// The Core Case integration (`crate::corecase`): what a case link adds
+/// (the case definition, the opening event's resources, the poller's last
+/// report), the poller's high-water marks, and operations held for an
+/// approval.
+const V3: &str = r#"
+ALTER TABLE case_links ADD COLUMN definition_id TEXT;
+ALTER TABLE case_links ADD COLUMN resources TEXT;         -- JSON: the opening event's resources
+ALTER TABLE case_links ADD COLUMN polled_status TEXT;     -- last status reported by the poller
+ALTER TABLE case_links ADD COLUMN fingerprint TEXT;       -- digest of what the poller last delivered
+
+CREATE TABLE corecase_poll_marks (
+    definition_id TEXT PRIMARY KEY,
+    mark          INTEGER NOT NULL,          -- Core Case's lastUpdatedOn, ms
+    updated_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE held_operations (
+    task_id          TEXT PRIMARY KEY,       -- the Core Case APPROVAL task
+    source_key       TEXT NOT NULL UNIQUE,   -- the request-approval journal entry
+    shop             TEXT NOT NULL,
+    plugin_id        TEXT NOT NULL,
+    event_id         TEXT NOT NULL,
+    idx              INTEGER NOT NULL,
+    case_id          TEXT NOT NULL,
+    case_type        TEXT NOT NULL,
+    subject_kind     TEXT NOT NULL,
+    subject_id       INTEGER NOT NULL,
+    operation        TEXT NOT NULL,          -- JSON (shopcase_contract::ShopifyOperation)
+    resources        TEXT NOT NULL,          -- JSON
+    status           TEXT NOT NULL,          -- pending | approved | rejected
+    decided_by       TEXT,
+    decision_comment TEXT,
+    decided_at       INTEGER,
+    release_key      TEXT,                   -- approval:<task id>, the Shopify journal entry
+    created_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX held_operations_case ON held_operations (case_id);
+"#;
+
+/// Apply the migrations this database lacks. Refuses files that are not
+/// shopcase databases and databases written by a newer build.
+pub(crate) fn migrate(conn: &mut Connection, now_ms: i64) -> Result<()> {
+    let err = |e: rusqlite::Error| StoreError::Schema(e.to_string());
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(err)?;
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    if app_id != APPLICATION_ID && (app_id != 0 || tables > 0) {
+        return Err(StoreError::Schema(
+            "this file is not a shopcase database (wrong application id); point data-dir at a shopcase data directory".into(),
+        ));
+    }
+    if app_id == 0 {
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))
+            .map_err(err)?;
+    }
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            name       TEXT NOT NULL,
+            applied_at INTEGER NOT NULL
+        )",
+    )
+    .map_err(err)?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(err)?;
+    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    if current > latest {
+        return Err(StoreError::Schema(format!(
+            "the database is at schema version {current}, newer than this build knows ({latest}); run a newer shopcase"
+        )));
+    }
+    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+        let tx = conn.transaction().map_err(err)?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Schema(format!("migration {version} ({name}) failed: {e}")))?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+            params![version, name, now_ms],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        tracing::info!(version, name, "applied storage migration");
+    }
+    Ok(())
+}

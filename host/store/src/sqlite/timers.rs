@@ -1,0 +1,186 @@
+//! Follow-up timers and their delivery into the inbox.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use shopcase_contract::Resources;
+use shopcase_contract::event::{HOST_PAYLOAD_VERSION, TOPIC_TIMER_FIRED};
+
+use super::{corrupt, db, ms, to_json, ts};
+use crate::error::Result;
+use crate::model::*;
+
+const COLS: &str = "id, shop, plugin_id, name, subject, due, data, scheduled_by, state, generation, fired_event_id";
+
+type RawTimer = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<RawTimer> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+    ))
+}
+
+fn into_timer(r: RawTimer) -> Result<Timer> {
+    let (
+        id,
+        shop,
+        plugin_id,
+        name,
+        subject,
+        due,
+        data,
+        scheduled_by,
+        state,
+        generation,
+        fired_event_id,
+    ) = r;
+    let resources: Resources =
+        serde_json::from_str(&subject).map_err(|e| corrupt("timers.subject")(e.to_string()))?;
+    let state = match state.as_str() {
+        "scheduled" => TimerState::Scheduled,
+        "fired" => TimerState::Fired,
+        other => return Err(corrupt("timers.state")(other.to_owned())),
+    };
+    Ok(Timer {
+        id,
+        shop,
+        plugin_id,
+        name,
+        resources,
+        due: ts(due),
+        data,
+        scheduled_by,
+        state,
+        generation: u32::try_from(generation).unwrap_or(u32::MAX),
+        fired_event_id,
+    })
+}
+
+pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<TimerScheduled> {
+    let op = "schedule-timer";
+    let subject = to_json("timers.subject", &t.resources)?;
+    let existing: Option<(i64, String)> = c
+        .prepare_cached(
+            "SELECT id, source_key FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND name = ?3 AND subject = ?4",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![t.shop, t.plugin_id, t.name, subject], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(db(op))?;
+    let now = ms(now);
+    match existing {
+        Some((id, source)) if source == t.source_key => Ok(TimerScheduled::Unchanged { id }),
+        Some((id, _)) => {
+            c.execute(
+                "UPDATE timers SET due = ?2, data = ?3, scheduled_by = ?4, source_key = ?5, state = 'scheduled',
+                    generation = generation + 1, fired_event_id = NULL, updated_at = ?6
+                 WHERE id = ?1",
+                params![id, ms(t.due), t.data, t.scheduled_by, t.source_key, now],
+            )
+            .map_err(db(op))?;
+            Ok(TimerScheduled::Scheduled { id })
+        }
+        None => {
+            let id: i64 = c
+                .query_row(
+                    "INSERT INTO timers (shop, plugin_id, name, subject, order_id, customer_id, due, data,
+                        scheduled_by, source_key, state, generation, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'scheduled', 1, ?11, ?11) RETURNING id",
+                    params![
+                        t.shop,
+                        t.plugin_id,
+                        t.name,
+                        subject,
+                        t.resources.order_id.and_then(|i| i64::try_from(i).ok()),
+                        t.resources.customer_id.and_then(|i| i64::try_from(i).ok()),
+                        ms(t.due),
+                        t.data,
+                        t.scheduled_by,
+                        t.source_key,
+                        now
+                    ],
+                    |r| r.get(0),
+                )
+                .map_err(db(op))?;
+            Ok(TimerScheduled::Scheduled { id })
+        }
+    }
+}
+
+pub(super) fn fire_due(c: &Connection, now: Timestamp, limit: usize) -> Result<Vec<String>> {
+    let op = "fire-timers";
+    let sql = format!(
+        "SELECT {COLS} FROM timers WHERE state = 'scheduled' AND due <= ?1 ORDER BY due LIMIT ?2"
+    );
+    let due = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map(
+                params![ms(now), i64::try_from(limit).unwrap_or(i64::MAX)],
+                raw,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db(op))?;
+    let mut fired = Vec::with_capacity(due.len());
+    for r in due {
+        let t = into_timer(r)?;
+        let event = NewEvent {
+            shop: t.shop.clone(),
+            topic: TOPIC_TIMER_FIRED.to_owned(),
+            source: EventSource::Timer,
+            dedupe_key: format!("timer:{}:{}", t.id, t.generation),
+            shopify_event_id: None,
+            api_version: HOST_PAYLOAD_VERSION.to_owned(),
+            triggered_at: t.due,
+            received_at: now,
+            resources: t.resources.clone(),
+            payload: t.fired_payload().to_string(),
+            target_plugin: Some(t.plugin_id.clone()),
+            status: EventStatus::Pending,
+        };
+        let event_id = match super::inbox::insert(c, &event)? {
+            Inserted::New { event_id } | Inserted::Duplicate { event_id } => event_id,
+        };
+        c.execute(
+            "UPDATE timers SET state = 'fired', fired_event_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![t.id, event_id, ms(now)],
+        )
+        .map_err(db(op))?;
+        fired.push(event_id);
+    }
+    Ok(fired)
+}
+
+pub(super) fn list(c: &Connection, shop: &str) -> Result<Vec<Timer>> {
+    let sql = format!("SELECT {COLS} FROM timers WHERE shop = ?1 ORDER BY due, id");
+    let rows = c
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_map([shop], raw)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db("timers"))?;
+    rows.into_iter().map(into_timer).collect()
+}

@@ -1,0 +1,230 @@
+//! Stores, installations, the audit log, dead letters and case links.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use shopcase_contract::action::{CaseStatus, Priority};
+use shopcase_contract::{CaseKey, SettingValue, Subject};
+use shopcase_store::*;
+
+use crate::support::*;
+
+/// Install `plugin` for the demo shop.
+pub(crate) async fn install(s: &SqliteStorage, plugin: &str, enabled: bool) {
+    let mut settings = BTreeMap::new();
+    settings.insert("threshold".to_owned(), SettingValue::Integer(70));
+    s.put_installation(
+        Installation {
+            shop: SHOP.into(),
+            plugin_id: plugin.into(),
+            version: "1.0.0".into(),
+            settings,
+            enabled,
+            enabled_by: enabled.then(|| "ops@example.com".to_owned()),
+            enabled_at: enabled.then(|| at(0)),
+            updated_by: "ops@example.com".into(),
+            updated_at: at(0),
+            consecutive_failures: 0,
+            quarantine: None,
+        },
+        NewAudit {
+            actor: "ops@example.com".into(),
+            action: "installation.enable".into(),
+            shop: Some(SHOP.into()),
+            plugin_id: Some(plugin.into()),
+            details: serde_json::json!({"version": "1.0.0"}),
+            at: at(0),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn stores_follow_the_configuration() {
+    let (_d, s) = open();
+    s.sync_stores(
+        vec![
+            ("a.myshopify.com".into(), "2026-07".into()),
+            ("b.myshopify.com".into(), "2026-07".into()),
+        ],
+        at(0),
+    )
+    .await
+    .unwrap();
+    s.sync_stores(vec![("b.myshopify.com".into(), "2026-10".into())], at(1))
+        .await
+        .unwrap();
+    let stores = s.stores().await.unwrap();
+    assert_eq!(
+        stores
+            .iter()
+            .map(|r| (r.domain.as_str(), r.configured, r.api_version.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("a.myshopify.com", false, "2026-07"),
+            ("b.myshopify.com", true, "2026-10")
+        ]
+    );
+    assert_eq!(stores[1].added_at, at(0));
+}
+
+#[tokio::test]
+async fn installations_round_trip_with_their_audit_record() {
+    let (_d, s) = open();
+    install(&s, "fraud", true).await;
+    install(&s, "returns", false).await;
+    let all = s.installations(Some(SHOP)).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let fraud = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert!(fraud.enabled);
+    assert_eq!(fraud.enabled_by.as_deref(), Some("ops@example.com"));
+    assert_eq!(fraud.settings["threshold"], SettingValue::Integer(70));
+    assert!(
+        s.installation("other.myshopify.com", "fraud")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let log = s.audit_log(Some(SHOP), 10).await.unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        log[0].entry.plugin_id.as_deref(),
+        Some("returns"),
+        "newest first"
+    );
+    assert_eq!(log[0].entry.details["version"], "1.0.0");
+}
+
+#[tokio::test]
+async fn dead_letters_can_be_retried_or_discarded_once() {
+    let (_d, s) = open();
+    install(&s, "p", true).await;
+    let ev = order_event("w-1", 1);
+    let event_id = ev.event_id();
+    s.insert_event(ev).await.unwrap();
+    s.claim_events(Claim {
+        worker: "a".into(),
+        limit: 1,
+        lease: Duration::from_secs(30),
+        now: at(1),
+    })
+    .await
+    .unwrap();
+    s.finish_event(EventFinish {
+        event_id: event_id.clone(),
+        worker: "a".into(),
+        now: at(2),
+        quarantine_after: 0,
+        outcomes: vec![PluginOutcome {
+            plugin_id: "p".into(),
+            plugin_version: "1.0.0".into(),
+            result: PluginResult::Dead {
+                failure: FailureRecord::new("invalid-action", "bad tag"),
+            },
+        }],
+    })
+    .await
+    .unwrap();
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    let d = &letters[0];
+    assert_eq!(
+        (d.what, d.failure.kind.as_str(), d.attempts),
+        (DeadLetterKind::Dispatch, "invalid-action", 1)
+    );
+    assert!(
+        s.installation(SHOP, "p")
+            .await
+            .unwrap()
+            .unwrap()
+            .quarantine
+            .is_none(),
+        "threshold 0: never"
+    );
+
+    s.retry_dead_letter(d.id, "ops@example.com", at(5))
+        .await
+        .unwrap();
+    let again = s
+        .retry_dead_letter(d.id, "ops@example.com", at(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+    assert!(s.dead_letters(None, true, 10).await.unwrap().is_empty());
+    let all = s.dead_letters(None, false, 10).await.unwrap();
+    assert_eq!(
+        (all[0].state, all[0].resolved_by.as_deref()),
+        (DeadLetterState::Retried, Some("ops@example.com"))
+    );
+    // The run is pending again, with its attempts reset, and the event claimable.
+    let back = s
+        .claim_events(Claim {
+            worker: "b".into(),
+            limit: 1,
+            lease: Duration::from_secs(30),
+            now: at(5),
+        })
+        .await
+        .unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(
+        (back[0].dispatch[0].status, back[0].dispatch[0].attempts),
+        (DispatchStatus::Pending, 0)
+    );
+    assert!(matches!(
+        s.discard_dead_letter(999, "x", at(6)).await.unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+    let log = s.audit_log(Some(SHOP), 1).await.unwrap();
+    assert_eq!(log[0].entry.action, "dead-letter.retry");
+}
+
+#[tokio::test]
+async fn case_links_are_found_by_key_and_by_case_id() {
+    let (_d, s) = open();
+    let key = CaseKey {
+        case_type: "fraud-investigation".into(),
+        subject: Subject::Order(5001),
+    };
+    let link = CaseLink {
+        shop: SHOP.into(),
+        key: key.clone(),
+        case_id: "c-1".into(),
+        case_number: "CASE-000001".into(),
+        status: CaseStatus::InProgress,
+        priority: Priority::High,
+        escalation_level: 1,
+        opened_at: "2026-11-26T10:00:00Z".into(),
+        plugin_id: Some("fraud".into()),
+        last_updated_on: None,
+        updated_at: at(0),
+    };
+    s.put_case_link(link.clone()).await.unwrap();
+    assert_eq!(s.case_link(SHOP, &key).await.unwrap(), Some(link.clone()));
+    assert_eq!(
+        s.case_link_by_case_id("c-1").await.unwrap(),
+        Some(link.clone())
+    );
+    let other = CaseKey {
+        case_type: "fraud-investigation".into(),
+        subject: Subject::Order(5002),
+    };
+    assert_eq!(s.case_link(SHOP, &other).await.unwrap(), None);
+    assert_eq!(
+        s.case_link("other.myshopify.com", &key).await.unwrap(),
+        None
+    );
+    // Updates keep what the update does not know.
+    let updated = CaseLink {
+        status: CaseStatus::Resolved,
+        plugin_id: None,
+        last_updated_on: Some("2026-11-27T10:00:00.000+0000".into()),
+        ..link
+    };
+    s.put_case_link(updated).await.unwrap();
+    let got = s.case_link(SHOP, &key).await.unwrap().unwrap();
+    assert_eq!(got.status, CaseStatus::Resolved);
+    assert_eq!(got.plugin_id.as_deref(), Some("fraud"));
+    assert_eq!(got.to_linked_case().case_number, "CASE-000001");
+}

@@ -1,0 +1,596 @@
+//! The inbox: durable inserts, dedupe, group commit under concurrency,
+//! claims and leases, finishing attempts, and unavailability.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use shopcase_contract::Action;
+use shopcase_contract::action::{ShopifyOperation, TagsChange, Target};
+use shopcase_store::*;
+
+use crate::support::*;
+
+fn tag(order: u64, t: &str) -> Action {
+    Action::Shopify(ShopifyOperation::TagsAdd(TagsChange {
+        target: Target::Order(order),
+        tags: vec![t.into()],
+    }))
+}
+
+fn claim(worker: &str, now: Timestamp) -> Claim {
+    Claim {
+        worker: worker.into(),
+        limit: 10,
+        lease: Duration::from_secs(30),
+        now,
+    }
+}
+
+fn success(actions: Vec<Action>) -> PluginResult {
+    PluginResult::Succeeded(RunSuccess {
+        actions,
+        kv_reads: vec![],
+        kv_writes: vec![],
+        budget: Some(serde_json::json!({"fuel": 1})),
+    })
+}
+
+fn finish(
+    event_id: &str,
+    worker: &str,
+    now: Timestamp,
+    outcomes: Vec<(&str, PluginResult)>,
+) -> EventFinish {
+    EventFinish {
+        event_id: event_id.into(),
+        worker: worker.into(),
+        now,
+        quarantine_after: 3,
+        outcomes: outcomes
+            .into_iter()
+            .map(|(p, result)| PluginOutcome {
+                plugin_id: p.into(),
+                plugin_version: "1.0.0".into(),
+                result,
+            })
+            .collect(),
+    }
+}
+
+#[tokio::test]
+async fn inserts_are_durable_and_deduplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        let ev = order_event("w-1", 5001);
+        let Inserted::New { event_id } = s.insert_event(ev.clone()).await.unwrap() else {
+            panic!("first insert must be new")
+        };
+        assert_eq!(event_id, ev.event_id());
+        // Same webhook id: duplicate.
+        assert_eq!(
+            s.insert_event(ev.clone()).await.unwrap(),
+            Inserted::Duplicate {
+                event_id: event_id.clone()
+            }
+        );
+        // Another delivery of the same merchant action on the same topic
+        // (same X-Shopify-Event-Id, new webhook id): duplicate of the first.
+        let mut second_subscription = order_event("w-2", 5001);
+        second_subscription.shopify_event_id = ev.shopify_event_id.clone();
+        assert_eq!(
+            s.insert_event(second_subscription).await.unwrap(),
+            Inserted::Duplicate {
+                event_id: event_id.clone()
+            }
+        );
+        // The same merchant action on another topic is its own event, and
+        // recognisable by the shared Shopify event id.
+        let mut other_topic = order_event("w-3", 5001);
+        other_topic.topic = "orders/paid".into();
+        other_topic.shopify_event_id = ev.shopify_event_id.clone();
+        assert!(matches!(
+            s.insert_event(other_topic).await.unwrap(),
+            Inserted::New { .. }
+        ));
+        let same_action = s
+            .events_by_shopify_event_id(SHOP, ev.shopify_event_id.as_deref().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            same_action
+                .iter()
+                .map(|e| e.event.topic.as_str())
+                .collect::<Vec<_>>(),
+            ["orders/create", "orders/paid"]
+        );
+        event_id
+    };
+    // Reopened: still there, exactly as stored.
+    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    let stored = s
+        .event(&id)
+        .await
+        .unwrap()
+        .expect("event survives a reopen");
+    assert_eq!(stored.status, EventStatus::Pending);
+    assert_eq!(stored.event.resources.order_id, Some(5001));
+    assert_eq!(stored.event.triggered_at, "2026-09-21T14:13:20Z");
+    assert_eq!(stored.event.payload, order_event("w-1", 5001).payload);
+}
+
+#[tokio::test]
+async fn a_storm_of_concurrent_duplicates_stores_one_event() {
+    let (_d, s) = open();
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for _ in 0..200 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.insert_event(order_event("storm", 1)).await.unwrap()
+        }));
+    }
+    let mut new = 0;
+    for t in tasks {
+        if matches!(t.await.unwrap(), Inserted::New { .. }) {
+            new += 1;
+        }
+    }
+    assert_eq!(new, 1);
+    assert_eq!(s.stats(at(10)).await.unwrap().pending, 1);
+}
+
+#[tokio::test]
+async fn concurrent_distinct_inserts_are_all_committed() {
+    let (_d, s) = open();
+    let s = Arc::new(s);
+    let tasks: Vec<_> = (0..500)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.insert_event(order_event(&format!("w-{i}"), i))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for t in tasks {
+        let Inserted::New { event_id } = t.await.unwrap() else {
+            panic!("all distinct")
+        };
+        ids.insert(event_id);
+    }
+    assert_eq!(ids.len(), 500);
+    assert_eq!(s.stats(at(10)).await.unwrap().pending, 500);
+}
+
+#[tokio::test]
+async fn stale_events_are_kept_but_never_claimed() {
+    let (_d, s) = open();
+    let mut ev = order_event("old", 1);
+    ev.status = EventStatus::Stale;
+    let Inserted::New { event_id } = s.insert_event(ev.clone()).await.unwrap() else {
+        panic!()
+    };
+    assert!(
+        s.claim_events(claim("w", at(100)))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.event(&event_id).await.unwrap().unwrap().status,
+        EventStatus::Stale
+    );
+    // A redelivery of a stale event is still a duplicate.
+    assert!(matches!(
+        s.insert_event(ev).await.unwrap(),
+        Inserted::Duplicate { .. }
+    ));
+}
+
+#[tokio::test]
+async fn claims_are_leases_that_expire() {
+    let (_d, s) = open();
+    for i in 0..3 {
+        s.insert_event(order_event(&format!("w-{i}"), i))
+            .await
+            .unwrap();
+    }
+    let got = s.claim_events(claim("a", at(10))).await.unwrap();
+    assert_eq!(got.len(), 3);
+    assert!(
+        got.windows(2).all(|w| w[0].event.seq < w[1].event.seq),
+        "oldest first"
+    );
+    assert!(
+        got.iter()
+            .all(|c| c.dispatch.is_empty() && c.event.claims == 1)
+    );
+    // Held by a live lease.
+    assert!(s.claim_events(claim("b", at(20))).await.unwrap().is_empty());
+    // Worker `a` crashed: after the lease, `b` gets them again.
+    let again = s.claim_events(claim("b", at(41))).await.unwrap();
+    assert_eq!(again.len(), 3);
+    assert!(again.iter().all(|c| c.event.claims == 2));
+    // A released event is claimable at the time given.
+    let first = &again[0].event.event.id;
+    assert!(s.release_event(first, "b", at(50)).await.unwrap());
+    assert!(
+        !s.release_event(first, "a", at(50)).await.unwrap(),
+        "only the holder releases"
+    );
+    assert!(s.claim_events(claim("c", at(45))).await.unwrap().is_empty());
+    assert_eq!(s.claim_events(claim("c", at(50))).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_finished_run_is_journalled_once_with_deterministic_keys() {
+    let (_d, s) = open();
+    let Inserted::New { event_id } = s.insert_event(order_event("w-1", 5001)).await.unwrap() else {
+        panic!()
+    };
+    s.claim_events(claim("a", at(10))).await.unwrap();
+    let report = s
+        .finish_event(finish(
+            &event_id,
+            "a",
+            at(11),
+            vec![("fraud", success(vec![tag(5001, "x"), tag(5001, "y")]))],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(report.event, EventProgress::Done);
+    assert_eq!(
+        report.plugins,
+        vec![("fraud".to_owned(), PluginFinish::Journalled { actions: 2 })]
+    );
+    let journal = s.journal_for_event(&event_id).await.unwrap();
+    let keys: Vec<_> = journal.iter().map(|j| j.key.clone()).collect();
+    assert_eq!(
+        keys,
+        [format!("{event_id}:fraud:0"), format!("{event_id}:fraud:1")]
+    );
+    assert!(
+        journal
+            .iter()
+            .all(|j| j.family == ActionFamily::Shopify && j.status == JournalStatus::Pending)
+    );
+    assert_eq!(journal[1].action, tag(5001, "y"));
+    assert_eq!(journal[0].resources.order_id, Some(5001));
+
+    // A second worker that ran the same plugin (its lease had expired)
+    // cannot journal it again.
+    let report = s
+        .finish_event(finish(
+            &event_id,
+            "b",
+            at(12),
+            vec![("fraud", success(vec![tag(5001, "x")]))],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(report.plugins[0].1, PluginFinish::AlreadySettled);
+    assert_eq!(report.event, EventProgress::NotOwned);
+    assert_eq!(s.journal_for_event(&event_id).await.unwrap().len(), 2);
+    let rows = s.dispatch_rows(&event_id).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].status, rows[0].actions), (DispatchStatus::Done, 2));
+    assert_eq!(rows[0].budget, Some(serde_json::json!({"fuel": 1})));
+}
+
+#[tokio::test]
+async fn failures_retry_per_plugin_then_dead_letter_and_quarantine() {
+    let (_d, s) = open();
+    s.sync_stores(vec![(SHOP.into(), "2026-07".into())], at(0))
+        .await
+        .unwrap();
+    crate::admin::install(&s, "bad", true).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let Inserted::New { event_id } = s
+            .insert_event(order_event(&format!("w-{i}"), i))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        ids.push(event_id);
+    }
+    let boom = FailureRecord::new("trap", "the plugin trapped");
+
+    // Event 0: `good` succeeds, `bad` fails retryably; the event waits for `bad` only.
+    s.claim_events(Claim {
+        limit: 1,
+        ..claim("a", at(10))
+    })
+    .await
+    .unwrap();
+    let r = s
+        .finish_event(finish(
+            &ids[0],
+            "a",
+            at(10),
+            vec![
+                ("good", success(vec![tag(0, "ok")])),
+                (
+                    "bad",
+                    PluginResult::Retry {
+                        failure: boom.clone(),
+                        at: at(20),
+                    },
+                ),
+            ],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.event,
+        EventProgress::Pending {
+            next_attempt_at: at(20)
+        }
+    );
+    assert!(
+        s.claim_events(claim("a", at(15)))
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.event.event.id != ids[0])
+    );
+    let again = s
+        .claim_events(Claim {
+            limit: 10,
+            ..claim("a", at(20))
+        })
+        .await
+        .unwrap();
+    let retry = again
+        .iter()
+        .find(|c| c.event.event.id == ids[0])
+        .expect("due again");
+    let bad_row = retry
+        .dispatch
+        .iter()
+        .find(|r| r.plugin_id == "bad")
+        .unwrap();
+    assert_eq!(
+        (bad_row.status, bad_row.attempts),
+        (DispatchStatus::Pending, 1)
+    );
+    assert_eq!(bad_row.last_failure.as_ref().unwrap().kind, "trap");
+    assert_eq!(
+        retry
+            .dispatch
+            .iter()
+            .find(|r| r.plugin_id == "good")
+            .unwrap()
+            .status,
+        DispatchStatus::Done
+    );
+
+    // Three dead letters in a row quarantine `bad` for the store.
+    let mut quarantined = None;
+    for id in &ids {
+        let r = s
+            .finish_event(finish(
+                id,
+                "a",
+                at(21),
+                vec![(
+                    "bad",
+                    PluginResult::Dead {
+                        failure: boom.clone(),
+                    },
+                )],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            r.event,
+            EventProgress::Done,
+            "good ran on event 0; the others had only bad"
+        );
+        if let PluginFinish::DeadLettered { quarantined: q, .. } = &r.plugins[0].1 {
+            quarantined = q.clone().or(quarantined);
+        }
+    }
+    let reason = quarantined.expect("the third failure quarantines");
+    assert!(
+        reason.contains("3 dead-lettered runs in a row") && reason.contains("trap"),
+        "{reason}"
+    );
+    let inst = s.installation(SHOP, "bad").await.unwrap().unwrap();
+    assert_eq!(inst.quarantine.as_ref().unwrap().reason, reason);
+    assert_eq!(s.dead_letters(Some(SHOP), true, 10).await.unwrap().len(), 3);
+    assert_eq!(s.stats(at(22)).await.unwrap().quarantined, 1);
+
+    // While quarantined, new events are held for it (not lost, not run).
+    let Inserted::New { event_id: held } = s.insert_event(order_event("w-held", 9)).await.unwrap()
+    else {
+        panic!()
+    };
+    s.claim_events(claim("a", at(30))).await.unwrap();
+    let r = s
+        .finish_event(finish(
+            &held,
+            "a",
+            at(30),
+            vec![(
+                "bad",
+                PluginResult::Held {
+                    reason: reason.clone(),
+                },
+            )],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.event, EventProgress::Done);
+    // Lifting the quarantine puts the held run back.
+    let audit = NewAudit {
+        actor: "ops@example.com".into(),
+        action: "installation.unquarantine".into(),
+        shop: Some(SHOP.into()),
+        plugin_id: Some("bad".into()),
+        details: serde_json::json!({}),
+        at: at(40),
+    };
+    assert!(s.unquarantine(SHOP, "bad", audit.clone()).await.unwrap());
+    assert!(
+        !s.unquarantine(SHOP, "bad", audit).await.unwrap(),
+        "only once"
+    );
+    let inst = s.installation(SHOP, "bad").await.unwrap().unwrap();
+    assert!(inst.quarantine.is_none());
+    assert_eq!(inst.consecutive_failures, 0);
+    let back = s.claim_events(claim("a", at(41))).await.unwrap();
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].event.event.id, held);
+    assert_eq!(back[0].dispatch[0].status, DispatchStatus::Pending);
+}
+
+#[tokio::test]
+async fn a_changed_kv_read_is_a_conflict_and_journals_nothing() {
+    let (_d, s) = open();
+    let Inserted::New { event_id: e1 } = s.insert_event(order_event("w-1", 1)).await.unwrap()
+    else {
+        panic!()
+    };
+    let Inserted::New { event_id: e2 } = s.insert_event(order_event("w-2", 2)).await.unwrap()
+    else {
+        panic!()
+    };
+    s.claim_events(claim("a", at(10))).await.unwrap();
+    let counter = |read: Option<u64>, value: &str| {
+        PluginResult::Succeeded(RunSuccess {
+            actions: vec![tag(1, value)],
+            kv_reads: vec![KvRead {
+                key: "counter".into(),
+                version: read,
+            }],
+            kv_writes: vec![KvWrite {
+                key: "counter".into(),
+                value: Some(value.into()),
+                expires_at: Some(at(3600)),
+            }],
+            budget: None,
+        })
+    };
+    // Both runs read "counter" absent; the first to commit wins.
+    let r1 = s
+        .finish_event(finish(&e1, "a", at(11), vec![("p", counter(None, "1"))]))
+        .await
+        .unwrap();
+    assert_eq!(r1.plugins[0].1, PluginFinish::Journalled { actions: 1 });
+    let v = s
+        .kv_get(SHOP, "p", "counter", at(12))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v.value, "1");
+    let r2 = s
+        .finish_event(finish(&e2, "a", at(12), vec![("p", counter(None, "1"))]))
+        .await
+        .unwrap();
+    assert_eq!(r2.plugins[0].1, PluginFinish::KvConflict);
+    assert_eq!(r2.conflicts().collect::<Vec<_>>(), ["p"]);
+    assert_eq!(
+        r2.event,
+        EventProgress::Retained,
+        "the worker keeps the event to run the plugin again"
+    );
+    assert!(
+        s.claim_events(claim("b", at(12))).await.unwrap().is_empty(),
+        "still claimed"
+    );
+    assert!(s.journal_for_event(&e2).await.unwrap().is_empty());
+    let row = &s.dispatch_rows(&e2).await.unwrap()[0];
+    assert_eq!((row.status, row.attempts), (DispatchStatus::Pending, 0));
+    assert_eq!(row.last_failure.as_ref().unwrap().kind, "kv-conflict");
+    // Run again having seen version v: commits.
+    let r3 = s
+        .finish_event(finish(
+            &e2,
+            "a",
+            at(13),
+            vec![("p", counter(Some(v.version), "2"))],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r3.plugins[0].1, PluginFinish::Journalled { actions: 1 });
+    assert_eq!(r3.event, EventProgress::Done);
+    let v2 = s
+        .kv_get(SHOP, "p", "counter", at(14))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(v2.value, "2");
+    assert!(v2.version > v.version);
+    assert_eq!(
+        s.kv_stats(SHOP, "p", at(14)).await.unwrap(),
+        KvStats { keys: 1, bytes: 8 }
+    );
+    // Expired keys are absent, and purged.
+    assert_eq!(
+        s.kv_get(SHOP, "p", "counter", at(3600)).await.unwrap(),
+        None
+    );
+    assert_eq!(s.kv_purge_expired(at(3600)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_locked_database_is_unavailable_not_an_answer() {
+    let (dir, s) = open();
+    s.insert_event(order_event("before", 1)).await.unwrap();
+    // Another process holds the write lock (e.g. a long maintenance job).
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let err = s.insert_event(order_event("during", 2)).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+    assert_eq!(err.code(), "storage-unavailable");
+    assert!(s.check_writable().await.unwrap_err().is_unavailable());
+    other.execute_batch("ROLLBACK").unwrap();
+    // Nothing half-written; the next insert works.
+    assert!(matches!(
+        s.insert_event(order_event("during", 2)).await.unwrap(),
+        Inserted::New { .. }
+    ));
+    s.check_writable().await.unwrap();
+}
+
+#[tokio::test]
+async fn foreign_and_newer_databases_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shopcase.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE something_else (x)").unwrap();
+    }
+    let err = SqliteStorage::open(dir.path(), config())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a shopcase database"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStorage::open(dir.path(), config()).unwrap());
+    {
+        let c = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+        let versions: Vec<i64> = c
+            .prepare("SELECT version FROM schema_migrations")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        // Every migration applied, in order (later ones append to the list).
+        assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+        assert!(!versions.is_empty());
+        c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", [])
+            .unwrap();
+    }
+    let err = SqliteStorage::open(dir.path(), config())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+}

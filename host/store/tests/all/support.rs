@@ -1,0 +1,45 @@
+//! Opening a storage and building events.
+
+use std::time::Duration;
+
+use shopcase_contract::Resources;
+use shopcase_store::{EventSource, EventStatus, NewEvent, SqliteConfig, SqliteStorage, Timestamp};
+
+pub(crate) const SHOP: &str = "demo.myshopify.com";
+
+pub(crate) fn config() -> SqliteConfig {
+    SqliteConfig {
+        busy_timeout: Duration::from_millis(100),
+        ..SqliteConfig::default()
+    }
+}
+
+/// A fresh storage in a temporary directory (kept alive by the guard).
+pub(crate) fn open() -> (tempfile::TempDir, SqliteStorage) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    (dir, s)
+}
+
+pub(crate) fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_790_000_000 + secs).unwrap()
+}
+
+/// An `orders/create` delivery for `order` with webhook id `webhook`.
+pub(crate) fn order_event(webhook: &str, order: u64) -> NewEvent {
+    let payload = serde_json::json!({"id": order, "name": format!("#{order}"), "customer": {"id": 7001}, "total_price": "10.00"});
+    NewEvent {
+        shop: SHOP.into(),
+        topic: "orders/create".into(),
+        source: EventSource::Shopify,
+        dedupe_key: webhook.into(),
+        shopify_event_id: Some(format!("se-{webhook}")),
+        api_version: "2026-07".into(),
+        triggered_at: at(0),
+        received_at: at(1),
+        resources: Resources::from_shopify("orders/create", &payload),
+        payload: payload.to_string(),
+        target_plugin: None,
+        status: EventStatus::Pending,
+    }
+}

@@ -1,0 +1,82 @@
+//! Follow-up timers: scheduling is idempotent per journal entry, due timers
+//! become `timer/fired` events for their plugin, rescheduling fires again.
+
+use shopcase_contract::Resources;
+use shopcase_store::*;
+
+use crate::support::*;
+
+fn timer(source_key: &str, due: Timestamp) -> NewTimer {
+    NewTimer {
+        shop: SHOP.into(),
+        plugin_id: "sla".into(),
+        name: "sla-check".into(),
+        resources: Resources {
+            order_id: Some(5001),
+            customer_id: Some(7001),
+            ..Resources::default()
+        },
+        due,
+        data: r#"{"level":1}"#.into(),
+        scheduled_by: "evt_1".into(),
+        source_key: source_key.into(),
+    }
+}
+
+#[tokio::test]
+async fn due_timers_fire_once_into_the_inbox() {
+    let (_d, s) = open();
+    let first = s
+        .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
+        .await
+        .unwrap();
+    let TimerScheduled::Scheduled { id } = first else {
+        panic!("{first:?}")
+    };
+    // The same journal entry again (executor re-run): nothing changes.
+    assert_eq!(
+        s.schedule_timer(timer("evt_1:sla:0", at(100)), at(1))
+            .await
+            .unwrap(),
+        TimerScheduled::Unchanged { id }
+    );
+    assert!(s.fire_due_timers(at(99), 10).await.unwrap().is_empty());
+    let fired = s.fire_due_timers(at(100), 10).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    assert!(
+        s.fire_due_timers(at(200), 10).await.unwrap().is_empty(),
+        "fires once"
+    );
+
+    let ev = s.event(&fired[0]).await.unwrap().unwrap();
+    assert_eq!(ev.event.topic, "timer/fired");
+    assert_eq!(ev.source, EventSource::Timer);
+    assert_eq!(ev.target_plugin.as_deref(), Some("sla"));
+    assert_eq!(ev.event.api_version, "shopcase-1");
+    assert_eq!(ev.event.resources.order_id, Some(5001));
+    let payload: serde_json::Value = serde_json::from_str(&ev.event.payload).unwrap();
+    assert_eq!(
+        payload,
+        serde_json::json!({"name": "sla-check", "data": {"level": 1}, "scheduled_by": "evt_1",
+            "due": shopcase_contract::time::format(at(100)),
+            "resources": {"order_id": 5001, "customer_id": 7001, "return_id": null, "dispute_id": null,
+                "fulfillment_id": null, "case_id": null}})
+    );
+    let timers = s.timers(SHOP).await.unwrap();
+    assert_eq!(
+        (timers[0].state, timers[0].fired_event_id.as_deref()),
+        (TimerState::Fired, Some(fired[0].as_str()))
+    );
+
+    // A later follow-up with the same name and subject moves the timer and fires again.
+    assert_eq!(
+        s.schedule_timer(timer("evt_2:sla:0", at(300)), at(201))
+            .await
+            .unwrap(),
+        TimerScheduled::Scheduled { id }
+    );
+    let again = s.fire_due_timers(at(300), 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0], fired[0]);
+    assert_eq!(s.timers(SHOP).await.unwrap()[0].generation, 2);
+}
