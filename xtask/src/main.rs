@@ -278,47 +278,21 @@ fn test() -> Result<()> {
 }
 
 fn demo(args: &[String]) -> Result<()> {
-    let plugins = build_plugins()?;
+    build_plugins()?;
     let t = step("building the host");
     run(cargo().args(["build", "-p", "shopcase"]))?;
     done(t);
     let exe = target_dir().join("debug/shopcase");
 
-    let t = step("running sample events through the example plugin with `shopcase plugin run`");
-    let plugin = plugins
-        .iter()
-        .find(|p| {
-            p.parent()
-                .and_then(|d| d.file_name())
-                .is_some_and(|n| n == "high-value-order")
-        })
-        .context("the high-value-order example plugin was not built")?;
-    let events = root().join("examples/events");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&events)
-        .with_context(|| events.display().to_string())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    for f in files {
-        eprintln!(
-            "\n--- {}",
-            f.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        );
-        let mut cmd = Command::new(&exe);
-        cmd.args(["plugin", "run", "--plugin"])
-            .arg(plugin)
-            .arg("--event")
-            .arg(&f)
-            .args(args);
-        // Exit 1 is a plugin failure, which the demo shows rather than stops on.
-        let status = cmd.status()?;
-        if status.code() == Some(2) {
-            bail!("{cmd:?} failed: bad input");
-        }
-    }
+    let t = step("shopcase demo: every scenario from webhook to Core Case and back to Shopify");
+    run(Command::new(&exe)
+        .current_dir(root())
+        .arg("demo")
+        .arg("--plugins")
+        .arg(plugins_out())
+        .arg("--scenarios")
+        .arg(root().join("examples/events/scenarios"))
+        .args(args))?;
     done(t);
     Ok(())
 }

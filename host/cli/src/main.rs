@@ -8,6 +8,7 @@
 //! - `plugin new | build | test` ([`plugin_dev`]): scaffold, build and
 //!   package a plugin, and run conformance fixtures through it.
 //! - `emulate corecase | shopify` ([`emulate`]): the emulators as servers.
+//! - `demo` ([`demo`]): every scenario end to end, in one process.
 //! - `serve` ([`serve`]): the host: webhooks in, plugins, journal, executors.
 //! - `replay` ([`replay`]): post event files signed as Shopify would.
 //! - `store list | enable | disable | set` ([`store_cmd`]): plugins per store.
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin_cmd;
+mod demo;
 mod emulate;
 mod plugin_dev;
 mod plugin_run;
@@ -38,6 +40,8 @@ enum Command {
     /// Develop and check plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Every scenario end to end, in-process: emulators, host, plugins, analyst.
+    Demo(demo::Args),
     /// Run a Core Case or Shopify emulator (for development and demos).
     #[command(subcommand)]
     Emulate(emulate::Which),
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Plugin(PluginCommand::New(args)) => plugin_dev::new(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_dev::build(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_dev::test(args),
+        Command::Demo(args) => demo::main(args),
         Command::Emulate(which) => emulate::main(which),
         Command::Serve(args) => serve::main(args),
         Command::Replay(args) => replay::main(args),

@@ -88,6 +88,33 @@ async fn serve(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let addr = listen.unwrap_or(config.server.listen);
     let storage = shopcase_pipeline::open_storage(&config).await?;
+    let builder = assemble(
+        config,
+        storage,
+        &shopify,
+        corecase.map(CoreCase::faults_from_env),
+    );
+    let pipeline = builder.build().await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    eprintln!(
+        "shopcase: serving on http://{} (webhooks at /webhooks/shopify, admin at /admin/)",
+        listener.local_addr().unwrap_or(addr)
+    );
+    pipeline.run(listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// The host as `serve` runs it: the pipeline with the admin API and page,
+/// Shopify write-back and customer history, and (when configured) the Core
+/// Case executor and poller. `shopcase demo` assembles the same host.
+pub(crate) fn assemble(
+    config: Config,
+    storage: std::sync::Arc<dyn shopcase_pipeline::store::Storage>,
+    shopify: &Shopify,
+    corecase: Option<CoreCase>,
+) -> PipelineBuilder {
     // The admin API and page (`/admin/`), on the same listener.
     let admin = shopcase_admin::router(shopcase_admin::AdminState::new(storage.clone(), &config));
     // The follow-up executor is built in.
@@ -99,25 +126,15 @@ async fn serve(
         .executor(shopify.executor())
         .customer_history(shopify.history_source());
     // Core Case: the case executor and the poller of case changes.
-    let builder = match corecase {
-        Some(corecase) => corecase.faults_from_env().register(builder, storage),
+    match corecase {
+        Some(corecase) => corecase.register(builder, storage),
         None => {
             tracing::warn!(
                 "no [corecase] in the configuration: case actions wait in the journal until it is configured"
             );
             builder
         }
-    };
-    let pipeline = builder.build().await?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    eprintln!(
-        "shopcase: serving on http://{} (webhooks at /webhooks/shopify, admin at /admin/)",
-        listener.local_addr().unwrap_or(addr)
-    );
-    pipeline.run(listener, shutdown_signal()).await?;
-    Ok(())
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -8,4 +8,5 @@
 //! `cargo test -p shopcase` skips them with a message saying so.
 
 mod admin_cmd;
+mod demo;
 mod plugin_dev;

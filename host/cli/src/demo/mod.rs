@@ -1,0 +1,514 @@
+//! `shopcase demo`: every scenario from webhook to Core Case and back to
+//! Shopify, on one machine, in one process.
+//!
+//! It starts, on loopback: the Core Case emulator, the Shopify emulator
+//! (seeded from the scenario files), and the host exactly as `serve`
+//! assembles it (SQLite in a temporary directory, the packaged plugins).
+//! Then it enables the first-party plugins for the demo store, posts the
+//! scenario webhooks signed as Shopify would, acts as the Core Case analyst
+//! (decides cases, approves and rejects held operations, completes tasks),
+//! waits for the write-backs, and prints what happened.
+//!
+//! # Layout
+//! - this file: the run and the summary;
+//! - `seed`: the Shopify emulator's data, from the scenario files;
+//! - `analyst`: the analyst's decisions, through the Core Case client.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
+use shopcase_pipeline::store::{ActionFamily, JournalStatus, Storage};
+use shopcase_pipeline::{Admin, Config, CoreCase, EnableRequest, Shopify};
+
+mod analyst;
+mod seed;
+
+const SHOP: &str = "demo.myshopify.com";
+const ADMIN_TOKEN: &str = "shpat_demo_write_back";
+
+/// The first-party plugins the demo enables.
+const PLUGINS: &[&str] = &[
+    "order-problems",
+    "fraud",
+    "returns",
+    "refund-approval",
+    "vip-escalation",
+    "delivery-issues",
+    "case-status",
+];
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// The packaged plugins (`cargo xtask build-plugins` writes them here).
+    #[arg(long, default_value = "target/plugins")]
+    plugins: PathBuf,
+    /// The scenario event files.
+    #[arg(long, default_value = "examples/events/scenarios")]
+    scenarios: PathBuf,
+    /// Keep the data directory (database, configuration) here instead of a
+    /// temporary one.
+    #[arg(long)]
+    keep: Option<PathBuf>,
+    /// Show the host's logs (RUST_LOG sets the filter).
+    #[arg(long)]
+    verbose: bool,
+}
+
+pub(crate) fn main(args: Args) -> ExitCode {
+    if args.verbose {
+        crate::init_tracing();
+    } else {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(&args)) {
+        Ok(summary) => {
+            if args.json {
+                match serde_json::to_string_pretty(&summary) {
+                    Ok(s) => println!("{s}"),
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else {
+                print_summary(&summary);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("demo failed: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The demo's result (`--json`).
+#[derive(Debug, Serialize)]
+pub(crate) struct Summary {
+    /// Events in the inbox: webhooks and the host's own (case updates, timers).
+    events: usize,
+    cases: Vec<CaseSummary>,
+    shopify_mutations: Vec<Mutation>,
+    approvals: Vec<Approval>,
+    /// What the analyst did.
+    analyst: Vec<analyst::Done>,
+    /// Webhooks posted, and how the host answered them.
+    webhooks: Webhooks,
+    /// Follow-up timers still pending (their due dates are hours away).
+    timers_pending: usize,
+    /// Dead letters: actions or plugin runs that failed for good.
+    dead_letters: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct CaseSummary {
+    case_type: String,
+    external_reference: String,
+    case_number: String,
+    title: String,
+    status: String,
+    priority: String,
+    owner_group: Option<String>,
+    tasks: usize,
+    documents: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct Mutation {
+    operation: String,
+    target: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Approval {
+    case_type: String,
+    operation: String,
+    outcome: String,
+    executed: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Webhooks {
+    accepted: usize,
+    duplicate: usize,
+    rejected: usize,
+}
+
+async fn run(args: &Args) -> Result<Summary> {
+    let started = Instant::now();
+    if !args.plugins.join("fraud/plugin.toml").exists() {
+        bail!(
+            "no packaged plugins in {}: build them with `cargo xtask build-plugins` (or run `cargo xtask demo`)",
+            args.plugins.display()
+        );
+    }
+    let plugins_dir = std::fs::canonicalize(&args.plugins)?;
+    let scenarios = args.scenarios.clone();
+    let temp;
+    let dir: PathBuf = match &args.keep {
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            d.clone()
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            temp.path().to_owned()
+        }
+    };
+    progress(args, "starting the Core Case and Shopify emulators");
+    let corecase_emulator = shopcase_corecase::emulator::spawn(Default::default())
+        .await
+        .context("Core Case emulator")?;
+    let seed = seed::build(&scenarios, SHOP, ADMIN_TOKEN)?;
+    let shopify_emulator =
+        shopcase_shopify::emulator::spawn(shopcase_shopify::emulator::EmulatorConfig {
+            seed,
+            ..Default::default()
+        })
+        .await
+        .context("Shopify emulator")?;
+
+    // The host's configuration, as an admin would write it.
+    let webhook_secret = uuid::Uuid::new_v4().simple().to_string();
+    let settings = corecase_emulator.client_settings();
+    std::fs::write(dir.join("webhook-secret"), &webhook_secret)?;
+    std::fs::write(dir.join("admin-token"), ADMIN_TOKEN)?;
+    std::fs::write(dir.join("corecase-secret"), settings.client_secret.expose())?;
+    let config_path = dir.join("shopcase.toml");
+    std::fs::write(
+        &config_path,
+        config_text(
+            &dir,
+            &plugins_dir,
+            shopify_emulator.base_url().as_str(),
+            corecase_emulator.base_url().as_str(),
+        ),
+    )?;
+    let config = Config::load(&config_path)?;
+    let shopify = Shopify::from_config(&config)?;
+    let corecase =
+        CoreCase::from_config(&config)?.context("the demo configuration has a [corecase] table")?;
+
+    progress(args, "starting the host");
+    let storage = shopcase_pipeline::open_storage(&config).await?;
+    let admin = Admin::new(storage.clone(), &config);
+    let pipeline = crate::serve::assemble(config, storage.clone(), &shopify, Some(corecase))
+        .build()
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let running = pipeline.spawn(listener);
+
+    for plugin in PLUGINS {
+        admin
+            .enable(EnableRequest {
+                shop: SHOP.into(),
+                plugin: (*plugin).into(),
+                version: None,
+                settings: vec![],
+                actor: "demo".into(),
+            })
+            .await
+            .with_context(|| format!("enabling {plugin}"))?;
+    }
+    progress(
+        args,
+        &format!("enabled {} plugins for {SHOP}", PLUGINS.len()),
+    );
+
+    // The webhooks, one at a time: later files depend on what earlier ones did.
+    let replayer = shopcase_pipeline::replay::Replayer::new(
+        &running.webhook_url(),
+        shopcase_net::Secret::new(webhook_secret.clone()),
+    )
+    .map_err(anyhow::Error::msg)?;
+    let mut webhooks = Webhooks::default();
+    for folder in seed::FOLDERS {
+        let files = seed::files(&scenarios.join(folder))?;
+        let mut posted = 0;
+        for (path, file) in files {
+            // Case updates and timers are the host's own events: the real
+            // poller and timers produce them below.
+            if file.topic == TOPIC_CASE_UPDATED || file.topic == TOPIC_TIMER_FIRED {
+                continue;
+            }
+            match replayer.post(&file).await {
+                shopcase_pipeline::replay::ReplayOutcome::Accepted { .. } => webhooks.accepted += 1,
+                shopcase_pipeline::replay::ReplayOutcome::Duplicate { .. } => {
+                    webhooks.duplicate += 1
+                }
+                // Every scenario webhook is well formed and signed: a refusal
+                // is a defect the demo must not hide.
+                other => bail!("{} was not accepted: {other:?}", path.display()),
+            }
+            posted += 1;
+            settle(storage.as_ref(), Duration::from_millis(150)).await?;
+        }
+        progress(args, &format!("{folder}: {posted} webhook(s) processed"));
+    }
+    // The poller reports the new cases once; let that settle too.
+    settle(storage.as_ref(), Duration::from_secs(1)).await?;
+
+    progress(args, "acting as the Core Case analyst");
+    let client = shopcase_corecase::CoreCaseClient::new(settings)?;
+    let done = analyst::act(&client, SHOP, &corecase_emulator.emulator().cases()).await?;
+    // Case updates → plugins → write-backs (and the case updates those cause).
+    settle(storage.as_ref(), Duration::from_secs(2)).await?;
+
+    let summary = summarise(
+        storage.as_ref(),
+        &corecase_emulator.emulator().cases(),
+        &shopify_emulator.emulator,
+        done,
+        webhooks,
+    )
+    .await?;
+    running.shutdown().await?;
+    corecase_emulator.shutdown().await;
+    shopify_emulator.shutdown().await?;
+    progress(
+        args,
+        &format!("done in {:.1} s", started.elapsed().as_secs_f64()),
+    );
+    Ok(summary)
+}
+
+fn progress(args: &Args, what: &str) {
+    if !args.json {
+        eprintln!("demo: {what}");
+    }
+}
+
+/// Wait until nothing is pending (inbox, journal) for `quiet` in a row.
+async fn settle(storage: &dyn Storage, quiet: Duration) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut quiet_since: Option<Instant> = None;
+    loop {
+        let inbox = storage
+            .stats(shopcase_contract::time::Timestamp::now())
+            .await?;
+        let journal = storage.journal_stats().await?;
+        let open: u64 = [
+            ActionFamily::Case,
+            ActionFamily::Shopify,
+            ActionFamily::FollowUp,
+        ]
+        .iter()
+        .map(|f| {
+            journal.count(*f, JournalStatus::Pending) + journal.count(*f, JournalStatus::InFlight)
+        })
+        .sum();
+        if inbox.pending == 0 && open == 0 {
+            let since = *quiet_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= quiet {
+                return Ok(());
+            }
+        } else {
+            quiet_since = None;
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the host did not settle within two minutes: {} event(s) and {open} action(s) still pending",
+                inbox.pending
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn summarise(
+    storage: &dyn Storage,
+    cases: &[serde_json::Value],
+    shopify: &shopcase_shopify::emulator::Emulator,
+    analyst: Vec<analyst::Done>,
+    webhooks: Webhooks,
+) -> Result<Summary> {
+    let events = storage
+        .search_events(shopcase_pipeline::store::EventQuery {
+            shops: Some(vec![SHOP.into()]),
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await?
+        .len();
+    let mut out = Vec::new();
+    let mut approvals = Vec::new();
+    for c in cases {
+        let attrs = &c["caseProperties"]["defaultAttributes"];
+        let case_type = c["caseType"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        out.push(CaseSummary {
+            case_type: case_type.clone(),
+            external_reference: attrs["externalReference"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            case_number: c["caseNumber"].as_str().unwrap_or_default().to_owned(),
+            title: attrs["caseTitle"].as_str().unwrap_or_default().to_owned(),
+            status: c["status"].as_str().unwrap_or_default().to_owned(),
+            priority: attrs["priority"].as_str().unwrap_or_default().to_owned(),
+            owner_group: attrs["assigneeGroup"].as_str().map(str::to_owned),
+            tasks: c["tasks"].as_array().map_or(0, Vec::len),
+            documents: c["attachments"].as_array().map_or(0, Vec::len),
+        });
+        if let Some(id) = c["id"].as_str() {
+            for held in storage.held_operations(id).await? {
+                approvals.push(Approval {
+                    case_type: case_type.clone(),
+                    operation: held.operation.kind().to_string(),
+                    outcome: format!("{:?}", held.status).to_lowercase(),
+                    executed: held.release_status == Some(JournalStatus::Done),
+                });
+            }
+        }
+    }
+    let shopify_mutations = shopify
+        .mutations(Some(SHOP), None)
+        .into_iter()
+        .map(|m| Mutation {
+            operation: m.operation,
+            target: m.target,
+        })
+        .collect();
+    let timers_pending = storage
+        .timers(SHOP)
+        .await?
+        .iter()
+        .filter(|t| t.state == shopcase_pipeline::store::TimerState::Scheduled)
+        .count();
+    let dead_letters = storage
+        .stats(shopcase_contract::time::Timestamp::now())
+        .await?
+        .dead_letters_open as usize;
+    Ok(Summary {
+        events,
+        cases: out,
+        shopify_mutations,
+        approvals,
+        analyst,
+        webhooks,
+        timers_pending,
+        dead_letters,
+    })
+}
+
+fn print_summary(s: &Summary) {
+    println!();
+    println!(
+        "shopcase demo — {} webhooks accepted ({} duplicate, {} rejected), {} events in the inbox",
+        s.webhooks.accepted, s.webhooks.duplicate, s.webhooks.rejected, s.events
+    );
+    println!();
+    println!("Cases in Core Case ({}):", s.cases.len());
+    for c in &s.cases {
+        println!(
+            "  {:<11} {:<23} {:<16} {:<8} tasks {:<2} docs {:<2} {}",
+            c.case_number, c.case_type, c.status, c.priority, c.tasks, c.documents, c.title
+        );
+    }
+    println!();
+    println!("What the analyst did:");
+    for d in &s.analyst {
+        println!("  {:<11} {}", d.case_number, d.action);
+    }
+    println!();
+    println!("Approvals:");
+    for a in &s.approvals {
+        println!(
+            "  {:<16} {:<14} {:<9} {}",
+            a.case_type,
+            a.operation,
+            a.outcome,
+            if a.executed {
+                "executed in Shopify"
+            } else {
+                "not executed"
+            }
+        );
+    }
+    println!();
+    let mut by_op: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in &s.shopify_mutations {
+        *by_op.entry(m.operation.as_str()).or_default() += 1;
+    }
+    println!("Shopify write-backs ({}):", s.shopify_mutations.len());
+    for (op, n) in by_op {
+        println!("  {op:<28} {n}");
+    }
+    println!();
+    println!(
+        "Timers pending: {} (SLA and escalation follow-ups, due later). Dead letters: {}.",
+        s.timers_pending, s.dead_letters
+    );
+}
+
+fn config_text(dir: &Path, plugins: &Path, shopify_url: &str, corecase_url: &str) -> String {
+    let d = dir.display();
+    format!(
+        r#"# Written by `shopcase demo`.
+data-dir = "{d}/data"
+plugins-dir = "{plugins}"
+
+[server]
+listen = "127.0.0.1:0"
+# The scenario events were recorded on fixed dates: accept them whatever
+# today's date is (a real store keeps the default of 48 hours).
+max-age = "3650d"
+
+[dispatcher]
+workers = 2
+poll-interval = "20ms"
+backoff-base = "100ms"
+
+[executor]
+poll-interval = "20ms"
+backoff-base = "100ms"
+
+[timers]
+poll-interval = "200ms"
+
+[[stores]]
+domain = "{SHOP}"
+api-version = "2026-07"
+webhook-secret-file = "{d}/webhook-secret"
+admin-token-file = "{d}/admin-token"
+admin-base-url = "{shopify_url}"
+
+[shopify]
+history-ttl = "5m"
+
+[corecase]
+api-base = "{corecase_url}"
+auth-base = "{corecase_url}"
+tenant-id = "shopcase-dev"
+client-id = "shopcase-dev"
+client-secret-file = "{d}/corecase-secret"
+allow-plain-http = true
+poll-interval = "100ms"
+poll-overlap = "1s"
+discover-case-types = true
+"#,
+        plugins = plugins.display(),
+    )
+}

@@ -1,0 +1,319 @@
+//! End to end, every scenario: `shopcase demo --json` runs the real host
+//! (ingress, inbox, dispatcher, sandboxed first-party plugins, journal,
+//! executors, Core Case poller) against the Core Case and Shopify emulators
+//! over HTTP, posts the scenario webhooks signed as Shopify would, acts as
+//! the analyst through the real Core Case client, and reports what exists
+//! afterwards. Each test below checks one scenario's outcome in that one
+//! run: the case with its type, priority, owner group, documents and tasks,
+//! and the Shopify effect of the analyst's decision — exactly once.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// One demo run for the whole test binary.
+fn demo() -> &'static Value {
+    static RUN: OnceLock<Value> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let plugins = std::env::var_os("SHOPCASE_PLUGINS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace().join("target/plugins"));
+        assert!(
+            plugins.join("fraud/plugin.toml").exists(),
+            "{} has no packaged plugins: run `cargo xtask build-plugins` (or `cargo xtask test`)",
+            plugins.display()
+        );
+        let out = Command::new(env!("CARGO_BIN_EXE_shopcase"))
+            .args(["demo", "--json", "--plugins"])
+            .arg(&plugins)
+            .arg("--scenarios")
+            .arg(workspace().join("examples/events/scenarios"))
+            .output()
+            .expect("run shopcase demo");
+        assert!(
+            out.status.success(),
+            "shopcase demo failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("demo --json prints JSON")
+    })
+}
+
+fn order_ref(order: u64, case_type: &str) -> String {
+    format!("demo.myshopify.com:order:{order}:{case_type}")
+}
+
+fn case(reference: &str) -> &'static Value {
+    demo()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["external_reference"] == reference)
+        .unwrap_or_else(|| panic!("no case {reference}"))
+}
+
+/// How often each (operation, target) happened in Shopify.
+fn mutations() -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for x in demo()["shopify_mutations"].as_array().unwrap() {
+        let key = (
+            x["operation"].as_str().unwrap().to_owned(),
+            x["target"].as_str().unwrap().to_owned(),
+        );
+        *m.entry(key).or_default() += 1;
+    }
+    m
+}
+
+fn count(operation: &str, target: &str) -> usize {
+    mutations()
+        .get(&(operation.to_owned(), target.to_owned()))
+        .copied()
+        .unwrap_or(0)
+}
+
+fn total(operation: &str) -> usize {
+    mutations()
+        .iter()
+        .filter(|((op, _), _)| op == operation)
+        .map(|(_, n)| n)
+        .sum()
+}
+
+const ORDER: &str = "gid://shopify/Order/";
+
+#[test]
+fn every_webhook_is_accepted_and_nothing_is_dead_lettered() {
+    let d = demo();
+    assert_eq!(d["webhooks"]["accepted"], 37, "{}", d["webhooks"]);
+    assert_eq!(d["webhooks"]["rejected"], 0);
+    assert_eq!(d["dead_letters"], 0);
+    // Webhooks plus the host's own case-updated events.
+    assert!(d["events"].as_u64().unwrap() > 37, "{}", d["events"]);
+    // No case was opened twice for the same key.
+    let mut refs: Vec<&str> = d["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["external_reference"].as_str().unwrap())
+        .collect();
+    let n = refs.len();
+    refs.sort();
+    refs.dedup();
+    assert_eq!(refs.len(), n, "duplicate cases");
+}
+
+#[test]
+fn a_normal_order_opens_no_case() {
+    let any = demo()["cases"].as_array().unwrap().iter().any(|c| {
+        c["external_reference"]
+            .as_str()
+            .unwrap()
+            .contains(":5900000102000:")
+    });
+    assert!(!any, "order #2000 is normal");
+}
+
+#[test]
+fn order_problems_open_cases_and_decisions_reach_shopify_once() {
+    let mismatch = case(&order_ref(5900000102001, "order-exception"));
+    assert_eq!(
+        (
+            mismatch["priority"].as_str(),
+            mismatch["owner_group"].as_str()
+        ),
+        (Some("MEDIUM"), Some("order-desk"))
+    );
+    assert!(
+        mismatch["documents"].as_u64().unwrap() >= 1,
+        "order dossier attached"
+    );
+    // Duplicate #2004: the analyst's "cancel" cancels the order once.
+    assert_eq!(
+        case(&order_ref(5900000102004, "order-exception"))["status"],
+        "RESOLVED"
+    );
+    assert_eq!(count("orderCancel", &format!("{ORDER}5900000102004")), 1);
+    // Incomplete address #2005: released after the decision.
+    let incomplete = case(&order_ref(5900000102005, "order-exception"));
+    assert_eq!(
+        (
+            incomplete["priority"].as_str(),
+            incomplete["status"].as_str()
+        ),
+        (Some("HIGH"), Some("RESOLVED"))
+    );
+    // Payment failure #2002, closed without a decision.
+    assert_eq!(
+        case(&order_ref(5900000102002, "order-exception"))["status"],
+        "CANCELLED"
+    );
+}
+
+#[test]
+fn fraud_is_held_and_the_analysts_decision_is_carried_out() {
+    let f2010 = case(&order_ref(5900000102010, "fraud-investigation"));
+    assert_eq!(
+        (f2010["priority"].as_str(), f2010["status"].as_str()),
+        (Some("HIGH"), Some("RESOLVED"))
+    );
+    assert!(
+        f2010["documents"].as_u64().unwrap() >= 1,
+        "evidence document"
+    );
+    assert_eq!(count("orderCancel", &format!("{ORDER}5900000102010")), 1);
+    let f2011 = case(&order_ref(5900000102011, "fraud-investigation"));
+    assert_eq!(
+        (f2011["priority"].as_str(), f2011["status"].as_str()),
+        (Some("CRITICAL"), Some("RESOLVED"))
+    );
+    assert_eq!(
+        count("orderCancel", &format!("{ORDER}5900000102011")),
+        0,
+        "#2011 is released, not cancelled"
+    );
+    // Holds: one per held order, each placed once; released ones released once.
+    assert_eq!(total("fulfillmentOrderHold"), 5);
+    for ((op, target), n) in mutations() {
+        if op.starts_with("fulfillmentOrder") {
+            assert_eq!(n, 1, "{op} on {target} happened {n} times");
+        }
+    }
+    assert_eq!(total("fulfillmentOrderReleaseHold"), 3);
+}
+
+#[test]
+fn returns_disputes_and_complaints_become_structured_cases() {
+    let approve = case("demo.myshopify.com:return:9100020201:return-request");
+    assert_eq!(
+        (approve["priority"].as_str(), approve["status"].as_str()),
+        (Some("HIGH"), Some("RESOLVED"))
+    );
+    assert_eq!(
+        count("returnApproveRequest", "gid://shopify/Return/9100020201"),
+        1
+    );
+    assert_eq!(
+        case("demo.myshopify.com:return:9100020211:return-request")["status"],
+        "RESOLVED"
+    );
+    assert_eq!(
+        count("returnDeclineRequest", "gid://shopify/Return/9100020211"),
+        1
+    );
+    let chargeback = case("demo.myshopify.com:dispute:7700002022:refund-dispute");
+    assert_eq!(
+        (chargeback["status"].as_str(), chargeback["tasks"].as_u64()),
+        (Some("RESOLVED"), Some(1))
+    );
+    let inquiry = case("demo.myshopify.com:dispute:7700002023:refund-dispute");
+    assert_eq!(
+        (inquiry["priority"].as_str(), inquiry["status"].as_str()),
+        (Some("MEDIUM"), Some("NEW"))
+    );
+    assert_eq!(
+        case(&order_ref(5900000102024, "complaint"))["priority"],
+        "MEDIUM"
+    );
+    let not_received = case(&order_ref(5900000102025, "complaint"));
+    assert_eq!(not_received["priority"], "HIGH");
+    assert!(
+        not_received["title"]
+            .as_str()
+            .unwrap()
+            .contains("Delivered but not received")
+    );
+}
+
+#[test]
+fn refunds_and_credits_above_the_threshold_wait_for_approval() {
+    // Small refund: straight through. Large refund: approved, then executed once.
+    assert_eq!(count("refundCreate", &format!("{ORDER}5900000102030")), 1);
+    assert_eq!(count("refundCreate", &format!("{ORDER}5900000102031")), 1);
+    assert_eq!(total("refundCreate"), 2);
+    // The rejected goodwill credit is never executed.
+    assert_eq!(total("storeCreditAccountCredit"), 0);
+    let approvals = demo()["approvals"].as_array().unwrap();
+    let find = |op: &str| {
+        approvals
+            .iter()
+            .find(|a| a["operation"] == op)
+            .unwrap_or_else(|| panic!("no {op} approval"))
+    };
+    assert_eq!(
+        (
+            find("refund")["outcome"].as_str(),
+            find("refund")["executed"].as_bool()
+        ),
+        (Some("approved"), Some(true))
+    );
+    assert_eq!(
+        (
+            find("store-credit")["outcome"].as_str(),
+            find("store-credit")["executed"].as_bool()
+        ),
+        (Some("rejected"), Some(false))
+    );
+    for reference in [5900000102031u64, 5900000102032, 5900000102034] {
+        let c = case(&order_ref(reference, "refund-approval"));
+        assert_eq!(
+            (c["status"].as_str(), c["tasks"].as_u64()),
+            (Some("RESOLVED"), Some(1)),
+            "{reference}"
+        );
+    }
+}
+
+#[test]
+fn vip_and_repeated_failures_are_escalated() {
+    let vip = case(&order_ref(5900000102040, "vip-escalation"));
+    assert_eq!(
+        (vip["priority"].as_str(), vip["status"].as_str()),
+        (Some("HIGH"), Some("IN_PROGRESS"))
+    );
+    let failures = case("demo.myshopify.com:customer:7100000005:vip-escalation");
+    assert_eq!(failures["priority"], "HIGH");
+    // Escalation over time is scheduled with timers.
+    assert!(demo()["timers_pending"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn delivery_investigations_get_their_tasks_and_resolve_when_done() {
+    let delayed = case(&order_ref(5900000102050, "delivery-investigation"));
+    assert_eq!(
+        (delayed["tasks"].as_u64(), delayed["status"].as_str()),
+        (Some(4), Some("RESOLVED"))
+    );
+    for order in [
+        5900000102051u64,
+        5900000102052,
+        5900000102053,
+        5900000102054,
+    ] {
+        let c = case(&order_ref(order, "delivery-investigation"));
+        assert_eq!(
+            (c["tasks"].as_u64(), c["status"].as_str()),
+            (Some(4), Some("NEW")),
+            "{order}"
+        );
+    }
+    assert_eq!(
+        case(&order_ref(5900000102053, "delivery-investigation"))["priority"],
+        "HIGH"
+    );
+}
+
+#[test]
+fn case_status_is_written_back_to_the_order() {
+    // Every case change leaves the latest status on the order (metafield
+    // corecase.case) — e.g. the resolved fraud case of #2010.
+    assert!(count("metafieldsSet", &format!("{ORDER}5900000102010")) >= 1);
+    assert!(total("tagsAdd") > 0 && total("orderUpdate") > 0);
+}
