@@ -5,9 +5,11 @@
 //!
 //! - `customers/redact`: the customer's personal data is erased from the
 //!   store's inbox payloads, journal, key-value data, timers and records
-//!   (exactly what, per table: `shopcase_store::privacy`), and earlier
-//!   exports of that customer are deleted.
-//! - `shop/redact`: every row of the store is deleted, and its exports.
+//!   (exactly what, per table: `shopcase_store::privacy`), earlier
+//!   exports of that customer are deleted, and the customer-history cache
+//!   forgets them.
+//! - `shop/redact`: every row of the store is deleted, its exports, and
+//!   its cached customer histories.
 //! - `customers/data_request`: everything held on the customer is written
 //!   to `<data-dir>/exports/<shop>/customer-<id>-request-<request id>.json`
 //!   (readable by the host's user only) for the store owner.
@@ -23,6 +25,7 @@ use shopcase_contract::event::id_of;
 use shopcase_contract::time::Timestamp;
 use shopcase_store::{CustomerIdentity, FailureRecord, PrivacyRecord, StoreError, StoredEvent};
 
+use crate::dispatcher::services::CustomerHistorySource;
 use crate::server::Core;
 
 /// Exports live here, under the data directory.
@@ -64,11 +67,16 @@ struct RequestRef {
 }
 
 /// Handle a claimed privacy event and settle it.
-pub(crate) async fn handle(core: &Core, ev: &StoredEvent, worker: &str) {
+pub(crate) async fn handle(
+    core: &Core,
+    history: &dyn CustomerHistorySource,
+    ev: &StoredEvent,
+    worker: &str,
+) {
     let topic = ev.event.topic.as_str();
     let result = match topic {
-        "customers/redact" => redact_customer(core, ev).await,
-        "shop/redact" => redact_shop(core, ev).await,
+        "customers/redact" => redact_customer(core, history, ev).await,
+        "shop/redact" => redact_shop(core, history, ev).await,
         "customers/data_request" => data_request(core, ev).await,
         other => Err(Failure::Permanent(format!(
             "`{other}` is not a privacy topic"
@@ -145,9 +153,16 @@ fn shop_exports(core: &Core, shop: &str) -> PathBuf {
     core.config.data_dir.join(EXPORTS_DIR).join(shop)
 }
 
-async fn redact_customer(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
+async fn redact_customer(
+    core: &Core,
+    history: &dyn CustomerHistorySource,
+    ev: &StoredEvent,
+) -> Result<(), Failure> {
     let p = parse(ev)?;
     let who = identity(ev, &p, &p.orders_to_redact)?;
+    // The cached customer history (tags, amounts) goes first, so no plugin
+    // run after this point reads it from memory.
+    history.forget(&who.shop, Some(who.customer_id));
     let report = core
         .storage
         .redact_customer(who.clone(), Timestamp::now())
@@ -179,8 +194,13 @@ async fn redact_customer(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn redact_shop(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
+async fn redact_shop(
+    core: &Core,
+    history: &dyn CustomerHistorySource,
+    ev: &StoredEvent,
+) -> Result<(), Failure> {
     let shop = &ev.event.shop;
+    history.forget(shop, None);
     let report = core.storage.redact_shop(shop, Timestamp::now()).await?;
     let dir = shop_exports(core, shop);
     if dir.exists() {

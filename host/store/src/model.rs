@@ -1022,7 +1022,8 @@ pub struct RedactionReport {
     pub kv: u64,
     /// Timers scrubbed.
     pub timers: u64,
-    /// Dead letters, dispatch rows and audit records scrubbed.
+    /// Dead letters, dispatch rows, audit records and operations held for
+    /// an approval scrubbed.
     pub records: u64,
 }
 

@@ -161,7 +161,7 @@ impl Dispatcher {
     ) {
         let ev = &claimed.event;
         if HOST_ONLY_TOPICS.contains(&ev.event.topic.as_str()) {
-            crate::privacy::handle(&self.core, ev, worker).await;
+            crate::privacy::handle(&self.core, self.history.as_ref(), ev, worker).await;
             return;
         }
         let now = Timestamp::now();

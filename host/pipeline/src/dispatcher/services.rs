@@ -27,6 +27,13 @@ pub trait CustomerHistorySource: Send + Sync + std::fmt::Debug + 'static {
         shop: &str,
         customer_id: u64,
     ) -> Result<CustomerHistory, HostError>;
+
+    /// Drop whatever is cached on the customer (`Some`) or on the whole
+    /// store (`None`): called after a `customers/redact` or `shop/redact`,
+    /// so no personal data outlives the request in memory either.
+    fn forget(&self, shop: &str, customer_id: Option<u64>) {
+        let _ = (shop, customer_id);
+    }
 }
 
 /// No history source configured: every call is `unavailable`.

@@ -54,6 +54,13 @@ impl CustomerHistorySource for ShopifyHistory {
             }
         }
     }
+
+    fn forget(&self, shop: &str, customer_id: Option<u64>) {
+        match customer_id {
+            Some(id) => self.cache.invalidate(shop, id),
+            None => self.cache.invalidate_shop(shop),
+        }
+    }
 }
 
 /// What the plugin is told. Messages stay free of commas and internals

@@ -924,6 +924,19 @@ async fn customer_history_is_read_through_a_cache_that_expires() {
     clock.advance(Duration::from_secs(61));
     assert_eq!(tags_for(5001, 7001).await[0], "orders-15");
     assert_eq!(customer_queries(), 2);
+    // A `customers/redact` empties the cache of that customer at once: the
+    // next call (well inside the TTL) reads Shopify again.
+    let redact = send(
+        &running,
+        SHOP,
+        "customers/redact",
+        "w-history-redact",
+        json!({"shop_domain": SHOP, "customer": {"id": 7001}, "orders_to_redact": [5001]}),
+    )
+    .await;
+    eventually("the redaction is handled", || is_done(&s, &redact)).await;
+    assert_eq!(tags_for(5001, 7001).await[0], "orders-15");
+    assert_eq!(customer_queries(), 3, "read again after the redaction");
 
     // A customer Shopify does not know: a final `invalid-argument`.
     let tags = tags_for(5001, 7999).await;

@@ -173,6 +173,7 @@ pub(super) fn redact_customer(
         report.records += scrub_column(c, &n, &who.shop, select, update)?;
     }
     report.records += scrub_dispatch(c, &n, &who.shop)?;
+    report.records += scrub_held(c, &n, &who.shop)?;
     Ok(report)
 }
 
@@ -241,6 +242,36 @@ fn scrub_dispatch(c: &Connection, n: &Needles, shop: &str) -> Result<u64> {
             c.execute(
                 "UPDATE dispatch SET failure_message = ?3 WHERE event_id = ?1 AND plugin_id = ?2",
                 params![event, plugin, scrubbed],
+            )
+            .map_err(db(op))?;
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// Operations held for an approval: the operation (a note's text, a
+/// metafield's value) and the approver's comment can name the customer.
+fn scrub_held(c: &Connection, n: &Needles, shop: &str) -> Result<u64> {
+    let op = "redact-customer";
+    let rows: Vec<(String, String, Option<String>)> = c
+        .prepare_cached(
+            "SELECT task_id, operation, decision_comment FROM held_operations WHERE shop = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect()
+        })
+        .map_err(db(op))?;
+    let mut count = 0;
+    for (task, operation, comment) in rows {
+        let mut changed = false;
+        let operation = scrub_json_text(n, &operation, &mut changed);
+        let comment = comment.map(|t| scrub_plain(n, &t, &mut changed));
+        if changed {
+            c.execute(
+                "UPDATE held_operations SET operation = ?2, decision_comment = ?3 WHERE task_id = ?1",
+                params![task, operation, comment],
             )
             .map_err(db(op))?;
             count += 1;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use shopcase_contract::action::{
-    Document, OpenCase, Priority, ShopifyOperation, TagsChange, Target,
+    Document, NoteAppend, OpenCase, Priority, ShopifyOperation, TagsChange, Target,
 };
 use shopcase_contract::{Action, CaseKey, Resources, Subject};
 use shopcase_store::*;
@@ -172,6 +172,42 @@ async fn plant(s: &SqliteStorage) -> (String, String) {
     )
     .await
     .unwrap();
+    // An operation held for an approval, whose note names her, decided
+    // with a comment quoting her phone number.
+    s.hold_operation(NewHeldOperation {
+        task_id: "task-ann".into(),
+        source_key: format!("{a_id}:fraud:5"),
+        shop: SHOP.into(),
+        plugin_id: "fraud".into(),
+        event_id: a_id.clone(),
+        index: 5,
+        case_id: "case-ann".into(),
+        key: CaseKey {
+            case_type: "fraud".into(),
+            subject: Subject::Order(5001),
+        },
+        operation: ShopifyOperation::NoteAppend(NoteAppend {
+            target: Target::Order(5001),
+            text: "Refund approved for Ann Lindqvist".into(),
+        }),
+        resources: Resources {
+            order_id: Some(5001),
+            customer_id: Some(7001),
+            ..Resources::default()
+        },
+        now: at(3),
+    })
+    .await
+    .unwrap();
+    s.decide_held_operation(HeldDecision {
+        task_id: "task-ann".into(),
+        approved: false,
+        decided_by: Some("analyst".into()),
+        comment: Some(format!("called her on {PHONE}, no refund")),
+        now: at(4),
+    })
+    .await
+    .unwrap();
     (a_id, b_id)
 }
 
@@ -243,8 +279,8 @@ async fn customer_redaction_leaves_nothing_behind() {
     assert_eq!(report.kv, 2);
     assert_eq!(report.timers, 1);
     assert!(
-        report.records >= 2,
-        "dead letter and dispatch failure: {report:?}"
+        report.records >= 3,
+        "dead letter, dispatch failure and held operation: {report:?}"
     );
 
     let after = files(dir.path());
@@ -262,6 +298,19 @@ async fn customer_redaction_leaves_nothing_behind() {
     assert_eq!(open.documents[0].content, b"[redacted]");
     assert_eq!(open.title, "Review order of [redacted]");
     assert_eq!(open.summary, "Contact: [redacted]");
+    let held = s.held_operation("task-ann").await.unwrap().unwrap();
+    assert_eq!(
+        held.operation,
+        ShopifyOperation::NoteAppend(NoteAppend {
+            target: Target::Order(5001),
+            text: "Refund approved for [redacted]".into(),
+        })
+    );
+    assert_eq!(
+        held.comment.as_deref(),
+        Some("called her on [redacted], no refund")
+    );
+    assert_eq!(held.status, HeldStatus::Rejected);
     // Business data and ids stay.
     let a = s.event(&a_id).await.unwrap().unwrap();
     assert!(a.redacted_at.is_some());
