@@ -89,6 +89,9 @@ pub enum Error {
         status: Option<u16>,
         /// The last failure.
         detail: String,
+        /// How long the last answer asked to wait (`Retry-After`), so the
+        /// caller's own retry waits at least that long.
+        retry_after: Option<std::time::Duration>,
     },
 
     /// A create without an Idempotency-Key failed in a way that leaves open
@@ -184,6 +187,14 @@ impl Error {
         }
     }
 
+    /// The wait Core Case last asked for (`Retry-After`), when it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Transient { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// Whether Core Case answered 404 (unknown case, definition, task…).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
@@ -210,7 +221,12 @@ mod tests {
             attempts: 3,
             status: Some(503),
             detail: "x".into(),
+            retry_after: Some(std::time::Duration::from_secs(7)),
         };
+        assert_eq!(
+            transient.retry_after(),
+            Some(std::time::Duration::from_secs(7))
+        );
         assert!(transient.is_retryable());
         let conflict = Error::Conflict {
             operation: "change-status",

@@ -172,6 +172,7 @@ async fn fetch_token(http: &reqwest::Client, s: &ClientSettings) -> Result<Token
                 attempts,
                 status: failure.status,
                 detail: failure.detail,
+                retry_after: failure.retry_after,
             });
         }
         let delay = s.backoff.delay(attempts - 1, failure.retry_after);
@@ -290,6 +291,7 @@ pub(crate) async fn execute(
                 attempts,
                 status: failure.status,
                 detail: failure.detail,
+                retry_after: failure.retry_after,
             });
         }
         let delay = settings.backoff.delay(attempts - 1, failure.retry_after);

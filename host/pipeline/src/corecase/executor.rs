@@ -59,7 +59,9 @@ pub struct CaseExecutor {
 /// A Core Case client error as the journal records it (module docs).
 pub(crate) fn exec_error(e: &shopcase_corecase::Error) -> ExecError {
     match e.class() {
-        ErrorClass::Transient => ExecError::transient("corecase-unavailable", e.to_string(), None),
+        ErrorClass::Transient => {
+            ExecError::transient("corecase-unavailable", e.to_string(), e.retry_after())
+        }
         ErrorClass::Auth => {
             tracing::error!(error = %e, "Core Case refused shopcase's credentials: check [corecase] client-id and the client secret; case actions are retried meanwhile");
             ExecError::transient(
@@ -472,6 +474,33 @@ impl Executor for CaseExecutor {
                 ),
                 None,
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn retry_after_reaches_the_journal_retry() {
+        let e = shopcase_corecase::Error::Transient {
+            operation: "create-case",
+            attempts: 4,
+            status: Some(429),
+            detail: "rate limited".into(),
+            retry_after: Some(Duration::from_secs(30)),
+        };
+        match exec_error(&e) {
+            ExecError::Transient {
+                code, retry_after, ..
+            } => {
+                assert_eq!(code, "corecase-unavailable");
+                assert_eq!(retry_after, Some(Duration::from_secs(30)));
+            }
+            other => panic!("{other:?}"),
         }
     }
 }
