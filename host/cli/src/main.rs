@@ -14,6 +14,8 @@
 //! - `store list | enable | disable | set` ([`store_cmd`]): plugins per store.
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};

@@ -104,6 +104,7 @@
 //! permissions also apply (e.g. `fulfill_and_ship_orders` for holds,
 //! `refund_orders` for refunds).
 
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 pub mod client;
 pub mod emulator;
