@@ -220,6 +220,11 @@ async fn accept(
         None => now,
     };
     let text = std::str::from_utf8(&body).map_err(|_| E::InvalidJson)?;
+    // A derived struct also deserialises from an array of its fields:
+    // require the object form before parsing.
+    if !text.trim_start().starts_with('{') {
+        return Err(E::InvalidJson);
+    }
     let probe: Probe = serde_json::from_str(text).map_err(|_| E::InvalidJson)?;
 
     let age = now.duration_since(triggered_at);

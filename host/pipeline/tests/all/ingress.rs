@@ -170,6 +170,13 @@ async fn malformed_deliveries_have_named_outcomes() {
         ),
         (body(b"{not json"), 400, "invalid-json"),
         (body(b"[1,2,3]"), 400, "invalid-json"),
+        // An array as long as the fields the ingress reads is still no object.
+        (body(b"[1, 2, 3, 4, {}, {}]"), 400, "invalid-json"),
+        (
+            body(b" \n [null, null, null, null, null, null]"),
+            400,
+            "invalid-json",
+        ),
         (body(b"\"text\""), 400, "invalid-json"),
         (body(b"{\"id\": \"\xff\"}"), 400, "invalid-json"),
         (body(b""), 400, "empty-body"),
