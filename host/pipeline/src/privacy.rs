@@ -15,7 +15,11 @@
 //!   (readable by the host's user only) for the store owner.
 //!
 //! Each request is recorded (`privacy_requests`, without personal data) and
-//! counted in `shopcase_privacy_requests_total`.
+//! counted in `shopcase_privacy_requests_total`. A request that cannot be
+//! acted on (malformed) is dead-lettered as `bad-privacy-request`; one that
+//! keeps failing for another reason is retried with backoff up to
+//! `dispatcher.max-attempts`, then dead-lettered as `privacy-failed`, so an
+//! operator sees it and retries it once the cause is fixed.
 
 use std::path::{Path, PathBuf};
 
@@ -89,6 +93,25 @@ pub(crate) async fn handle(
             // After a shop redaction the event itself is gone: nothing to mark.
             storage
                 .complete_host_event(&ev.event.id, worker, Timestamp::now())
+                .await
+                .map(|_| ())
+        }
+        Err(Failure::Transient(message)) if !core.config.dispatcher.retry.allows(ev.claims) => {
+            // Still failing after every attempt (a full disk, exports that
+            // cannot be written): an operator must look. The dead letter
+            // keeps the request; retrying it runs it again from the start.
+            core.metrics.privacy(topic, "dead");
+            tracing::error!(shop = %ev.event.shop, topic, %message, attempts = ev.claims, "privacy request keeps failing; dead-lettered for an operator to retry");
+            storage
+                .fail_host_event(
+                    &ev.event.id,
+                    worker,
+                    FailureRecord::new(
+                        "privacy-failed",
+                        format!("{message} (gave up after {} attempts)", ev.claims),
+                    ),
+                    Timestamp::now(),
+                )
                 .await
                 .map(|_| ())
         }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use serde_json::json;
+use shopcase_contract::time::Timestamp;
 
 use crate::support::*;
 
@@ -227,5 +228,73 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
         "store B keeps its data"
     );
     assert_eq!(s.installations(Some(SHOP_B)).await.unwrap().len(), 1);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_keeps_failing_is_dead_lettered_and_retried_once_fixed() {
+    let host = Host::new(1);
+    let running = host.start().await;
+    let s = running.storage().clone();
+    // The exports directory cannot be created: a file stands in its way.
+    let blocker = host.data_dir().join("exports");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+
+    let request = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/data_request",
+        "w-dr-fail",
+        json!({"shop_id": 1, "shop_domain": SHOP_A, "orders_requested": [5001],
+               "customer": {"id": 7001, "email": EMAIL}, "data_request": {"id": 4242}}),
+    );
+    let (status, body) = post(&reqwest::Client::new(), &running.webhook_url(), &request).await;
+    assert_eq!(status, 200);
+    let id = body["event_id"].as_str().unwrap().to_owned();
+    eventually("dead-lettered after max-attempts", || async {
+        !s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let letters = s.dead_letters(Some(SHOP_A), true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].failure.kind, "privacy-failed");
+    assert!(
+        letters[0]
+            .failure
+            .message
+            .contains("gave up after 3 attempts"),
+        "{}",
+        letters[0].failure.message
+    );
+    assert!(is_done(&s, &id).await, "no longer claimed");
+
+    // Fixed, then retried: the export is written, once.
+    std::fs::remove_file(&blocker).unwrap();
+    s.retry_dead_letter(letters[0].id, "ops@example.com", Timestamp::now())
+        .await
+        .unwrap();
+    let export = blocker.join(SHOP_A).join("customer-7001-request-4242.json");
+    eventually("exported after the retry", || async { export.exists() }).await;
+    eventually("recorded", || async {
+        s.privacy_records(SHOP_A).await.unwrap().len() == 1
+    })
+    .await;
+    assert!(
+        s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the dead letter is resolved"
+    );
+    let metrics = running.metrics().render(None);
+    assert!(
+        metrics.contains(
+            "shopcase_privacy_requests_total{topic=\"customers/data_request\",outcome=\"dead\"} 1"
+        ),
+        "{metrics}"
+    );
     running.shutdown().await.unwrap();
 }

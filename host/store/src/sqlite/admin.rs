@@ -451,6 +451,12 @@ pub(super) fn retry_dead_letter(
             }
         }
         DeadLetterKind::Event => {
+            // A fresh round of attempts (the host counts an event's claims).
+            c.execute(
+                "UPDATE inbox SET claims = 0 WHERE event_id = ?1",
+                [&d.event_id],
+            )
+            .map_err(db(op))?;
             if wake_event(&d.event_id)? == 0 {
                 return Err(StoreError::Conflict(format!(
                     "event {} is gone",
