@@ -9,8 +9,8 @@
 //! carry the key as `Idempotency-Key`; Shopify operations are made
 //! idempotent by the Shopify client).
 //!
-//! Families: [`ActionFamily::Case`] (Core Case, issue 4),
-//! [`ActionFamily::Shopify`] (Shopify Admin API, issue 5) and
+//! Families: [`ActionFamily::Case`] (Core Case, `crate::corecase`),
+//! [`ActionFamily::Shopify`] (Shopify Admin API, `crate::shopify`) and
 //! [`ActionFamily::FollowUp`] ([`follow_up::FollowUpExecutor`], built in).
 //! An entry whose family has no executor stays pending (visible in
 //! `shopcase_journal_open`) until one is registered.
