@@ -59,6 +59,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// The database.
     pub storage: SqliteConfig,
+    /// How long finished work is kept (`[storage] retention`).
+    pub retention: RetentionConfig,
     /// The plugin sandbox.
     pub sandbox: SandboxConfig,
     /// Running plugins on events.
@@ -91,6 +93,23 @@ pub struct ServerConfig {
     /// answers 503 (Shopify gives up after 5 s).
     pub ack_timeout: Duration,
 }
+
+/// `[storage] retention` and `prune-interval`: deleting finished work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionConfig {
+    /// Finished work older than this is deleted (`crate::retention`);
+    /// `None` (`retention = "off"`): kept forever. At least
+    /// [`ServerConfig::max_age`] plus [`RETENTION_MARGIN`]: deduplicating a
+    /// redelivery needs its event in the inbox.
+    pub keep: Option<Duration>,
+    /// How often it is deleted.
+    pub interval: Duration,
+}
+
+/// What `storage.retention` must exceed `server.max-age` by: room for
+/// clocks that disagree and deliveries that take long, so a redelivery of
+/// a deleted event is always stale.
+pub const RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
 /// `[sandbox]`.
 #[derive(Debug, Clone)]
@@ -214,6 +233,8 @@ struct RawStorage {
     synchronous: Option<Synchronous>,
     busy_timeout: Option<String>,
     read_connections: Option<u64>,
+    retention: Option<String>,
+    prune_interval: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -383,6 +404,43 @@ impl Config {
         };
         if storage.synchronous == Synchronous::Normal {
             // Reported, not refused: useful for disposable environments.
+        }
+        let retention = RetentionConfig {
+            keep: match st.retention.as_deref().map(str::trim) {
+                Some("off") => None,
+                _ => Some(dur(
+                    "storage.retention",
+                    &st.retention,
+                    Duration::from_secs(30 * 86_400),
+                )?),
+            },
+            interval: dur(
+                "storage.prune-interval",
+                &st.prune_interval,
+                Duration::from_secs(600),
+            )?,
+        };
+        let least = server.max_age.saturating_add(RETENTION_MARGIN);
+        if let Some(keep) = retention.keep
+            && keep < least
+        {
+            return Err(ConfigError::at(
+                path,
+                "storage.retention",
+                format!(
+                    "must be at least `server.max-age` ({}) plus {} ({} in all), or \"off\": a redelivery is recognised as a duplicate only while its event is kept",
+                    format_duration(server.max_age),
+                    format_duration(RETENTION_MARGIN),
+                    format_duration(least),
+                ),
+            ));
+        }
+        if retention.interval.is_zero() {
+            return Err(ConfigError::at(
+                path,
+                "storage.prune-interval",
+                "must be longer than 0s",
+            ));
         }
 
         let sb = raw.sandbox;
@@ -640,6 +698,7 @@ impl Config {
             plugins_dir,
             server,
             storage,
+            retention,
             sandbox,
             dispatcher,
             executor,
@@ -771,6 +830,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_millis(ms))
 }
 
+/// A duration as [`parse_duration`] reads it, in its largest exact unit.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    let units: [(u128, &str); 4] = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "m"),
+        (1000, "s"),
+    ];
+    for (size, unit) in units {
+        if ms > 0 && ms.is_multiple_of(size) {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -824,6 +900,22 @@ webhook-secret = "dev-secret"
                 "`server.listen`: `everywhere` is not an address",
             ),
             (
+                "data-dir = \"d\"\n[storage]\nretention = \"a month\"",
+                "`storage.retention`: `a month` is not a duration",
+            ),
+            (
+                "data-dir = \"d\"\n[storage]\nretention = \"2d\"",
+                "`storage.retention`: must be at least `server.max-age` (2d) plus 1d (3d in all), or \"off\"",
+            ),
+            (
+                "data-dir = \"d\"\n[storage]\nprune-interval = \"0s\"",
+                "`storage.prune-interval`: must be longer than 0s",
+            ),
+            (
+                "data-dir = \"d\"\n[storage]\nretention = \"30d\"\nretain = \"1d\"",
+                "unknown field `retain`",
+            ),
+            (
                 "data-dir = \"d\"\n[dispatcher]\nbatch = 0",
                 "`dispatcher.batch`: must be at least 1",
             ),
@@ -875,6 +967,65 @@ webhook-secret = "dev-secret"
     }
 
     #[test]
+    fn retention_outlasts_the_maximum_age_of_deliveries() {
+        let with = |server: &str, storage: &str| {
+            parse(&format!(
+                "data-dir = \"d\"\n[server]\n{server}\n[storage]\n{storage}"
+            ))
+        };
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(
+            c.retention,
+            RetentionConfig {
+                keep: Some(Duration::from_secs(30 * 86_400)),
+                interval: Duration::from_secs(600),
+            }
+        );
+        let c = with("", "retention = \"off\"\nprune-interval = \"1h\"").unwrap();
+        assert_eq!(
+            c.retention,
+            RetentionConfig {
+                keep: None,
+                interval: Duration::from_secs(3600),
+            }
+        );
+        // The least accepted: max-age plus the margin, exactly.
+        let c = with("max-age = \"24h\"", "retention = \"48h\"").unwrap();
+        assert_eq!(c.retention.keep, Some(Duration::from_secs(48 * 3600)));
+        // Less is refused, naming both keys; raising max-age raises the floor.
+        let err = with("max-age = \"24h\"", "retention = \"47h\"").unwrap_err();
+        assert!(
+            err.contains(
+                "`storage.retention`: must be at least `server.max-age` (1d) plus 1d (2d in all)"
+            ),
+            "{err}"
+        );
+        let err = with("max-age = \"10d\"", "retention = \"10d\"").unwrap_err();
+        assert!(err.contains("(10d) plus 1d (11d in all)"), "{err}");
+        assert!(
+            with("max-age = \"30d\"", "").is_err(),
+            "the default (30d) too"
+        );
+        assert!(with("max-age = \"10d\"", "retention = \"off\"").is_ok());
+        assert!(with("max-age = \"10d\"", "retention = \"11d\"").is_ok());
+    }
+
+    #[test]
+    fn durations_format_in_their_largest_exact_unit() {
+        for (d, text) in [
+            (Duration::from_secs(3 * 86_400), "3d"),
+            (Duration::from_secs(49 * 3600), "49h"),
+            (Duration::from_secs(90), "90s"),
+            (Duration::from_secs(300), "5m"),
+            (Duration::from_millis(1500), "1500ms"),
+            (Duration::ZERO, "0ms"),
+        ] {
+            assert_eq!(format_duration(d), text);
+            assert_eq!(parse_duration(text), Ok(d), "reads back");
+        }
+    }
+
+    #[test]
     fn secrets_come_from_files_and_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("webhook.secret"), "from-file\n").unwrap();
@@ -913,6 +1064,12 @@ webhook-secret = "dev-secret"
             Config::parse_with(text, Path::new("examples/shopcase.toml"), Secrets::Skip).unwrap();
         assert_eq!(c.stores[0].domain, "demo.myshopify.com");
         assert_eq!(c.dispatcher.quarantine_after, 5);
+        assert_eq!(
+            c.retention.keep,
+            Some(Duration::from_secs(30 * 86_400)),
+            "the example gives the default"
+        );
+        assert_eq!(c.retention.interval, Duration::from_secs(600));
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     }
 

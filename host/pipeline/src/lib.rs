@@ -27,6 +27,7 @@
 //! - [`executor`]: the framework that executes journalled actions, and the
 //!   built-in follow-up executor.
 //! - [`timers`]: due timers into the inbox; housekeeping.
+//! - [`retention`]: deleting finished work older than `storage.retention`.
 //! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`.
 //! - [`admin`]: store administration (`shopcase store ...`, admin API).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
@@ -48,6 +49,7 @@ pub mod ingress;
 pub mod metrics;
 pub mod privacy;
 pub mod replay;
+pub mod retention;
 pub mod server;
 pub mod shopify;
 pub mod timers;

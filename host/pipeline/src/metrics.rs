@@ -18,6 +18,7 @@
 //! | `shopcase_plugin_runs_total` | counter | `plugin`, `outcome` (`ok` or a failure kind) |
 //! | `shopcase_actions_executed_total` | counter | `family`, `outcome` (`done`, `retry`, `dead`) |
 //! | `shopcase_privacy_requests_total` | counter | `topic`, `outcome` |
+//! | `shopcase_pruned_total` | counter | `what` (`events`, `dispatch-rows`, `journal-entries`, `dead-letters`, `timers`: rows deleted by retention) |
 //!
 //! Label values are plugin ids, failure kinds and fixed names, never
 //! request data, so the series stay bounded.
@@ -92,9 +93,15 @@ struct Labelled(Mutex<BTreeMap<Vec<String>, u64>>);
 
 impl Labelled {
     fn inc(&self, labels: &[&str]) {
+        self.add(labels, 1);
+    }
+
+    fn add(&self, labels: &[&str], n: u64) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *m.entry(labels.iter().map(|s| (*s).to_owned()).collect())
-            .or_insert(0) += 1;
+        let v = m
+            .entry(labels.iter().map(|s| (*s).to_owned()).collect())
+            .or_insert(0);
+        *v = v.saturating_add(n);
     }
 
     fn get(&self, labels: &[&str]) -> u64 {
@@ -142,6 +149,7 @@ pub struct Metrics {
     plugin_runs: Labelled,
     actions: Labelled,
     privacy: Labelled,
+    pruned: Labelled,
 }
 
 impl Metrics {
@@ -183,6 +191,18 @@ impl Metrics {
     /// A privacy request was handled.
     pub fn privacy(&self, topic: &str, outcome: &str) {
         self.privacy.inc(&[topic, outcome]);
+    }
+
+    /// Retention deleted `n` rows of `what` (`events`, `dispatch-rows`, ...).
+    pub fn pruned(&self, what: &str, n: u64) {
+        if n > 0 {
+            self.pruned.add(&[what], n);
+        }
+    }
+
+    /// Rows of `what` deleted by retention so far.
+    pub fn pruned_count(&self, what: &str) -> u64 {
+        self.pruned.get(&[what])
     }
 
     /// Counter values, for tests and the admin API.
@@ -308,6 +328,12 @@ impl Metrics {
             "Privacy requests handled, by topic and outcome.",
             &["topic", "outcome"],
         );
+        self.pruned.render(
+            &mut out,
+            "shopcase_pruned_total",
+            "Rows of finished work deleted by retention, by what they were.",
+            &["what"],
+        );
         out
     }
 }
@@ -336,6 +362,9 @@ mod tests {
         m.rejected("invalid-signature");
         m.rejected("invalid-signature");
         m.plugin_run("fraud", "ok");
+        m.pruned("events", 3);
+        m.pruned("events", 2);
+        m.pruned("timers", 0);
         m.ack.observe(Duration::from_micros(700));
         m.ack.observe(Duration::from_millis(30));
         let text = m.render(Some(InboxStats {
@@ -350,6 +379,11 @@ mod tests {
             text.contains("shopcase_webhooks_rejected_total{reason=\"invalid-signature\"} 2\n")
         );
         assert!(text.contains("shopcase_plugin_runs_total{plugin=\"fraud\",outcome=\"ok\"} 1\n"));
+        assert!(text.contains("shopcase_pruned_total{what=\"events\"} 5\n"));
+        assert!(
+            !text.contains("what=\"timers\""),
+            "nothing deleted, no series"
+        );
         assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.0005\"} 0\n"));
         assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.001\"} 1\n"));
         assert!(text.contains("shopcase_webhook_ack_seconds_bucket{le=\"0.05\"} 2\n"));

@@ -350,10 +350,10 @@ impl Pipeline {
         }
     }
 
-    /// Serve on `listener` and run the dispatcher workers, the executors and
-    /// the timer loop until `shutdown` resolves; then stop accepting,
-    /// finish the requests and events in flight (claimed events not yet
-    /// started are given back), and return.
+    /// Serve on `listener` and run the dispatcher workers, the executors,
+    /// the timer loop and retention until `shutdown` resolves; then stop
+    /// accepting, finish the requests and events in flight (claimed events
+    /// not yet started are given back), and return.
     pub async fn run(
         self,
         listener: TcpListener,
@@ -377,6 +377,7 @@ impl Pipeline {
             ));
         }
         tasks.spawn(crate::timers::run(core.clone(), stop_rx.clone()));
+        tasks.spawn(crate::retention::run(core.clone(), stop_rx.clone()));
         for b in &self.background {
             tracing::debug!(task = b.name(), "background task started");
             tasks.spawn(b.clone().run(self.producer(), stop_rx.clone()));

@@ -211,10 +211,45 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Deliver due timers: each becomes a `timer/fired` inbox event for its
     /// plugin and is marked fired, in one transaction. Returns the new
     /// event ids.
-    async fn fire_due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<String>>;
+    async fn fire_due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<String>> {
+        self.fire_timers_due_by(now, now, limit).await
+    }
+
+    /// Deliver the timers due by `due_by`, received (and dispatchable) at
+    /// `now`; each event's triggered-at is still its timer's due time. With
+    /// `due_by` later than `now` this fires follow-ups early: the demo
+    /// skipping ahead, or an operator who does not want to wait.
+    async fn fire_timers_due_by(
+        &self,
+        due_by: Timestamp,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>>;
 
     /// Timers of a store.
     async fn timers(&self, shop: &str) -> Result<Vec<Timer>>;
+
+    // ---- retention ------------------------------------------------------------------
+
+    /// Delete finished work older than `prune.before`, one bounded batch;
+    /// call again with [`PruneReport::resume`] until
+    /// [`PruneReport::finished`]. What goes:
+    /// - inbox events that are `done` or `stale`, received and finished
+    ///   before the cutoff, whose work is all over: no dispatch row pending
+    ///   or held (quarantine), no journal entry pending or in flight, no
+    ///   open dead letter, no operation held for an approval that is
+    ///   undecided or whose released entry is still open. With each event go
+    ///   its dispatch rows, its journal entries and its resolved dead letters.
+    /// - fired timers that fired before the cutoff.
+    ///
+    /// Never deleted: unfinished work, open dead letters, held operations
+    /// (and the journal entries that release them), case links, key-value
+    /// data, stores, installations, audit and privacy records.
+    ///
+    /// The deduplication of deliveries lives on inbox rows: callers keep the
+    /// cutoff further back than the ingress's maximum age, so a redelivery
+    /// of a deleted event is stale, never dispatched again.
+    async fn prune(&self, prune: Prune) -> Result<PruneReport>;
 
     // ---- privacy --------------------------------------------------------------------
 

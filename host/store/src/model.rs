@@ -1067,3 +1067,76 @@ pub struct PrivacyRecord {
     /// When.
     pub at: Timestamp,
 }
+
+// ---- retention ---------------------------------------------------------------
+
+/// One batch of [`crate::Storage::prune`]: delete finished work older than
+/// `before`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prune {
+    /// The cutoff: work finished (and, for events, received) before it goes.
+    pub before: Timestamp,
+    /// Resume the inbox scan after this event sequence number: 0 for the
+    /// first batch, then the previous batch's [`PruneReport::resume`].
+    pub after: i64,
+    /// The most inbox events examined, and the most fired timers deleted,
+    /// in this batch: it bounds how long the batch holds the writer.
+    pub limit: usize,
+}
+
+/// What one [`crate::Storage::prune`] batch deleted, and where the next
+/// one goes on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PruneReport {
+    /// Inbox events.
+    pub events: u64,
+    /// Their dispatch rows.
+    pub dispatch_rows: u64,
+    /// Their journal entries.
+    pub journal_entries: u64,
+    /// Their resolved (retried or discarded) dead letters.
+    pub dead_letters: u64,
+    /// Fired timers.
+    pub timers: u64,
+    /// Where the next batch resumes the inbox scan; `None` once the scan
+    /// reached events received after the cutoff (or the end of the inbox).
+    pub resume: Option<i64>,
+    /// Whether the batch deleted as many fired timers as it could: more
+    /// may be left.
+    pub more_timers: bool,
+}
+
+impl PruneReport {
+    /// Whether nothing is left for another batch with the same cutoff.
+    pub fn finished(&self) -> bool {
+        self.resume.is_none() && !self.more_timers
+    }
+
+    /// Rows deleted, all tables together.
+    pub fn deleted(&self) -> u64 {
+        self.events + self.dispatch_rows + self.journal_entries + self.dead_letters + self.timers
+    }
+
+    /// `(what, rows)` per table, with the names the metrics and logs use.
+    pub fn counts(&self) -> [(&'static str, u64); 5] {
+        [
+            ("events", self.events),
+            ("dispatch-rows", self.dispatch_rows),
+            ("journal-entries", self.journal_entries),
+            ("dead-letters", self.dead_letters),
+            ("timers", self.timers),
+        ]
+    }
+
+    /// Add another batch's counts (the resume point and `more_timers` are
+    /// the other batch's).
+    pub fn absorb(&mut self, other: &PruneReport) {
+        self.events += other.events;
+        self.dispatch_rows += other.dispatch_rows;
+        self.journal_entries += other.journal_entries;
+        self.dead_letters += other.dead_letters;
+        self.timers += other.timers;
+        self.resume = other.resume;
+        self.more_timers = other.more_timers;
+    }
+}

@@ -17,4 +17,5 @@ mod ingress;
 mod ops;
 mod privacy;
 mod replay;
+mod retention;
 mod shopify;

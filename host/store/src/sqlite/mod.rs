@@ -22,8 +22,8 @@
 //! - [`writer`]: the group-commit writer thread.
 //! - `inbox`, `journal`, `admin` (stores, installations, audit, dead
 //!   letters), `kv`, `links`, `timers`, `privacy`, `corecase` (the Core Case
-//!   integration's tables): the SQL of each concern, as plain functions on a
-//!   connection.
+//!   integration's tables), `retention` (deleting finished work): the SQL of
+//!   each concern, as plain functions on a connection.
 //! - `admin_api`: the admin API's tokens and searches.
 
 use std::path::{Path, PathBuf};
@@ -48,6 +48,7 @@ mod journal;
 mod kv;
 mod links;
 mod privacy;
+mod retention;
 pub mod schema;
 mod timers;
 pub mod writer;
@@ -586,14 +587,26 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn fire_due_timers(&self, now: Timestamp, limit: usize) -> Result<Vec<String>> {
-        self.write("fire-timers", move |c| timers::fire_due(c, now, limit))
-            .await
+    async fn fire_timers_due_by(
+        &self,
+        due_by: Timestamp,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.write("fire-timers", move |c| {
+            timers::fire_due(c, due_by, now, limit)
+        })
+        .await
     }
 
     async fn timers(&self, shop: &str) -> Result<Vec<Timer>> {
         let s = shop.to_owned();
         self.read(move |c| timers::list(c, &s)).await
+    }
+
+    async fn prune(&self, prune: Prune) -> Result<PruneReport> {
+        self.write("prune", move |c| retention::prune(c, &prune))
+            .await
     }
 
     async fn redact_customer(

@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", V1),
     (2, "api-tokens", V2),
     (3, "corecase", V3),
+    (4, "retention", V4),
 ];
 
 const V1: &str = r#"
@@ -287,6 +288,17 @@ CREATE TABLE held_operations (
     updated_at       INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX held_operations_case ON held_operations (case_id);
+"#;
+
+/// What retention (`super::retention`) looks up per event and per batch.
+/// Dead letters and held operations are written rarely, and a timer's
+/// index entry changes only when it fires or is moved, so none of these
+/// costs the webhook path anything (the inbox gets no index: retention
+/// walks it in sequence order).
+const V4: &str = r#"
+CREATE INDEX dead_letters_event ON dead_letters (event_id);
+CREATE INDEX held_operations_event ON held_operations (event_id);
+CREATE INDEX timers_fired ON timers (updated_at) WHERE state = 'fired';
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

@@ -128,7 +128,12 @@ pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<T
     }
 }
 
-pub(super) fn fire_due(c: &Connection, now: Timestamp, limit: usize) -> Result<Vec<String>> {
+pub(super) fn fire_due(
+    c: &Connection,
+    due_by: Timestamp,
+    now: Timestamp,
+    limit: usize,
+) -> Result<Vec<String>> {
     let op = "fire-timers";
     let sql = format!(
         "SELECT {COLS} FROM timers WHERE state = 'scheduled' AND due <= ?1 ORDER BY due LIMIT ?2"
@@ -137,7 +142,7 @@ pub(super) fn fire_due(c: &Connection, now: Timestamp, limit: usize) -> Result<V
         .prepare_cached(&sql)
         .and_then(|mut s| {
             s.query_map(
-                params![ms(now), i64::try_from(limit).unwrap_or(i64::MAX)],
+                params![ms(due_by), i64::try_from(limit).unwrap_or(i64::MAX)],
                 raw,
             )?
             .collect::<rusqlite::Result<Vec<_>>>()

@@ -9,4 +9,5 @@ mod corecase;
 mod inbox;
 mod journal;
 mod privacy;
+mod retention;
 mod timers;

@@ -80,3 +80,45 @@ async fn due_timers_fire_once_into_the_inbox() {
     assert_ne!(again[0], fired[0]);
     assert_eq!(s.timers(SHOP).await.unwrap()[0].generation, 2);
 }
+
+#[tokio::test]
+async fn timers_can_fire_early_and_are_dispatchable_at_once() {
+    let (_d, s) = open();
+    s.schedule_timer(timer("evt_1:sla:0", at(1000)), at(0))
+        .await
+        .unwrap();
+    let mut later = timer("evt_1:sla:1", at(5000));
+    later.name = "later".into();
+    s.schedule_timer(later, at(0)).await.unwrap();
+
+    // At 10, everything due by 2000 fires: the first timer, not the second.
+    let fired = s.fire_timers_due_by(at(2000), at(10), 10).await.unwrap();
+    assert_eq!(fired.len(), 1);
+    let ev = s.event(&fired[0]).await.unwrap().unwrap();
+    assert_eq!(
+        ev.event.triggered_at,
+        shopcase_contract::time::format(at(1000)),
+        "still its due time"
+    );
+    // Claimable now, not only at its due time.
+    let claimed = s
+        .claim_events(Claim {
+            worker: "w".into(),
+            limit: 10,
+            lease: std::time::Duration::from_secs(30),
+            now: at(11),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .map(|e| e.event.event.id.as_str())
+            .collect::<Vec<_>>(),
+        [fired[0].as_str()]
+    );
+    assert!(
+        s.fire_due_timers(at(2000), 10).await.unwrap().is_empty(),
+        "fired once"
+    );
+}
