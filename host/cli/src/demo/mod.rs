@@ -7,7 +7,9 @@
 //! Then it enables the first-party plugins for the demo store, posts the
 //! scenario webhooks signed as Shopify would, acts as the Core Case analyst
 //! (decides cases, approves and rejects held operations, completes tasks),
-//! waits for the write-backs, and prints what happened.
+//! waits for the write-backs, skips two days ahead so the follow-up timers
+//! due by then fire (SLA escalation, review reminders), and prints what
+//! happened.
 //!
 //! # Layout
 //! - this file: the run and the summary;
@@ -21,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
+use shopcase_contract::time::{SignedDuration, Timestamp};
 use shopcase_pipeline::store::{ActionFamily, JournalStatus, Storage};
 use shopcase_pipeline::{Admin, Config, CoreCase, EnableRequest, Shopify};
 
@@ -29,6 +32,8 @@ mod seed;
 
 const SHOP: &str = "demo.myshopify.com";
 const ADMIN_TOKEN: &str = "shpat_demo_write_back";
+/// How far the demo skips ahead to let follow-up timers fire.
+const SKIP_AHEAD_HOURS: i64 = 48;
 
 /// The first-party plugins the demo enables.
 const PLUGINS: &[&str] = &[
@@ -114,7 +119,9 @@ pub(crate) struct Summary {
     analyst: Vec<analyst::Done>,
     /// Webhooks posted, and how the host answered them.
     webhooks: Webhooks,
-    /// Follow-up timers still pending (their due dates are hours away).
+    /// Follow-up timers fired when the demo skipped ahead two days.
+    timers_fired: usize,
+    /// Follow-up timers still pending (due further ahead).
     timers_pending: usize,
     /// Dead letters: actions or plugin runs that failed for good.
     dead_letters: usize,
@@ -129,6 +136,7 @@ struct CaseSummary {
     status: String,
     priority: String,
     owner_group: Option<String>,
+    escalation_level: u64,
     tasks: usize,
     documents: usize,
 }
@@ -151,7 +159,6 @@ struct Approval {
 struct Webhooks {
     accepted: usize,
     duplicate: usize,
-    rejected: usize,
 }
 
 async fn run(args: &Args) -> Result<Summary> {
@@ -274,12 +281,28 @@ async fn run(args: &Args) -> Result<Summary> {
     // Case updates → plugins → write-backs (and the case updates those cause).
     settle(storage.as_ref(), Duration::from_secs(2)).await?;
 
+    // Skip ahead: the follow-ups due within two days fire now, as the
+    // host's timer loop would fire them then (each `timer/fired` event
+    // carries its timer's due time), so SLA escalation shows in the demo.
+    let now = Timestamp::now();
+    let horizon = now + SignedDuration::from_hours(SKIP_AHEAD_HOURS);
+    let timers_fired = storage
+        .fire_timers_due_by(horizon, now, 10_000)
+        .await?
+        .len();
+    progress(
+        args,
+        &format!("{SKIP_AHEAD_HOURS} hours later: {timers_fired} follow-up timer(s) fire"),
+    );
+    settle(storage.as_ref(), Duration::from_secs(2)).await?;
+
     let summary = summarise(
         storage.as_ref(),
         &corecase_emulator.emulator().cases(),
         &shopify_emulator.emulator,
         done,
         webhooks,
+        timers_fired,
     )
     .await?;
     running.shutdown().await?;
@@ -341,6 +364,7 @@ async fn summarise(
     shopify: &shopcase_shopify::emulator::Emulator,
     analyst: Vec<analyst::Done>,
     webhooks: Webhooks,
+    timers_fired: usize,
 ) -> Result<Summary> {
     let events = storage
         .search_events(shopcase_pipeline::store::EventQuery {
@@ -369,6 +393,7 @@ async fn summarise(
             status: c["status"].as_str().unwrap_or_default().to_owned(),
             priority: attrs["priority"].as_str().unwrap_or_default().to_owned(),
             owner_group: attrs["assigneeGroup"].as_str().map(str::to_owned),
+            escalation_level: attrs["escalationLevel"].as_u64().unwrap_or(0),
             tasks: c["tasks"].as_array().map_or(0, Vec::len),
             documents: c["attachments"].as_array().map_or(0, Vec::len),
         });
@@ -408,6 +433,7 @@ async fn summarise(
         approvals,
         analyst,
         webhooks,
+        timers_fired,
         timers_pending,
         dead_letters,
     })
@@ -416,15 +442,22 @@ async fn summarise(
 fn print_summary(s: &Summary) {
     println!();
     println!(
-        "shopcase demo — {} webhooks accepted ({} duplicate, {} rejected), {} events in the inbox",
-        s.webhooks.accepted, s.webhooks.duplicate, s.webhooks.rejected, s.events
+        "shopcase demo — {} webhooks accepted ({} duplicate), {} events in the inbox",
+        s.webhooks.accepted, s.webhooks.duplicate, s.events
     );
     println!();
     println!("Cases in Core Case ({}):", s.cases.len());
     for c in &s.cases {
         println!(
-            "  {:<11} {:<23} {:<16} {:<8} tasks {:<2} docs {:<2} {}",
-            c.case_number, c.case_type, c.status, c.priority, c.tasks, c.documents, c.title
+            "  {:<11} {:<23} {:<12} {:<8} esc {} tasks {:<2} docs {:<2} {}",
+            c.case_number,
+            c.case_type,
+            c.status,
+            c.priority,
+            c.escalation_level,
+            c.tasks,
+            c.documents,
+            c.title
         );
     }
     println!();
@@ -458,8 +491,8 @@ fn print_summary(s: &Summary) {
     }
     println!();
     println!(
-        "Timers pending: {} (SLA and escalation follow-ups, due later). Dead letters: {}.",
-        s.timers_pending, s.dead_letters
+        "Skipping ahead {SKIP_AHEAD_HOURS} hours: {} follow-up timer(s) fired; {} still pending (due later). Dead letters: {}.",
+        s.timers_fired, s.timers_pending, s.dead_letters
     );
 }
 
@@ -475,6 +508,10 @@ listen = "127.0.0.1:0"
 # The scenario events were recorded on fixed dates: accept them whatever
 # today's date is (a real store keeps the default of 48 hours).
 max-age = "3650d"
+
+[storage]
+# A demo's data lives minutes; nothing to prune.
+retention = "off"
 
 [dispatcher]
 workers = 2
