@@ -73,6 +73,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// shutting down). Only the claiming worker can.
     async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool>;
 
+    /// Extend every lease `worker` still holds (claimed, not finished, not
+    /// yet expired at `now`) to `until`. A worker whose batch runs longer
+    /// than its lease renews it, so that no other worker re-claims events
+    /// it is still running. Returns how many leases were extended.
+    async fn renew_claims(&self, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64>;
+
     /// Mark an event handled by the host itself (privacy topics) and release it.
     async fn complete_host_event(
         &self,

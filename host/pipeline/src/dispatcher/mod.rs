@@ -103,31 +103,54 @@ impl Dispatcher {
             let installations = self.installations_of(&claimed).await;
             let stop = shutdown.clone();
             let this = &*self;
-            futures::stream::iter(claimed)
-                .for_each_concurrent(cfg.batch, |c| {
-                    let installations = &installations;
-                    let worker = &worker;
-                    let stop = &stop;
-                    async move {
-                        if *stop.borrow() {
-                            // Shutting down: give it back rather than start it.
-                            let _ = this
-                                .core
-                                .storage
-                                .release_event(&c.event.event.id, worker, Timestamp::now())
-                                .await;
-                            return;
-                        }
-                        // If the installations could not be read, the claim
-                        // expires and the event is tried again then.
-                        if let Some(Ok(i)) = installations.get(&c.event.event.shop) {
-                            this.process(worker, c, i).await;
-                        }
+            let batch = futures::stream::iter(claimed).for_each_concurrent(cfg.batch, |c| {
+                let installations = &installations;
+                let worker = &worker;
+                let stop = &stop;
+                async move {
+                    if *stop.borrow() {
+                        // Shutting down: give it back rather than start it.
+                        let _ = this
+                            .core
+                            .storage
+                            .release_event(&c.event.event.id, worker, Timestamp::now())
+                            .await;
+                        return;
                     }
-                })
-                .await;
+                    // If the installations could not be read, the claim
+                    // expires and the event is tried again then.
+                    if let Some(Ok(i)) = installations.get(&c.event.event.shop) {
+                        this.process(worker, c, i).await;
+                    }
+                }
+            });
+            self.run_renewing(&worker, batch).await;
         }
         tracing::debug!(%worker, "dispatcher worker stopped");
+    }
+
+    /// Run a claimed batch, renewing the worker's leases every third of a
+    /// lease while it runs: a batch that waits for sandbox slots or slow
+    /// host calls can outlast one lease, and another worker must not
+    /// re-claim (and run again) events this one is still running. A crashed
+    /// worker renews nothing, so its claims still expire.
+    async fn run_renewing(&self, worker: &str, batch: impl std::future::Future<Output = ()>) {
+        let lease = self.core.config.dispatcher.lease;
+        let mut tick = tokio::time::interval(lease / 3);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await; // the first tick is immediate; the claim is fresh
+        tokio::pin!(batch);
+        loop {
+            tokio::select! {
+                () = &mut batch => return,
+                _ = tick.tick() => {
+                    match self.core.storage.renew_claims(worker, later(lease), Timestamp::now()).await {
+                        Ok(n) => tracing::debug!(%worker, renewed = n, "leases renewed"),
+                        Err(e) => tracing::warn!(%worker, error = %e, "cannot renew leases; they may expire and be claimed again"),
+                    }
+                }
+            }
+        }
     }
 
     /// The installations of each store in the batch, read once per batch.

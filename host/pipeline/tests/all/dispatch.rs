@@ -396,3 +396,90 @@ async fn host_events_go_to_the_subscribed_plugins_of_their_store_only() {
     assert_eq!(tags(&s.journal_for_event(&event_id).await.unwrap()), ["ok"]);
     running.shutdown().await.unwrap();
 }
+
+/// Customer history that answers slowly and counts its calls.
+#[derive(Debug, Default)]
+struct SlowHistory {
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl shopcase_pipeline::CustomerHistorySource for SlowHistory {
+    async fn customer_history(
+        &self,
+        _shop: &str,
+        customer_id: u64,
+    ) -> Result<shopcase_contract::host_api::CustomerHistory, shopcase_sandbox::HostError> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        Ok(shopcase_contract::host_api::CustomerHistory {
+            customer_id,
+            number_of_orders: 3,
+            amount_spent: "10.00".into(),
+            currency: "EUR".into(),
+            tags: vec![],
+            created_at: "2026-01-01T00:00:00Z".into(),
+            recent_orders: vec![],
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_longer_than_its_lease_is_not_claimed_twice() {
+    // Each run waits 900 ms on a host call; the lease is 600 ms. Without
+    // renewal the second worker would re-claim and run the events again.
+    let host = Host::with_config(
+        &config_text("workers = 2\n")
+            .replace("deadline-ms = 500", "deadline-ms = 200")
+            // The first `lease` is the dispatcher's (the executor's follows).
+            .replacen("lease = \"2s\"", "lease = \"600ms\"", 1),
+    );
+    assert_eq!(
+        host.config().dispatcher.lease,
+        std::time::Duration::from_millis(600)
+    );
+    host.add_plugin(&PluginSpec::new("historian"));
+    let history = Arc::new(SlowHistory::default());
+    let source = history.clone();
+    let running = host.start_with(move |b| b.customer_history(source)).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "historian", &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..6u64 {
+        ids.push(
+            send(
+                &running,
+                &Delivery::order(
+                    SHOP_A,
+                    SECRET_A,
+                    &format!("w-slow-{i}"),
+                    json!({"id": 5000 + i, "customer": {"id": 7000 + i}, "do": "history"}),
+                ),
+            )
+            .await,
+        );
+    }
+    eventually("all dispatched", || async {
+        for id in &ids {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    for id in &ids {
+        let e = s.event(id).await.unwrap().unwrap();
+        assert_eq!(e.claims, 1, "claimed once: {id}");
+        assert!(
+            tags(&s.journal_for_event(id).await.unwrap())[0].starts_with("orders-3,"),
+            "{id}"
+        );
+    }
+    assert_eq!(
+        history.calls.load(std::sync::atomic::Ordering::SeqCst),
+        ids.len(),
+        "each event ran once"
+    );
+    running.shutdown().await.unwrap();
+}

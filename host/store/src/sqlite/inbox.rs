@@ -596,6 +596,19 @@ pub(super) fn release(c: &Connection, event_id: &str, worker: &str, at: Timestam
     Ok(n == 1)
 }
 
+pub(super) fn renew(c: &Connection, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
+    // Pending rows only (a partial index); a lease that expired may have
+    // been claimed by another worker already, and `claimed_by` says so.
+    let n = c
+        .prepare_cached(
+            "UPDATE inbox SET lease_until = ?2
+             WHERE status = 'pending' AND claimed_by = ?1 AND lease_until > ?3",
+        )
+        .and_then(|mut s| s.execute(params![worker, ms(until), ms(now)]))
+        .map_err(db("renew-claims"))?;
+    Ok(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
 pub(super) fn complete_host(
     c: &Connection,
     event_id: &str,

@@ -397,6 +397,12 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn renew_claims(&self, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
+        let w = worker.to_owned();
+        self.write_one("renew-claims", move |c| inbox::renew(c, &w, until, now))
+            .await
+    }
+
     async fn complete_host_event(
         &self,
         event_id: &str,

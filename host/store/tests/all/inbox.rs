@@ -227,6 +227,48 @@ async fn claims_are_leases_that_expire() {
 }
 
 #[tokio::test]
+async fn a_worker_still_running_renews_its_leases() {
+    let (_d, s) = open();
+    for i in 0..3 {
+        s.insert_event(order_event(&format!("w-{i}"), i))
+            .await
+            .unwrap();
+    }
+    let got = s.claim_events(claim("a", at(10))).await.unwrap();
+    assert_eq!(got.len(), 3);
+    // One finished, one given back: only the third is still held.
+    s.finish_event(finish(&got[0].event.event.id, "a", at(12), vec![]))
+        .await
+        .unwrap();
+    assert!(
+        s.release_event(&got[1].event.event.id, "a", at(100))
+            .await
+            .unwrap()
+    );
+    // Renewed before its lease (until 40) runs out: held until 90.
+    assert_eq!(s.renew_claims("a", at(90), at(35)).await.unwrap(), 1);
+    assert!(
+        s.renew_claims("b", at(90), at(35)).await.unwrap() == 0,
+        "only the holder's leases"
+    );
+    assert!(
+        s.claim_events(claim("b", at(60))).await.unwrap().is_empty(),
+        "not re-claimed while renewed"
+    );
+    let again = s.claim_events(claim("b", at(91))).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].event.event.id, got[2].event.event.id);
+    // `a` lost it: renewing now extends nothing of `b`'s.
+    assert_eq!(s.renew_claims("a", at(200), at(92)).await.unwrap(), 0);
+    let c = s.claim_events(claim("c", at(115))).await.unwrap();
+    assert_eq!(
+        c.iter().map(|e| &e.event.event.id).collect::<Vec<_>>(),
+        [&got[1].event.event.id],
+        "the released one is free again; `b` still holds the third"
+    );
+}
+
+#[tokio::test]
 async fn a_finished_run_is_journalled_once_with_deterministic_keys() {
     let (_d, s) = open();
     let Inserted::New { event_id } = s.insert_event(order_event("w-1", 5001)).await.unwrap() else {
