@@ -375,6 +375,11 @@ pub struct EventFinish {
     /// The plugins' results. On the first attempt this is the plan: every
     /// plugin the event goes to gets a row.
     pub outcomes: Vec<PluginOutcome>,
+    /// When the payload the plugins read had been redacted (`None`: not
+    /// redacted), as claimed. If a privacy request redacted the event since,
+    /// the results come from data that must no longer exist: they are not
+    /// applied, and the plugins run again on the redacted payload.
+    pub read_redacted_at: Option<Timestamp>,
 }
 
 /// What [`crate::Storage::finish_event`] did for one plugin.

@@ -218,6 +218,7 @@ impl Dispatcher {
                 now: Timestamp::now(),
                 quarantine_after: cfg.quarantine_after,
                 outcomes: std::mem::take(&mut outcomes),
+                read_redacted_at: ev.redacted_at,
             };
             let ran = finish.outcomes.clone();
             let report = match self.core.storage.finish_event(finish).await {

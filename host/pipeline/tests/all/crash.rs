@@ -328,6 +328,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
         worker: "setup".into(),
         now: Timestamp::now(),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![PluginOutcome {
             plugin_id: "tagger".into(),
             plugin_version: "1.0.0".into(),

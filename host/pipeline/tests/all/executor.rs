@@ -188,6 +188,7 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
         worker: "test".into(),
         now: Timestamp::now(),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![PluginOutcome {
             plugin_id: "tagger".into(),
             plugin_version: "1.0.0".into(),

@@ -298,14 +298,19 @@ fn savepoint<T>(c: &Connection, f: impl FnOnce() -> Result<(T, bool)>) -> Result
 
 pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
     let op = "finish-event";
-    let head: Option<(String, Option<String>, String)> = c
-        .prepare_cached("SELECT shop, claimed_by, resources FROM inbox WHERE event_id = ?1")
+    type Head = (String, Option<String>, String, Option<i64>);
+    let head: Option<Head> = c
+        .prepare_cached(
+            "SELECT shop, claimed_by, resources, redacted_at FROM inbox WHERE event_id = ?1",
+        )
         .and_then(|mut s| {
-            s.query_row([&f.event_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()
+            s.query_row([&f.event_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
         })
         .map_err(db(op))?;
-    let Some((shop, claimed_by, resources_json)) = head else {
+    let Some((shop, claimed_by, resources_json, redacted_at)) = head else {
         return Err(StoreError::NotFound {
             what: "event",
             key: f.event_id.clone(),
@@ -316,9 +321,23 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
     let owned = claimed_by.as_deref() == Some(f.worker.as_str());
     let now = ms(f.now);
 
+    // Redacted since the plugins read it: what they returned (actions,
+    // key-value data, error messages) may carry the erased data. Nothing of
+    // it is kept; they run again, at once, on the redacted payload.
+    let redacted_since = redacted_at != f.read_redacted_at.map(ms);
+    let rerun = PluginResult::Deferred { at: f.now };
+
     let mut plugins = Vec::with_capacity(f.outcomes.len());
     for o in &f.outcomes {
-        let result = match &o.result {
+        let outcome = match &o.result {
+            PluginResult::Succeeded(_) | PluginResult::Retry { .. } | PluginResult::Dead { .. }
+                if redacted_since =>
+            {
+                &rerun
+            }
+            other => other,
+        };
+        let result = match outcome {
             PluginResult::Succeeded(run) => succeed(c, f, &shop, &resources, o, run)?,
             PluginResult::Retry { failure, at } => {
                 if upsert_row(

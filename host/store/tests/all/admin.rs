@@ -116,6 +116,7 @@ async fn dead_letters_can_be_retried_or_discarded_once() {
         worker: "a".into(),
         now: at(2),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![PluginOutcome {
             plugin_id: "p".into(),
             plugin_version: "1.0.0".into(),

@@ -230,6 +230,7 @@ async fn journal_dead_letters_and_case_links_are_searchable() {
         worker: "d".into(),
         now: at(1),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![
             PluginOutcome {
                 plugin_id: "tagger".into(),

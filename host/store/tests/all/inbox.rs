@@ -47,6 +47,7 @@ fn finish(
         worker: worker.into(),
         now,
         quarantine_after: 3,
+        read_redacted_at: None,
         outcomes: outcomes
             .into_iter()
             .map(|(p, result)| PluginOutcome {

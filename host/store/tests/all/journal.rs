@@ -65,6 +65,7 @@ async fn journalled(s: &SqliteStorage) -> String {
         worker: "d".into(),
         now: at(1),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![PluginOutcome {
             plugin_id: "p".into(),
             plugin_version: "1.0.0".into(),

@@ -111,6 +111,7 @@ async fn plant(s: &SqliteStorage) -> (String, String) {
         worker: "w".into(),
         now: at(3),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![outcome(
             "fraud",
             PluginResult::Succeeded(RunSuccess {
@@ -144,6 +145,7 @@ async fn plant(s: &SqliteStorage) -> (String, String) {
         worker: "w".into(),
         now: at(3),
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![outcome(
             "fraud",
             PluginResult::Dead {
@@ -397,4 +399,83 @@ async fn shop_redaction_deletes_everything_of_the_store() {
     let log = s.audit_log(Some(SHOP), 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].entry.action, "shop.redact");
+}
+
+#[tokio::test]
+async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
+    let (dir, s) = open();
+    let e = event("w-ann", "orders/create", ann_order());
+    let id = e.event_id();
+    s.insert_event(e).await.unwrap();
+    let claimed = s
+        .claim_events(Claim {
+            worker: "w".into(),
+            limit: 10,
+            lease: Duration::from_secs(30),
+            now: at(2),
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].event.redacted_at, None);
+
+    // While the plugin runs, a `customers/redact` erases Ann.
+    let report = s.redact_customer(ann(), at(3)).await.unwrap();
+    assert_eq!(report.events, 1);
+
+    // The run finishes with what it read before: actions naming her.
+    let finish = |read_redacted_at, now| EventFinish {
+        event_id: id.clone(),
+        worker: "w".into(),
+        now,
+        quarantine_after: 0,
+        outcomes: vec![PluginOutcome {
+            plugin_id: "fraud".into(),
+            plugin_version: "1.0.0".into(),
+            result: PluginResult::Succeeded(RunSuccess {
+                actions: plugin_actions(),
+                kv_reads: vec![],
+                kv_writes: vec![KvWrite {
+                    key: "last-contact".into(),
+                    value: Some(EMAIL.into()),
+                    expires_at: None,
+                }],
+                budget: None,
+            }),
+        }],
+        read_redacted_at,
+    };
+    let r = s.finish_event(finish(None, at(4))).await.unwrap();
+    assert_eq!(r.plugins, [("fraud".to_owned(), PluginFinish::Deferred)]);
+    assert!(s.journal_for_event(&id).await.unwrap().is_empty());
+    assert!(
+        s.kv_get(SHOP, "fraud", "last-contact", at(4))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let files = files(dir.path());
+    for secret in SECRETS {
+        assert!(!contains(&files, secret), "`{secret}` was written");
+    }
+
+    // It runs again at once, on the redacted payload, and that is kept.
+    let again = s
+        .claim_events(Claim {
+            worker: "w".into(),
+            limit: 10,
+            lease: Duration::from_secs(30),
+            now: at(5),
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    let seen = again[0].event.redacted_at;
+    assert!(seen.is_some());
+    assert!(!again[0].event.event.payload.contains(EMAIL));
+    let r = s.finish_event(finish(seen, at(6))).await.unwrap();
+    assert!(
+        matches!(r.plugins[0].1, PluginFinish::Journalled { .. }),
+        "{r:?}"
+    );
+    assert_eq!(r.event, EventProgress::Done);
 }

@@ -96,6 +96,7 @@ async fn dispatch(s: &SqliteStorage, id: &str, now: Timestamp, result: PluginRes
         worker: "d".into(),
         now,
         quarantine_after: 0,
+        read_redacted_at: None,
         outcomes: vec![PluginOutcome {
             plugin_id: "p".into(),
             plugin_version: "1.0.0".into(),
