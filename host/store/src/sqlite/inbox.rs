@@ -166,7 +166,35 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
         .map_err(db(op))?;
     let mut out = Vec::with_capacity(raws.len());
     for raw in raws {
-        let event = raw.into_event()?;
+        let (seq, event_id, shop, claims) =
+            (raw.seq, raw.event_id.clone(), raw.shop.clone(), raw.claims);
+        let event = match raw.into_event() {
+            Ok(e) => e,
+            Err(e) => {
+                // A row this build cannot read (damaged, or written by
+                // hand) must not hold up the batch it came in, claim after
+                // claim: it is set aside as a dead letter an operator sees.
+                tracing::error!(event = %event_id, %shop, error = %e, "an inbox row cannot be read; dead-lettered");
+                c.execute(
+                    "UPDATE inbox SET status = 'done', done_at = ?2, claimed_by = NULL, lease_until = NULL
+                     WHERE seq = ?1",
+                    params![seq, now],
+                )
+                .map_err(db(op))?;
+                super::admin::insert_dead_letter(
+                    c,
+                    DeadLetterKind::Event,
+                    &shop,
+                    &event_id,
+                    None,
+                    None,
+                    &FailureRecord::new("unreadable-event", e.to_string()),
+                    claims,
+                    now,
+                )?;
+                continue;
+            }
+        };
         let dispatch = dispatch_rows(c, &event.event.id)?;
         out.push(ClaimedEvent { event, dispatch });
     }

@@ -228,6 +228,51 @@ async fn claims_are_leases_that_expire() {
 }
 
 #[tokio::test]
+async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
+    let (dir, s) = open();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let e = order_event(&format!("w-{i}"), i);
+        ids.push(e.event_id());
+        s.insert_event(e).await.unwrap();
+    }
+    // Damage the middle one behind the storage's back.
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    other
+        .execute(
+            "UPDATE inbox SET resources = 'not json' WHERE event_id = ?1",
+            [&ids[1]],
+        )
+        .unwrap();
+    drop(other);
+
+    let got = s.claim_events(claim("a", at(10))).await.unwrap();
+    assert_eq!(
+        got.iter().map(|c| &c.event.event.id).collect::<Vec<_>>(),
+        [&ids[0], &ids[2]],
+        "the readable ones are claimed"
+    );
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].event_id, ids[1]);
+    assert_eq!(letters[0].failure.kind, "unreadable-event");
+    assert!(
+        letters[0].failure.message.contains("inbox.resources"),
+        "{}",
+        letters[0].failure.message
+    );
+    // Never claimed again (it would fail the same way): after the leases
+    // run out, only the other two come back.
+    let again = s.claim_events(claim("b", at(100))).await.unwrap();
+    assert_eq!(
+        again.iter().map(|c| &c.event.event.id).collect::<Vec<_>>(),
+        [&ids[0], &ids[2]]
+    );
+    assert_eq!(s.dead_letters(None, true, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn a_worker_still_running_renews_its_leases() {
     let (_d, s) = open();
     for i in 0..3 {
