@@ -249,6 +249,8 @@ fn open_connection(path: &Path, config: &SqliteConfig, role: Role) -> Result<Con
 
 /// How often the background checkpointer runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Inbox events examined per write of a customer redaction.
+const REDACT_BATCH: usize = 512;
 
 /// Checkpoint the WAL in the background (PASSIVE: it never blocks the
 /// writer or readers) until the returned sender is dropped.
@@ -620,10 +622,34 @@ impl Storage for SqliteStorage {
         who: CustomerIdentity,
         now: Timestamp,
     ) -> Result<RedactionReport> {
-        self.write_and_checkpoint("redact-customer", move |c| {
-            privacy::redact_customer(c, &who, now)
-        })
-        .await
+        // What identifies the customer, read on a reader connection; then
+        // the inbox in batches, each its own short write, so webhooks keep
+        // being committed during a large redaction; then everything else
+        // in one write, after which the WAL is truncated. A crash part-way
+        // leaves the request to run again (it is idempotent).
+        let w = who.clone();
+        let needles = Arc::new(self.read(move |c| privacy::needles(c, &w)).await?);
+        let (mut events, mut after) = (0, 0);
+        loop {
+            let (w, n) = (who.clone(), needles.clone());
+            let (count, last) = self
+                .write("redact-customer", move |c| {
+                    privacy::redact_events(c, &w, &n, after, REDACT_BATCH, now)
+                })
+                .await?;
+            events += count;
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
+        let mut report = self
+            .write_and_checkpoint("redact-customer", move |c| {
+                privacy::redact_records(c, &who, &needles)
+            })
+            .await?;
+        report.events = events;
+        Ok(report)
     }
 
     async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport> {

@@ -13,11 +13,17 @@ use crate::privacy::Needles;
 
 /// The needles for a customer: the request's identifiers, plus what the
 /// customer's own events (by customer id or named order) reveal.
-fn needles(c: &Connection, who: &CustomerIdentity) -> Result<Needles> {
+pub(super) fn needles(c: &Connection, who: &CustomerIdentity) -> Result<Needles> {
     let mut ids = vec![who.customer_id];
     ids.extend(&who.orders);
     let mut n = Needles::new(&who.emails, &who.phones, &ids);
-    for (_, payload, _, _) in shop_events(c, &who.shop)? {
+    // Streamed: a store's inbox can be large.
+    let mut stmt = c
+        .prepare_cached("SELECT payload FROM inbox WHERE shop = ?1 ORDER BY seq")
+        .map_err(db("privacy"))?;
+    let mut rows = stmt.query([&who.shop]).map_err(db("privacy"))?;
+    while let Some(row) = rows.next().map_err(db("privacy"))? {
+        let payload: String = row.get(0).map_err(db("privacy"))?;
         if is_related_event(&payload, who)
             && let Ok(v) = serde_json::from_str::<Value>(&payload)
         {
@@ -29,18 +35,6 @@ fn needles(c: &Connection, who: &CustomerIdentity) -> Result<Needles> {
 
 /// `(seq, payload, customer_id, order_id)` of an event.
 type EventRow = (i64, String, Option<i64>, Option<i64>);
-
-/// A store's events.
-fn shop_events(c: &Connection, shop: &str) -> Result<Vec<EventRow>> {
-    c.prepare_cached(
-        "SELECT seq, payload, customer_id, order_id FROM inbox WHERE shop = ?1 ORDER BY seq",
-    )
-    .and_then(|mut s| {
-        s.query_map([shop], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-            .collect()
-    })
-    .map_err(db("privacy"))
-}
 
 /// Whether an event payload is about the customer: its customer, or one of
 /// the named orders. (Also checked by the indexed columns below.)
@@ -62,21 +56,41 @@ fn related_by_columns(customer: Option<i64>, order: Option<i64>, who: &CustomerI
             .is_some_and(|o| who.orders.contains(&o))
 }
 
-pub(super) fn redact_customer(
+/// Scrub the inbox payloads of events `after < seq`, at most `limit` of
+/// them: one write of a batched redaction, so that a large inbox does not
+/// hold the writer (and the webhooks waiting on it) for long. Returns the
+/// events scrubbed and the last `seq` examined (`None`: no more).
+pub(super) fn redact_events(
     c: &Connection,
     who: &CustomerIdentity,
+    n: &Needles,
+    after: i64,
+    limit: usize,
     now: Timestamp,
-) -> Result<RedactionReport> {
+) -> Result<(u64, Option<i64>)> {
     let op = "redact-customer";
-    let n = needles(c, who)?;
     let now_ms = ms(now);
-    let mut report = RedactionReport::default();
-
-    // Inbox payloads.
+    let rows: Vec<EventRow> = c
+        .prepare_cached(
+            "SELECT seq, payload, customer_id, order_id FROM inbox
+             WHERE shop = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
+        .and_then(|mut s| {
+            s.query_map(
+                params![who.shop, after, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?
+            .collect()
+        })
+        .map_err(db(op))?;
+    let last = (rows.len() >= limit)
+        .then(|| rows.last().map(|r| r.0))
+        .flatten();
     let mut update = c
         .prepare_cached("UPDATE inbox SET payload = ?2, redacted_at = ?3 WHERE seq = ?1")
         .map_err(db(op))?;
-    for (seq, payload, customer, order) in shop_events(c, &who.shop)? {
+    let mut scrubbed_events = 0;
+    for (seq, payload, customer, order) in rows {
         if related_by_columns(customer, order, who)
             || is_related_event(&payload, who)
             || n.mentioned_in(&payload)
@@ -86,10 +100,22 @@ pub(super) fn redact_customer(
                 update
                     .execute(params![seq, scrubbed, now_ms])
                     .map_err(db(op))?;
-                report.events += 1;
+                scrubbed_events += 1;
             }
         }
     }
+    Ok((scrubbed_events, last))
+}
+
+/// The rest of a customer's redaction, after the inbox: journal, key-value
+/// data, timers, records, held operations.
+pub(super) fn redact_records(
+    c: &Connection,
+    who: &CustomerIdentity,
+    n: &Needles,
+) -> Result<RedactionReport> {
+    let op = "redact-customer";
+    let mut report = RedactionReport::default();
 
     // Journal: actions, results and errors.
     let rows: Vec<(i64, String, Option<String>, Option<String>)> = c
@@ -108,9 +134,9 @@ pub(super) fn redact_customer(
         .map_err(db(op))?;
     for (seq, action, result, error) in rows {
         let mut changed = false;
-        let action = scrub_json_text(&n, &action, &mut changed);
-        let result = result.map(|r| scrub_json_text(&n, &r, &mut changed));
-        let error = error.map(|e| scrub_plain(&n, &e, &mut changed));
+        let action = scrub_json_text(n, &action, &mut changed);
+        let result = result.map(|r| scrub_json_text(n, &r, &mut changed));
+        let error = error.map(|e| scrub_plain(n, &e, &mut changed));
         if changed {
             update
                 .execute(params![seq, action, result, error])
@@ -148,7 +174,7 @@ pub(super) fn redact_customer(
         .map_err(db(op))?;
     for (id, data) in rows {
         let mut changed = false;
-        let data = scrub_json_text(&n, &data, &mut changed);
+        let data = scrub_json_text(n, &data, &mut changed);
         if changed {
             c.execute(
                 "UPDATE timers SET data = ?2 WHERE id = ?1",
@@ -170,10 +196,10 @@ pub(super) fn redact_customer(
             "UPDATE audit SET details = ?2 WHERE id = ?1",
         ),
     ] {
-        report.records += scrub_column(c, &n, &who.shop, select, update)?;
+        report.records += scrub_column(c, n, &who.shop, select, update)?;
     }
-    report.records += scrub_dispatch(c, &n, &who.shop)?;
-    report.records += scrub_held(c, &n, &who.shop)?;
+    report.records += scrub_dispatch(c, n, &who.shop)?;
+    report.records += scrub_held(c, n, &who.shop)?;
     Ok(report)
 }
 

@@ -479,3 +479,28 @@ async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
     );
     assert_eq!(r.event, EventProgress::Done);
 }
+
+#[tokio::test]
+async fn a_large_inbox_is_redacted_in_batches_and_completely() {
+    let (dir, s) = open();
+    // More events than one batch of the redaction (512), interleaved.
+    let n = 1_100u64;
+    for i in 0..n {
+        let payload = if i % 2 == 0 {
+            serde_json::json!({"id": 9000 + i, "email": EMAIL, "customer": {"id": 7001, "last_name": "Lindqvist"}})
+        } else {
+            serde_json::json!({"id": 9000 + i, "email": "bob@example.com", "customer": {"id": 8002}})
+        };
+        s.insert_event(event(&format!("w-{i}"), "orders/create", payload))
+            .await
+            .unwrap();
+    }
+    let report = s.redact_customer(ann(), at(10)).await.unwrap();
+    assert_eq!(report.events, n / 2);
+    let after = files(dir.path());
+    assert!(!contains(&after, EMAIL));
+    assert!(!contains(&after, "Lindqvist"));
+    assert!(contains(&after, "bob@example.com"), "Bob is untouched");
+    // Again: nothing left to do.
+    assert_eq!(s.redact_customer(ann(), at(11)).await.unwrap().events, 0);
+}
