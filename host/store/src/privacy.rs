@@ -8,7 +8,7 @@
 //! | inbox payloads of the customer's events (their customer id, one of the named orders, or a payload that mentions them) | every personal-data class is removed as for a plugin granted nothing ([`shopcase_contract::minimise`]: contact details, names, addresses, client IPs, payment details), and any remaining mention of the customer (email, phone, names) in free text is replaced by `[redacted]`; the event is marked redacted |
 //! | journal action and result JSON | mentions of the customer in every string are replaced by `[redacted]`; documents whose content mentions them have their content replaced |
 //! | key-value entries whose key or value mentions the customer (email, phone, names, or the customer id / a named order id as a whole token) | deleted |
-//! | timers' data, dead-letter reasons, dispatch failure messages, audit details | mentions replaced by `[redacted]` |
+//! | timers' data, dead-letter reasons, dispatch failure messages, audit details, held operations and approvers' comments | mentions replaced by `[redacted]` |
 //! | numeric Shopify ids (customer, order), case links | kept: they are pseudonymous references the case system and the idempotency keys need, and hold no contact data |
 //!
 //! "Mentions" are: the request's email addresses and phone numbers (case
