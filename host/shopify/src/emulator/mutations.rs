@@ -105,33 +105,42 @@ pub(super) fn order_update(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
             vec![ue(&["id"], "Order does not exist", None)],
         );
     };
-    if let Some(note) = input.get("note") {
-        let note = note.as_str().unwrap_or("");
-        if note.chars().count() > NOTE_MAX_CHARS {
-            return refused(
-                json!({"order": null}),
-                "userErrors",
-                vec![ue(
-                    &["note"],
-                    format!("Note is too long (maximum is {NOTE_MAX_CHARS} characters)"),
-                    None,
-                )],
-            );
-        }
-        order.note = note.to_string();
-    }
-    if let Some(tags) = input.get("tags").and_then(Value::as_array) {
-        order.tags = tags
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
+    if let Err(errors) = set_note_and_tags(&input, &mut order.note, &mut order.tags) {
+        return refused(json!({"order": null}), "userErrors", errors);
     }
     let target = gid::format("Order", id);
     Ok(Handled {
         payload: json!({"order": {"id": target, "note": note_value(&order.note)}, "userErrors": []}),
         applied: Some(target),
     })
+}
+
+/// `note` and `tags` of an `OrderInput` / `CustomerInput`: both replace
+/// what was there (as Shopify's do); a note over the limit is a user error.
+fn set_note_and_tags(
+    input: &serde_json::Map<String, Value>,
+    note: &mut String,
+    tags: &mut Vec<String>,
+) -> Result<(), Vec<Value>> {
+    if let Some(new) = input.get("note") {
+        let new = new.as_str().unwrap_or("");
+        if new.chars().count() > NOTE_MAX_CHARS {
+            return Err(vec![ue(
+                &["note"],
+                format!("Note is too long (maximum is {NOTE_MAX_CHARS} characters)"),
+                None,
+            )]);
+        }
+        *note = new.to_string();
+    }
+    if let Some(new) = input.get("tags").and_then(Value::as_array) {
+        *tags = new
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+    }
+    Ok(())
 }
 
 pub(super) fn customer_update(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
@@ -159,27 +168,8 @@ pub(super) fn customer_update(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
             vec![ue(&["id"], "Customer does not exist", None)],
         );
     };
-    if let Some(note) = input.get("note") {
-        let note = note.as_str().unwrap_or("");
-        if note.chars().count() > NOTE_MAX_CHARS {
-            return refused(
-                json!({"customer": null}),
-                "userErrors",
-                vec![ue(
-                    &["note"],
-                    format!("Note is too long (maximum is {NOTE_MAX_CHARS} characters)"),
-                    None,
-                )],
-            );
-        }
-        customer.note = note.to_string();
-    }
-    if let Some(tags) = input.get("tags").and_then(Value::as_array) {
-        customer.tags = tags
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
+    if let Err(errors) = set_note_and_tags(&input, &mut customer.note, &mut customer.tags) {
+        return refused(json!({"customer": null}), "userErrors", errors);
     }
     let target = gid::format("Customer", id);
     Ok(Handled {
