@@ -194,9 +194,17 @@ impl Plugin {
 
         // What the plugin may see.
         let payload = shopcase_contract::minimise::minimise_text(&event.payload, &inner.grants);
+        // Field by field: `..event.clone()` would copy the full payload
+        // only to drop it.
         let guest_event = Event {
+            id: event.id.clone(),
+            shopify_event_id: event.shopify_event_id.clone(),
+            shop: event.shop.clone(),
+            topic: event.topic.clone(),
+            api_version: event.api_version.clone(),
+            triggered_at: event.triggered_at.clone(),
+            resources: event.resources.clone(),
             payload,
-            ..event.clone()
         };
         let wasi_now = shopcase_contract::time::parse(&event.triggered_at)
             .ok()
