@@ -205,8 +205,12 @@ impl Dispatcher {
                 .collect()
         };
 
+        // One copy of the event for all its plugin runs (each runs on a
+        // blocking thread and needs an owned handle).
+        let event = Arc::new(ev.event.clone());
         let mut outcomes: Vec<PluginOutcome> =
-            futures::future::join_all(targets.iter().map(|t| self.run(ev, t, installations))).await;
+            futures::future::join_all(targets.iter().map(|t| self.run(&event, t, installations)))
+                .await;
         self.core.faults.hit(Fault::AbortBeforeJournal);
 
         let cfg = &self.core.config.dispatcher;
@@ -262,9 +266,10 @@ impl Dispatcher {
                     })
                     .collect();
             } else {
-                outcomes =
-                    futures::future::join_all(again.iter().map(|t| self.run(ev, t, installations)))
-                        .await;
+                outcomes = futures::future::join_all(
+                    again.iter().map(|t| self.run(&event, t, installations)),
+                )
+                .await;
             }
         }
     }
@@ -300,7 +305,7 @@ impl Dispatcher {
     /// Run one plugin on the event, checking its installation first.
     async fn run(
         &self,
-        ev: &StoredEvent,
+        event: &Arc<shopcase_contract::Event>,
         target: &Target,
         installations: &BTreeMap<String, Installation>,
     ) -> PluginOutcome {
@@ -348,15 +353,15 @@ impl Dispatcher {
             storage: self.core.storage.clone(),
             history: self.history.clone(),
             handle: tokio::runtime::Handle::current(),
-            shop: ev.event.shop.clone(),
+            shop: event.shop.clone(),
             plugin: inst.plugin_id.clone(),
             quota_keys: cfg.kv_quota_keys,
             quota_bytes: cfg.kv_quota_bytes,
             timeout: HOST_CALL_TIMEOUT,
         });
-        let event = ev.event.clone();
+        let shared = event.clone();
         let invocation = tokio::task::spawn_blocking(move || {
-            plugin.invoke(&event, Arc::new(settings), services)
+            plugin.invoke(&shared, Arc::new(settings), services)
         })
         .await;
         let inv: Invocation = match invocation {
@@ -369,7 +374,7 @@ impl Dispatcher {
             }
         };
         for line in &inv.logs {
-            tracing::debug!(target: "shopcase::plugin", plugin = %inst.plugin_id, event = %ev.event.id, level = ?line.level, "{}", line.message);
+            tracing::debug!(target: "shopcase::plugin", plugin = %inst.plugin_id, event = %event.id, level = ?line.level, "{}", line.message);
         }
         let result = match inv.outcome {
             Ok(actions) => PluginResult::Succeeded(RunSuccess {
@@ -398,7 +403,7 @@ impl Dispatcher {
                 budget: serde_json::to_value(inv.budget).ok(),
             }),
             Err(f) => {
-                tracing::info!(plugin = %inst.plugin_id, event = %ev.event.id, kind = %f.kind, message = %f.message, "plugin run failed");
+                tracing::info!(plugin = %inst.plugin_id, event = %event.id, kind = %f.kind, message = %f.message, "plugin run failed");
                 self.failed(target, f.kind.name(), f.message, f.retryable)
             }
         };

@@ -384,7 +384,9 @@ impl Storage for SqliteStorage {
     }
 
     async fn claim_events(&self, claim: Claim) -> Result<Vec<ClaimedEvent>> {
-        self.write_one("claim-events", move |c| inbox::claim(c, &claim))
+        // A savepoint: a claim that also sets an unreadable row aside
+        // writes more than one statement, and must not half-commit.
+        self.write("claim-events", move |c| inbox::claim(c, &claim))
             .await
     }
 
