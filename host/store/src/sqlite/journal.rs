@@ -113,7 +113,45 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
         })
         .map_err(db("claim-journal"))?;
     rows.sort_by_key(|(seq, _)| *seq);
-    rows.into_iter().map(|(_, r)| r.into_entry()).collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for (seq, raw) in rows {
+        let (key, shop, event_id, plugin, attempts) = (
+            raw.key.clone(),
+            raw.shop.clone(),
+            raw.event_id.clone(),
+            raw.plugin_id.clone(),
+            raw.attempts,
+        );
+        match raw.into_entry() {
+            Ok(entry) => out.push(entry),
+            Err(e) => {
+                // An entry this build cannot read must not stop its whole
+                // family (every write-back to Shopify, say), claim after
+                // claim: it is dead-lettered for an operator, never run.
+                tracing::error!(entry = %key, %shop, error = %e, "a journal entry cannot be read; dead-lettered");
+                let failure = FailureRecord::new("unreadable-entry", e.to_string());
+                c.execute(
+                    "UPDATE journal SET status = 'dead', claimed_by = NULL, lease_until = NULL,
+                        error_kind = ?2, error_message = ?3, updated_at = ?4
+                     WHERE seq = ?1",
+                    params![seq, failure.kind, failure.message, now],
+                )
+                .map_err(db("claim-journal"))?;
+                super::admin::insert_dead_letter(
+                    c,
+                    DeadLetterKind::Action,
+                    &shop,
+                    &event_id,
+                    Some(&plugin),
+                    Some(&key),
+                    &failure,
+                    attempts,
+                    now,
+                )?;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// [`raw`] for a row whose journal columns start at `offset`.

@@ -255,3 +255,47 @@ async fn settlement_needs_the_claim_and_failures_retry_then_dead_letter() {
         .unwrap();
     assert_eq!((again.len(), again[0].attempts), (1, 0));
 }
+
+#[tokio::test]
+async fn an_unreadable_entry_is_dead_lettered_instead_of_stopping_its_family() {
+    let (dir, s) = open();
+    let id = journalled(&s).await;
+    // Damage the open-case entry behind the storage's back.
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    other
+        .execute(
+            "UPDATE journal SET action = '{\"kind\": \"no-such-kind\"}' WHERE idempotency_key = ?1",
+            [format!("{id}:p:0")],
+        )
+        .unwrap();
+    drop(other);
+
+    // The case family's claim goes on: the damaged entry is set aside, and
+    // the comment behind it is free to run.
+    let case = s
+        .claim_journal(claim(ActionFamily::Case, "x", at(2)))
+        .await
+        .unwrap();
+    assert!(case.is_empty(), "nothing claimable in this pass: {case:?}");
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].failure.kind, "unreadable-entry");
+    assert_eq!(
+        letters[0].idempotency_key.as_deref(),
+        Some(format!("{id}:p:0").as_str())
+    );
+    let next = s
+        .claim_journal(claim(ActionFamily::Case, "x", at(3)))
+        .await
+        .unwrap();
+    assert_eq!(next.iter().map(|e| e.index).collect::<Vec<_>>(), [2]);
+    // Other families never noticed.
+    assert_eq!(
+        s.claim_journal(claim(ActionFamily::Shopify, "x", at(3)))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
