@@ -224,7 +224,9 @@ impl Dispatcher {
                 outcomes: std::mem::take(&mut outcomes),
                 read_redacted_at: ev.redacted_at,
             };
-            let ran = finish.outcomes.clone();
+            // What each run was, for the metrics (not the actions: a copy
+            // of those would cost a deep clone per event).
+            let ran: Vec<Ran> = finish.outcomes.iter().map(Ran::of).collect();
             let report = match self.core.storage.finish_event(finish).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -431,11 +433,11 @@ impl Dispatcher {
     }
 
     /// Metrics for what was applied.
-    fn observe(&self, ev: &StoredEvent, ran: &[PluginOutcome], applied: &[(String, PluginFinish)]) {
+    fn observe(&self, ev: &StoredEvent, ran: &[Ran], applied: &[(String, PluginFinish)]) {
         let m = &self.core.metrics;
-        for (o, (_, finish)) in ran.iter().zip(applied) {
-            let label = match (&o.result, finish) {
-                (PluginResult::Succeeded(_), PluginFinish::Journalled { .. }) => {
+        for (run, (plugin_id, finish)) in ran.iter().zip(applied) {
+            let label = match (run, finish) {
+                (Ran::Succeeded, PluginFinish::Journalled { .. }) => {
                     let waited = Timestamp::now().duration_since(ev.received_at);
                     m.dispatch
                         .observe(Duration::try_from(waited).unwrap_or_default());
@@ -443,22 +445,44 @@ impl Dispatcher {
                 }
                 (_, PluginFinish::KvConflict) => "kv-conflict",
                 (_, PluginFinish::AlreadySettled) => continue,
-                (PluginResult::Retry { failure, .. } | PluginResult::Dead { failure }, _) => {
-                    failure.kind.as_str()
-                }
-                (PluginResult::Held { .. }, _) => "held",
-                (PluginResult::Skipped { .. }, _) => "skipped",
-                (PluginResult::Deferred { .. }, _) => "deferred",
-                (PluginResult::Succeeded(_), _) => "ok",
+                (Ran::Failed(kind), _) => kind.as_str(),
+                (Ran::Held, _) => "held",
+                (Ran::Skipped, _) => "skipped",
+                (Ran::Deferred, _) => "deferred",
+                (Ran::Succeeded, _) => "ok",
             };
-            m.plugin_run(&o.plugin_id, label);
+            m.plugin_run(plugin_id, label);
             if let PluginFinish::DeadLettered {
                 quarantined: Some(reason),
                 ..
             } = finish
             {
-                tracing::warn!(shop = %ev.event.shop, plugin = %o.plugin_id, %reason, "plugin quarantined for the store");
+                tracing::warn!(shop = %ev.event.shop, plugin = %plugin_id, %reason, "plugin quarantined for the store");
             }
+        }
+    }
+}
+
+/// What a plugin run came to, as the metrics label it.
+enum Ran {
+    Succeeded,
+    /// Retried or dead-lettered, with the failure's kind.
+    Failed(String),
+    Held,
+    Skipped,
+    Deferred,
+}
+
+impl Ran {
+    fn of(o: &PluginOutcome) -> Ran {
+        match &o.result {
+            PluginResult::Succeeded(_) => Ran::Succeeded,
+            PluginResult::Retry { failure, .. } | PluginResult::Dead { failure } => {
+                Ran::Failed(failure.kind.clone())
+            }
+            PluginResult::Held { .. } => Ran::Held,
+            PluginResult::Skipped { .. } => Ran::Skipped,
+            PluginResult::Deferred { .. } => Ran::Deferred,
         }
     }
 }

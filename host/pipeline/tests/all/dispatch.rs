@@ -60,8 +60,11 @@ async fn a_plugin_enabled_for_one_store_sees_nothing_of_another() {
         s.dispatch_rows(&b).await.unwrap().is_empty(),
         "no row: the plugin was never planned for B"
     );
-    assert_eq!(running.metrics().plugin_runs("tagger", "ok"), 1);
+    // Metrics are counted just after the results commit; shutdown drains
+    // the workers, so the count is final afterwards.
+    let metrics = running.metrics().clone();
     running.shutdown().await.unwrap();
+    assert_eq!(metrics.plugin_runs("tagger", "ok"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -192,7 +195,11 @@ async fn failures_retry_dead_letter_and_quarantine_per_plugin_while_others_go_on
     let row = &s.dispatch_rows(&e1).await.unwrap()[0];
     assert_eq!((row.status, row.attempts), (DispatchStatus::Dead, 3));
     assert_eq!(row.last_failure.as_ref().unwrap().kind, "plugin-error");
-    assert_eq!(running.metrics().plugin_runs("tagger", "plugin-error"), 3);
+    let metrics = running.metrics().clone();
+    eventually("the failed runs are counted", || async {
+        metrics.plugin_runs("tagger", "plugin-error") == 3
+    })
+    .await;
 
     // A trap is not retried; it is the second dead letter in a row: quarantine.
     let e2 = send(

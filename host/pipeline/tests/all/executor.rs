@@ -130,12 +130,14 @@ async fn executors_retry_transient_failures_and_dead_letter_the_rest() {
             .count(),
         2
     );
-    let text = running.metrics().render(None);
+    // Counted just after the commit; final once shutdown drained the workers.
+    let counters = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    let text = counters.render(None);
     assert!(
         text.contains("shopcase_actions_executed_total{family=\"shopify\",outcome=\"done\"} 2"),
         "{text}"
     );
-    running.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

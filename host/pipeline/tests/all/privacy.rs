@@ -138,14 +138,16 @@ async fn customer_requests_export_then_redact_through_the_webhook() {
         files_contain(&host.data_dir(), "bob@example.com"),
         "other customers are untouched"
     );
-    let metrics = running.metrics().render(None);
+    // Counted just after the commit; final once shutdown drained the workers.
+    let counters = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    let metrics = counters.render(None);
     assert!(
         metrics.contains(
             "shopcase_privacy_requests_total{topic=\"customers/redact\",outcome=\"done\"} 1"
         ),
         "{metrics}"
     );
-    running.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,12 +291,14 @@ async fn a_request_that_keeps_failing_is_dead_lettered_and_retried_once_fixed() 
             .is_empty(),
         "the dead letter is resolved"
     );
-    let metrics = running.metrics().render(None);
+    // Counted just after the commit; final once shutdown drained the workers.
+    let counters = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    let metrics = counters.render(None);
     assert!(
         metrics.contains(
             "shopcase_privacy_requests_total{topic=\"customers/data_request\",outcome=\"dead\"} 1"
         ),
         "{metrics}"
     );
-    running.shutdown().await.unwrap();
 }

@@ -448,12 +448,14 @@ async fn every_shopify_action_kind_runs_end_to_end_from_the_journal() {
     ] {
         assert_eq!(applied(&emu, operation), 1, "{operation}");
     }
-    let text = running.metrics().render(None);
+    // Counted just after the commit; final once shutdown drained the workers.
+    let counters = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    let text = counters.render(None);
     assert!(
         text.contains("shopcase_actions_executed_total{family=\"shopify\",outcome=\"done\"} 12"),
         "{text}"
     );
-    running.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
