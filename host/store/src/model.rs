@@ -938,6 +938,9 @@ pub enum TimerState {
     Scheduled,
     /// Delivered as a `timer/fired` event.
     Fired,
+    /// Its row could not be read when it fell due; set aside with a dead
+    /// letter (`unreadable-timer`) until an operator retries it.
+    Unreadable,
 }
 
 /// A stored timer. One per (store, plugin, name, subject): scheduling again

@@ -46,7 +46,9 @@ fn child_host() {
 }
 
 /// Start the host as a child process; returns it and its webhook URL.
-fn spawn(host: &Host, fault: Option<&str>) -> (Child, String) {
+/// The command that runs the child host (`crash::child_host`) on `host`'s
+/// config, with `fault` armed.
+fn child_command(host: &Host, fault: Option<&str>) -> Command {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
     cmd.args([
         "--exact",
@@ -62,6 +64,12 @@ fn spawn(host: &Host, fault: Option<&str>) -> (Child, String) {
         Some(f) => cmd.env(shopcase_pipeline::fault::ENV, f),
         None => cmd.env_remove(shopcase_pipeline::fault::ENV),
     };
+    cmd
+}
+
+/// Start the child host and wait until it listens; its webhook URL.
+fn spawn(host: &Host, fault: Option<&str>) -> (Child, String) {
+    let mut cmd = child_command(host, fault);
     let mut child = cmd.spawn().unwrap();
     let out = child.stdout.take().unwrap();
     let mut lines = BufReader::new(out).lines();
@@ -348,10 +356,16 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
     .unwrap();
     drop(s);
 
-    let (mut child, _) = spawn(&host, Some("abort-after-execute"));
+    // The executor starts with the host and may abort before the listener
+    // is announced, so this child is only waited for.
+    let status = child_command(&host, Some("abort-after-execute"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(
-        !child.wait().unwrap().success(),
-        "aborted after scheduling, before marking done"
+        !status.success(),
+        "aborted after scheduling, before marking done: {}",
+        std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
     );
     let s = storage(&host);
     assert_eq!(s.timers(SHOP_A).await.unwrap().len(), 1);

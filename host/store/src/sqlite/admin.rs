@@ -450,6 +450,19 @@ pub(super) fn retry_dead_letter(
                 )));
             }
         }
+        // A timer that could not be read when it fell due (its key names it).
+        DeadLetterKind::Event
+            if let Some(timer) = d
+                .idempotency_key
+                .as_deref()
+                .and_then(super::timers::parse_key) =>
+        {
+            if !super::timers::reschedule_unreadable(c, timer, now_ms)? {
+                return Err(StoreError::Conflict(format!(
+                    "timer {timer} is no longer set aside"
+                )));
+            }
+        }
         DeadLetterKind::Event => {
             // A fresh round of attempts (the host counts an event's claims).
             c.execute(

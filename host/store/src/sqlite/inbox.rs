@@ -168,9 +168,15 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     for raw in raws {
         let (seq, event_id, shop, claims) =
             (raw.seq, raw.event_id.clone(), raw.shop.clone(), raw.claims);
-        let event = match raw.into_event() {
-            Ok(e) => e,
-            Err(e) => {
+        // Its dispatch rows are read with it: a damaged one would fail
+        // every claim of the batch just the same.
+        let read = raw.into_event().and_then(|event| {
+            let dispatch = dispatch_rows(c, &event.event.id)?;
+            Ok((event, dispatch))
+        });
+        let (event, dispatch) = match read {
+            Ok(read) => read,
+            Err(e @ StoreError::Corrupt { .. }) => {
                 // A row this build cannot read (damaged, or written by
                 // hand) must not hold up the batch it came in, claim after
                 // claim: it is set aside as a dead letter an operator sees.
@@ -194,8 +200,8 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
                 )?;
                 continue;
             }
+            Err(e) => return Err(e),
         };
-        let dispatch = dispatch_rows(c, &event.event.id)?;
         out.push(ClaimedEvent { event, dispatch });
     }
     out.sort_by_key(|e| e.event.seq);

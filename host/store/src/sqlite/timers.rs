@@ -59,6 +59,7 @@ fn into_timer(r: RawTimer) -> Result<Timer> {
     let state = match state.as_str() {
         "scheduled" => TimerState::Scheduled,
         "fired" => TimerState::Fired,
+        "unreadable" => TimerState::Unreadable,
         other => return Err(corrupt("timers.state")(other.to_owned())),
     };
     Ok(Timer {
@@ -150,7 +151,14 @@ pub(super) fn fire_due(
         .map_err(db(op))?;
     let mut fired = Vec::with_capacity(due.len());
     for r in due {
-        let t = into_timer(r)?;
+        let (id, shop, plugin_id, scheduled_by) = (r.0, r.1.clone(), r.2.clone(), r.7.clone());
+        let t = match into_timer(r) {
+            Ok(t) => t,
+            Err(e) => {
+                set_aside(c, id, &shop, &plugin_id, &scheduled_by, &e.to_string(), now)?;
+                continue;
+            }
+        };
         let event = NewEvent {
             shop: t.shop.clone(),
             topic: TOPIC_TIMER_FIRED.to_owned(),
@@ -176,6 +184,62 @@ pub(super) fn fire_due(
         fired.push(event_id);
     }
     Ok(fired)
+}
+
+/// A timer row this build cannot read (damaged, or written by hand) must
+/// not stop every later timer from firing, pass after pass: it leaves the
+/// `scheduled` state and becomes a dead letter an operator sees, naming the
+/// event that set it. Retrying the dead letter schedules it again.
+fn set_aside(
+    c: &Connection,
+    id: i64,
+    shop: &str,
+    plugin_id: &str,
+    scheduled_by: &str,
+    error: &str,
+    now: Timestamp,
+) -> Result<()> {
+    let op = "fire-timers";
+    tracing::error!(timer = id, %shop, plugin = %plugin_id, %error, "a timer row cannot be read; dead-lettered");
+    c.execute(
+        "UPDATE timers SET state = 'unreadable', updated_at = ?2 WHERE id = ?1",
+        params![id, ms(now)],
+    )
+    .map_err(db(op))?;
+    super::admin::insert_dead_letter(
+        c,
+        DeadLetterKind::Event,
+        shop,
+        scheduled_by,
+        Some(plugin_id),
+        Some(&timer_key(id)),
+        &FailureRecord::new("unreadable-timer", error),
+        0,
+        ms(now),
+    )?;
+    Ok(())
+}
+
+/// The dead-letter key of timer `id`.
+fn timer_key(id: i64) -> String {
+    format!("timer:{id}")
+}
+
+/// The timer a dead-letter key names, if it names one.
+pub(super) fn parse_key(key: &str) -> Option<i64> {
+    key.strip_prefix("timer:")?.parse().ok()
+}
+
+/// Put a set-aside timer back in the schedule (retrying its dead letter).
+/// Returns whether it was still set aside.
+pub(super) fn reschedule_unreadable(c: &Connection, id: i64, now: i64) -> Result<bool> {
+    let n = c
+        .execute(
+            "UPDATE timers SET state = 'scheduled', updated_at = ?2 WHERE id = ?1 AND state = 'unreadable'",
+            params![id, now],
+        )
+        .map_err(db("retry-dead-letter"))?;
+    Ok(n == 1)
 }
 
 pub(super) fn list(c: &Connection, shop: &str) -> Result<Vec<Timer>> {

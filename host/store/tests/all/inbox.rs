@@ -273,6 +273,61 @@ async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
 }
 
 #[tokio::test]
+async fn an_event_with_an_unreadable_dispatch_row_is_dead_lettered_too() {
+    let (dir, s) = open();
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let e = order_event(&format!("w-{i}"), i);
+        ids.push(e.event_id());
+        s.insert_event(e).await.unwrap();
+    }
+    // Event 0 gets a pending dispatch row (a retry), then the row is damaged.
+    s.claim_events(Claim {
+        limit: 1,
+        ..claim("a", at(10))
+    })
+    .await
+    .unwrap();
+    let retry = PluginResult::Retry {
+        failure: FailureRecord::new("plugin-error", "try again"),
+        at: at(20),
+    };
+    s.finish_event(finish(&ids[0], "a", at(10), vec![("p", retry)]))
+        .await
+        .unwrap();
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    other
+        .execute(
+            "UPDATE dispatch SET status = 'bogus' WHERE event_id = ?1",
+            [&ids[0]],
+        )
+        .unwrap();
+    drop(other);
+
+    let got = s.claim_events(claim("b", at(30))).await.unwrap();
+    assert_eq!(
+        got.iter().map(|c| &c.event.event.id).collect::<Vec<_>>(),
+        [&ids[1]],
+        "the other event is claimed; the damaged one does not fail the batch"
+    );
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(
+        (
+            letters[0].event_id.as_str(),
+            letters[0].failure.kind.as_str()
+        ),
+        (ids[0].as_str(), "unreadable-event")
+    );
+    assert!(
+        letters[0].failure.message.contains("dispatch.status"),
+        "{}",
+        letters[0].failure.message
+    );
+}
+
+#[tokio::test]
 async fn a_worker_still_running_renews_its_leases() {
     let (_d, s) = open();
     for i in 0..3 {

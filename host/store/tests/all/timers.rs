@@ -122,3 +122,82 @@ async fn timers_can_fire_early_and_are_dispatchable_at_once() {
         "fired once"
     );
 }
+
+#[tokio::test]
+async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
+    let (dir, s) = open();
+    let mut ids = Vec::new();
+    for (name, due) in [("first", 100), ("damaged", 110), ("last", 120)] {
+        let t = NewTimer {
+            name: name.into(),
+            ..timer(&format!("evt_1:sla:{name}"), at(due))
+        };
+        let TimerScheduled::Scheduled { id } = s.schedule_timer(t, at(0)).await.unwrap() else {
+            panic!("not scheduled")
+        };
+        ids.push(id);
+    }
+    // Damage the middle one behind the storage's back.
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    other
+        .execute(
+            "UPDATE timers SET subject = 'not json' WHERE id = ?1",
+            [ids[1]],
+        )
+        .unwrap();
+
+    let fired = s.fire_due_timers(at(200), 10).await.unwrap();
+    assert_eq!(fired.len(), 2, "the readable ones fire");
+    assert!(s.fire_due_timers(at(300), 10).await.unwrap().is_empty());
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1);
+    let d = &letters[0];
+    assert_eq!(
+        (
+            d.failure.kind.as_str(),
+            d.event_id.as_str(),
+            d.plugin_id.as_deref(),
+            d.idempotency_key.clone()
+        ),
+        (
+            "unreadable-timer",
+            "evt_1",
+            Some("sla"),
+            Some(format!("timer:{}", ids[1]))
+        ),
+        "names the event and plugin that set it"
+    );
+    assert!(d.failure.message.contains("timers.subject"), "{d:?}");
+
+    // Mended by hand, then retried: it fires once.
+    other
+        .execute(
+            "UPDATE timers SET subject = ?2 WHERE id = ?1",
+            rusqlite::params![
+                ids[1],
+                serde_json::to_string(&Resources {
+                    order_id: Some(5002),
+                    ..Resources::default()
+                })
+                .unwrap()
+            ],
+        )
+        .unwrap();
+    drop(other);
+    s.retry_dead_letter(d.id, "ops@example.com", at(400))
+        .await
+        .unwrap();
+    let again = s.fire_due_timers(at(400), 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    let ev = s.event(&again[0]).await.unwrap().unwrap();
+    assert_eq!(ev.event.resources.order_id, Some(5002));
+    assert!(
+        s.retry_dead_letter(d.id, "ops@example.com", at(401))
+            .await
+            .is_err(),
+        "already retried"
+    );
+}
