@@ -31,12 +31,34 @@ impl Resources {
     /// Order topics carry the order as the payload itself; the other
     /// resources carry `order_id` (or `order.id` for returns).
     pub fn from_shopify(topic: &str, payload: &serde_json::Value) -> Resources {
+        ResourceFields::deserialize(payload)
+            .unwrap_or_default()
+            .resources(topic)
+    }
+}
+
+/// The payload fields resource ids are read from, and nothing else: the
+/// ingress deserialises a webhook body into this, so the rest of the body
+/// is checked for syntax and skipped without building a tree.
+#[derive(Debug, Default, Deserialize)]
+pub struct ResourceFields {
+    id: Option<serde_json::Value>,
+    order_id: Option<serde_json::Value>,
+    admin_graphql_api_order_id: Option<serde_json::Value>,
+    customer_id: Option<serde_json::Value>,
+    fulfillment_id: Option<serde_json::Value>,
+    customer: Option<serde_json::Value>,
+    order: Option<serde_json::Value>,
+}
+
+impl ResourceFields {
+    /// The ids, read as a payload of `topic` carries them.
+    pub fn resources(&self, topic: &str) -> Resources {
         let resource = topic.split('/').next().unwrap_or("");
-        let own_id = id_of(payload.get("id"));
-        let order_id = id_of(payload.get("order_id"))
-            .or_else(|| id_of(payload.get("order").and_then(|o| o.get("id"))));
-        let customer_id = id_of(payload.get("customer").and_then(|c| c.get("id")))
-            .or_else(|| id_of(payload.get("customer_id")));
+        let nested_id = |v: &Option<serde_json::Value>| id_of(v.as_ref().and_then(|o| o.get("id")));
+        let own_id = id_of(self.id.as_ref());
+        let order_id = id_of(self.order_id.as_ref()).or_else(|| nested_id(&self.order));
+        let customer_id = nested_id(&self.customer).or_else(|| id_of(self.customer_id.as_ref()));
         let mut r = Resources {
             customer_id,
             ..Resources::default()
@@ -46,7 +68,7 @@ impl Resources {
             // `orders/risk_assessment_changed`) carry `order_id` and no `id`.
             "orders" => {
                 r.order_id = order_id
-                    .or_else(|| id_of(payload.get("admin_graphql_api_order_id")))
+                    .or_else(|| id_of(self.admin_graphql_api_order_id.as_ref()))
                     .or(own_id)
             }
             "returns" => {
@@ -62,7 +84,7 @@ impl Resources {
                 r.order_id = order_id;
             }
             "fulfillment_events" => {
-                r.fulfillment_id = id_of(payload.get("fulfillment_id"));
+                r.fulfillment_id = id_of(self.fulfillment_id.as_ref());
                 r.order_id = order_id;
             }
             "customers" => r.customer_id = own_id.or(customer_id),
@@ -243,6 +265,26 @@ mod tests {
         let risk = json!({"risk_level": "HIGH", "order_id": 12, "admin_graphql_api_order_id": "gid://shopify/Order/12"});
         let r = Resources::from_shopify("orders/risk_assessment_changed", &risk);
         assert_eq!(r.order_id, Some(12));
+        let risk =
+            json!({"risk_level": "HIGH", "admin_graphql_api_order_id": "gid://shopify/Order/13"});
+        let r = Resources::from_shopify("orders/risk_assessment_changed", &risk);
+        assert_eq!(r.order_id, Some(13));
+
+        // A body read straight from text gives the same ids.
+        let text =
+            r#"{"id": 44, "order": {"id": 12, "line_items": [{"id": 1}]}, "customer": null}"#;
+        let fields: ResourceFields = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            fields.resources("returns/request"),
+            Resources::from_shopify("returns/request", &serde_json::from_str(text).unwrap())
+        );
+        assert_eq!(
+            (
+                fields.resources("returns/request").return_id,
+                fields.resources("returns/request").order_id
+            ),
+            (Some(44), Some(12))
+        );
 
         let tx = json!({"id": 1, "order_id": 12, "kind": "sale"});
         let r = Resources::from_shopify("order_transactions/create", &tx);

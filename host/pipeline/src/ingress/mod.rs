@@ -42,9 +42,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde::Deserialize;
-use serde_json::{Value, json};
-use shopcase_contract::Resources;
+use serde_json::json;
+use shopcase_contract::event::ResourceFields;
 use shopcase_contract::manifest::HOST_ONLY_TOPICS;
 use shopcase_contract::time::Timestamp;
 use shopcase_store::{EventSource, EventStatus, Inserted, NewEvent};
@@ -225,7 +224,7 @@ async fn accept(
     if !text.trim_start().starts_with('{') {
         return Err(E::InvalidJson);
     }
-    let probe: Probe = serde_json::from_str(text).map_err(|_| E::InvalidJson)?;
+    let probe: ResourceFields = serde_json::from_str(text).map_err(|_| E::InvalidJson)?;
 
     let age = now.duration_since(triggered_at);
     // Privacy requests are obligations whatever their age: never stale.
@@ -283,35 +282,4 @@ async fn accept(
         }
         Inserted::Duplicate { event_id } => (Accepted::Duplicate, event_id),
     })
-}
-
-/// The few payload fields the host reads at ingress (resource ids); the
-/// rest is checked for JSON syntax and skipped without building a tree.
-#[derive(Deserialize)]
-struct Probe {
-    id: Option<Value>,
-    order_id: Option<Value>,
-    customer_id: Option<Value>,
-    fulfillment_id: Option<Value>,
-    customer: Option<Value>,
-    order: Option<Value>,
-}
-
-impl Probe {
-    fn resources(self, topic: &str) -> Resources {
-        let mut v = serde_json::Map::new();
-        for (k, val) in [
-            ("id", self.id),
-            ("order_id", self.order_id),
-            ("customer_id", self.customer_id),
-            ("fulfillment_id", self.fulfillment_id),
-            ("customer", self.customer),
-            ("order", self.order),
-        ] {
-            if let Some(val) = val {
-                v.insert(k.to_owned(), val);
-            }
-        }
-        Resources::from_shopify(topic, &Value::Object(v))
-    }
 }
