@@ -110,6 +110,9 @@ pub struct EventQuery {
     pub status: Option<EventStatus>,
     /// Only events about this order.
     pub order_id: Option<u64>,
+    /// Only events that carried this `X-Shopify-Event-Id` (one merchant
+    /// action, seen on every topic it touched).
+    pub shopify_event_id: Option<String>,
     /// Received at or after.
     pub received_from: Option<Timestamp>,
     /// Received before.

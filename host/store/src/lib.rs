@@ -101,14 +101,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// An event by id.
     async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
 
-    /// Events that carried the same Shopify event id (one merchant action
-    /// seen across topics).
-    async fn events_by_shopify_event_id(
-        &self,
-        shop: &str,
-        shopify_event_id: &str,
-    ) -> Result<Vec<StoredEvent>>;
-
     /// The dispatch rows of an event.
     async fn dispatch_rows(&self, event_id: &str) -> Result<Vec<DispatchRow>>;
 
@@ -203,9 +195,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// The case linked to a key in a store.
     async fn case_link(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseLink>>;
 
-    /// The link of a Core Case case id.
-    async fn case_link_by_case_id(&self, case_id: &str) -> Result<Option<CaseLink>>;
-
     /// Create or update a link.
     async fn put_case_link(&self, link: CaseLink) -> Result<()>;
 
@@ -276,8 +265,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Record a privacy request and what was done.
     async fn record_privacy(&self, record: PrivacyRecord) -> Result<()>;
 
-    /// Recorded privacy requests of a store.
-    async fn privacy_records(&self, shop: &str) -> Result<Vec<PrivacyRecord>>;
+    /// Recorded privacy requests of these stores (`None`: every store),
+    /// newest first.
+    async fn privacy_records(
+        &self,
+        shops: Option<Vec<String>>,
+        limit: usize,
+    ) -> Result<Vec<PrivacyRecord>>;
 
     // ---- health -----------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ pub(crate) struct EventFilter {
     order: Option<u64>,
     topic: Option<String>,
     status: Option<String>,
+    /// Shopify's `X-Shopify-Event-Id`: every topic one merchant action
+    /// touched.
+    shopify_event: Option<String>,
     /// Received at or after (RFC 3339).
     from: Option<String>,
     /// Received before (RFC 3339).
@@ -47,6 +50,7 @@ pub(crate) async fn search(
             topic: q.topic,
             status: parse_opt("status", q.status.as_deref())?,
             order_id: q.order,
+            shopify_event_id: q.shopify_event,
             received_from: time_opt("from", q.from.as_deref())?,
             received_until: time_opt("until", q.until.as_deref())?,
             before_seq: q.before,

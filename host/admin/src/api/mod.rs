@@ -11,7 +11,8 @@
 //! - `events`: event search and detail (each plugin's outcome and actions),
 //!   the action journal;
 //! - `recovery`: dead letters (inspect, retry, discard);
-//! - `records`: case links, the audit log, the caller's token.
+//! - `records`: case links, privacy requests, the audit log, the caller's
+//!   token.
 
 use std::str::FromStr;
 
@@ -79,6 +80,7 @@ pub(crate) fn routes() -> (Router<AdminState>, Vec<(&'static str, String)>) {
             post(recovery::discard),
         ),
         ("GET", "/case-links", get(records::case_links)),
+        ("GET", "/privacy-requests", get(records::privacy_requests)),
         ("GET", "/audit", get(records::audit)),
     ];
     let mut router = Router::new();

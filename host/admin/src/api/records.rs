@@ -1,4 +1,5 @@
-//! Read-only records: case links, the audit log, and the caller's token.
+//! Read-only records: case links, privacy requests, the audit log, and the
+//! caller's token.
 
 use axum::Json;
 use axum::extract::State;
@@ -55,6 +56,32 @@ pub(crate) async fn case_links(
         })
         .await?;
     Ok(Json(json!({ "case_links": links })))
+}
+
+/// `GET /privacy-requests` filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PrivacyFilter {
+    shop: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /privacy-requests`: the privacy webhooks handled (data requests,
+/// customer and shop redactions) with what was done, newest first. The
+/// records hold counts and the export file's path, never the customer's
+/// data.
+pub(crate) async fn privacy_requests(
+    p: Principal,
+    State(s): State<AdminState>,
+    ApiQuery(q): ApiQuery<PrivacyFilter>,
+) -> Result<Json<Value>, ApiError> {
+    let shops = p.scope(&s, q.shop.as_deref()).await?;
+    let records = s
+        .admin
+        .storage()
+        .privacy_records(shops, limit(q.limit, 50, 200))
+        .await?;
+    Ok(Json(json!({ "privacy_requests": records })))
 }
 
 /// `GET /audit` filters.

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 use shopcase_contract::action::{CaseStatus, Priority};
 use shopcase_contract::{CaseKey, Subject};
-use shopcase_store::{ApiRole, CaseLink, DeadLetterState, Timestamp};
+use shopcase_store::{ApiRole, CaseLink, DeadLetterState, PrivacyRecord, Timestamp};
 
 use crate::support::*;
 
@@ -98,6 +98,19 @@ async fn fixture() -> Fixture {
         })
         .await
         .unwrap();
+    running
+        .storage
+        .record_privacy(PrivacyRecord {
+            shop: SHOP_A.into(),
+            topic: "customers/data_request".into(),
+            customer_id: Some(7001),
+            event_id: event.clone(),
+            file: Some("exports/a.json".into()),
+            summary: json!({"events": 1}),
+            at: Timestamp::now(),
+        })
+        .await
+        .unwrap();
     Fixture {
         _host: host,
         running,
@@ -138,6 +151,12 @@ fn store_a_calls(f: &Fixture) -> Vec<Call> {
         call("POST", format!("/dead-letters/{dl}/retry"), None, true),
         call("POST", format!("/dead-letters/{dl}/discard"), None, true),
         call("GET", format!("/case-links?shop={SHOP_A}"), None, false),
+        call(
+            "GET",
+            format!("/privacy-requests?shop={SHOP_A}"),
+            None,
+            false,
+        ),
         call("GET", format!("/audit?shop={SHOP_A}"), None, false),
     ]
 }
@@ -154,6 +173,7 @@ fn global_calls() -> Vec<Call> {
         "/journal",
         "/dead-letters",
         "/case-links",
+        "/privacy-requests",
         "/audit",
     ]
     .into_iter()
@@ -332,6 +352,9 @@ async fn another_stores_data_is_not_found_for_scoped_tokens_and_audited() {
     }
     let events = r.get(&admin_b, "/events").await;
     assert_eq!(events.json["events"][0]["id"], b_event.as_str());
+    // Asked by the Shopify event id of A's order: as if there were none.
+    let by_action = r.get(&admin_b, "/events?shopify_event=ev-w-a-1").await;
+    assert_eq!(by_action.json["events"], json!([]), "{}", by_action.text);
     f.running.shutdown().await;
 }
 
@@ -369,6 +392,31 @@ async fn the_right_token_gets_through_and_no_answer_holds_a_secret() {
         );
         texts.push(a.text);
     }
+    // The listings find store A's records for its admin.
+    let privacy = r.get(&admin_a, "/privacy-requests").await;
+    assert_eq!(
+        (
+            privacy.json["privacy_requests"][0]["shop"].as_str(),
+            privacy.json["privacy_requests"][0]["topic"].as_str(),
+            privacy.json["privacy_requests"][0]["event_id"].as_str(),
+        ),
+        (
+            Some(SHOP_A),
+            Some("customers/data_request"),
+            Some(f.event.as_str())
+        ),
+        "{}",
+        privacy.text
+    );
+    let by_action = r.get(&admin_a, "/events?shopify_event=ev-w-a-1").await;
+    assert_eq!(
+        by_action.json["events"][0]["id"],
+        f.event.as_str(),
+        "{}",
+        by_action.text
+    );
+    assert_eq!(by_action.json["events"].as_array().map(Vec::len), Some(1));
+
     let mut secrets: Vec<String> = vec![
         SECRET_A.into(),
         SECRET_B.into(),

@@ -310,7 +310,12 @@ async fn the_same_merchant_action_on_a_second_subscription_is_a_duplicate() {
     assert_eq!(a["event_id"], b["event_id"]);
     let same = p
         .storage()
-        .events_by_shopify_event_id(SHOP_A, "ev-w-1")
+        .search_events(shopcase_store::EventQuery {
+            shops: Some(vec![SHOP_A.into()]),
+            shopify_event_id: Some("ev-w-1".into()),
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(

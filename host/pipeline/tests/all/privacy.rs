@@ -108,7 +108,10 @@ async fn customer_requests_export_then_redact_through_the_webhook() {
             0o600
         );
     }
-    let records = s.privacy_records(SHOP_A).await.unwrap();
+    let records = s
+        .privacy_records(Some(vec![SHOP_A.into()]), 10)
+        .await
+        .unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(
         records[0].file.as_deref(),
@@ -220,7 +223,11 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
     })
     .await;
     eventually("recorded", || async {
-        s.privacy_records(SHOP_A).await.unwrap().len() == 1
+        s.privacy_records(Some(vec![SHOP_A.into()]), 10)
+            .await
+            .unwrap()
+            .len()
+            == 1
     })
     .await;
     assert!(s.installations(Some(SHOP_A)).await.unwrap().is_empty());
@@ -281,7 +288,11 @@ async fn a_request_that_keeps_failing_is_dead_lettered_and_retried_once_fixed() 
     let export = blocker.join(SHOP_A).join("customer-7001-request-4242.json");
     eventually("exported after the retry", || async { export.exists() }).await;
     eventually("recorded", || async {
-        s.privacy_records(SHOP_A).await.unwrap().len() == 1
+        s.privacy_records(Some(vec![SHOP_A.into()]), 10)
+            .await
+            .unwrap()
+            .len()
+            == 1
     })
     .await;
     assert!(

@@ -184,6 +184,7 @@ pub(super) fn search_events(c: &Connection, q: &EventQuery) -> Result<Vec<Stored
                AND (?4 IS NULL OR order_id = ?4)
                AND (?5 IS NULL OR received_at >= ?5)
                AND (?6 IS NULL OR received_at < ?6)
+               AND (?9 IS NULL OR shopify_event_id = ?9)
              ORDER BY seq DESC LIMIT ?8",
         )
         .and_then(|mut s| {
@@ -197,6 +198,7 @@ pub(super) fn search_events(c: &Connection, q: &EventQuery) -> Result<Vec<Stored
                     q.received_until.map(ms),
                     q.before_seq,
                     limit(q.limit),
+                    q.shopify_event_id,
                 ],
                 |r| r.get(0),
             )?

@@ -721,24 +721,6 @@ pub(super) fn get(c: &Connection, event_id: &str) -> Result<Option<StoredEvent>>
     raw.map(RawEvent::into_event).transpose()
 }
 
-pub(super) fn by_shopify_event_id(
-    c: &Connection,
-    shop: &str,
-    id: &str,
-) -> Result<Vec<StoredEvent>> {
-    let sql = format!(
-        "SELECT {EVENT_COLS} FROM inbox WHERE shop = ?1 AND shopify_event_id = ?2 ORDER BY seq"
-    );
-    let raws = c
-        .prepare_cached(&sql)
-        .and_then(|mut s| {
-            s.query_map(params![shop, id], raw_event)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .map_err(db("events-by-shopify-event-id"))?;
-    raws.into_iter().map(RawEvent::into_event).collect()
-}
-
 pub(super) fn stats(c: &Connection, now: Timestamp) -> Result<InboxStats> {
     let now = ms(now);
     let op = "stats";

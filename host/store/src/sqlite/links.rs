@@ -141,15 +141,6 @@ pub(super) fn get(c: &Connection, shop: &str, key: &CaseKey) -> Result<Option<Ca
     r.map(into_link).transpose()
 }
 
-pub(super) fn by_case_id(c: &Connection, case_id: &str) -> Result<Option<CaseLink>> {
-    let sql = format!("SELECT {COLS} FROM case_links WHERE case_id = ?1 LIMIT 1");
-    let r = c
-        .prepare_cached(&sql)
-        .and_then(|mut s| s.query_row([case_id], raw).optional())
-        .map_err(db("case-link-by-id"))?;
-    r.map(into_link).transpose()
-}
-
 pub(super) fn put(c: &Connection, l: &CaseLink) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO case_links (shop, subject_kind, subject_id, case_type, case_id, case_number, status, priority,

@@ -439,16 +439,6 @@ impl Storage for SqliteStorage {
         self.read(move |c| inbox::get(c, &e)).await
     }
 
-    async fn events_by_shopify_event_id(
-        &self,
-        shop: &str,
-        shopify_event_id: &str,
-    ) -> Result<Vec<StoredEvent>> {
-        let (s, id) = (shop.to_owned(), shopify_event_id.to_owned());
-        self.read(move |c| inbox::by_shopify_event_id(c, &s, &id))
-            .await
-    }
-
     async fn dispatch_rows(&self, event_id: &str) -> Result<Vec<DispatchRow>> {
         let e = event_id.to_owned();
         self.read(move |c| inbox::dispatch_rows(c, &e)).await
@@ -582,11 +572,6 @@ impl Storage for SqliteStorage {
         self.read(move |c| links::get(c, &s, &k)).await
     }
 
-    async fn case_link_by_case_id(&self, case_id: &str) -> Result<Option<CaseLink>> {
-        let id = case_id.to_owned();
-        self.read(move |c| links::by_case_id(c, &id)).await
-    }
-
     async fn put_case_link(&self, link: CaseLink) -> Result<()> {
         self.write("put-case-link", move |c| links::put(c, &link))
             .await
@@ -669,9 +654,13 @@ impl Storage for SqliteStorage {
             .await
     }
 
-    async fn privacy_records(&self, shop: &str) -> Result<Vec<PrivacyRecord>> {
-        let s = shop.to_owned();
-        self.read(move |c| privacy::records(c, &s)).await
+    async fn privacy_records(
+        &self,
+        shops: Option<Vec<String>>,
+        limit: usize,
+    ) -> Result<Vec<PrivacyRecord>> {
+        self.read(move |c| privacy::records(c, shops.as_deref(), limit))
+            .await
     }
 
     async fn check_writable(&self) -> Result<()> {

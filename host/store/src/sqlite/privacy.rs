@@ -470,23 +470,37 @@ pub(super) fn record(c: &Connection, r: &PrivacyRecord) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn records(c: &Connection, shop: &str) -> Result<Vec<PrivacyRecord>> {
+pub(super) fn records(
+    c: &Connection,
+    shops: Option<&[String]>,
+    limit: usize,
+) -> Result<Vec<PrivacyRecord>> {
+    let shops = shops
+        .map(|s| super::to_json("query.shops", &s))
+        .transpose()?;
     c.prepare_cached(
-        "SELECT shop, topic, customer_id, event_id, file, summary, at FROM privacy_requests WHERE shop = ?1 ORDER BY id",
+        "SELECT shop, topic, customer_id, event_id, file, summary, at FROM privacy_requests
+         WHERE ?1 IS NULL OR shop IN (SELECT value FROM json_each(?1))
+         ORDER BY id DESC LIMIT ?2",
     )
     .and_then(|mut s| {
-        s.query_map([shop], |r| {
-            let summary: String = r.get(5)?;
-            Ok(PrivacyRecord {
-                shop: r.get(0)?,
-                topic: r.get(1)?,
-                customer_id: r.get::<_, Option<i64>>(2)?.and_then(|i| u64::try_from(i).ok()),
-                event_id: r.get(3)?,
-                file: r.get(4)?,
-                summary: serde_json::from_str(&summary).unwrap_or(Value::String(summary)),
-                at: ts(r.get(6)?),
-            })
-        })?
+        s.query_map(
+            params![shops, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                let summary: String = r.get(5)?;
+                Ok(PrivacyRecord {
+                    shop: r.get(0)?,
+                    topic: r.get(1)?,
+                    customer_id: r
+                        .get::<_, Option<i64>>(2)?
+                        .and_then(|i| u64::try_from(i).ok()),
+                    event_id: r.get(3)?,
+                    file: r.get(4)?,
+                    summary: serde_json::from_str(&summary).unwrap_or(Value::String(summary)),
+                    at: ts(r.get(6)?),
+                })
+            },
+        )?
         .collect()
     })
     .map_err(db("privacy-records"))

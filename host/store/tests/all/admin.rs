@@ -204,8 +204,14 @@ async fn case_links_are_found_by_key_and_by_case_id() {
     s.put_case_link(link.clone()).await.unwrap();
     assert_eq!(s.case_link(SHOP, &key).await.unwrap(), Some(link.clone()));
     assert_eq!(
-        s.case_link_by_case_id("c-1").await.unwrap(),
-        Some(link.clone())
+        s.search_case_links(CaseLinkQuery {
+            case_id: Some("c-1".into()),
+            limit: 10,
+            ..CaseLinkQuery::default()
+        })
+        .await
+        .unwrap(),
+        std::slice::from_ref(&link)
     );
     let other = CaseKey {
         case_type: "fraud-investigation".into(),

@@ -96,7 +96,12 @@ async fn inserts_are_durable_and_deduplicated() {
             Inserted::New { .. }
         ));
         let same_action = s
-            .events_by_shopify_event_id(SHOP, ev.shopify_event_id.as_deref().unwrap())
+            .search_events(EventQuery {
+                shops: Some(vec![SHOP.into()]),
+                shopify_event_id: ev.shopify_event_id.clone(),
+                limit: 10,
+                ..EventQuery::default()
+            })
             .await
             .unwrap();
         assert_eq!(
@@ -104,7 +109,8 @@ async fn inserts_are_durable_and_deduplicated() {
                 .iter()
                 .map(|e| e.event.topic.as_str())
                 .collect::<Vec<_>>(),
-            ["orders/create", "orders/paid"]
+            ["orders/paid", "orders/create"],
+            "newest first"
         );
         event_id
     };
