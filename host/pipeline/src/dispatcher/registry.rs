@@ -24,34 +24,20 @@ pub fn scan(dir: &Path) -> Vec<Manifest> {
     };
     for entry in entries.flatten() {
         let p = entry.path();
+        let Some(id) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
         if !p.is_dir() {
             continue;
         }
-        let mut candidates = vec![p.join("plugin.toml")];
-        if let Ok(versions) = std::fs::read_dir(&p) {
-            candidates.extend(versions.flatten().map(|v| v.path().join("plugin.toml")));
+        let (found, refused) = packaged(&p, &id);
+        for why in refused {
+            tracing::warn!("{why}; ignored");
         }
-        for c in candidates.into_iter().filter(|c| c.is_file()) {
-            match Manifest::load(&c) {
-                Ok(m)
-                    if m.component.is_some()
-                        && p.file_name().is_some_and(|n| n == m.id.as_str()) =>
-                {
-                    out.push(m)
-                }
-                Ok(m) => tracing::warn!(
-                    manifest = %c.display(),
-                    id = %m.id,
-                    "not a packaged plugin in its own directory (<plugins-dir>/<id>/); ignored"
-                ),
-                Err(e) => tracing::warn!(error = %e, "unreadable plugin manifest; ignored"),
-            }
-        }
+        out.extend(found);
     }
-    out.sort_by(|a, b| {
-        a.id.cmp(&b.id)
-            .then_with(|| version_key(&a.version).cmp(&version_key(&b.version)))
-    });
+    // Each plugin's versions are in order already; the sort is stable.
+    out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }
 
@@ -67,31 +53,39 @@ pub(crate) fn version_key(v: &str) -> Vec<u64> {
 
 /// The manifest of `id` at `version` under `dir`.
 pub fn find(dir: &Path, id: &str, version: &str) -> Option<Manifest> {
-    scan_one(dir, id).into_iter().find(|m| m.version == version)
+    versions(dir, id).into_iter().find(|m| m.version == version)
 }
 
 /// Every version of `id` under `dir`, oldest first.
 pub fn versions(dir: &Path, id: &str) -> Vec<Manifest> {
-    scan_one(dir, id)
-}
-
-fn scan_one(dir: &Path, id: &str) -> Vec<Manifest> {
     if !shopcase_contract::manifest::is_id(id) {
         return Vec::new();
     }
-    let base = dir.join(id);
+    packaged(&dir.join(id), id).0
+}
+
+/// The packaged manifests of plugin `id` in its directory `base` (one at
+/// `base/plugin.toml`, or one per version at `base/<version>/plugin.toml`),
+/// oldest first; and why each other manifest found there is not one.
+fn packaged(base: &Path, id: &str) -> (Vec<Manifest>, Vec<String>) {
     let mut candidates = vec![base.join("plugin.toml")];
-    if let Ok(versions) = std::fs::read_dir(&base) {
+    if let Ok(versions) = std::fs::read_dir(base) {
         candidates.extend(versions.flatten().map(|v| v.path().join("plugin.toml")));
     }
-    let mut out: Vec<Manifest> = candidates
-        .into_iter()
-        .filter(|c| c.is_file())
-        .filter_map(|c| Manifest::load(&c).ok())
-        .filter(|m| m.id == id && m.component.is_some())
-        .collect();
-    out.sort_by_key(|m| version_key(&m.version));
-    out
+    let (mut found, mut refused) = (Vec::new(), Vec::new());
+    for c in candidates.into_iter().filter(|c| c.is_file()) {
+        match Manifest::load(&c) {
+            Ok(m) if m.component.is_some() && m.id == id => found.push(m),
+            Ok(m) => refused.push(format!(
+                "{}: plugin `{}` is not a packaged plugin in its own directory (<plugins-dir>/<id>/)",
+                c.display(),
+                m.id
+            )),
+            Err(e) => refused.push(format!("unreadable plugin manifest: {e}")),
+        }
+    }
+    found.sort_by_key(|m| version_key(&m.version));
+    (found, refused)
 }
 
 /// A load result, shared by the callers that wait for the same plugin.
