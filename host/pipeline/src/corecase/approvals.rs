@@ -16,7 +16,7 @@
 use shopcase_contract::time::Timestamp;
 use shopcase_corecase::CoreCaseClient;
 use shopcase_corecase::client::dto::{Case, Task, TaskKind, TaskOutcome};
-use shopcase_store::{DecisionOutcome, HeldDecision, HeldStatus, Storage};
+use shopcase_store::{DecisionOutcome, HeldDecision, HeldOperation, HeldStatus, Storage};
 
 use super::poller::PollError;
 use crate::server::EventProducer;
@@ -28,6 +28,8 @@ pub(crate) struct Settled {
     pub(crate) tasks: Vec<Task>,
     /// Operations decided now.
     pub(crate) decisions: u64,
+    /// The case's held operations, with the decisions made now.
+    pub(crate) held: Vec<HeldOperation>,
 }
 
 /// Decide the held operations of `case` whose approval task is completed.
@@ -53,6 +55,8 @@ pub(crate) async fn settle(
     }
     let mut decisions = 0;
     let mut released = false;
+    // Whether a decision was attempted (made now, or found made by another).
+    let mut tried = false;
     for h in pending {
         let Some(task) = tasks.iter().find(|t| t.id == h.task_id) else {
             tracing::warn!(case = %case.id, task = %h.task_id, "the approval task of a held operation is gone from Core Case; it stays held");
@@ -67,6 +71,7 @@ pub(crate) async fn settle(
                 continue;
             }
         };
+        tried = true;
         let outcome = storage
             .decide_held_operation(HeldDecision {
                 task_id: h.task_id.clone(),
@@ -92,5 +97,15 @@ pub(crate) async fn settle(
     if released && let Some(p) = producer {
         p.journal_added();
     }
-    Ok(Settled { tasks, decisions })
+    // Read again only if something may have changed.
+    let held = if tried {
+        storage.held_operations(&case.id).await?
+    } else {
+        held
+    };
+    Ok(Settled {
+        tasks,
+        decisions,
+        held,
+    })
 }

@@ -185,9 +185,8 @@ impl Poller {
         let decided =
             approvals::settle(&self.client, &*self.storage, definition, case, producer).await?;
         report.decisions += decided.decisions;
-        let held = self.storage.held_operations(&case.id).await?;
         let link = self.settings.case_link(&case.id, &case.case_number);
-        let body = payload::case_updated(&rec, case, &decided.tasks, &held, link);
+        let body = payload::case_updated(&rec, case, &decided.tasks, &decided.held, link);
         let fingerprint = payload::fingerprint(&body);
         let event = (rec.fingerprint.as_deref() != Some(fingerprint.as_str()))
             .then(|| payload::event(&rec, &raw, updated, &body));
