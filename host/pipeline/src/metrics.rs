@@ -96,21 +96,24 @@ impl Labelled {
         self.add(labels, 1);
     }
 
+    /// Counts by label values. The label sets are few (plugins × outcomes),
+    /// so an increment finds its set by comparison and allocates only the
+    /// first time a set is seen.
     fn add(&self, labels: &[&str], n: u64) {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let v = m
-            .entry(labels.iter().map(|s| (*s).to_owned()).collect())
-            .or_insert(0);
-        *v = v.saturating_add(n);
+        if let Some(v) = m.iter_mut().find_map(|(k, v)| same(k, labels).then_some(v)) {
+            *v = v.saturating_add(n);
+        } else {
+            m.insert(labels.iter().map(|s| (*s).to_owned()).collect(), n);
+        }
     }
 
     fn get(&self, labels: &[&str]) -> u64 {
-        let key: Vec<String> = labels.iter().map(|s| (*s).to_owned()).collect();
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&key)
-            .copied()
+            .iter()
+            .find_map(|(k, v)| same(k, labels).then_some(*v))
             .unwrap_or(0)
     }
 
@@ -126,6 +129,10 @@ impl Labelled {
             let _ = writeln!(out, "{name}{{{}}} {n}", labels.join(","));
         }
     }
+}
+
+fn same(key: &[String], labels: &[&str]) -> bool {
+    key.iter().map(String::as_str).eq(labels.iter().copied())
 }
 
 fn escape(v: &str) -> String {
@@ -354,6 +361,31 @@ pub struct MetricsSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labelled_counts_keep_their_sets_apart() {
+        let c = Labelled::default();
+        for _ in 0..3 {
+            c.inc(&["fraud", "ok"]);
+        }
+        c.inc(&["fraud", "trap"]);
+        c.add(&["returns", "ok"], 5);
+        c.inc(&["fraud", "ok"]);
+        assert_eq!(c.get(&["fraud", "ok"]), 4);
+        assert_eq!(c.get(&["fraud", "trap"]), 1);
+        assert_eq!(c.get(&["returns", "ok"]), 5);
+        assert_eq!(c.get(&["returns", "trap"]), 0);
+        assert_eq!(c.get(&["fraud"]), 0, "a prefix is another set");
+        let mut out = String::new();
+        c.render(&mut out, "runs", "Runs.", &["plugin", "outcome"]);
+        assert_eq!(
+            out,
+            "# HELP runs Runs.\n# TYPE runs counter\n\
+             runs{plugin=\"fraud\",outcome=\"ok\"} 4\n\
+             runs{plugin=\"fraud\",outcome=\"trap\"} 1\n\
+             runs{plugin=\"returns\",outcome=\"ok\"} 5\n"
+        );
+    }
 
     #[test]
     fn renders_prometheus_text() {
