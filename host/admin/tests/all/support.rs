@@ -2,17 +2,17 @@
 //! component packaged as plugins, the pipeline with the admin router on
 //! 127.0.0.1:0, reqwest as the admin's client and as Shopify.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use shopcase_admin::{AdminState, NewToken};
 use shopcase_pipeline::ingress::{headers, hmac};
 use shopcase_pipeline::{Config, ExecError, Executor, PipelineBuilder, RunningPipeline};
-use shopcase_sandbox::{Runtime, RuntimeConfig};
 use shopcase_store::{ActionFamily, ApiRole, JournalEntry, Storage};
+
+pub(crate) use shopcase_testkit::{eventually, runtime, wasm};
 
 pub(crate) const SHOP_A: &str = "a.myshopify.com";
 pub(crate) const SHOP_B: &str = "b.myshopify.com";
@@ -22,35 +22,6 @@ pub(crate) const SECRET_B: &str = "whsec-b-9a7b2e44";
 /// API must never return them.
 pub(crate) const ADMIN_TOKEN_A: &str = "shpat_a_0d9f8e7c6b5a";
 pub(crate) const ADMIN_TOKEN_B: &str = "shpat_b_1e2d3c4b5a69";
-
-/// Where `cargo xtask build-plugins` puts the test components.
-pub(crate) fn wasm(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SHOPCASE_WASM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/plugin")
-        });
-    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(
-        path.exists(),
-        "{} is missing: build the test components first with `cargo xtask build-plugins` (or run `cargo xtask test`)",
-        path.display()
-    );
-    path
-}
-
-/// One sandbox runtime for the whole test binary, as in the server.
-pub(crate) fn runtime() -> Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        Runtime::new(RuntimeConfig {
-            max_concurrent: 8,
-            ..RuntimeConfig::default()
-        })
-        .expect("runtime")
-    })
-    .clone()
-}
 
 /// Settings every test plugin declares.
 pub(crate) const SETTINGS: &str = r#"
@@ -360,20 +331,4 @@ impl Running {
             .filter(|e| e.entry.action == "access.denied")
             .collect()
     }
-}
-
-/// Wait (bounded) until `f` holds; the bound only guards against hangs.
-pub(crate) async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::time::Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }

@@ -2,10 +2,8 @@
 //! copies of the hostile test component as plugins, an axum server on
 //! 127.0.0.1:0, and signed deliveries over real HTTP (or `oneshot`).
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::sync::Arc;
 
 use axum::body::Body;
 use http::Request;
@@ -14,43 +12,15 @@ use shopcase_pipeline::ingress::{headers, hmac};
 use shopcase_pipeline::{
     Admin, Config, EnableRequest, PipelineBuilder, RunningPipeline, SettingInput,
 };
-use shopcase_sandbox::{Runtime, RuntimeConfig};
 use shopcase_store::Storage;
 use tower::ServiceExt as _;
+
+pub(crate) use shopcase_testkit::{eventually, runtime, wasm};
 
 pub(crate) const SHOP_A: &str = "a.myshopify.com";
 pub(crate) const SHOP_B: &str = "b.myshopify.com";
 pub(crate) const SECRET_A: &str = "secret-a";
 pub(crate) const SECRET_B: &str = "secret-b";
-
-/// Where `cargo xtask build-plugins` puts the test components.
-pub(crate) fn wasm(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SHOPCASE_WASM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/plugin")
-        });
-    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(
-        path.exists(),
-        "{} is missing: build the test components first with `cargo xtask build-plugins` (or run `cargo xtask test`)",
-        path.display()
-    );
-    path
-}
-
-/// One sandbox runtime for the whole test binary, as in the server.
-pub(crate) fn runtime() -> Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        Runtime::new(RuntimeConfig {
-            max_concurrent: 8,
-            ..RuntimeConfig::default()
-        })
-        .expect("runtime")
-    })
-    .clone()
-}
 
 /// A plugin manifest for the hostile component.
 pub(crate) struct PluginSpec<'a> {
@@ -351,22 +321,6 @@ pub(crate) async fn post(client: &reqwest::Client, url: &str, d: &Delivery) -> (
     let resp = req.send().await.unwrap();
     let status = resp.status().as_u16();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-/// Wait (bounded) until `f` holds; the bound only guards against hangs.
-pub(crate) async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while tokio::time::Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for: {what}");
 }
 
 /// Whether the event is done (every plugin settled).
