@@ -152,6 +152,7 @@ async function showTab(tab) {
     if (tab === 'events') await loadEvents(false);
     if (tab === 'dead-letters') await loadDeadLetters();
     if (tab === 'quarantine') await loadQuarantine();
+    if (tab === 'privacy') await loadPrivacy();
     if (tab === 'audit') await loadAudit();
   });
 }
@@ -467,6 +468,21 @@ async function loadQuarantine() {
   if (!data.quarantined.length) body.append(el('tr', {}, el('td', { colspan: '6', class: 'muted' }, 'Nothing is quarantined.')));
 }
 
+async function loadPrivacy() {
+  if (!state.stores.length) await loadStores();
+  const data = await api('GET', `/privacy-requests${formQuery($('#privacy-filter'))}`);
+  const body = $('#privacy-table tbody');
+  body.replaceChildren(...data.privacy_requests.map((r) => el('tr', {},
+    el('td', {}, when(r.at)),
+    el('td', {}, r.shop),
+    el('td', { class: 'mono' }, r.topic),
+    el('td', { class: 'mono' }, r.customer_id == null ? '' : String(r.customer_id)),
+    el('td', { class: 'mono' }, r.event_id),
+    el('td', { class: 'mono' }, r.file || ''),
+    el('td', { class: 'mono' }, JSON.stringify(r.summary)))));
+  if (!data.privacy_requests.length) body.append(el('tr', {}, el('td', { colspan: '7', class: 'muted' }, 'No privacy requests.')));
+}
+
 async function loadAudit() {
   if (!state.stores.length) await loadStores();
   const data = await api('GET', `/audit${formQuery($('#audit-filter'))}`);
@@ -519,6 +535,10 @@ document.addEventListener('DOMContentLoaded', () => {
   $('#dead-table').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-action]');
     if (b) guarded(() => deadLetterAction(b));
+  });
+  $('#privacy-filter').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    guarded(loadPrivacy);
   });
   $('#audit-filter').addEventListener('submit', (ev) => {
     ev.preventDefault();

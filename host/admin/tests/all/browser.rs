@@ -182,6 +182,29 @@ async fn an_admin_enables_a_plugin_and_retries_a_dead_letter_in_the_page() {
     let letter = r.storage.dead_letter(id).await.unwrap().unwrap();
     assert!(letter.resolved_by.unwrap().starts_with("a-admin (token "));
 
+    // A privacy request the host carried out, in the Privacy requests tab.
+    r.storage
+        .record_privacy(shopcase_store::PrivacyRecord {
+            shop: SHOP_A.into(),
+            topic: "customers/redact".into(),
+            customer_id: Some(7001),
+            event_id: event.clone(),
+            file: None,
+            summary: serde_json::json!({"events": 1}),
+            at: shopcase_store::Timestamp::now(),
+        })
+        .await
+        .unwrap();
+    page.click("button[data-tab=\"privacy\"]").await;
+    page.wait_for(
+        "the privacy request listed",
+        &format!(
+            "(() => {{ const t = document.querySelector('#privacy-table tbody').textContent; \
+             return t.includes('customers/redact') && t.includes('7001') && t.includes('{event}'); }})()"
+        ),
+    )
+    .await;
+
     let problems = browser.problems();
     assert!(
         problems.is_empty(),
