@@ -332,26 +332,30 @@ fn savepoint<T>(c: &Connection, f: impl FnOnce() -> Result<(T, bool)>) -> Result
 
 pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
     let op = "finish-event";
-    type Head = (String, Option<String>, String, Option<i64>);
+    type Head = (String, Option<String>, EventResources, Option<i64>);
     let head: Option<Head> = c
         .prepare_cached(
-            "SELECT shop, claimed_by, resources, redacted_at FROM inbox WHERE event_id = ?1",
+            "SELECT shop, claimed_by, resources, order_id, customer_id, redacted_at
+             FROM inbox WHERE event_id = ?1",
         )
         .and_then(|mut s| {
             s.query_row([&f.event_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                let resources = EventResources {
+                    json: r.get(2)?,
+                    order_id: r.get(3)?,
+                    customer_id: r.get(4)?,
+                };
+                Ok((r.get(0)?, r.get(1)?, resources, r.get(5)?))
             })
             .optional()
         })
         .map_err(db(op))?;
-    let Some((shop, claimed_by, resources_json, redacted_at)) = head else {
+    let Some((shop, claimed_by, resources, redacted_at)) = head else {
         return Err(StoreError::NotFound {
             what: "event",
             key: f.event_id.clone(),
         });
     };
-    let resources: Resources = serde_json::from_str(&resources_json)
-        .map_err(|e| corrupt("inbox.resources")(e.to_string()))?;
     let owned = claimed_by.as_deref() == Some(f.worker.as_str());
     let now = ms(f.now);
 
@@ -511,13 +515,21 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
     Ok(FinishReport { event, plugins })
 }
 
+/// An event's resource ids as the inbox row holds them; its journal
+/// entries are written with the same values, copied as stored.
+struct EventResources {
+    json: String,
+    order_id: Option<i64>,
+    customer_id: Option<i64>,
+}
+
 /// Journal a successful run: row done, key-value reads checked and writes
 /// applied, actions inserted, failure streak reset; all or nothing.
 fn succeed(
     c: &Connection,
     f: &EventFinish,
     shop: &str,
-    resources: &Resources,
+    resources: &EventResources,
     o: &PluginOutcome,
     run: &RunSuccess,
 ) -> Result<PluginFinish> {
@@ -543,7 +555,6 @@ fn succeed(
         if !super::kv::reads_unchanged(c, shop, &o.plugin_id, &run.kv_reads, now)? {
             return Ok((PluginFinish::KvConflict, false));
         }
-        let resources_json = to_json("journal.resources", resources)?;
         let mut insert = c
             .prepare_cached(
                 "INSERT INTO journal (idempotency_key, event_id, shop, plugin_id, idx, kind, family, action,
@@ -564,9 +575,9 @@ fn succeed(
                     kind.name(),
                     ActionFamily::of(kind).as_str(),
                     to_json("journal.action", action)?,
-                    resources_json,
-                    as_i64(resources.order_id),
-                    as_i64(resources.customer_id),
+                    resources.json,
+                    resources.order_id,
+                    resources.customer_id,
                     now,
                 ])
                 .map_err(db(op))?;
