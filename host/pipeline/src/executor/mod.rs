@@ -85,6 +85,29 @@ pub trait Executor: Send + Sync + std::fmt::Debug + 'static {
     /// Execute one entry (idempotently, by `entry.key`). The returned JSON is
     /// stored with the entry (created ids, "already done", ...).
     async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError>;
+
+    /// How long one execution may take, with all its requests, retries and
+    /// waits. The framework cuts it off after this (a transient `timeout`:
+    /// the next attempt repeats it under the same idempotency key), and
+    /// never later than three quarters of `executor.lease` (the default), so
+    /// an execution cannot outlive its claim and run beside another
+    /// worker's.
+    fn execute_timeout(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Where its timeout is configured, for the message of a cut-off
+    /// execution (e.g. `shopify.execute-timeout`).
+    fn timeout_setting(&self) -> &'static str {
+        "executor.lease"
+    }
+}
+
+/// The bound of one execution: the executor's own, at most three quarters
+/// of the lease.
+fn execution_bound(executor: &dyn Executor, lease: Duration) -> Duration {
+    let cap = lease.mul_f64(0.75);
+    executor.execute_timeout().map_or(cap, |t| t.min(cap))
 }
 
 /// One executor's claim loop, until `shutdown`. In-flight entries finish.
@@ -161,7 +184,23 @@ pub(crate) async fn run(
 async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: JournalEntry) {
     let retry = &core.config.executor.retry;
     let family = entry.family.as_str();
-    let result = executor.execute(&entry).await;
+    let bound = execution_bound(executor, core.config.executor.lease);
+    // Dropping the future cancels the request in flight: like a lost
+    // answer, the next attempt finds out what was done before acting.
+    let result = match tokio::time::timeout(bound, executor.execute(&entry)).await {
+        Ok(r) => r,
+        Err(_) => Err(ExecError::transient(
+            "timeout",
+            format!(
+                "{} on `{}` did not finish within {} ms ({}); it will be checked and retried",
+                entry.kind,
+                entry.shop,
+                bound.as_millis(),
+                executor.timeout_setting()
+            ),
+            None,
+        )),
+    };
     core.faults.hit(Fault::AbortAfterExecute);
     let (outcome, label) = match result {
         Ok(result) => (JournalOutcome::Done { result }, "done"),

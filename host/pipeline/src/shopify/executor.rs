@@ -54,30 +54,21 @@ impl Executor for ShopifyExecutor {
                 format!("{} is not a Shopify operation", entry.kind),
             ));
         };
-        let applied = tokio::time::timeout(
-            self.execute_timeout,
-            self.client.apply(&entry.shop, op, &entry.key),
-        )
-        .await;
-        match applied {
-            Ok(Ok(applied)) => Ok(result_json(&applied, entry.attempts + 1)),
-            Ok(Err(e)) => {
+        match self.client.apply(&entry.shop, op, &entry.key).await {
+            Ok(applied) => Ok(result_json(&applied, entry.attempts + 1)),
+            Err(e) => {
                 tracing::debug!(key = %entry.key, shop = %entry.shop, kind = %entry.kind, error = %e, "shopify write-back failed");
                 Err(exec_error(&e))
             }
-            // Dropping the future cancels the request in flight: like a lost
-            // answer, the next run re-reads the state before acting.
-            Err(_) => Err(ExecError::transient(
-                "timeout",
-                format!(
-                    "{} on `{}` did not finish within {} ms (shopify.execute-timeout); it will be checked and retried",
-                    entry.kind,
-                    entry.shop,
-                    self.execute_timeout.as_millis()
-                ),
-                None,
-            )),
         }
+    }
+
+    fn execute_timeout(&self) -> Option<Duration> {
+        Some(self.execute_timeout)
+    }
+
+    fn timeout_setting(&self) -> &'static str {
+        "shopify.execute-timeout"
     }
 }
 

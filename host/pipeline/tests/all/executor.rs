@@ -53,6 +53,100 @@ impl Executor for Recorder {
     }
 }
 
+/// Never finishes an execution; counts the executions cut off (dropped).
+#[derive(Debug, Default)]
+struct Stalls {
+    declared: Option<Duration>,
+    started: std::sync::atomic::AtomicU32,
+    cut_off: Arc<std::sync::atomic::AtomicU32>,
+}
+
+/// Counts a drop of the future that owns it.
+struct OnDrop(Arc<std::sync::atomic::AtomicU32>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Executor for Stalls {
+    fn family(&self) -> ActionFamily {
+        ActionFamily::Shopify
+    }
+
+    async fn execute(&self, _entry: &JournalEntry) -> Result<serde_json::Value, ExecError> {
+        self.started
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let _guard = OnDrop(self.cut_off.clone());
+        std::future::pending().await
+    }
+
+    fn execute_timeout(&self) -> Option<Duration> {
+        self.declared
+    }
+
+    fn timeout_setting(&self) -> &'static str {
+        if self.declared.is_some() {
+            "test.execute-timeout"
+        } else {
+            "executor.lease"
+        }
+    }
+}
+
+/// The framework bounds every execution: by the executor's own timeout, or
+/// else by three quarters of `executor.lease` (2 s in the tests), so an
+/// execution that never answers is cut off, retried, and dead-lettered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_that_never_finishes_is_cut_off_by_its_bound() {
+    for (declared, expect) in [
+        (
+            Some(Duration::from_millis(100)),
+            "within 100 ms (test.execute-timeout)",
+        ),
+        (None, "within 1500 ms (executor.lease)"),
+    ] {
+        let host = Host::new(2);
+        host.add_plugin(&PluginSpec::new("tagger"));
+        let stalls = Arc::new(Stalls {
+            declared,
+            ..Stalls::default()
+        });
+        let x = stalls.clone();
+        let running = host.start_with(move |b| b.executor(x)).await;
+        let s = running.storage().clone();
+        host.enable(&s, SHOP_A, "tagger", &[]).await;
+        let (_, b) = post(
+            &reqwest::Client::new(),
+            &running.webhook_url(),
+            &Delivery::order(SHOP_A, SECRET_A, "w-1", order(1, "ok")),
+        )
+        .await;
+        let key = format!("{}:tagger:0", b["event_id"].as_str().unwrap());
+        eventually("dead-lettered after its attempts", || async {
+            s.journal_entry(&key)
+                .await
+                .unwrap()
+                .is_some_and(|e| e.status == JournalStatus::Dead)
+        })
+        .await;
+        let entry = s.journal_entry(&key).await.unwrap().unwrap();
+        let error = entry.last_error.unwrap();
+        assert_eq!(error.kind, "timeout", "{error:?}");
+        assert!(error.message.contains(expect), "{}", error.message);
+        let ordering = std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(stalls.started.load(ordering), 3, "max-attempts");
+        assert_eq!(
+            stalls.cut_off.load(ordering),
+            3,
+            "each execution was dropped, its request cancelled"
+        );
+        running.shutdown().await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn executors_retry_transient_failures_and_dead_letter_the_rest() {
     let host = Host::new(2);
