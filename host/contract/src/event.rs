@@ -31,6 +31,10 @@ impl Resources {
     /// Order topics carry the order as the payload itself; the other
     /// resources carry `order_id` (or `order.id` for returns).
     pub fn from_shopify(topic: &str, payload: &serde_json::Value) -> Resources {
+        // The object form only: a derived struct would also read an array.
+        if !payload.is_object() {
+            return Resources::default();
+        }
         ResourceFields::deserialize(payload)
             .unwrap_or_default()
             .resources(topic)
@@ -269,6 +273,13 @@ mod tests {
             json!({"risk_level": "HIGH", "admin_graphql_api_order_id": "gid://shopify/Order/13"});
         let r = Resources::from_shopify("orders/risk_assessment_changed", &risk);
         assert_eq!(r.order_id, Some(13));
+
+        // Not an object: no ids, even with as many elements as fields.
+        let array = json!([1, 2, 3, 4, 5, 6, 7]);
+        assert_eq!(
+            Resources::from_shopify("orders/create", &array),
+            Resources::default()
+        );
 
         // A body read straight from text gives the same ids.
         let text =

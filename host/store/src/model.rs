@@ -676,7 +676,9 @@ pub enum DeadLetterKind {
     Dispatch,
     /// A journalled action's execution.
     Action,
-    /// An event the host itself could not handle (privacy topics).
+    /// An event the host itself could not handle (privacy topics), a row
+    /// it could not read (`unreadable-event`), or a due timer it could not
+    /// read (`unreadable-timer`, keyed `timer:<id>`).
     Event,
 }
 

@@ -87,11 +87,11 @@ pub trait Executor: Send + Sync + std::fmt::Debug + 'static {
     async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError>;
 
     /// How long one execution may take, with all its requests, retries and
-    /// waits. The framework cuts it off after this (a transient `timeout`:
-    /// the next attempt repeats it under the same idempotency key), and
-    /// never later than three quarters of `executor.lease` (the default), so
-    /// an execution cannot outlive its claim and run beside another
-    /// worker's.
+    /// waits; it must be shorter than `executor.lease` (the configuration
+    /// checks it), so an execution cannot outlive its claim and run beside
+    /// another worker's. The framework cuts it off after this (a transient
+    /// `timeout`: the next attempt repeats it under the same idempotency
+    /// key). `None`: three quarters of `executor.lease`.
     fn execute_timeout(&self) -> Option<Duration> {
         None
     }
@@ -103,11 +103,13 @@ pub trait Executor: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
-/// The bound of one execution: the executor's own, at most three quarters
-/// of the lease.
-fn execution_bound(executor: &dyn Executor, lease: Duration) -> Duration {
-    let cap = lease.mul_f64(0.75);
-    executor.execute_timeout().map_or(cap, |t| t.min(cap))
+/// The bound of one execution and the setting it comes from: the
+/// executor's own, or else three quarters of the lease.
+fn execution_bound(executor: &dyn Executor, lease: Duration) -> (Duration, &'static str) {
+    match executor.execute_timeout() {
+        Some(t) => (t, executor.timeout_setting()),
+        None => (lease.mul_f64(0.75), "executor.lease"),
+    }
 }
 
 /// One executor's claim loop, until `shutdown`. In-flight entries finish.
@@ -184,7 +186,7 @@ pub(crate) async fn run(
 async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: JournalEntry) {
     let retry = &core.config.executor.retry;
     let family = entry.family.as_str();
-    let bound = execution_bound(executor, core.config.executor.lease);
+    let (bound, setting) = execution_bound(executor, core.config.executor.lease);
     // Dropping the future cancels the request in flight: like a lost
     // answer, the next attempt finds out what was done before acting.
     let result = match tokio::time::timeout(bound, executor.execute(&entry)).await {
@@ -196,7 +198,7 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
                 entry.kind,
                 entry.shop,
                 bound.as_millis(),
-                executor.timeout_setting()
+                setting
             ),
             None,
         )),

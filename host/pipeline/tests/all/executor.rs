@@ -88,11 +88,7 @@ impl Executor for Stalls {
     }
 
     fn timeout_setting(&self) -> &'static str {
-        if self.declared.is_some() {
-            "test.execute-timeout"
-        } else {
-            "executor.lease"
-        }
+        "test.execute-timeout"
     }
 }
 

@@ -201,3 +201,43 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
         "already retried"
     );
 }
+
+#[tokio::test]
+async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
+    let (dir, s) = open();
+    let TimerScheduled::Scheduled { id } = s
+        .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
+        .await
+        .unwrap()
+    else {
+        panic!("not scheduled")
+    };
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    other
+        .execute("UPDATE timers SET subject = '[' WHERE id = ?1", [id])
+        .unwrap();
+    assert!(s.fire_due_timers(at(200), 10).await.unwrap().is_empty());
+    let letter = s.dead_letters(None, true, 10).await.unwrap()[0].id;
+    // The operator deletes the row instead of mending it.
+    other
+        .execute("DELETE FROM timers WHERE id = ?1", [id])
+        .unwrap();
+    drop(other);
+    let err = s
+        .retry_dead_letter(letter, "ops@example.com", at(300))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains(&format!("timer {id}"))),
+        "{err:?}"
+    );
+    // Still open, and nothing else woke up: it can be discarded.
+    assert_eq!(s.dead_letters(None, true, 10).await.unwrap().len(), 1);
+    s.discard_dead_letter(letter, "ops@example.com", at(301))
+        .await
+        .unwrap();
+    assert!(s.dead_letters(None, true, 10).await.unwrap().is_empty());
+}
