@@ -118,15 +118,21 @@ pub(super) fn prune(c: &Connection, p: &Prune) -> Result<PruneReport> {
 
     // A fired timer is kept while the entry that scheduled it is still
     // open: a re-run of that entry (after a crash) must find it, or it
-    // would schedule the timer anew.
+    // would schedule the timer anew. A timer set aside as unreadable goes
+    // once its dead letter is no longer open (discarded).
     report.timers = count(
         c.prepare_cached(
             "DELETE FROM timers WHERE id IN (
                  SELECT t.id FROM timers t
-                 WHERE t.state = 'fired' AND t.updated_at < ?1
-                   AND NOT EXISTS (
-                       SELECT 1 FROM journal j
-                       WHERE j.idempotency_key = t.source_key AND +j.status IN ('pending', 'in-flight'))
+                 WHERE ((t.state = 'fired'
+                         AND NOT EXISTS (
+                             SELECT 1 FROM journal j
+                             WHERE j.idempotency_key = t.source_key AND +j.status IN ('pending', 'in-flight')))
+                     OR (t.state = 'unreadable'
+                         AND NOT EXISTS (
+                             SELECT 1 FROM dead_letters d
+                             WHERE d.state = 'open' AND d.idempotency_key = 'timer:' || t.id)))
+                   AND t.updated_at < ?1
                  ORDER BY t.updated_at LIMIT ?2)",
         )
         .and_then(|mut s| s.execute(params![before, limit]))

@@ -580,3 +580,30 @@ async fn the_dedupe_of_a_delivery_goes_with_its_event() {
         Inserted::New { event_id: id }
     );
 }
+
+#[tokio::test]
+async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded() {
+    let (dir, s) = open();
+    let TimerScheduled::Scheduled { id } = s
+        .schedule_timer(timer("damaged", at(10)), at(0))
+        .await
+        .unwrap()
+    else {
+        panic!("not scheduled")
+    };
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    other
+        .execute("UPDATE timers SET subject = 'not json' WHERE id = ?1", [id])
+        .unwrap();
+    drop(other);
+    assert!(s.fire_due_timers(at(20), 10).await.unwrap().is_empty());
+    let letter = s.dead_letters(None, true, 10).await.unwrap()[0].id;
+
+    // Its dead letter is open: the operator may still mend and retry it.
+    assert_eq!(prune_all(&s, cutoff(), 100).await.0.timers, 0);
+    s.discard_dead_letter(letter, "ops@example.com", at(30))
+        .await
+        .unwrap();
+    assert_eq!(prune_all(&s, cutoff(), 100).await.0.timers, 1);
+}
