@@ -14,9 +14,13 @@
 //!   to `<data-dir>/exports/<shop>/customer-<id>-request-<request id>.json`
 //!   (readable by the host's user only) for the store owner.
 //!
+//! A request acts only when its body's `shop_domain` is the store it was
+//! delivered for (Shopify signs the body, not the headers).
+//!
 //! Each request is recorded (`privacy_requests`, without personal data) and
 //! counted in `shopcase_privacy_requests_total`. A request that cannot be
-//! acted on (malformed) is dead-lettered as `bad-privacy-request`; one that
+//! acted on (malformed, or for another store) is dead-lettered as
+//! `bad-privacy-request`; one that
 //! keeps failing for another reason is retried with backoff up to
 //! `dispatcher.max-attempts`, then dead-lettered as `privacy-failed`, so an
 //! operator sees it and retries it once the cause is fixed.
@@ -50,6 +54,11 @@ impl From<StoreError> for Failure {
 
 #[derive(Deserialize)]
 struct Payload {
+    /// The store the request is for. Shopify signs the body only, not the
+    /// headers: a request acts only when its body names the store it was
+    /// delivered for, so a signed body captured from one store (or another
+    /// topic) cannot be replayed as a deletion for another.
+    shop_domain: Option<String>,
     customer: Option<CustomerRef>,
     #[serde(default)]
     orders_to_redact: Vec<Value>,
@@ -148,12 +157,22 @@ pub(crate) async fn handle(
 }
 
 fn parse(ev: &StoredEvent) -> Result<Payload, Failure> {
-    serde_json::from_str(&ev.event.payload).map_err(|e| {
+    let p: Payload = serde_json::from_str(&ev.event.payload).map_err(|e| {
         Failure::Permanent(format!(
             "the payload is not a {} request: {e}",
             ev.event.topic
         ))
-    })
+    })?;
+    match p.shop_domain.as_deref() {
+        Some(named) if named.eq_ignore_ascii_case(&ev.event.shop) => Ok(p),
+        Some(named) => Err(Failure::Permanent(format!(
+            "the request is for `{named}` but was delivered for `{}`; nothing was done",
+            ev.event.shop
+        ))),
+        None => Err(Failure::Permanent(
+            "the request names no shop_domain; nothing was done".into(),
+        )),
+    }
 }
 
 fn identity(ev: &StoredEvent, p: &Payload, orders: &[Value]) -> Result<CustomerIdentity, Failure> {
@@ -222,6 +241,7 @@ async fn redact_shop(
     history: &dyn CustomerHistorySource,
     ev: &StoredEvent,
 ) -> Result<(), Failure> {
+    parse(ev)?;
     let shop = &ev.event.shop;
     history.forget(shop, None);
     let report = core.storage.redact_shop(shop, Timestamp::now()).await?;

@@ -205,7 +205,10 @@ async fn accept(
         return Err(E::InvalidHeader("X-Shopify-API-Version"));
     }
     let webhook_id = header(h, WEBHOOK_ID).ok_or(E::MissingHeader("X-Shopify-Webhook-Id"))?;
-    if !is_token(webhook_id) {
+    // The host's own events are deduplicated by keys with a `:`
+    // (`timer:…`, `corecase:…`); a delivery id never has one (Shopify's
+    // are UUIDs), so no delivery can take the place of a host event.
+    if !is_token(webhook_id) || webhook_id.contains(':') {
         return Err(E::InvalidHeader("X-Shopify-Webhook-Id"));
     }
     let shopify_event_id = match header(h, EVENT_ID) {

@@ -163,6 +163,12 @@ async fn malformed_deliveries_have_named_outcomes() {
             400,
             "invalid-header",
         ),
+        // The form of the host's own dedupe keys.
+        (
+            with(headers::WEBHOOK_ID, "timer:1:1"),
+            400,
+            "invalid-header",
+        ),
         (
             with(headers::SHOP_DOMAIN, "unknown.myshopify.com"),
             404,
@@ -369,7 +375,7 @@ async fn stale_deliveries_are_acknowledged_but_never_dispatched() {
         SECRET_A,
         "customers/redact",
         "w-old-redact",
-        json!({"customer": {"id": 1}, "orders_to_redact": []}),
+        json!({"shop_domain": SHOP_A, "customer": {"id": 1}, "orders_to_redact": []}),
     );
     old_redact.set(headers::TRIGGERED_AT, "2020-01-01T00:00:00Z");
     let (_, redact) = post(&client, &running.webhook_url(), &old_redact).await;

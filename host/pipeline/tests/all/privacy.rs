@@ -205,6 +205,43 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].failure.kind, "bad-privacy-request");
 
+    // Shopify signs the body, not the headers. A signed body replayed under
+    // a privacy topic, or a request naming another store, deletes nothing.
+    let order_body = ann_order(5001);
+    let redact_b = json!({"shop_id": 2, "shop_domain": SHOP_B});
+    for (webhook, topic, body) in [
+        ("w-replayed", "shop/redact", order_body.clone()),
+        ("w-replayed-2", "customers/redact", order_body),
+        ("w-other-shop", "shop/redact", redact_b),
+    ] {
+        let (status, r) = post(
+            &client,
+            &url,
+            &Delivery::new(SHOP_A, SECRET_A, topic, webhook, body),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let id = r["event_id"].as_str().unwrap().to_owned();
+        eventually("refused request settled", || is_done(&s, &id)).await;
+    }
+    let letters = s.dead_letters(Some(SHOP_A), true, 10).await.unwrap();
+    assert_eq!(letters.len(), 4);
+    assert!(
+        letters
+            .iter()
+            .all(|l| l.failure.kind == "bad-privacy-request"),
+        "{letters:?}"
+    );
+    assert!(
+        letters
+            .iter()
+            .any(|l| l.failure.message.contains(&format!("is for `{SHOP_B}`"))),
+        "{letters:?}"
+    );
+    assert!(s.event(&a).await.unwrap().is_some(), "nothing deleted");
+    assert!(files_contain(&host.data_dir(), EMAIL));
+    assert_eq!(s.installations(Some(SHOP_A)).await.unwrap().len(), 1);
+
     let (status, _) = post(
         &client,
         &url,
