@@ -8,6 +8,8 @@
 //! - stdout and stderr into the plugin's capped log buffer;
 //! - a wall clock fixed at the event's `triggered-at` and a monotonic clock
 //!   that never moves, so time cannot leak into (or vary) a plugin's output;
+//!   waiting on that clock (a `sleep`) returns at once: the wait would run
+//!   in host code, where neither fuel nor the epoch deadline can stop it;
 //! - random bytes from a generator seeded by the event id, so the same event
 //!   gives the same bytes;
 //! - no network (sockets are not even linked).
@@ -21,12 +23,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rand::SeedableRng as _;
-use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream, WasiCli};
 use wasmtime_wasi::clocks::WasiClocks;
+use wasmtime_wasi::p2::DynPollable;
+use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
 use wasmtime_wasi::random::WasiRandom;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiView};
-use wasmtime_wasi_io::poll::Pollable;
+use wasmtime_wasi_io::poll::{Pollable, subscribe};
 use wasmtime_wasi_io::streams::{OutputStream, StreamResult};
 
 use crate::state::{LogSink, State};
@@ -44,10 +48,9 @@ pub(crate) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
         l,
         <State as wasmtime_wasi::clocks::WasiClocksView>::clocks,
     )?;
-    clocks::monotonic_clock::add_to_linker::<State, WasiClocks>(
-        l,
-        <State as wasmtime_wasi::clocks::WasiClocksView>::clocks,
-    )?;
+    clocks::monotonic_clock::add_to_linker::<State, FrozenMonotonic>(l, |t| FrozenMonotonicView {
+        table: t.wasi_view().table,
+    })?;
     random::random::add_to_linker::<State, WasiRandom>(l, |t| t.wasi_view().ctx.random())?;
     random::insecure::add_to_linker::<State, WasiRandom>(l, |t| t.wasi_view().ctx.random())?;
     random::insecure_seed::add_to_linker::<State, WasiRandom>(l, |t| t.wasi_view().ctx.random())?;
@@ -113,6 +116,60 @@ impl HostWallClock for FixedWallClock {
 }
 
 struct FrozenMonotonicClock;
+
+/// `wasi:clocks/monotonic-clock` as plugins get it: reads are
+/// [`FrozenMonotonicClock`]'s, and a subscription (how a guest sleeps, or
+/// polls with a timeout) is ready at once. wasmtime-wasi's own would wait
+/// in real time inside `poll`, outside the reach of fuel and the deadline,
+/// holding a sandbox slot for as long as the plugin asked.
+struct FrozenMonotonic;
+
+impl HasData for FrozenMonotonic {
+    type Data<'a> = FrozenMonotonicView<'a>;
+}
+
+struct FrozenMonotonicView<'a> {
+    table: &'a mut ResourceTable,
+}
+
+impl FrozenMonotonicView<'_> {
+    fn elapsed(&mut self) -> wasmtime::Result<Resource<DynPollable>> {
+        let r = self.table.push(Elapsed)?;
+        subscribe(self.table, r)
+    }
+}
+
+impl monotonic_clock::Host for FrozenMonotonicView<'_> {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        Ok(FrozenMonotonicClock.now())
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
+        Ok(FrozenMonotonicClock.resolution())
+    }
+
+    fn subscribe_instant(
+        &mut self,
+        _when: monotonic_clock::Instant,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        self.elapsed()
+    }
+
+    fn subscribe_duration(
+        &mut self,
+        _duration: monotonic_clock::Duration,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        self.elapsed()
+    }
+}
+
+/// A wait that is over.
+struct Elapsed;
+
+#[async_trait::async_trait]
+impl Pollable for Elapsed {
+    async fn ready(&mut self) {}
+}
 
 impl HostMonotonicClock for FrozenMonotonicClock {
     fn resolution(&self) -> u64 {

@@ -219,6 +219,25 @@ fn customer_history_only_for_the_events_customer() {
     assert!(json.contains("other-refused"), "{json}");
 }
 
+/// A sleep is a wait on the monotonic clock inside host code, where fuel
+/// and the epoch deadline cannot reach: it must not wait at all (the clock
+/// never moves), or a plugin could hold a sandbox slot for as long as it
+/// liked. The plugin asks for an hour; the bound here only keeps a broken
+/// host from hanging the test run.
+#[test]
+fn a_sleep_does_not_wait() {
+    let p = with_limits("");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(run(&p, json!({"do": "sleep"})).outcome);
+    });
+    let outcome = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the plugin's sleep held the sandbox");
+    let json = serde_json::to_string(&outcome.expect("ran")).unwrap();
+    assert!(json.contains("awake"), "{json}");
+}
+
 #[test]
 fn time_and_randomness_are_deterministic_per_event() {
     let p = with_limits("");

@@ -141,6 +141,11 @@ mod guest {
                     };
                     Ok(vec![tag(order, vec![mine, other])])
                 }
+                // Sleeps for an hour through WASI (monotonic clock and poll).
+                "sleep" => {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                    Ok(vec![tag(order, vec!["awake".into()])])
+                }
                 "entropy" => {
                     // Time and randomness through WASI: fixed per event.
                     let now = std::time::SystemTime::now()
