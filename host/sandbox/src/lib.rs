@@ -37,3 +37,4 @@ pub use plugin::{
 pub use runtime::{LoadError, Runtime, RuntimeConfig};
 pub use services::{HostError, HostServices, KvEntry, KvUsage, MemoryServices, NoServices};
 pub use shopcase_contract::FailureKind;
+pub use state::{MAX_HOST_CALLS, MAX_HOST_TIME};

@@ -20,6 +20,15 @@ use crate::services::{HostError, HostServices, KvUsage};
 /// Longest single log line kept, in bytes; longer lines are truncated.
 pub(crate) const MAX_LOG_LINE: usize = 1024;
 
+/// Host service calls (key-value reads, history, case lookups) one event
+/// may make. Time in them is kept off the plugin's deadline, so they need
+/// their own bounds, or a loop of calls could hold a sandbox slot (and
+/// the database or Shopify) far longer than the deadline says.
+pub const MAX_HOST_CALLS: u32 = 1_000;
+
+/// The time host service calls may take in one event, all together.
+pub const MAX_HOST_TIME: Duration = Duration::from_secs(10);
+
 /// Errors raised by the host that end an invocation with a named outcome.
 /// They travel inside `wasmtime::Error` and are recovered by downcasting.
 #[derive(Debug, thiserror::Error)]
@@ -200,6 +209,7 @@ pub(crate) struct Scope {
 pub(crate) struct Clock {
     pub(crate) started: Instant,
     pub(crate) host_time: Duration,
+    pub(crate) host_calls: u32,
     pub(crate) deadline: Duration,
 }
 
@@ -218,6 +228,9 @@ pub(crate) struct State {
     pub(crate) kv: KvOverlay,
     pub(crate) logs: Arc<Mutex<LogBuffer>>,
     pub(crate) clock: Clock,
+    /// The customer history answer of this event (only its own customer
+    /// may be asked for, so one answer serves every call).
+    pub(crate) history: Option<Result<shopcase_contract::host_api::CustomerHistory, HostError>>,
     wasi: Option<(WasiCtx, ResourceTable)>,
     wasi_now: Duration,
     wasi_seed: u64,
@@ -258,9 +271,11 @@ impl State {
                 cap: log_cap,
                 ..LogBuffer::default()
             })),
+            history: None,
             clock: Clock {
                 started: Instant::now(),
                 host_time: Duration::ZERO,
+                host_calls: 0,
                 deadline,
             },
             wasi: None,
@@ -296,8 +311,25 @@ impl State {
         }
     }
 
-    /// Run a host service call, keeping its time off the plugin's clock.
-    pub(crate) fn timed<R>(&mut self, f: impl FnOnce(&dyn HostServices) -> R) -> R {
+    /// Run a host service call, keeping its time off the plugin's clock,
+    /// within the event's budget of host calls ([`MAX_HOST_CALLS`],
+    /// [`MAX_HOST_TIME`]): past it, every call answers `quota-exceeded`.
+    pub(crate) fn timed<T>(
+        &mut self,
+        f: impl FnOnce(&dyn HostServices) -> Result<T, HostError>,
+    ) -> Result<T, HostError> {
+        if self.clock.host_calls >= MAX_HOST_CALLS {
+            return Err(HostError::QuotaExceeded(format!(
+                "more than {MAX_HOST_CALLS} host calls in one event"
+            )));
+        }
+        if self.clock.host_time >= MAX_HOST_TIME {
+            return Err(HostError::QuotaExceeded(format!(
+                "host calls took more than {} s in one event",
+                MAX_HOST_TIME.as_secs()
+            )));
+        }
+        self.clock.host_calls += 1;
         let start = Instant::now();
         let r = f(self.services.as_ref());
         self.clock.host_time += start.elapsed();

@@ -138,7 +138,15 @@ impl wit_host::Host for State {
                 "customer {customer_id} is not this event's customer"
             ))));
         }
-        let h = match self.timed(|s| s.customer_history(customer_id)) {
+        let answer = match &self.history {
+            Some(answer) => answer.clone(),
+            None => {
+                let answer = self.timed(|s| s.customer_history(customer_id));
+                self.history = Some(answer.clone());
+                answer
+            }
+        };
+        let h = match answer {
             Ok(h) => h,
             Err(e) => return Ok(Err(to_wit_error(e))),
         };

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::json;
 use shopcase_contract::FailureKind;
 use shopcase_contract::host_api::CustomerHistory;
-use shopcase_sandbox::{Invocation, MemoryServices, Plugin};
+use shopcase_sandbox::{HostError, HostServices, Invocation, MemoryServices, Plugin};
 
 use crate::support::*;
 
@@ -217,6 +217,79 @@ fn customer_history_only_for_the_events_customer() {
     let json = serde_json::to_string(&actions).unwrap();
     assert!(json.contains("orders-12"), "{json}");
     assert!(json.contains("other-refused"), "{json}");
+}
+
+/// Counts what reaches the services behind the sandbox.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryServices,
+    history: std::sync::atomic::AtomicU32,
+    kv: std::sync::atomic::AtomicU32,
+}
+
+impl HostServices for Counting {
+    fn kv_get(&self, key: &str) -> Result<Option<shopcase_sandbox::KvEntry>, HostError> {
+        self.kv.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.kv_get(key)
+    }
+    fn kv_usage(&self) -> Result<shopcase_sandbox::KvUsage, HostError> {
+        self.inner.kv_usage()
+    }
+    fn customer_history(&self, customer_id: u64) -> Result<CustomerHistory, HostError> {
+        self.history
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.customer_history(customer_id)
+    }
+    fn linked_case(
+        &self,
+        key: &shopcase_contract::CaseKey,
+    ) -> Result<Option<shopcase_contract::host_api::LinkedCase>, HostError> {
+        self.inner.linked_case(key)
+    }
+}
+
+/// Time in host calls is kept off the plugin's deadline, so the calls have
+/// their own budget: one history read serves the event (only its own
+/// customer may be asked for), and past `MAX_HOST_CALLS` every call answers
+/// `quota-exceeded` without reaching the services.
+#[test]
+fn host_calls_are_budgeted_per_event() {
+    let p = load(
+        "hostile",
+        &BASE_MANIFEST.replace("host = [\"log\"", "host = [\"log\", \"kv\""),
+    );
+    let services = Arc::new(Counting {
+        inner: MemoryServices::new().with_history(CustomerHistory {
+            customer_id: 7,
+            number_of_orders: 1,
+            amount_spent: "10.00".into(),
+            currency: "EUR".into(),
+            tags: vec![],
+            created_at: "2024-01-01T00:00:00Z".into(),
+            recent_orders: vec![],
+        }),
+        ..Counting::default()
+    });
+    let actions = run_with(&p, json!({"do": "host-call-flood"}), services.clone())
+        .outcome
+        .expect("the flood ends");
+    let json = serde_json::to_string(&actions).unwrap();
+    let ordering = std::sync::atomic::Ordering::SeqCst;
+    let calls = shopcase_sandbox::MAX_HOST_CALLS;
+    assert_eq!(services.history.load(ordering), 1, "one history read");
+    assert_eq!(
+        services.kv.load(ordering),
+        calls - 1,
+        "the rest of the budget"
+    );
+    // Every history call was answered from the first; the key reads up to
+    // the budget; the rest were refused.
+    assert!(json.contains("history-5000"), "{json}");
+    assert!(json.contains(&format!("kv-{}", calls - 1)), "{json}");
+    assert!(
+        json.contains(&format!("quota-{}", 5000 - (calls - 1))),
+        "{json}"
+    );
 }
 
 /// A sleep is a wait on the monotonic clock inside host code, where fuel

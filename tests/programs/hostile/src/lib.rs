@@ -141,6 +141,32 @@ mod guest {
                     };
                     Ok(vec![tag(order, vec![mine, other])])
                 }
+                // Host calls in a loop: its own customer's history and
+                // distinct keys, 5000 times each, counting what answered.
+                "host-call-flood" => {
+                    let customer = event.resources.customer_id.unwrap_or(0);
+                    let (mut history, mut kv, mut quota) = (0u32, 0u32, 0u32);
+                    for i in 0..5000 {
+                        match host::customer_history(customer) {
+                            Ok(_) => history += 1,
+                            Err(host::HostError::QuotaExceeded(_)) => quota += 1,
+                            Err(_) => {}
+                        }
+                        match host::kv_get(&format!("k{i}")) {
+                            Ok(_) => kv += 1,
+                            Err(host::HostError::QuotaExceeded(_)) => quota += 1,
+                            Err(_) => {}
+                        }
+                    }
+                    Ok(vec![tag(
+                        order,
+                        vec![
+                            format!("history-{history}"),
+                            format!("kv-{kv}"),
+                            format!("quota-{quota}"),
+                        ],
+                    )])
+                }
                 // Sleeps for an hour through WASI (monotonic clock and poll).
                 "sleep" => {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
