@@ -9,7 +9,7 @@
 //!
 //! | class | removed without it |
 //! |---|---|
-//! | `customer-contact` | `email`, `contact_email`, `phone` anywhere; customer names, notes and marketing consent; addressee names, phones and companies |
+//! | `customer-contact` | `email`, `contact_email`, `phone` anywhere; customer names, notes and marketing consent (of every `customer` object, and of the payload itself on `customers/*` topics); addressee names, phones and companies |
 //! | `address-region` | the whole address object (with it: only country, province, city, postal code are kept) |
 //! | `address` | street lines, coordinates and company of addresses, and street lines and coordinates anywhere (e.g. a fulfillment event's location) |
 //! | `client-details` | `browser_ip`, `client_details`, `customer.last_ip` |
@@ -89,13 +89,23 @@ const PAYMENT_FIELDS: &[&str] = &[
     "cvv_result_code",
 ];
 
-/// Remove from `payload` every data class `grants` does not give.
-pub fn minimise(payload: &mut Value, grants: &Grants) {
+/// Whether a payload of `topic` is a customer at its root (`customers/*`
+/// topics carry the customer itself, with its names and notes).
+fn customer_at_root(topic: &str) -> bool {
+    topic.starts_with("customers/")
+}
+
+/// Remove from `payload`, a payload of `topic`, every data class `grants`
+/// does not give.
+pub fn minimise(payload: &mut Value, topic: &str, grants: &Grants) {
     let rules = Rules::of(grants);
     if rules.sees_everything() {
         return;
     }
-    walk(payload, &rules);
+    match payload {
+        Value::Object(map) => object(map, &rules, customer_at_root(topic)),
+        v => walk(v, &rules),
+    }
 }
 
 /// Minimise JSON text; text that is not JSON is returned as `{}` (the host
@@ -105,7 +115,7 @@ pub fn minimise(payload: &mut Value, grants: &Grants) {
 /// text in one streaming pass, copying kept values verbatim, instead of
 /// building a tree; it applies exactly the rules of [`minimise`], which the
 /// tests check on every payload in the repository.
-pub fn minimise_text(payload: &str, grants: &Grants) -> String {
+pub fn minimise_text(payload: &str, topic: &str, grants: &Grants) -> String {
     let mut f = Filter {
         src: payload.as_bytes(),
         pos: 0,
@@ -113,8 +123,12 @@ pub fn minimise_text(payload: &str, grants: &Grants) -> String {
         rules: Rules::of(grants),
         depth: 0,
     };
-    let ok =
-        f.ws().is_ok() && f.value(Ctx::Normal).is_ok() && f.ws().is_ok() && f.pos == f.src.len();
+    let root = if customer_at_root(topic) {
+        Ctx::Customer
+    } else {
+        Ctx::Normal
+    };
+    let ok = f.ws().is_ok() && f.value(root).is_ok() && f.ws().is_ok() && f.pos == f.src.len();
     if !ok {
         return "{}".to_owned();
     }
@@ -502,27 +516,26 @@ impl<'a> Filter<'a> {
 fn walk(v: &mut Value, r: &Rules) {
     match v {
         Value::Array(items) => items.iter_mut().for_each(|i| walk(i, r)),
-        Value::Object(map) => object(map, r),
+        Value::Object(map) => object(map, r, false),
         _ => {}
     }
 }
 
-fn object(map: &mut Map<String, Value>, r: &Rules) {
+/// An object; `customer`: it is a customer (its names and notes are
+/// contact data).
+fn object(map: &mut Map<String, Value>, r: &Rules, customer: bool) {
     let inline_location = STREET_FIELDS.iter().any(|f| map.contains_key(*f));
-    map.retain(|k, _| !r.drops(k, inline_location, false));
+    map.retain(|k, _| !r.drops(k, inline_location, customer));
     for (k, v) in map.iter_mut() {
         if ADDRESS_KEYS.contains(&k.as_str()) {
             match v {
                 Value::Array(items) => items.iter_mut().for_each(|a| address(a, r)),
                 a => address(a, r),
             }
-        } else if k == "customer" {
-            if let Value::Object(c) = v
-                && !r.contact
-            {
-                c.retain(|k, _| !CUSTOMER_CONTACT_FIELDS.contains(&k.as_str()));
-            }
-            walk(v, r);
+        } else if k == "customer"
+            && let Value::Object(c) = v
+        {
+            object(c, r, true);
         } else {
             walk(v, r);
         }
@@ -575,7 +588,7 @@ mod tests {
     #[test]
     fn nothing_granted_leaves_no_personal_data() {
         let mut o = order();
-        minimise(&mut o, &grants(&[]));
+        minimise(&mut o, "", &grants(&[]));
         let mut strings = vec![];
         all_strings(&o, &mut strings);
         for secret in [
@@ -605,7 +618,7 @@ mod tests {
     #[test]
     fn region_keeps_only_coarse_address_fields() {
         let mut o = order();
-        minimise(&mut o, &grants(&[DataClass::AddressRegion]));
+        minimise(&mut o, "", &grants(&[DataClass::AddressRegion]));
         assert_eq!(
             o["shipping_address"],
             json!({"city": "Springfield", "zip": "12345", "country_code": "US"})
@@ -624,17 +637,17 @@ mod tests {
                    "country": "US", "province": "IL", "happened_at": "2026-11-26T10:00:00Z"})
         };
         let mut none = event();
-        minimise(&mut none, &grants(&[]));
+        minimise(&mut none, "", &grants(&[]));
         assert_eq!(
             none,
             json!({"id": 1, "status": "delayed", "fulfillment_id": 2, "happened_at": "2026-11-26T10:00:00Z"})
         );
         let mut region = event();
-        minimise(&mut region, &grants(&[DataClass::AddressRegion]));
+        minimise(&mut region, "", &grants(&[DataClass::AddressRegion]));
         assert_eq!(region["city"], "Springfield");
         assert!(region.get("address1").is_none() && region.get("latitude").is_none());
         let mut full = event();
-        minimise(&mut full, &grants(&[DataClass::Address]));
+        minimise(&mut full, "", &grants(&[DataClass::Address]));
         assert_eq!(full, event());
     }
 
@@ -643,7 +656,7 @@ mod tests {
     #[test]
     fn streaming_filter_matches_the_rules_on_every_payload() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut payloads = vec![order()];
+        let mut payloads = vec![(String::new(), order())];
         let mut dirs = vec![
             root.join("examples"),
             root.join("sdk"),
@@ -661,7 +674,8 @@ mod tests {
                     && let Ok(text) = std::fs::read_to_string(&p)
                     && let Ok(v) = serde_json::from_str::<Value>(&text)
                 {
-                    payloads.push(v.get("payload").cloned().unwrap_or(v));
+                    let topic = v.get("topic").and_then(Value::as_str).unwrap_or("");
+                    payloads.push((topic.to_owned(), v.get("payload").cloned().unwrap_or(v)));
                 }
             }
         }
@@ -670,7 +684,7 @@ mod tests {
             "found only {} payloads",
             payloads.len()
         );
-        for payload in &payloads {
+        for (topic, payload) in &payloads {
             let text = payload.to_string();
             let pretty = serde_json::to_string_pretty(payload).unwrap();
             for mask in 0..32u32 {
@@ -682,9 +696,10 @@ mod tests {
                     .collect();
                 let g = grants(&classes);
                 let mut want = payload.clone();
-                minimise(&mut want, &g);
+                minimise(&mut want, topic, &g);
                 for input in [&text, &pretty] {
-                    let got: Value = serde_json::from_str(&minimise_text(input, &g)).unwrap();
+                    let got: Value =
+                        serde_json::from_str(&minimise_text(input, topic, &g)).unwrap();
                     assert_eq!(got, want, "grants {classes:?} on {text:.200}");
                 }
             }
@@ -705,26 +720,60 @@ mod tests {
             "{\"a\":1} x",
             "01x",
         ] {
-            assert_eq!(minimise_text(bad, &g), "{}", "{bad:?}");
+            assert_eq!(minimise_text(bad, "", &g), "{}", "{bad:?}");
         }
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert_eq!(minimise_text(&deep, &g), "{}");
+        assert_eq!(minimise_text(&deep, "", &g), "{}");
         // Escaped keys are still recognised.
         assert_eq!(
-            minimise_text(r#"{"em\u0061il":"a@b.c","id":1}"#, &g),
+            minimise_text(r#"{"em\u0061il":"a@b.c","id":1}"#, "", &g),
             r#"{"id":1}"#
         );
         // Values are copied verbatim, whitespace is dropped.
         assert_eq!(
-            minimise_text("{ \"x\" : 1.50 , \"s\":\"a\\nb\" }", &g),
+            minimise_text("{ \"x\" : 1.50 , \"s\":\"a\\nb\" }", "", &g),
             r#"{"x":1.50,"s":"a\nb"}"#
         );
     }
 
     #[test]
+    fn a_customers_topic_payload_is_a_customer() {
+        let customer = json!({"id": 7, "email": "a@example.com", "first_name": "Ann", "last_name": "Lee",
+            "note": "prefers mornings", "tags": "VIP", "orders_count": 3,
+            "default_address": {"first_name": "Ann", "city": "Springfield", "country_code": "US"}});
+        let g = grants(&[DataClass::AddressRegion]);
+        let mut tree = customer.clone();
+        minimise(&mut tree, "customers/update", &g);
+        assert_eq!(
+            tree,
+            json!({"id": 7, "tags": "VIP", "orders_count": 3,
+                "default_address": {"city": "Springfield", "country_code": "US"}})
+        );
+        let text: Value = serde_json::from_str(&minimise_text(
+            &customer.to_string(),
+            "customers/update",
+            &g,
+        ))
+        .unwrap();
+        assert_eq!(text, tree);
+        // Granted: the names stay.
+        let mut seen = customer.clone();
+        minimise(
+            &mut seen,
+            "customers/update",
+            &grants(&[DataClass::CustomerContact]),
+        );
+        assert_eq!(seen["first_name"], "Ann");
+        // Another topic's root is not a customer.
+        let mut order = json!({"id": 1, "note": "gift wrap"});
+        minimise(&mut order, "orders/create", &grants(&[]));
+        assert_eq!(order["note"], "gift wrap");
+    }
+
+    #[test]
     fn full_grants_change_nothing() {
         let mut o = order();
-        minimise(&mut o, &grants(DataClass::ALL));
+        minimise(&mut o, "", &grants(DataClass::ALL));
         assert_eq!(o, order());
     }
 
@@ -733,6 +782,7 @@ mod tests {
         let mut o = order();
         minimise(
             &mut o,
+            "",
             &grants(&[DataClass::CustomerContact, DataClass::AddressRegion]),
         );
         assert_eq!(o["email"], "a@example.com");

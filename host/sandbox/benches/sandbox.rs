@@ -86,6 +86,7 @@ fn main() {
         let start = Instant::now();
         std::hint::black_box(shopcase_contract::minimise::minimise_text(
             &host_event.payload,
+            &host_event.topic,
             &grants,
         ));
         t_minimise.push(start.elapsed());

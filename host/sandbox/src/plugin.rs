@@ -193,7 +193,8 @@ impl Plugin {
         let _slot = inner.shared.slots.acquire();
 
         // What the plugin may see.
-        let payload = shopcase_contract::minimise::minimise_text(&event.payload, &inner.grants);
+        let payload =
+            shopcase_contract::minimise::minimise_text(&event.payload, &event.topic, &inner.grants);
         // Field by field: `..event.clone()` would copy the full payload
         // only to drop it.
         let guest_event = Event {

@@ -299,7 +299,8 @@ impl Harness {
                     topic: event.topic,
                 });
             }
-            event.payload = shopcase_contract::minimise::minimise_text(&event.payload, &m.grants);
+            event.payload =
+                shopcase_contract::minimise::minimise_text(&event.payload, &event.topic, &m.grants);
         }
 
         let now = Timestamp::parse(&event.triggered_at).ok();

@@ -81,7 +81,7 @@ fn minimised_orders_still_parse() {
     let e = fixture("order-create.json");
     let mut payload = e.payload_json().unwrap();
     let grants = shopcase_contract::Grants::default();
-    shopcase_contract::minimise::minimise(&mut payload, &grants);
+    shopcase_contract::minimise::minimise(&mut payload, &e.topic, &grants);
     let mut e = e;
     e.payload = payload.to_string();
     let o = e.order().unwrap();
