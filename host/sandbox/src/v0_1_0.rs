@@ -196,6 +196,14 @@ impl wit_host::Host for State {
                 key.subject.id()
             ))));
         }
+        // Only the case types the plugin may open: another plugin's cases
+        // are not its business.
+        if !self.scope.grants.case_types.contains(&key.case_type) {
+            return Ok(Err(wit_host::HostError::InvalidArgument(format!(
+                "case type `{}` is not granted to this plugin",
+                key.case_type
+            ))));
+        }
         let case = match self.timed(|s| s.linked_case(&key)) {
             Ok(c) => c,
             Err(e) => return Ok(Err(to_wit_error(e))),

@@ -219,6 +219,44 @@ fn customer_history_only_for_the_events_customer() {
     assert!(json.contains("other-refused"), "{json}");
 }
 
+/// A case lookup answers for the plugin's own case types only: another
+/// plugin's case on the same order is not its business.
+#[test]
+fn case_lookups_are_limited_to_granted_case_types() {
+    let p = load(
+        "hostile",
+        &BASE_MANIFEST.replace("host = [\"log\"", "host = [\"log\", \"case-lookup\""),
+    );
+    let case = |number: &str| shopcase_contract::host_api::LinkedCase {
+        case_id: format!("id-{number}"),
+        case_number: number.into(),
+        status: shopcase_contract::action::CaseStatus::New,
+        priority: shopcase_contract::action::Priority::High,
+        escalation_level: 0,
+        opened_at: "2026-11-26T10:00:00Z".into(),
+    };
+    let key = |t: &str| shopcase_contract::CaseKey {
+        case_type: t.into(),
+        subject: shopcase_contract::Subject::Order(1001),
+    };
+    let services = Arc::new(
+        MemoryServices::new()
+            .with_case(key("hostile"), case("C-1"))
+            .with_case(key("fraud-investigation"), case("C-2")),
+    );
+    let actions = run_with(
+        &p,
+        json!({"do": "lookup", "case_types": ["hostile", "fraud-investigation"]}),
+        services,
+    )
+    .outcome
+    .expect("ran");
+    let json = serde_json::to_string(&actions).unwrap();
+    assert!(json.contains("found-C-1"), "{json}");
+    assert!(json.contains("refused"), "{json}");
+    assert!(!json.contains("C-2"), "{json}");
+}
+
 /// Counts what reaches the services behind the sandbox.
 #[derive(Default)]
 struct Counting {

@@ -32,6 +32,8 @@ const MAX_LOG_LINE: usize = 1024;
 pub(crate) struct Session {
     /// Granted host functions; `None` grants all.
     pub(crate) host_grants: Option<BTreeSet<HostGrant>>,
+    /// Granted case types (for `linked-case`); `None` grants all.
+    pub(crate) case_types: Option<BTreeSet<String>>,
     pub(crate) settings: BTreeMap<String, SettingValue>,
     /// Committed entries, as of the start of the invocation.
     pub(crate) kv: BTreeMap<String, KvEntry>,
@@ -57,6 +59,7 @@ impl Session {
     pub(crate) fn permissive() -> Session {
         Session {
             host_grants: None,
+            case_types: None,
             settings: BTreeMap::new(),
             kv: BTreeMap::new(),
             pending: BTreeMap::new(),
@@ -280,6 +283,15 @@ pub(crate) fn linked_case(key: &CaseKey) -> Result<Option<CaseSummary>, HostErro
                 "{} {} is not this event's",
                 key.subject.kind(),
                 key.subject.id()
+            )));
+        }
+        if s.case_types
+            .as_ref()
+            .is_some_and(|t| !t.contains(&key.case_type))
+        {
+            return Err(HostError::InvalidArgument(format!(
+                "case type `{}` is not granted to this plugin",
+                key.case_type
             )));
         }
         Ok(s.cases

@@ -306,6 +306,10 @@ impl Harness {
         let now = Timestamp::parse(&event.triggered_at).ok();
         let mut session = Session::permissive();
         session.host_grants = self.manifest.as_ref().map(|m| m.grants.host.clone());
+        session.case_types = self
+            .manifest
+            .as_ref()
+            .map(|m| m.grants.case_types.iter().cloned().collect());
         session.settings = settings;
         session.kv = self.kv.clone();
         session.now = now;

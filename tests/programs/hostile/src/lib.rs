@@ -167,6 +167,24 @@ mod guest {
                         ],
                     )])
                 }
+                // Looks up the case of its own order for each case type in
+                // the payload's `case_types`.
+                "lookup" => {
+                    let mut seen = Vec::new();
+                    for t in payload["case_types"].as_array().into_iter().flatten() {
+                        let key = CaseKey {
+                            case_type: t.as_str().unwrap_or_default().into(),
+                            subject: Subject::Order(order),
+                        };
+                        seen.push(match host::linked_case(&key) {
+                            Ok(Some(c)) => format!("found-{}", c.case_number),
+                            Ok(None) => "none".to_owned(),
+                            Err(host::HostError::InvalidArgument(_)) => "refused".to_owned(),
+                            Err(_) => "error".to_owned(),
+                        });
+                    }
+                    Ok(vec![tag(order, seen)])
+                }
                 // Sleeps for an hour through WASI (monotonic clock and poll).
                 "sleep" => {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
