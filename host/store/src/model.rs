@@ -989,6 +989,11 @@ impl Timer {
     }
 }
 
+/// Timers one plugin may have waiting in one store. Each `timer/fired`
+/// run may schedule more, so without a cap a plugin could multiply them
+/// without end.
+pub const MAX_SCHEDULED_TIMERS: i64 = 10_000;
+
 /// What scheduling did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerScheduled {
@@ -1002,6 +1007,9 @@ pub enum TimerScheduled {
         /// The timer.
         id: i64,
     },
+    /// A new timer, refused: the plugin already has
+    /// [`MAX_SCHEDULED_TIMERS`] timers waiting in the store.
+    Refused,
 }
 
 // ---- privacy -----------------------------------------------------------------

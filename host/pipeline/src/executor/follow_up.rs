@@ -59,6 +59,17 @@ impl Executor for FollowUpExecutor {
         let (id, changed) = match scheduled {
             TimerScheduled::Scheduled { id } => (id, true),
             TimerScheduled::Unchanged { id } => (id, false),
+            TimerScheduled::Refused => {
+                return Err(ExecError::permanent(
+                    "timer-quota",
+                    format!(
+                        "`{}` already has {} timers waiting in {}",
+                        entry.plugin_id,
+                        shopcase_store::MAX_SCHEDULED_TIMERS,
+                        entry.shop
+                    ),
+                ));
+            }
         };
         Ok(
             json!({"timer_id": id, "due": shopcase_contract::time::format(due), "scheduled": changed}),

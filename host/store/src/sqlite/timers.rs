@@ -103,6 +103,15 @@ pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<T
             Ok(TimerScheduled::Scheduled { id })
         }
         None => {
+            let waiting: i64 = c
+                .prepare_cached(
+                    "SELECT count(*) FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND state = 'scheduled'",
+                )
+                .and_then(|mut s| s.query_row(params![t.shop, t.plugin_id], |r| r.get(0)))
+                .map_err(db(op))?;
+            if waiting >= MAX_SCHEDULED_TIMERS {
+                return Ok(TimerScheduled::Refused);
+            }
             let id: i64 = c
                 .query_row(
                     "INSERT INTO timers (shop, plugin_id, name, subject, order_id, customer_id, due, data,

@@ -241,3 +241,49 @@ async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
         .unwrap();
     assert!(s.dead_letters(None, true, 10).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_plugin_cannot_have_more_than_the_cap_of_waiting_timers() {
+    let (dir, s) = open();
+    // The cap's worth of waiting timers, written behind the storage's back.
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    other
+        .execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
+                 state, generation, created_at, updated_at)
+             SELECT ?2, 'sla', 'bulk-' || i, '{}', 1, '{}', 'evt_0', 'evt_0:sla:' || i, 'scheduled', 1, 0, 0
+             FROM n",
+            rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP],
+        )
+        .unwrap();
+    drop(other);
+
+    assert_eq!(
+        s.schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
+            .await
+            .unwrap(),
+        TimerScheduled::Refused,
+        "a new timer over the cap"
+    );
+    // Another plugin of the store is not affected.
+    let other_plugin = NewTimer {
+        plugin_id: "other".into(),
+        ..timer("evt_1:other:0", at(100))
+    };
+    assert!(matches!(
+        s.schedule_timer(other_plugin, at(0)).await.unwrap(),
+        TimerScheduled::Scheduled { .. }
+    ));
+    // Once some have fired, there is room again.
+    assert_eq!(s.fire_due_timers(at(50), 10).await.unwrap().len(), 10);
+    assert!(matches!(
+        s.schedule_timer(timer("evt_1:sla:0", at(100)), at(60))
+            .await
+            .unwrap(),
+        TimerScheduled::Scheduled { .. }
+    ));
+}
