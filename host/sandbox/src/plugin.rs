@@ -277,19 +277,17 @@ impl Plugin {
             Err(e) => Err(classify(e)),
             Ok(Err(plugin_error)) => Err(Failure {
                 kind: FailureKind::PluginError,
-                message: plugin_error.message,
+                message: truncate(plugin_error.message, MAX_ERROR_MESSAGE),
                 retryable: plugin_error.retryable,
             }),
             Ok(Ok(actions)) => {
-                let size = serde_json::to_vec(&actions)
-                    .map(|v| v.len() as u64)
-                    .unwrap_or(u64::MAX);
+                let size = json_size(&actions, limits.output_bytes);
                 budget.output_bytes.used = size;
                 if size > limits.output_bytes {
                     Err(Failure::new(
                         FailureKind::OutputTooLarge,
                         format!(
-                            "the actions are {size} bytes, over the limit of {} bytes",
+                            "the actions are over the limit of {} bytes",
                             limits.output_bytes
                         ),
                     ))
@@ -478,5 +476,65 @@ fn backtrace_hint(e: &wasmtime::Error) -> String {
             }
         }
         None => String::new(),
+    }
+}
+
+/// The longest plugin error message kept (the contract says 1000
+/// characters); the rest is cut, marked with `…`.
+const MAX_ERROR_MESSAGE: usize = 1000;
+
+/// `message` cut to `max` characters.
+fn truncate(mut message: String, max: usize) -> String {
+    if let Some((at, _)) = message.char_indices().nth(max) {
+        message.truncate(at);
+        message.push('…');
+    }
+    message
+}
+
+/// The size of `value` as JSON, counted without building the text, and
+/// only up to just past `limit` (the output may be far larger once
+/// escaped: counting stops there).
+fn json_size<T: serde::Serialize>(value: &T, limit: u64) -> u64 {
+    struct Counter {
+        n: u64,
+        limit: u64,
+    }
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.n += buf.len() as u64;
+            if self.n > self.limit {
+                return Err(std::io::Error::other("over the limit"));
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Counter { n: 0, limit };
+    match serde_json::to_writer(&mut c, value) {
+        Ok(()) => c.n,
+        Err(_) => c.n.max(limit.saturating_add(1)),
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn json_size_counts_and_stops_past_the_limit() {
+        let v = vec!["a\nb".to_owned(); 3];
+        let exact = serde_json::to_vec(&v).unwrap().len() as u64;
+        assert_eq!(json_size(&v, 1 << 20), exact);
+        assert_eq!(json_size(&v, exact), exact);
+        assert!(json_size(&v, exact - 1) > exact - 1);
+    }
+
+    #[test]
+    fn messages_are_cut_at_a_character_boundary() {
+        assert_eq!(truncate("héllo".into(), 10), "héllo");
+        assert_eq!(truncate("héllo".into(), 2), "hé…");
     }
 }

@@ -219,6 +219,11 @@ mod guest {
                     message: "the hostile plugin gives up".into(),
                     retryable: true,
                 }),
+                // A message far over the contract's 1000 characters.
+                "long-error" => Err(PluginError {
+                    message: "é".repeat(100_000),
+                    retryable: false,
+                }),
                 other => Err(PluginError {
                     message: format!("unknown behaviour {other}"),
                     retryable: false,
