@@ -118,7 +118,19 @@ pub(crate) struct LogBuffer {
 
 impl LogBuffer {
     pub(crate) fn push(&mut self, level: LogLevel, message: &str) {
-        let mut message = message.trim_end_matches(['\n', '\r']).to_owned();
+        // One line of text: a control character (a newline, an escape
+        // sequence) could forge lines in the host's log or a terminal.
+        let mut message: String = message
+            .trim_end_matches(['\n', '\r'])
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{fffd}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         if message.len() > MAX_LOG_LINE {
             let mut end = MAX_LOG_LINE;
             while !message.is_char_boundary(end) {
@@ -467,4 +479,25 @@ fn check_key(key: &str) -> Result<(), HostError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_is_one_line_of_text() {
+        let mut b = LogBuffer {
+            cap: 1 << 20,
+            ..LogBuffer::default()
+        };
+        b.push(
+            LogLevel::Info,
+            "ok\n2026-11-27 ERROR forged line\u{1b}[2J\tend\r\n",
+        );
+        assert_eq!(
+            b.lines[0].message,
+            "ok\u{fffd}2026-11-27 ERROR forged line\u{fffd}[2J\tend"
+        );
+    }
 }

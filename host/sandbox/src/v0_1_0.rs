@@ -150,6 +150,11 @@ impl wit_host::Host for State {
             Ok(h) => h,
             Err(e) => return Ok(Err(to_wit_error(e))),
         };
+        // Where past orders went is address data, as in a payload.
+        let region = self
+            .scope
+            .grants
+            .sees(shopcase_contract::DataClass::AddressRegion);
         Ok(Ok(wit_host::CustomerSummary {
             customer_id: h.customer_id,
             number_of_orders: h.number_of_orders,
@@ -170,7 +175,7 @@ impl wit_host::Host for State {
                     financial_status: o.financial_status,
                     fulfillment_status: o.fulfillment_status,
                     cancelled: o.cancelled,
-                    shipping_country: o.shipping_country,
+                    shipping_country: o.shipping_country.filter(|_| region),
                 })
                 .collect(),
         }))

@@ -206,7 +206,6 @@ fn kv_writes_are_buffered_and_read_back() {
 
 #[test]
 fn customer_history_only_for_the_events_customer() {
-    let p = with_limits("");
     let services = Arc::new(MemoryServices::new().with_history(CustomerHistory {
         customer_id: 7,
         number_of_orders: 12,
@@ -214,14 +213,35 @@ fn customer_history_only_for_the_events_customer() {
         currency: "EUR".into(),
         tags: vec!["VIP".into()],
         created_at: "2024-01-01T00:00:00Z".into(),
-        recent_orders: vec![],
+        recent_orders: vec![shopcase_contract::host_api::OrderSummary {
+            id: 1,
+            name: "#1".into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            total_price: "10.00".into(),
+            currency: "EUR".into(),
+            financial_status: "paid".into(),
+            fulfillment_status: "fulfilled".into(),
+            cancelled: false,
+            shipping_country: Some("DE".into()),
+        }],
     }));
-    let actions = run_with(&p, json!({"do": "history"}), services)
+    let history = |manifest: &str| {
+        let actions = run_with(
+            &load("hostile", manifest),
+            json!({"do": "history"}),
+            services.clone(),
+        )
         .outcome
         .unwrap();
-    let json = serde_json::to_string(&actions).unwrap();
+        serde_json::to_string(&actions).unwrap()
+    };
+    let json = history(BASE_MANIFEST);
     assert!(json.contains("orders-12"), "{json}");
     assert!(json.contains("other-refused"), "{json}");
+    // Where past orders went is address data: only with `address-region`.
+    assert!(json.contains("country-none"), "{json}");
+    let json = history(&format!("{BASE_MANIFEST}data = [\"address-region\"]\n"));
+    assert!(json.contains("country-DE"), "{json}");
 }
 
 /// A case lookup answers for the plugin's own case types only: another

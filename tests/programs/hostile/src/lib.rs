@@ -130,6 +130,14 @@ mod guest {
                     let customer = event.resources.customer_id.unwrap_or(0);
                     let mine = host::customer_history(customer);
                     let other = host::customer_history(customer + 1);
+                    let country = match &mine {
+                        Ok(h) => h
+                            .recent_orders
+                            .first()
+                            .and_then(|o| o.shipping_country.clone())
+                            .unwrap_or_else(|| "none".into()),
+                        Err(_) => "none".into(),
+                    };
                     let mine = match mine {
                         Ok(h) => format!("orders-{}", h.number_of_orders),
                         Err(e) => format!("mine-{e:?}").chars().take(40).collect(),
@@ -139,7 +147,10 @@ mod guest {
                         Err(host::HostError::InvalidArgument(_)) => "other-refused".to_owned(),
                         Err(_) => "other-error".to_owned(),
                     };
-                    Ok(vec![tag(order, vec![mine, other])])
+                    Ok(vec![tag(
+                        order,
+                        vec![mine, other, format!("country-{country}")],
+                    )])
                 }
                 // Host calls in a loop: its own customer's history and
                 // distinct keys, 5000 times each, counting what answered.
