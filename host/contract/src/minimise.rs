@@ -9,7 +9,7 @@
 //!
 //! | class | removed without it |
 //! |---|---|
-//! | `customer-contact` | `email`, `contact_email`, `phone` anywhere; customer names, notes and marketing consent (of every `customer` object, and of the payload itself on `customers/*` topics); addressee names, phones and companies |
+//! | `customer-contact` | `email`, `contact_email`, `phone` anywhere (addresses included); customer names, notes and marketing consent (of every `customer` object, and of the payload itself on `customers/*` topics); addressee names, phones and companies |
 //! | `address-region` | the whole address object (with it: only country, province, city, postal code are kept) |
 //! | `address` | street lines, coordinates and company of addresses, and street lines and coordinates anywhere (e.g. a fulfillment event's location) |
 //! | `client-details` | `browser_ip`, `client_details`, `customer.last_ip` |
@@ -173,7 +173,10 @@ impl Rules {
 
     /// Whether a member of an address object is kept.
     fn keeps_in_address(self, k: &str) -> bool {
-        if ADDRESSEE_FIELDS.contains(&k) {
+        if CONTACT_FIELDS.contains(&k) {
+            // A fulfillment order's destination carries the email too.
+            self.contact
+        } else if ADDRESSEE_FIELDS.contains(&k) {
             self.contact && (self.address || k != "company")
         } else {
             self.address || REGION_FIELDS.contains(&k)
@@ -734,6 +737,26 @@ mod tests {
             minimise_text("{ \"x\" : 1.50 , \"s\":\"a\\nb\" }", "", &g),
             r#"{"x":1.50,"s":"a\nb"}"#
         );
+    }
+
+    #[test]
+    fn contact_fields_in_an_address_need_customer_contact() {
+        let fo = json!({"id": 1, "destination": {"email": "a@example.com", "phone": "+1555",
+            "address1": "1 Main St", "city": "Springfield", "country_code": "US"}});
+        let g = grants(&[DataClass::Address]);
+        let mut tree = fo.clone();
+        minimise(&mut tree, "fulfillment_orders/placed_on_hold", &g);
+        assert_eq!(
+            tree["destination"],
+            json!({"address1": "1 Main St", "city": "Springfield", "country_code": "US"})
+        );
+        let text: Value = serde_json::from_str(&minimise_text(
+            &fo.to_string(),
+            "fulfillment_orders/placed_on_hold",
+            &g,
+        ))
+        .unwrap();
+        assert_eq!(text, tree);
     }
 
     #[test]
