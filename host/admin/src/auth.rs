@@ -186,6 +186,32 @@ impl FromRequestParts<AdminState> for Principal {
                     Refusal::Revoked { id } => Some(id.clone()),
                     _ => None,
                 };
+                let (audit, unaudited) = state.anonymous_denials.admit(std::time::Instant::now());
+                if unaudited > 0 {
+                    record_denial(
+                        state,
+                        NewAudit {
+                            actor: "anonymous".into(),
+                            action: "access.denied".into(),
+                            shop: None,
+                            plugin_id: None,
+                            details: json!({
+                                "reason": "over-audit-budget",
+                                "count": unaudited,
+                                "note": "refusals of requests without a valid token in the last minute, beyond those audited one by one",
+                            }),
+                            at: Timestamp::now(),
+                        },
+                    )
+                    .await;
+                }
+                if !audit {
+                    tracing::debug!(
+                        reason = refusal.reason(),
+                        "admin API: access denied (over the audit budget)"
+                    );
+                    return Err(ApiError::Unauthenticated);
+                }
                 record_denial(
                     state,
                     NewAudit {
