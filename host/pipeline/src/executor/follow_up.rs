@@ -39,8 +39,17 @@ impl Executor for FollowUpExecutor {
             ));
         };
         // Validated before journalling; checked again because it is stored data.
-        let due = shopcase_contract::time::parse(&f.due)
+        let asked = shopcase_contract::time::parse(&f.due)
             .map_err(|m| ExecError::permanent("invalid-action", m))?;
+        // Never sooner than a second from now: a `timer/fired` event is
+        // triggered at its due time, so a plugin that asked again for
+        // "then" (or any time already past) would otherwise fire at once,
+        // in a loop.
+        let now = Timestamp::now();
+        let earliest = now
+            .checked_add(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(now);
+        let due = asked.max(earliest);
         let timer = NewTimer {
             shop: entry.shop.clone(),
             plugin_id: entry.plugin_id.clone(),
@@ -53,7 +62,7 @@ impl Executor for FollowUpExecutor {
         };
         let scheduled = self
             .storage
-            .schedule_timer(timer, Timestamp::now())
+            .schedule_timer(timer, now)
             .await
             .map_err(|e| ExecError::transient(e.code(), e.to_string(), None))?;
         let (id, changed) = match scheduled {

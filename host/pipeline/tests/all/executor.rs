@@ -273,8 +273,10 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
             .await
             .unwrap();
     }
-    let due =
-        shopcase_contract::time::format(Timestamp::now() + jiff::SignedDuration::from_millis(300));
+    // Already past (an estimate that has gone by): fired a second after the
+    // host schedules it, never at once.
+    let before = Timestamp::now();
+    let due = shopcase_contract::time::format(before - jiff::SignedDuration::from_hours(1));
     s.finish_event(EventFinish {
         event_id: origin_id.clone(),
         worker: "test".into(),
@@ -308,12 +310,22 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
     })
     .await;
     let timer = s.timers(SHOP_A).await.unwrap().remove(0);
+    assert!(
+        timer.due >= before + jiff::SignedDuration::from_secs(1),
+        "scheduled a second on, not in the past: {}",
+        timer.due
+    );
     let fired = timer.fired_event_id.unwrap();
     eventually("the timer event is dispatched", || is_done(&s, &fired)).await;
     let ev = s.event(&fired).await.unwrap().unwrap();
     assert_eq!(ev.event.topic, "timer/fired");
     let payload: serde_json::Value = serde_json::from_str(&ev.event.payload).unwrap();
     assert_eq!(payload["name"], "sla-check");
+    assert_eq!(payload["due"], shopcase_contract::time::format(timer.due));
+    assert_eq!(
+        ev.event.triggered_at,
+        shopcase_contract::time::format(timer.due)
+    );
     assert_eq!(payload["data"], json!({"level": 1}));
     assert_eq!(payload["scheduled_by"], origin_id.as_str());
     assert_eq!(payload["resources"]["order_id"], 77);
