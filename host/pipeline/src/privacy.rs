@@ -15,7 +15,8 @@
 //!   (readable by the host's user only) for the store owner.
 //!
 //! A request acts only when its body's `shop_domain` is the store it was
-//! delivered for (Shopify signs the body, not the headers).
+//! delivered for and the body has its topic's shape (Shopify signs the
+//! body, not the headers).
 //!
 //! Each request is recorded (`privacy_requests`, without personal data) and
 //! counted in `shopcase_privacy_requests_total`. A request that cannot be
@@ -56,14 +57,13 @@ impl From<StoreError> for Failure {
 struct Payload {
     /// The store the request is for. Shopify signs the body only, not the
     /// headers: a request acts only when its body names the store it was
-    /// delivered for, so a signed body captured from one store (or another
-    /// topic) cannot be replayed as a deletion for another.
+    /// delivered for and has its topic's shape, so a signed body captured
+    /// from one store or topic cannot be replayed as a deletion for
+    /// another.
     shop_domain: Option<String>,
     customer: Option<CustomerRef>,
-    #[serde(default)]
-    orders_to_redact: Vec<Value>,
-    #[serde(default)]
-    orders_requested: Vec<Value>,
+    orders_to_redact: Option<Vec<Value>>,
+    orders_requested: Option<Vec<Value>>,
     data_request: Option<RequestRef>,
 }
 
@@ -164,15 +164,39 @@ fn parse(ev: &StoredEvent) -> Result<Payload, Failure> {
         ))
     })?;
     match p.shop_domain.as_deref() {
-        Some(named) if named.eq_ignore_ascii_case(&ev.event.shop) => Ok(p),
-        Some(named) => Err(Failure::Permanent(format!(
-            "the request is for `{named}` but was delivered for `{}`; nothing was done",
-            ev.event.shop
-        ))),
-        None => Err(Failure::Permanent(
-            "the request names no shop_domain; nothing was done".into(),
-        )),
+        Some(named) if named.eq_ignore_ascii_case(&ev.event.shop) => {}
+        Some(named) => {
+            return Err(Failure::Permanent(format!(
+                "the request is for `{named}` but was delivered for `{}`; nothing was done",
+                ev.event.shop
+            )));
+        }
+        None => {
+            return Err(Failure::Permanent(
+                "the request names no shop_domain; nothing was done".into(),
+            ));
+        }
     }
+    // Each topic's own fields, and none of another's.
+    let (customer, redact, requested, request) = (
+        p.customer.is_some(),
+        p.orders_to_redact.is_some(),
+        p.orders_requested.is_some(),
+        p.data_request.is_some(),
+    );
+    let shaped = match ev.event.topic.as_str() {
+        "shop/redact" => !customer && !redact && !requested && !request,
+        "customers/redact" => customer && redact && !requested && !request,
+        "customers/data_request" => customer && requested && request && !redact,
+        _ => false,
+    };
+    if !shaped {
+        return Err(Failure::Permanent(format!(
+            "the body does not have the shape of a {} request; nothing was done",
+            ev.event.topic
+        )));
+    }
+    Ok(p)
 }
 
 fn identity(ev: &StoredEvent, p: &Payload, orders: &[Value]) -> Result<CustomerIdentity, Failure> {
@@ -201,7 +225,7 @@ async fn redact_customer(
     ev: &StoredEvent,
 ) -> Result<(), Failure> {
     let p = parse(ev)?;
-    let who = identity(ev, &p, &p.orders_to_redact)?;
+    let who = identity(ev, &p, p.orders_to_redact.as_deref().unwrap_or_default())?;
     // The cached customer history (tags, amounts) goes first, so no plugin
     // run after this point reads it from memory.
     history.forget(&who.shop, Some(who.customer_id));
@@ -267,7 +291,7 @@ async fn redact_shop(
 
 async fn data_request(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
     let p = parse(ev)?;
-    let who = identity(ev, &p, &p.orders_requested)?;
+    let who = identity(ev, &p, p.orders_requested.as_deref().unwrap_or_default())?;
     let request_id = p
         .data_request
         .as_ref()

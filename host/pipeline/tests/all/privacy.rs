@@ -206,14 +206,23 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
     assert_eq!(letters[0].failure.kind, "bad-privacy-request");
 
     // Shopify signs the body, not the headers. A signed body replayed under
-    // a privacy topic, or a request naming another store, deletes nothing.
+    // a privacy topic it is not, or a request naming another store, deletes
+    // nothing.
     let order_body = ann_order(5001);
     let redact_b = json!({"shop_id": 2, "shop_domain": SHOP_B});
-    for (webhook, topic, body) in [
+    let customer_redact = json!({"shop_id": 1, "shop_domain": SHOP_A,
+        "customer": {"id": 7001, "email": EMAIL}, "orders_to_redact": [5001]});
+    let data_request = json!({"shop_id": 1, "shop_domain": SHOP_A, "orders_requested": [5001],
+        "customer": {"id": 7001, "email": EMAIL}, "data_request": {"id": 77}});
+    let refused = [
         ("w-replayed", "shop/redact", order_body.clone()),
         ("w-replayed-2", "customers/redact", order_body),
         ("w-other-shop", "shop/redact", redact_b),
-    ] {
+        ("w-customer-as-shop", "shop/redact", customer_redact),
+        ("w-request-as-redact", "customers/redact", data_request),
+    ];
+    let n_refused = refused.len();
+    for (webhook, topic, body) in refused {
         let (status, r) = post(
             &client,
             &url,
@@ -225,7 +234,7 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
         eventually("refused request settled", || is_done(&s, &id)).await;
     }
     let letters = s.dead_letters(Some(SHOP_A), true, 10).await.unwrap();
-    assert_eq!(letters.len(), 4);
+    assert_eq!(letters.len(), 1 + n_refused);
     assert!(
         letters
             .iter()
