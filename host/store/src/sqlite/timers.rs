@@ -80,19 +80,33 @@ fn into_timer(r: RawTimer) -> Result<Timer> {
 pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<TimerScheduled> {
     let op = "schedule-timer";
     let subject = to_json("timers.subject", &t.resources)?;
-    let existing: Option<(i64, String)> = c
+    let existing: Option<(i64, String, String)> = c
         .prepare_cached(
-            "SELECT id, source_key FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND name = ?3 AND subject = ?4",
+            "SELECT id, source_key, state FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND name = ?3 AND subject = ?4",
         )
         .and_then(|mut s| {
-            s.query_row(params![t.shop, t.plugin_id, t.name, subject], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()
+            s.query_row(params![t.shop, t.plugin_id, t.name, subject], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
         })
         .map_err(db(op))?;
     let now = ms(now);
+    // A timer that would start waiting (new, or fired and armed again)
+    // counts against the plugin's cap; moving a waiting one does not.
+    let over_cap = || -> Result<bool> {
+        let waiting: i64 = c
+            .prepare_cached(
+                "SELECT count(*) FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND state = 'scheduled'",
+            )
+            .and_then(|mut s| s.query_row(params![t.shop, t.plugin_id], |r| r.get(0)))
+            .map_err(db(op))?;
+        Ok(waiting >= MAX_SCHEDULED_TIMERS)
+    };
     match existing {
-        Some((id, source)) if source == t.source_key => Ok(TimerScheduled::Unchanged { id }),
-        Some((id, _)) => {
+        Some((id, source, _)) if source == t.source_key => Ok(TimerScheduled::Unchanged { id }),
+        Some((_, _, state)) if state != "scheduled" && over_cap()? => Ok(TimerScheduled::Refused),
+        Some((id, _, _)) => {
             c.execute(
                 "UPDATE timers SET due = ?2, data = ?3, scheduled_by = ?4, source_key = ?5, state = 'scheduled',
                     generation = generation + 1, fired_event_id = NULL, updated_at = ?6
@@ -102,16 +116,8 @@ pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<T
             .map_err(db(op))?;
             Ok(TimerScheduled::Scheduled { id })
         }
+        None if over_cap()? => Ok(TimerScheduled::Refused),
         None => {
-            let waiting: i64 = c
-                .prepare_cached(
-                    "SELECT count(*) FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND state = 'scheduled'",
-                )
-                .and_then(|mut s| s.query_row(params![t.shop, t.plugin_id], |r| r.get(0)))
-                .map_err(db(op))?;
-            if waiting >= MAX_SCHEDULED_TIMERS {
-                return Ok(TimerScheduled::Refused);
-            }
             let id: i64 = c
                 .query_row(
                     "INSERT INTO timers (shop, plugin_id, name, subject, order_id, customer_id, due, data,

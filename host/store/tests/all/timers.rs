@@ -287,3 +287,36 @@ async fn a_plugin_cannot_have_more_than_the_cap_of_waiting_timers() {
         TimerScheduled::Scheduled { .. }
     ));
 }
+
+#[tokio::test]
+async fn a_fired_timer_is_not_armed_again_over_the_cap() {
+    let (dir, s) = open();
+    let a = |source: &str| NewTimer {
+        name: "a".into(),
+        ..timer(source, at(100))
+    };
+    s.schedule_timer(a("evt_1:sla:0"), at(0)).await.unwrap();
+    assert_eq!(s.fire_due_timers(at(100), 10).await.unwrap().len(), 1);
+    // The cap's worth of other timers waiting (far in the future).
+    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    other
+        .busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    other
+        .execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+             INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
+                 state, generation, created_at, updated_at)
+             SELECT ?2, 'sla', 'bulk-' || i, '{}', 9000000000000, '{}', 'evt_0', 'evt_0:sla:' || i,
+                 'scheduled', 1, 0, 0
+             FROM n",
+            rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP],
+        )
+        .unwrap();
+    drop(other);
+    assert_eq!(
+        s.schedule_timer(a("evt_2:sla:0"), at(200)).await.unwrap(),
+        TimerScheduled::Refused,
+        "arming the fired timer again would be one over the cap"
+    );
+}
