@@ -277,7 +277,7 @@ impl Plugin {
             Err(e) => Err(classify(e)),
             Ok(Err(plugin_error)) => Err(Failure {
                 kind: FailureKind::PluginError,
-                message: truncate(plugin_error.message, MAX_ERROR_MESSAGE),
+                message: error_message(&plugin_error.message),
                 retryable: plugin_error.retryable,
             }),
             Ok(Ok(actions)) => {
@@ -479,17 +479,25 @@ fn backtrace_hint(e: &wasmtime::Error) -> String {
     }
 }
 
-/// The longest plugin error message kept (the contract says 1000
-/// characters); the rest is cut, marked with `…`.
+/// The longest plugin error message kept, in characters (the contract's
+/// limit); a longer one is cut and ends with `…`.
 const MAX_ERROR_MESSAGE: usize = 1000;
 
-/// `message` cut to `max` characters.
-fn truncate(mut message: String, max: usize) -> String {
-    if let Some((at, _)) = message.char_indices().nth(max) {
-        message.truncate(at);
-        message.push('…');
+/// A plugin's error message as the host stores and logs it: one line of
+/// text (control characters replaced, as in log lines) of at most
+/// [`MAX_ERROR_MESSAGE`] characters.
+fn error_message(message: &str) -> String {
+    let clean = |c: char| if c.is_control() { '\u{fffd}' } else { c };
+    if message.chars().nth(MAX_ERROR_MESSAGE).is_none() {
+        return message.chars().map(clean).collect();
     }
-    message
+    let mut out: String = message
+        .chars()
+        .take(MAX_ERROR_MESSAGE - 1)
+        .map(clean)
+        .collect();
+    out.push('…');
+    out
 }
 
 /// The size of `value` as JSON, counted without building the text, and
@@ -533,8 +541,16 @@ mod size_tests {
     }
 
     #[test]
-    fn messages_are_cut_at_a_character_boundary() {
-        assert_eq!(truncate("héllo".into(), 10), "héllo");
-        assert_eq!(truncate("héllo".into(), 2), "hé…");
+    fn error_messages_are_one_line_of_at_most_the_limit() {
+        assert_eq!(error_message("héllo"), "héllo");
+        assert_eq!(
+            error_message("a\nforged\u{1b}[2J"),
+            "a\u{fffd}forged\u{fffd}[2J"
+        );
+        let exact = "é".repeat(MAX_ERROR_MESSAGE);
+        assert_eq!(error_message(&exact), exact);
+        let long = error_message(&"é".repeat(MAX_ERROR_MESSAGE + 1));
+        assert_eq!(long.chars().count(), MAX_ERROR_MESSAGE);
+        assert!(long.ends_with("é…"));
     }
 }

@@ -168,7 +168,7 @@ fn plugin_errors_carry_retryable() {
     // A message is stored and logged: it is cut at the contract's 1000
     // characters.
     let f = run(&p, json!({"do": "long-error"})).outcome.unwrap_err();
-    assert_eq!(f.message.chars().count(), 1001, "1000 and the mark");
+    assert_eq!(f.message.chars().count(), 1000, "999 and the mark");
     assert!(f.message.ends_with("é…"));
 }
 
