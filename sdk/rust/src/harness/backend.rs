@@ -34,6 +34,9 @@ pub(crate) struct Session {
     pub(crate) host_grants: Option<BTreeSet<HostGrant>>,
     /// Granted case types (for `linked-case`); `None` grants all.
     pub(crate) case_types: Option<BTreeSet<String>>,
+    /// Whether the plugin sees regions (the shipping country of
+    /// `customer-history`'s orders), as the host decides.
+    pub(crate) sees_region: bool,
     pub(crate) settings: BTreeMap<String, SettingValue>,
     /// Committed entries, as of the start of the invocation.
     pub(crate) kv: BTreeMap<String, KvEntry>,
@@ -60,6 +63,7 @@ impl Session {
         Session {
             host_grants: None,
             case_types: None,
+            sees_region: true,
             settings: BTreeMap::new(),
             kv: BTreeMap::new(),
             pending: BTreeMap::new(),
@@ -265,6 +269,11 @@ pub(crate) fn customer_history(customer_id: u64) -> Result<CustomerSummary, Host
             HostError::Unavailable(format!("no history for customer {customer_id} in this run"))
         })?;
         h.recent_orders.truncate(HISTORY_MAX_ORDERS);
+        if !s.sees_region {
+            for o in &mut h.recent_orders {
+                o.shipping_country = None;
+            }
+        }
         Ok(h)
     })
 }

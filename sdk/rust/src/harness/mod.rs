@@ -310,6 +310,10 @@ impl Harness {
             .manifest
             .as_ref()
             .map(|m| m.grants.case_types.iter().cloned().collect());
+        session.sees_region = self
+            .manifest
+            .as_ref()
+            .is_none_or(|m| m.grants.sees(shopcase_contract::DataClass::AddressRegion));
         session.settings = settings;
         session.kv = self.kv.clone();
         session.now = now;
