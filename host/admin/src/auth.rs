@@ -186,8 +186,10 @@ impl FromRequestParts<AdminState> for Principal {
                     Refusal::Revoked { id } => Some(id.clone()),
                     _ => None,
                 };
-                let (audit, unaudited) = state.anonymous_denials.admit(std::time::Instant::now());
-                if unaudited > 0 {
+                let (audit, unaudited) = state
+                    .anonymous_denials
+                    .admit(std::time::Instant::now(), Timestamp::now());
+                if let Some(unaudited) = unaudited {
                     record_denial(
                         state,
                         NewAudit {
@@ -197,8 +199,9 @@ impl FromRequestParts<AdminState> for Principal {
                             plugin_id: None,
                             details: json!({
                                 "reason": "over-audit-budget",
-                                "count": unaudited,
-                                "note": "refusals of requests without a valid token in the last minute, beyond those audited one by one",
+                                "count": unaudited.count,
+                                "since": unaudited.since,
+                                "note": "refusals of requests without a valid token, in the minute from `since`, beyond those audited one by one",
                             }),
                             at: Timestamp::now(),
                         },

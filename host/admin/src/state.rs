@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use shopcase_pipeline::{Admin, Config};
-use shopcase_store::Storage;
+use shopcase_store::{Storage, Timestamp};
 
 use crate::tokens::Tokens;
 
@@ -54,19 +54,36 @@ pub(crate) struct DenialBudget(Mutex<Window>);
 #[derive(Debug, Default)]
 struct Window {
     start: Option<Instant>,
+    /// The same start, as a time of day for the audit record.
+    started_at: Option<Timestamp>,
     recorded: u32,
     suppressed: u64,
 }
 
+/// Refusals that went unaudited in a window that has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unaudited {
+    pub(crate) count: u64,
+    /// When that window began.
+    pub(crate) since: Timestamp,
+}
+
 impl DenialBudget {
-    /// Whether to audit a refusal at `now`, and how many went unaudited in
-    /// the window that has just ended (to audit as one record).
-    pub(crate) fn admit(&self, now: Instant) -> (bool, u64) {
+    /// Whether to audit a refusal at `now` (wall time `at`), and what went
+    /// unaudited in the window that has just ended (to audit as one
+    /// record).
+    pub(crate) fn admit(&self, now: Instant, at: Timestamp) -> (bool, Option<Unaudited>) {
         let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let mut ended = 0;
+        let mut ended = None;
         if w.start.is_none_or(|s| now.duration_since(s) >= WINDOW) {
-            ended = std::mem::take(&mut w.suppressed);
+            let count = std::mem::take(&mut w.suppressed);
+            if count > 0
+                && let Some(since) = w.started_at
+            {
+                ended = Some(Unaudited { count, since });
+            }
             w.start = Some(now);
+            w.started_at = Some(at);
             w.recorded = 0;
         }
         if w.recorded < ANONYMOUS_AUDITS_PER_MINUTE {
@@ -87,14 +104,25 @@ mod tests {
     fn a_flood_is_audited_up_to_the_budget_then_counted() {
         let b = DenialBudget::default();
         let t0 = Instant::now();
+        let at0 = Timestamp::from_second(1_790_000_000).unwrap();
         for _ in 0..ANONYMOUS_AUDITS_PER_MINUTE {
-            assert_eq!(b.admit(t0), (true, 0));
+            assert_eq!(b.admit(t0, at0), (true, None));
         }
         for _ in 0..5 {
-            assert_eq!(b.admit(t0 + Duration::from_secs(30)), (false, 0));
+            assert_eq!(b.admit(t0 + Duration::from_secs(30), at0), (false, None));
         }
-        // The next minute: audited again, and the 5 are reported once.
-        assert_eq!(b.admit(t0 + WINDOW), (true, 5));
-        assert_eq!(b.admit(t0 + WINDOW), (true, 0));
+        // Later: audited again, and the 5 are reported once, with when.
+        let later = Timestamp::from_second(1_790_003_600).unwrap();
+        assert_eq!(
+            b.admit(t0 + WINDOW * 60, later),
+            (
+                true,
+                Some(Unaudited {
+                    count: 5,
+                    since: at0
+                })
+            )
+        );
+        assert_eq!(b.admit(t0 + WINDOW * 60, later), (true, None));
     }
 }
