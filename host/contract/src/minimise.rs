@@ -698,12 +698,15 @@ mod tests {
                     .map(|(_, c)| *c)
                     .collect();
                 let g = grants(&classes);
-                let mut want = payload.clone();
-                minimise(&mut want, topic, &g);
-                for input in [&text, &pretty] {
-                    let got: Value =
-                        serde_json::from_str(&minimise_text(input, topic, &g)).unwrap();
-                    assert_eq!(got, want, "grants {classes:?} on {text:.200}");
+                // Each payload as its own topic, and as a customer.
+                for topic in [topic.as_str(), "customers/update"] {
+                    let mut want = payload.clone();
+                    minimise(&mut want, topic, &g);
+                    for input in [&text, &pretty] {
+                        let got: Value =
+                            serde_json::from_str(&minimise_text(input, topic, &g)).unwrap();
+                        assert_eq!(got, want, "grants {classes:?} as {topic} on {text:.200}");
+                    }
                 }
             }
         }

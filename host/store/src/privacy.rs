@@ -205,14 +205,12 @@ impl Needles {
         }
     }
 
-    /// A payload with every personal-data class removed and remaining
-    /// mentions replaced. Text that is not JSON becomes `{}`.
-    pub fn scrub_payload(&self, payload: &str) -> String {
+    /// A payload of `topic` with every personal-data class removed and
+    /// remaining mentions replaced. Text that is not JSON becomes `{}`.
+    pub fn scrub_payload(&self, topic: &str, payload: &str) -> String {
         match serde_json::from_str::<Value>(payload) {
             Ok(mut v) => {
-                // No topic: a customers/* payload's own names are found by
-                // the needles (`learn_from`) instead.
-                shopcase_contract::minimise::minimise(&mut v, "", &Grants::default());
+                shopcase_contract::minimise::minimise(&mut v, topic, &Grants::default());
                 self.scrub_json(&mut v);
                 v.to_string()
             }
@@ -341,11 +339,12 @@ mod tests {
         let payload = json!({"id": 5001, "email": "ann@example.com", "note": "Ann asked for gift wrap",
             "customer": {"id": 7001, "first_name": "Ann", "email": "ann@example.com"},
             "shipping_address": {"address1": "1 Main St", "city": "Springfield"}, "total_price": "10.00"});
-        let out: Value = serde_json::from_str(&n.scrub_payload(&payload.to_string())).unwrap();
+        let out: Value =
+            serde_json::from_str(&n.scrub_payload("orders/create", &payload.to_string())).unwrap();
         assert_eq!(
             out,
             json!({"id": 5001, "note": "[redacted] asked for gift wrap", "customer": {"id": 7001}, "total_price": "10.00"})
         );
-        assert_eq!(n.scrub_payload("not json"), "{}");
+        assert_eq!(n.scrub_payload("orders/create", "not json"), "{}");
     }
 }

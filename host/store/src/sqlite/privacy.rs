@@ -33,8 +33,8 @@ pub(super) fn needles(c: &Connection, who: &CustomerIdentity) -> Result<Needles>
     Ok(n)
 }
 
-/// `(seq, payload, customer_id, order_id)` of an event.
-type EventRow = (i64, String, Option<i64>, Option<i64>);
+/// `(seq, topic, payload, customer_id, order_id)` of an event.
+type EventRow = (i64, String, String, Option<i64>, Option<i64>);
 
 /// The payload fields that say whose an event is. Deserialising only these
 /// skims the rest of the payload without building a tree: the scan reads
@@ -87,13 +87,13 @@ pub(super) fn redact_events(
     let now_ms = ms(now);
     let rows: Vec<EventRow> = c
         .prepare_cached(
-            "SELECT seq, payload, customer_id, order_id FROM inbox
+            "SELECT seq, topic, payload, customer_id, order_id FROM inbox
              WHERE shop = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
         )
         .and_then(|mut s| {
             s.query_map(
                 params![who.shop, after, i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )?
             .collect()
         })
@@ -105,12 +105,12 @@ pub(super) fn redact_events(
         .prepare_cached("UPDATE inbox SET payload = ?2, redacted_at = ?3 WHERE seq = ?1")
         .map_err(db(op))?;
     let mut scrubbed_events = 0;
-    for (seq, payload, customer, order) in rows {
+    for (seq, topic, payload, customer, order) in rows {
         if related_by_columns(customer, order, who)
             || is_related_event(&payload, who)
             || n.mentioned_in(&payload)
         {
-            let scrubbed = n.scrub_payload(&payload);
+            let scrubbed = n.scrub_payload(&topic, &payload);
             if scrubbed != payload {
                 update
                     .execute(params![seq, scrubbed, now_ms])
