@@ -243,8 +243,7 @@ async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
         s.insert_event(e).await.unwrap();
     }
     // Damage the middle one behind the storage's back.
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute(
             "UPDATE inbox SET resources = 'not json' WHERE event_id = ?1",
@@ -301,8 +300,7 @@ async fn an_event_with_an_unreadable_dispatch_row_is_dead_lettered_too() {
     s.finish_event(finish(&ids[0], "a", at(10), vec![("p", retry)]))
         .await
         .unwrap();
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute(
             "UPDATE dispatch SET status = 'bogus' WHERE event_id = ?1",

@@ -261,8 +261,7 @@ async fn an_unreadable_entry_is_dead_lettered_instead_of_stopping_its_family() {
     let (dir, s) = open();
     let id = journalled(&s).await;
     // Damage the open-case entry behind the storage's back.
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute(
             "UPDATE journal SET action = '{\"kind\": \"no-such-kind\"}' WHERE idempotency_key = ?1",

@@ -591,8 +591,7 @@ async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded(
     else {
         panic!("not scheduled")
     };
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other.busy_timeout(Duration::from_secs(5)).unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute("UPDATE timers SET subject = 'not json' WHERE id = ?1", [id])
         .unwrap();

@@ -21,6 +21,15 @@ pub(crate) fn open() -> (tempfile::TempDir, SqliteStorage) {
     (dir, s)
 }
 
+/// A second connection to the storage's database, as another process (or
+/// an operator with `sqlite3`) would have: for damaging rows or writing
+/// many at once behind the storage's back.
+pub(crate) fn behind_the_back(dir: &tempfile::TempDir) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
+    c.busy_timeout(Duration::from_secs(5)).unwrap();
+    c
+}
+
 pub(crate) fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000 + secs).unwrap()
 }

@@ -138,10 +138,7 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
         ids.push(id);
     }
     // Damage the middle one behind the storage's back.
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute(
             "UPDATE timers SET subject = 'not json' WHERE id = ?1",
@@ -212,10 +209,7 @@ async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
     else {
         panic!("not scheduled")
     };
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
+    let other = behind_the_back(&dir);
     other
         .execute("UPDATE timers SET subject = '[' WHERE id = ?1", [id])
         .unwrap();
@@ -246,20 +240,8 @@ async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
 async fn a_plugin_cannot_have_more_than_the_cap_of_waiting_timers() {
     let (dir, s) = open();
     // The cap's worth of waiting timers, written behind the storage's back.
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    other
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
-                 state, generation, created_at, updated_at)
-             SELECT ?2, 'sla', 'bulk-' || i, '{}', 1, '{}', 'evt_0', 'evt_0:sla:' || i, 'scheduled', 1, 0, 0
-             FROM n",
-            rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP],
-        )
-        .unwrap();
+    let other = behind_the_back(&dir);
+    fill_timers(&other, DUE_AT_ONCE);
     drop(other);
 
     assert_eq!(
@@ -298,25 +280,31 @@ async fn a_fired_timer_is_not_armed_again_over_the_cap() {
     s.schedule_timer(a("evt_1:sla:0"), at(0)).await.unwrap();
     assert_eq!(s.fire_due_timers(at(100), 10).await.unwrap().len(), 1);
     // The cap's worth of other timers waiting (far in the future).
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other
-        .busy_timeout(std::time::Duration::from_secs(5))
-        .unwrap();
-    other
-        .execute(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
-             INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
-                 state, generation, created_at, updated_at)
-             SELECT ?2, 'sla', 'bulk-' || i, '{}', 9000000000000, '{}', 'evt_0', 'evt_0:sla:' || i,
-                 'scheduled', 1, 0, 0
-             FROM n",
-            rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP],
-        )
-        .unwrap();
+    let other = behind_the_back(&dir);
+    fill_timers(&other, DUE_NEVER);
     drop(other);
     assert_eq!(
         s.schedule_timer(a("evt_2:sla:0"), at(200)).await.unwrap(),
         TimerScheduled::Refused,
         "arming the fired timer again would be one over the cap"
     );
+}
+
+/// Due at the epoch: fired by any pass.
+const DUE_AT_ONCE: i64 = 1;
+/// Due far in the future: never fired by a test.
+const DUE_NEVER: i64 = 9_000_000_000_000;
+
+/// The cap's worth of waiting `sla` timers (`bulk-1`, ...) due at `due`
+/// (milliseconds), written in one statement.
+fn fill_timers(c: &rusqlite::Connection, due: i64) {
+    c.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+         INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
+             state, generation, created_at, updated_at)
+         SELECT ?2, 'sla', 'bulk-' || i, '{}', ?3, '{}', 'evt_0', 'evt_0:sla:' || i, 'scheduled', 1, 0, 0
+         FROM n",
+        rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP, due],
+    )
+    .unwrap();
 }
