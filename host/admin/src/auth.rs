@@ -152,6 +152,23 @@ async fn record_denial(state: &AdminState, audit: NewAudit) {
     }
 }
 
+/// Audit a refusal of a request without a valid token (no store, no
+/// plugin: the caller is nobody yet).
+async fn record_anonymous_denial(state: &AdminState, details: serde_json::Value) {
+    record_denial(
+        state,
+        NewAudit {
+            actor: "anonymous".into(),
+            action: "access.denied".into(),
+            shop: None,
+            plugin_id: None,
+            details,
+            at: Timestamp::now(),
+        },
+    )
+    .await;
+}
+
 /// The request line as audited: method and path with its query (never
 /// headers, so never a token).
 fn request_path(parts: &Parts) -> String {
@@ -190,21 +207,14 @@ impl FromRequestParts<AdminState> for Principal {
                     .anonymous_denials
                     .admit(std::time::Instant::now(), Timestamp::now());
                 if let Some(unaudited) = unaudited {
-                    record_denial(
+                    record_anonymous_denial(
                         state,
-                        NewAudit {
-                            actor: "anonymous".into(),
-                            action: "access.denied".into(),
-                            shop: None,
-                            plugin_id: None,
-                            details: json!({
-                                "reason": "over-audit-budget",
-                                "count": unaudited.count,
-                                "since": unaudited.since,
-                                "note": "refusals of requests without a valid token, in the minute from `since`, beyond those audited one by one",
-                            }),
-                            at: Timestamp::now(),
-                        },
+                        json!({
+                            "reason": "over-audit-budget",
+                            "count": unaudited.count,
+                            "since": unaudited.since,
+                            "note": "refusals of requests without a valid token, in the minute from `since`, beyond those audited one by one",
+                        }),
                     )
                     .await;
                 }
@@ -215,21 +225,14 @@ impl FromRequestParts<AdminState> for Principal {
                     );
                     return Err(ApiError::Unauthenticated);
                 }
-                record_denial(
+                record_anonymous_denial(
                     state,
-                    NewAudit {
-                        actor: "anonymous".into(),
-                        action: "access.denied".into(),
-                        shop: None,
-                        plugin_id: None,
-                        details: json!({
-                            "reason": refusal.reason(),
-                            "token": token,
-                            "method": parts.method.as_str(),
-                            "path": path,
-                        }),
-                        at: Timestamp::now(),
-                    },
+                    json!({
+                        "reason": refusal.reason(),
+                        "token": token,
+                        "method": parts.method.as_str(),
+                        "path": path,
+                    }),
                 )
                 .await;
                 Err(ApiError::Unauthenticated)

@@ -442,6 +442,23 @@ async fn the_right_token_gets_through_and_no_answer_holds_a_secret() {
     f.running.shutdown().await;
 }
 
+/// A flood of requests without a valid token is refused whole, but audited
+/// one by one only up to the budget (the audit shares the writer that
+/// commits webhooks); the rest are counted, in one record the next minute
+/// (that part is the budget's unit test).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_anonymous_requests_is_audited_up_to_the_budget() {
+    let f = fixture().await;
+    let r = &f.running;
+    let before = r.denials().await.len();
+    for _ in 0..610 {
+        let a = r.call(None, "GET", "/me", None).await;
+        assert_eq!(a.status, 401);
+    }
+    assert_eq!(r.denials().await.len() - before, 600);
+    f.running.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_are_capped_typed_and_checked() {
     let f = fixture().await;
