@@ -487,14 +487,14 @@ const MAX_ERROR_MESSAGE: usize = 1000;
 /// text (control characters replaced, as in log lines) of at most
 /// [`MAX_ERROR_MESSAGE`] characters.
 fn error_message(message: &str) -> String {
-    let clean = |c: char| if c.is_control() { '\u{fffd}' } else { c };
+    use crate::state::on_one_line;
     if message.chars().nth(MAX_ERROR_MESSAGE).is_none() {
-        return message.chars().map(clean).collect();
+        return message.chars().map(on_one_line).collect();
     }
     let mut out: String = message
         .chars()
         .take(MAX_ERROR_MESSAGE - 1)
-        .map(clean)
+        .map(on_one_line)
         .collect();
     out.push('…');
     out

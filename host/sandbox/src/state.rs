@@ -29,6 +29,17 @@ pub const MAX_HOST_CALLS: u32 = 1_000;
 /// The time host service calls may take in one event, all together.
 pub const MAX_HOST_TIME: Duration = Duration::from_secs(10);
 
+/// `c` as plugin text the host logs or stores keeps it: a control
+/// character other than a tab (a newline, an escape sequence) becomes `�`,
+/// so a plugin cannot forge lines in the host's log or drive a terminal.
+pub(crate) fn on_one_line(c: char) -> char {
+    if c.is_control() && c != '\t' {
+        '\u{fffd}'
+    } else {
+        c
+    }
+}
+
 /// Errors raised by the host that end an invocation with a named outcome.
 /// They travel inside `wasmtime::Error` and are recovered by downcasting.
 #[derive(Debug, thiserror::Error)]
@@ -123,13 +134,7 @@ impl LogBuffer {
         let mut message: String = message
             .trim_end_matches(['\n', '\r'])
             .chars()
-            .map(|c| {
-                if c.is_control() && c != '\t' {
-                    '\u{fffd}'
-                } else {
-                    c
-                }
-            })
+            .map(on_one_line)
             .collect();
         if message.len() > MAX_LOG_LINE {
             let mut end = MAX_LOG_LINE;
