@@ -601,7 +601,7 @@ fn check_c_toolchain(tools: &Path) -> Result<()> {
 
 /// `apt-get install` when running as root with apt; otherwise say what to
 /// install.
-fn apt_install(packages: &[&str]) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
     let root = output(Command::new("id").arg("-u"))
         .map(|u| u.trim() == "0")
         .unwrap_or(false);

@@ -7,7 +7,9 @@
 //! - `build-plugins`: build every Wasm component in the workspace and
 //!   package the plugins into `target/plugins/<id>/`.
 //! - `bench`: the sandbox benchmarks (release build): Rust plugin against
-//!   native, and the per-event cost of each guest language.
+//!   native, and the per-event cost of each guest language;
+//! - `ahead [DAYS]`: the demo and the scenario end-to-end tests with the
+//!   clock moved ahead (400 days by default; `test` runs it too).
 //!
 //! It installs what it needs (the `wasm32-wasip2` target through rustup;
 //! Node, npm and pip packages inside `target/guest-tools/` for the
@@ -18,7 +20,8 @@
 //! - this file: the tasks;
 //! - `guests`: toolchains and builds of non-Rust (and Rust) guest examples;
 //! - `browser`: Chromium for the admin page's end-to-end test;
-//! - `bench_guests`: the per-language per-event benchmark.
+//! - `bench_guests`: the per-language per-event benchmark;
+//! - `ahead`: the calendar guard (libfaketime).
 
 #![forbid(unsafe_code)]
 
@@ -28,6 +31,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+mod ahead;
 mod bench_guests;
 mod browser;
 mod guests;
@@ -45,6 +49,7 @@ fn main() {
         "build-plugins" => build_plugins().map(drop),
         "bench" => bench(&args[1..]),
         "bench-guests" => bench_guests_task(),
+        "ahead" => ahead_task(&args[1..]),
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -62,7 +67,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)"
     );
 }
 
@@ -257,23 +262,51 @@ fn test() -> Result<()> {
     done(t);
 
     let t = step("cargo test --workspace");
+    let mut env = test_env();
+    env.extend(guests.test_env());
+    env.extend(browser::test_env(&chromium));
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--no-fail-fast"])
-        .env("SHOPCASE_WASM_DIR", wasm_dir())
-        .env("SHOPCASE_PLUGINS_DIR", plugins_out());
-    for (k, v) in guests.test_env() {
-        cmd.env(k, v);
-    }
-    for (k, v) in browser::test_env(&chromium) {
-        cmd.env(k, v);
-    }
+        .envs(env.iter().map(|(k, v)| (k, v)));
     run(&mut cmd)?;
+    done(t);
+
+    let t = step(&format!(
+        "the demo and the scenario tests with the clock {} days ahead (libfaketime)",
+        ahead::DAYS_AHEAD
+    ));
+    ahead::run_ahead(ahead::DAYS_AHEAD, &env)?;
     done(t);
 
     eprintln!(
         "\nall checks passed in {:.0} s",
         total.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// What every test run needs: the built components.
+fn test_env() -> Vec<(&'static str, std::ffi::OsString)> {
+    vec![
+        ("SHOPCASE_WASM_DIR", wasm_dir().into_os_string()),
+        ("SHOPCASE_PLUGINS_DIR", plugins_out().into_os_string()),
+    ]
+}
+
+/// `ahead [DAYS]`: the calendar guard on its own.
+fn ahead_task(args: &[String]) -> Result<()> {
+    let days = match args.first() {
+        Some(d) => d
+            .parse()
+            .with_context(|| format!("`{d}` is not a number of days"))?,
+        None => ahead::DAYS_AHEAD,
+    };
+    build_plugins()?;
+    let t = step(&format!(
+        "the demo and the scenario tests with the clock {days} days ahead (libfaketime)"
+    ));
+    ahead::run_ahead(days, &test_env())?;
+    done(t);
     Ok(())
 }
 

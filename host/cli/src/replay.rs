@@ -23,6 +23,11 @@ pub(crate) struct Args {
     /// Print one JSON line per file and a JSON summary.
     #[arg(long)]
     json: bool,
+    /// Move every timestamp of every file by the same amount, so that the
+    /// newest `triggered_at` is now (the gaps between events are kept):
+    /// recorded events are otherwise stale once `server.max-age` has passed.
+    #[arg(long)]
+    rebase: bool,
     /// Event files, or directories of them (`*.json`, recursively).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -41,6 +46,13 @@ pub(crate) fn main(args: Args) -> ExitCode {
         }
     };
     let replayer = match Replayer::new(&args.to, Secret::new(args.secret)) {
+        Ok(r) if args.rebase => {
+            let now = shopcase_contract::time::Timestamp::now();
+            match shopcase_pipeline::replay::shift_to_now(&files, now) {
+                Some(by) => r.shifted(by),
+                None => r,
+            }
+        }
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: --to: {e}");

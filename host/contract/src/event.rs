@@ -186,6 +186,20 @@ impl EventFile {
         Ok(f)
     }
 
+    /// The same event moved in time by `by`: its `triggered_at` and every
+    /// RFC 3339 timestamp in its payload (see [`crate::time::shift_json`]).
+    /// Recorded events are replayed this way as if they had just happened,
+    /// so nothing about them depends on the date they run.
+    pub fn shifted(mut self, by: crate::time::SignedDuration) -> EventFile {
+        if let Some(t) = &self.triggered_at
+            && let Some(moved) = crate::time::shift(t, by)
+        {
+            self.triggered_at = Some(moved);
+        }
+        crate::time::shift_json(&mut self.payload, by);
+        self
+    }
+
     /// The delivery id: the webhook id, or a hash of the file's content when
     /// it has none (so running the same file twice gives the same event id).
     pub fn delivery_id(&self) -> String {

@@ -7,6 +7,12 @@
 //! file's, or a fresh UUID), triggered-at (the file's, or now) and the HMAC
 //! of the body. The answer is classified from the endpoint's status and
 //! JSON body.
+//!
+//! Recorded files carry the dates they were recorded on, which a host
+//! refuses as stale after `server.max-age`; [`Replayer::shifted`] moves
+//! every timestamp of every file by the same amount (see
+//! [`shift_to_now`]), so a recording replays as if it had just happened,
+//! the gaps between its events kept.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -118,12 +124,32 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
+/// How far to move a recording so that its newest `triggered_at` is `now`
+/// (`None` if no file has one). Files that cannot be read are skipped here;
+/// posting them reports why.
+pub fn shift_to_now(
+    paths: &[PathBuf],
+    now: Timestamp,
+) -> Option<shopcase_contract::time::SignedDuration> {
+    let newest = paths
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .filter_map(|text| EventFile::parse(&text).ok())
+        .filter_map(|f| shopcase_contract::time::parse(f.triggered_at.as_deref()?).ok())
+        .max()?;
+    // Whole seconds, so recorded timestamps keep their precision.
+    Some(shopcase_contract::time::SignedDuration::from_secs(
+        now.duration_since(newest).as_secs(),
+    ))
+}
+
 /// Posts event files to one endpoint.
 #[derive(Debug, Clone)]
 pub struct Replayer {
     url: String,
     secret: Secret,
     client: reqwest::Client,
+    shift: Option<shopcase_contract::time::SignedDuration>,
 }
 
 impl Replayer {
@@ -141,7 +167,14 @@ impl Replayer {
             url: url.to_owned(),
             secret,
             client,
+            shift: None,
         })
+    }
+
+    /// Move every file's timestamps by `by` before posting it.
+    pub fn shifted(mut self, by: shopcase_contract::time::SignedDuration) -> Replayer {
+        self.shift = Some(by);
+        self
     }
 
     /// Read, sign and post one file.
@@ -151,7 +184,10 @@ impl Replayer {
             Err(e) => return not_sent(format!("cannot read: {e}")),
         };
         match EventFile::parse(&text) {
-            Ok(file) => self.post(&file).await,
+            Ok(file) => match self.shift {
+                Some(by) => self.post(&file.shifted(by)).await,
+                None => self.post(&file).await,
+            },
             Err(e) => not_sent(format!("not an event file: {e}")),
         }
     }

@@ -175,20 +175,23 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
 
     // ---- key-value --------------------------------------------------------------
 
-    /// A live key of a plugin in a store.
+    /// A key of a plugin in a store as live at `at`: the reading event's
+    /// `triggered_at` (expiry is in event time; see `docs/ARCHITECTURE.md`,
+    /// "Time").
     async fn kv_get(
         &self,
         shop: &str,
         plugin_id: &str,
         key: &str,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<Option<KvValue>>;
 
-    /// A plugin's usage in a store.
-    async fn kv_stats(&self, shop: &str, plugin_id: &str, now: Timestamp) -> Result<KvStats>;
+    /// A plugin's usage in a store: the keys live at `at` (event time).
+    async fn kv_stats(&self, shop: &str, plugin_id: &str, at: Timestamp) -> Result<KvStats>;
 
-    /// Delete expired keys (housekeeping). Returns how many.
-    async fn kv_purge_expired(&self, now: Timestamp) -> Result<u64>;
+    /// Delete the keys that expired at or before `before` (housekeeping;
+    /// the caller leaves a grace for late events). Returns how many.
+    async fn kv_purge_expired(&self, before: Timestamp) -> Result<u64>;
 
     // ---- case links ----------------------------------------------------------------
 

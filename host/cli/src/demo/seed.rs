@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::Value;
 use shopcase_contract::EventFile;
+use shopcase_contract::time::{SignedDuration, Timestamp};
 use shopcase_shopify::emulator::model::{Customer, LineItem, Order, Return, Seed, ShopSeed};
 
 /// The scenario folders, in the order the demo plays them.
@@ -23,8 +24,28 @@ pub(crate) const FOLDERS: &[&str] = &[
     "delivery-issues",
 ];
 
-/// Every event file of a folder, in file-name order.
-pub(crate) fn files(dir: &Path) -> Result<Vec<(PathBuf, EventFile)>> {
+/// How far the scenario files are moved so that their recorded present
+/// (`timeline.json` beside them) is `now`.
+pub(crate) fn shift_to(scenarios: &Path, now: Timestamp) -> Result<SignedDuration> {
+    let path = scenarios.join("timeline.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let table: Value =
+        serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let present = table
+        .get("present")
+        .and_then(Value::as_str)
+        .with_context(|| format!("{}: no `present` timestamp", path.display()))?;
+    let present = shopcase_contract::time::parse(present)
+        .map_err(|e| anyhow::anyhow!("{}: `present`: {e}", path.display()))?;
+    // Whole seconds, so recorded timestamps keep their precision.
+    Ok(SignedDuration::from_secs(
+        now.duration_since(present).as_secs(),
+    ))
+}
+
+/// Every event file of a folder, in file-name order, moved by `shift`.
+pub(crate) fn files(dir: &Path, shift: SignedDuration) -> Result<Vec<(PathBuf, EventFile)>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -38,19 +59,24 @@ pub(crate) fn files(dir: &Path) -> Result<Vec<(PathBuf, EventFile)>> {
                 .with_context(|| format!("cannot read {}", p.display()))?;
             let file =
                 EventFile::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-            Ok((p, file))
+            Ok((p, file.shifted(shift)))
         })
         .collect()
 }
 
 /// The emulator seed: one store with every order, customer and return the
-/// scenario files mention.
-pub(crate) fn build(scenarios: &Path, shop: &str, token: &str) -> Result<Seed> {
+/// scenario files mention, moved in time by `shift` like the events.
+pub(crate) fn build(
+    scenarios: &Path,
+    shop: &str,
+    token: &str,
+    shift: SignedDuration,
+) -> Result<Seed> {
     let mut orders: BTreeMap<u64, Order> = BTreeMap::new();
     let mut returns: BTreeMap<u64, Return> = BTreeMap::new();
     let mut referenced: Vec<u64> = Vec::new();
     for folder in FOLDERS {
-        for (_, file) in files(&scenarios.join(folder))? {
+        for (_, file) in files(&scenarios.join(folder), shift)? {
             let p = &file.payload;
             let resource = file.topic.split('/').next().unwrap_or("");
             match resource {
@@ -107,7 +133,8 @@ pub(crate) fn build(scenarios: &Path, shop: &str, token: &str) -> Result<Seed> {
 
     let text = std::fs::read_to_string(scenarios.join("customers.json"))
         .with_context(|| format!("cannot read {}", scenarios.join("customers.json").display()))?;
-    let table: Value = serde_json::from_str(&text).context("customers.json")?;
+    let mut table: Value = serde_json::from_str(&text).context("customers.json")?;
+    shopcase_contract::time::shift_json(&mut table, shift);
     let mut customers: Vec<Customer> = serde_json::from_value(table["customers"].clone())
         .context("customers.json: `customers`")?;
     for o in orders.values() {

@@ -359,6 +359,9 @@ impl Dispatcher {
             plugin: inst.plugin_id.clone(),
             quota_keys: cfg.kv_quota_keys,
             quota_bytes: cfg.kv_quota_bytes,
+            // The inbox stores it parsed; its text form always parses back.
+            event_time: shopcase_contract::time::parse(&event.triggered_at)
+                .unwrap_or_else(|_| Timestamp::now()),
             timeout: HOST_CALL_TIMEOUT,
         });
         let shared = event.clone();

@@ -62,6 +62,8 @@ pub(crate) struct StorageServices {
     pub(crate) plugin: String,
     pub(crate) quota_keys: u64,
     pub(crate) quota_bytes: u64,
+    /// The event's `triggered_at`: key-value expiry is judged in event time.
+    pub(crate) event_time: Timestamp,
     /// The longest one host call may take.
     pub(crate) timeout: Duration,
 }
@@ -93,7 +95,7 @@ impl HostServices for StorageServices {
         let v = self.block(
             "kv-get",
             self.storage
-                .kv_get(&self.shop, &self.plugin, key, Timestamp::now()),
+                .kv_get(&self.shop, &self.plugin, key, self.event_time),
         )?;
         Ok(v.map(|v| KvEntry {
             value: v.value,
@@ -105,7 +107,7 @@ impl HostServices for StorageServices {
         let s = self.block(
             "kv-usage",
             self.storage
-                .kv_stats(&self.shop, &self.plugin, Timestamp::now()),
+                .kv_stats(&self.shop, &self.plugin, self.event_time),
         )?;
         Ok(KvUsage {
             keys: s.keys,

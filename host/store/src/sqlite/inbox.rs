@@ -335,7 +335,7 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
     type Head = (String, Option<String>, EventResources, Option<i64>);
     let head: Option<Head> = c
         .prepare_cached(
-            "SELECT shop, claimed_by, resources, order_id, customer_id, redacted_at
+            "SELECT shop, claimed_by, resources, order_id, customer_id, redacted_at, triggered_at
              FROM inbox WHERE event_id = ?1",
         )
         .and_then(|mut s| {
@@ -344,6 +344,7 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
                     json: r.get(2)?,
                     order_id: r.get(3)?,
                     customer_id: r.get(4)?,
+                    triggered_at: r.get(6)?,
                 };
                 Ok((r.get(0)?, r.get(1)?, resources, r.get(5)?))
             })
@@ -516,11 +517,13 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
 }
 
 /// An event's resource ids as the inbox row holds them; its journal
-/// entries are written with the same values, copied as stored.
+/// entries are written with the same values, copied as stored. With its
+/// time: key-value expiry is judged in event time.
 struct EventResources {
     json: String,
     order_id: Option<i64>,
     customer_id: Option<i64>,
+    triggered_at: i64,
 }
 
 /// Journal a successful run: row done, key-value reads checked and writes
@@ -552,7 +555,14 @@ fn succeed(
         )? {
             return Ok((PluginFinish::AlreadySettled, false));
         }
-        if !super::kv::reads_unchanged(c, shop, &o.plugin_id, &run.kv_reads, now)? {
+        // Expired as the plugin saw it: at the event's time.
+        if !super::kv::reads_unchanged(
+            c,
+            shop,
+            &o.plugin_id,
+            &run.kv_reads,
+            resources.triggered_at,
+        )? {
             return Ok((PluginFinish::KvConflict, false));
         }
         let mut insert = c

@@ -1,5 +1,12 @@
 //! Plugins' key-value data, per (store, plugin), with versions for
 //! optimistic concurrency and expiry.
+//!
+//! Expiry is in event time: an entry written for an event triggered at `T`
+//! with a time-to-live `S` expires at `T + S`, and reads, usage and the
+//! commit's version check judge it at the reading event's `triggered_at`
+//! (`at`). Purging is housekeeping in processing time, with a grace the
+//! caller chooses, so that an event delivered late still sees what was
+//! live at its time.
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -12,14 +19,14 @@ pub(super) fn get(
     shop: &str,
     plugin: &str,
     key: &str,
-    now: Timestamp,
+    at: Timestamp,
 ) -> Result<Option<KvValue>> {
     c.prepare_cached(
         "SELECT value, version, expires_at FROM kv
          WHERE shop = ?1 AND plugin_id = ?2 AND key = ?3 AND (expires_at IS NULL OR expires_at > ?4)",
     )
     .and_then(|mut s| {
-        s.query_row(params![shop, plugin, key, ms(now)], |r| {
+        s.query_row(params![shop, plugin, key, ms(at)], |r| {
             Ok(KvValue {
                 value: r.get(0)?,
                 version: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
@@ -31,13 +38,13 @@ pub(super) fn get(
     .map_err(db("kv-get"))
 }
 
-pub(super) fn stats(c: &Connection, shop: &str, plugin: &str, now: Timestamp) -> Result<KvStats> {
+pub(super) fn stats(c: &Connection, shop: &str, plugin: &str, at: Timestamp) -> Result<KvStats> {
     let (keys, bytes): (i64, i64) = c
         .prepare_cached(
             "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(CAST(value AS BLOB))), 0) FROM kv
              WHERE shop = ?1 AND plugin_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
         )
-        .and_then(|mut s| s.query_row(params![shop, plugin, ms(now)], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut s| s.query_row(params![shop, plugin, ms(at)], |r| Ok((r.get(0)?, r.get(1)?))))
         .map_err(db("kv-stats"))?;
     Ok(KvStats {
         keys: u64::try_from(keys).unwrap_or(0),
@@ -46,13 +53,14 @@ pub(super) fn stats(c: &Connection, shop: &str, plugin: &str, now: Timestamp) ->
 }
 
 /// Whether every key read still has the version the invocation saw
-/// (expired keys count as absent, as they did for the plugin).
+/// (keys expired at the event's time `at` count as absent, as they did for
+/// the plugin).
 pub(super) fn reads_unchanged(
     c: &Connection,
     shop: &str,
     plugin: &str,
     reads: &[KvRead],
-    now: i64,
+    at: i64,
 ) -> Result<bool> {
     if reads.is_empty() {
         return Ok(true);
@@ -65,7 +73,7 @@ pub(super) fn reads_unchanged(
         .map_err(db("kv-check"))?;
     for read in reads {
         let current: Option<i64> = q
-            .query_row(params![shop, plugin, read.key, now], |r| r.get(0))
+            .query_row(params![shop, plugin, read.key, at], |r| r.get(0))
             .optional()
             .map_err(db("kv-check"))?;
         if current.and_then(|v| u64::try_from(v).ok()) != read.version {
@@ -128,11 +136,12 @@ pub(super) fn apply_writes(
     Ok(())
 }
 
-pub(super) fn purge_expired(c: &Connection, now: Timestamp) -> Result<u64> {
+/// Delete the entries that expired at or before `before`.
+pub(super) fn purge_expired(c: &Connection, before: Timestamp) -> Result<u64> {
     let n = c
         .execute(
             "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-            [ms(now)],
+            [ms(before)],
         )
         .map_err(db("kv-purge"))?;
     Ok(n as u64)

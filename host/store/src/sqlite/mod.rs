@@ -551,19 +551,19 @@ impl Storage for SqliteStorage {
         shop: &str,
         plugin_id: &str,
         key: &str,
-        now: Timestamp,
+        at: Timestamp,
     ) -> Result<Option<KvValue>> {
         let (s, p, k) = (shop.to_owned(), plugin_id.to_owned(), key.to_owned());
-        self.read(move |c| kv::get(c, &s, &p, &k, now)).await
+        self.read(move |c| kv::get(c, &s, &p, &k, at)).await
     }
 
-    async fn kv_stats(&self, shop: &str, plugin_id: &str, now: Timestamp) -> Result<KvStats> {
+    async fn kv_stats(&self, shop: &str, plugin_id: &str, at: Timestamp) -> Result<KvStats> {
         let (s, p) = (shop.to_owned(), plugin_id.to_owned());
-        self.read(move |c| kv::stats(c, &s, &p, now)).await
+        self.read(move |c| kv::stats(c, &s, &p, at)).await
     }
 
-    async fn kv_purge_expired(&self, now: Timestamp) -> Result<u64> {
-        self.write("kv-purge", move |c| kv::purge_expired(c, now))
+    async fn kv_purge_expired(&self, before: Timestamp) -> Result<u64> {
+        self.write("kv-purge", move |c| kv::purge_expired(c, before))
             .await
     }
 

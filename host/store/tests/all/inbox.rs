@@ -687,6 +687,72 @@ async fn a_changed_kv_read_is_a_conflict_and_journals_nothing() {
 }
 
 #[tokio::test]
+async fn key_value_expiry_is_judged_at_the_events_time_not_when_it_is_processed() {
+    let (_d, s) = open();
+    // Two orders 30 minutes apart; a plugin remembers the first for an hour.
+    let Inserted::New { event_id: first } = s.insert_event(order_event("w-1", 1)).await.unwrap()
+    else {
+        panic!()
+    };
+    let late = NewEvent {
+        triggered_at: at(1800),
+        received_at: at(1801),
+        ..order_event("w-2", 2)
+    };
+    let Inserted::New { event_id: second } = s.insert_event(late).await.unwrap() else {
+        panic!()
+    };
+    s.claim_events(claim("a", at(10))).await.unwrap();
+    let write = PluginResult::Succeeded(RunSuccess {
+        actions: vec![],
+        kv_reads: vec![],
+        kv_writes: vec![KvWrite {
+            key: "basket".into(),
+            value: Some("order 1".into()),
+            // triggered_at + 1 h, as the sandbox computes it.
+            expires_at: Some(at(3600)),
+        }],
+        budget: None,
+    });
+    s.finish_event(finish(&first, "a", at(11), vec![("p", write)]))
+        .await
+        .unwrap();
+    // The second order is processed five hours later (an outage): at its
+    // time the entry was live, so it sees it, and its commit agrees.
+    let seen = s
+        .kv_get(SHOP, "p", "basket", at(1800))
+        .await
+        .unwrap()
+        .expect("live at the second event's time");
+    assert_eq!(
+        s.kv_stats(SHOP, "p", at(1800)).await.unwrap().keys,
+        1,
+        "usage is judged at the event's time too"
+    );
+    let read = PluginResult::Succeeded(RunSuccess {
+        actions: vec![tag(2, "duplicate")],
+        kv_reads: vec![KvRead {
+            key: "basket".into(),
+            version: Some(seen.version),
+        }],
+        kv_writes: vec![],
+        budget: None,
+    });
+    let five_hours_on = at(5 * 3600);
+    s.claim_events(claim("a", five_hours_on)).await.unwrap();
+    let r = s
+        .finish_event(finish(&second, "a", five_hours_on, vec![("p", read)]))
+        .await
+        .unwrap();
+    assert_eq!(r.plugins[0].1, PluginFinish::Journalled { actions: 1 });
+    // An event triggered after the expiry does not see it.
+    assert_eq!(s.kv_get(SHOP, "p", "basket", at(3600)).await.unwrap(), None);
+    // Purging is the caller's choice of horizon: nothing before the expiry.
+    assert_eq!(s.kv_purge_expired(at(3599)).await.unwrap(), 0);
+    assert_eq!(s.kv_purge_expired(at(3600)).await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn a_locked_database_is_unavailable_not_an_answer() {
     let (dir, s) = open();
     s.insert_event(order_event("before", 1)).await.unwrap();
