@@ -71,13 +71,18 @@ pub(crate) fn run_ahead(days: u32, env: &[(&'static str, OsString)]) -> Result<(
     if moved_days + 1 < i64::from(days) {
         bail!("faketime moved the clock {moved_days} days instead of {days}");
     }
+    let binaries = test_binaries()?;
     for (package, dir, filter) in SUITES {
-        let exe = test_binary(package, dir)?;
+        let exe = binaries
+            .iter()
+            .find(|(src, _)| src.contains(dir))
+            .map(|(_, exe)| exe)
+            .with_context(|| format!("no test binary of {package} under {dir}"))?;
         eprintln!("    {package}: `{filter}` with the clock {days} days ahead");
         let mut cmd = Command::new(&faketime);
         cmd.arg("-f")
             .arg(format!("+{days}d"))
-            .arg(&exe)
+            .arg(exe)
             .arg(filter)
             .current_dir(crate::root());
         for (k, v) in env {
@@ -92,35 +97,28 @@ pub(crate) fn run_ahead(days: u32, env: &[(&'static str, OsString)]) -> Result<(
     Ok(())
 }
 
-/// The `all` integration test binary of `package` (built if needed).
-fn test_binary(package: &str, dir: &str) -> Result<PathBuf> {
+/// The `all` integration test binaries of the workspace, by the directory
+/// of their sources. Built as `cargo test --workspace` builds them, so
+/// nothing is rebuilt with other features after the test run.
+fn test_binaries() -> Result<Vec<(String, PathBuf)>> {
     let out = cargo()
-        .args([
-            "test",
-            "--no-run",
-            "--message-format=json",
-            "-p",
-            package,
-            "--test",
-            "all",
-        ])
+        .args(["test", "--workspace", "--no-run", "--message-format=json"])
         .output()
         .context("cannot run cargo test --no-run")?;
     if !out.status.success() {
         bail!(
-            "building the tests of {package} failed:\n{}",
+            "building the tests failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    String::from_utf8_lossy(&out.stdout)
+    Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .filter(|m| m["reason"] == "compiler-artifact")
-        .filter(|m| {
-            m["target"]["src_path"]
-                .as_str()
-                .is_some_and(|p| p.contains(dir))
+        .filter_map(|m| {
+            let src = m["target"]["src_path"].as_str()?.to_owned();
+            let exe = m["executable"].as_str()?;
+            Some((src, PathBuf::from(exe)))
         })
-        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .with_context(|| format!("no `all` test binary for {package} in cargo's output"))
+        .collect())
 }

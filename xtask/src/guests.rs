@@ -617,7 +617,7 @@ pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
             packages.join(" ")
         );
     }
-    note(&format!("apt-get install {}", packages.join(" ")));
+    eprintln!("    apt-get install {}", packages.join(" "));
     let install = || {
         run(Command::new("apt-get")
             .args(["install", "-y", "--no-install-recommends"])
