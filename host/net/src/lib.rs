@@ -54,6 +54,15 @@ impl Backoff {
         }
     }
 
+    /// The next try while waiting out an outage that has lasted `waited`:
+    /// a quarter of it, between `base` and `max`, less up to a fifth
+    /// (jitter), so a blip is retried at once and a long outage is not
+    /// hammered by every waiting event at the same moment.
+    pub fn outage_delay(&self, waited: Duration) -> Duration {
+        let quarter = (waited / 4).clamp(self.base, self.max.max(self.base));
+        quarter.mul_f64(1.0 - rand::random::<f64>() * 0.2)
+    }
+
     /// Whether another attempt is allowed after `attempts_made` attempts.
     pub fn allows(&self, attempts_made: u32) -> bool {
         attempts_made < self.max_attempts
@@ -138,6 +147,35 @@ mod tests {
         );
         assert!(b.allows(4));
         assert!(!b.allows(5));
+    }
+
+    #[test]
+    fn an_outage_is_retried_soon_at_first_and_at_most_every_max() {
+        let b = Backoff {
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(300),
+            max_attempts: 5,
+            max_retry_after: Duration::from_secs(30),
+        };
+        let within = |waited: Duration, low: Duration, high: Duration| {
+            for _ in 0..50 {
+                let d = b.outage_delay(waited);
+                assert!(low <= d && d <= high, "{waited:?}: {d:?}");
+            }
+        };
+        // A blip: the base (less jitter).
+        within(Duration::ZERO, Duration::from_millis(800), Duration::from_secs(1));
+        // Forty minutes in: ten minutes would be a quarter; capped at max.
+        within(
+            Duration::from_secs(2400),
+            Duration::from_secs(240),
+            Duration::from_secs(300),
+        );
+        within(
+            Duration::from_secs(40),
+            Duration::from_secs(8),
+            Duration::from_secs(10),
+        );
     }
 
     #[test]

@@ -144,6 +144,11 @@ pub struct DispatcherConfig {
     pub kv_quota_keys: u64,
     /// Key-value quota per plugin per store: bytes.
     pub kv_quota_bytes: u64,
+    /// How long a run that failed because a service it needed (Shopify,
+    /// Core Case, the storage) was unavailable is tried again, counted
+    /// from the event's arrival, before it is dead-lettered as
+    /// `service-unavailable` (never counted toward quarantine).
+    pub outage_window: Duration,
 }
 
 /// `[executor]`.
@@ -157,7 +162,15 @@ pub struct ExecutorConfig {
     pub poll_interval: Duration,
     /// Retry policy for transient failures.
     pub retry: Backoff,
+    /// Transient failures (the service down, throttling, timeouts) are
+    /// retried beyond `retry.max_attempts` while the entry is younger than
+    /// this: an outage is waited out, not dead-lettered.
+    pub outage_window: Duration,
 }
+
+/// How long outages are waited out by default: longer than any plausible
+/// outage of Shopify or Core Case, shorter than anyone would wait for a case.
+pub const DEFAULT_OUTAGE_WINDOW: Duration = Duration::from_secs(24 * 3600);
 
 /// `[timers]`.
 #[derive(Debug, Clone)]
@@ -270,6 +283,7 @@ struct RawDispatcher {
     kv_conflict_retries: Option<u32>,
     kv_quota_keys: Option<u64>,
     kv_quota_bytes: Option<u64>,
+    outage_window: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -281,6 +295,7 @@ struct RawExecutor {
     max_attempts: Option<u32>,
     backoff_base: Option<String>,
     backoff_max: Option<String>,
+    outage_window: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -518,6 +533,11 @@ impl Config {
             kv_quota_bytes: dp
                 .kv_quota_bytes
                 .unwrap_or(shopcase_contract::host_api::KV_DEFAULT_QUOTA_BYTES),
+            outage_window: dur(
+                "dispatcher.outage-window",
+                &dp.outage_window,
+                DEFAULT_OUTAGE_WINDOW,
+            )?,
         };
         if dispatcher.lease <= caps.deadline * 2 {
             return Err(ConfigError::at(
@@ -561,6 +581,11 @@ impl Config {
                 .unwrap_or(8),
                 max_retry_after: Duration::from_secs(3600),
             },
+            outage_window: dur(
+                "executor.outage-window",
+                &ex.outage_window,
+                DEFAULT_OUTAGE_WINDOW,
+            )?,
         };
         let timers = TimerConfig {
             poll_interval: dur(

@@ -132,6 +132,11 @@ pub struct Invocation {
     pub logs: Vec<LogLine>,
     /// Key-value changes; apply `writes` only together with the actions.
     pub kv: KvChanges,
+    /// The first `unavailable` answer a host service gave this invocation
+    /// (Shopify, Core Case or the storage could not answer). If the run
+    /// failed, the embedder treats that as its own condition to wait out,
+    /// not as the plugin's failure.
+    pub host_unavailable: Option<String>,
 }
 
 /// The versioned pre-instantiated component.
@@ -244,6 +249,7 @@ impl Plugin {
         let host_time = state.clock.host_time;
         let memory_peak = state.limiter.memory_peak;
         let logs_arc = state.logs.clone();
+        let host_unavailable = state.unavailable.clone();
         drop(store);
         let mut logs = std::mem::take(&mut *lock(&logs_arc));
         logs.finish();
@@ -316,6 +322,7 @@ impl Plugin {
                 reads,
                 writes: if ok { writes } else { Vec::new() },
             },
+            host_unavailable,
         }
     }
 }

@@ -248,6 +248,10 @@ pub(crate) struct State {
     /// The customer history answer of this event (only its own customer
     /// may be asked for, so one answer serves every call).
     pub(crate) history: Option<Result<shopcase_contract::host_api::CustomerHistory, HostError>>,
+    /// The first `unavailable` answer of a host service in this event: a
+    /// service the host depends on was down, which is the host's condition
+    /// to wait out, not the plugin's failure.
+    pub(crate) unavailable: Option<String>,
     wasi: Option<(WasiCtx, ResourceTable)>,
     wasi_now: Duration,
     wasi_seed: u64,
@@ -289,6 +293,7 @@ impl State {
                 ..LogBuffer::default()
             })),
             history: None,
+            unavailable: None,
             clock: Clock {
                 started: Instant::now(),
                 host_time: Duration::ZERO,
@@ -350,6 +355,11 @@ impl State {
         let start = Instant::now();
         let r = f(self.services.as_ref());
         self.clock.host_time += start.elapsed();
+        if let Err(HostError::Unavailable(why)) = &r
+            && self.unavailable.is_none()
+        {
+            self.unavailable = Some(why.clone());
+        }
         r
     }
 

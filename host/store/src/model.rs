@@ -238,6 +238,18 @@ pub struct FailureRecord {
 }
 
 impl FailureRecord {
+    /// The kind of a failure that was the host's condition, not the
+    /// plugin's or the action's: a service the host depends on (Shopify,
+    /// Core Case, the storage) could not be reached for longer than the
+    /// outage window. It never counts toward a plugin's quarantine.
+    pub const SERVICE_UNAVAILABLE: &'static str = "service-unavailable";
+
+    /// Whether this failure was the host's condition
+    /// ([`FailureRecord::SERVICE_UNAVAILABLE`]).
+    pub fn is_host_condition(&self) -> bool {
+        self.kind == Self::SERVICE_UNAVAILABLE
+    }
+
     /// A failure of `kind`.
     pub fn new(kind: impl Into<String>, message: impl Into<String>) -> FailureRecord {
         FailureRecord {
@@ -326,10 +338,20 @@ pub enum PluginResult {
         /// When.
         at: Timestamp,
     },
-    /// A final failure: dead-letter it (and count it towards quarantine).
+    /// A final failure: dead-letter it (and count it towards quarantine,
+    /// unless it [is the host's condition](FailureRecord::is_host_condition)).
     Dead {
         /// Why.
         failure: FailureRecord,
+    },
+    /// A service the run needed was unavailable: run again at `at`,
+    /// recording why, without counting an attempt (an outage is the host's
+    /// condition to wait out, not the plugin's failure).
+    Waiting {
+        /// Why (kind [`FailureRecord::SERVICE_UNAVAILABLE`]).
+        failure: FailureRecord,
+        /// When to try again.
+        at: Timestamp,
     },
     /// Not run now and not counted as an attempt (e.g. a key-value conflict
     /// was retried too often in a row, or the host is shutting down).
@@ -411,6 +433,8 @@ pub enum PluginFinish {
     Skipped,
     /// Deferred without counting an attempt.
     Deferred,
+    /// Waiting out an outage: pending, not counted as an attempt.
+    Waiting,
 }
 
 /// Where the event stands after a finish.

@@ -19,7 +19,10 @@
 //!    retryable ones back off with jitter until `max-attempts`, the rest
 //!    are dead-lettered at once; enough dead letters in a row quarantine
 //!    the plugin for that store. A key-value conflict re-runs that plugin
-//!    at once (the claim is kept), a few times, then backs off.
+//!    at once (the claim is kept), a few times, then backs off. A run that
+//!    failed after a host service answered `unavailable` waits the outage
+//!    out instead (not an attempt, never toward quarantine) until
+//!    `dispatcher.outage-window`.
 //!
 //! A worker that dies mid-event leaves its claim to expire; the event is
 //! claimed again and only the plugins not yet settled run: nothing is lost
@@ -208,9 +211,12 @@ impl Dispatcher {
         // One copy of the event for all its plugin runs (each runs on a
         // blocking thread and needs an owned handle).
         let event = Arc::new(ev.event.clone());
-        let mut outcomes: Vec<PluginOutcome> =
-            futures::future::join_all(targets.iter().map(|t| self.run(&event, t, installations)))
-                .await;
+        let mut outcomes: Vec<PluginOutcome> = futures::future::join_all(
+            targets
+                .iter()
+                .map(|t| self.run(&event, ev.received_at, t, installations)),
+        )
+        .await;
         self.core.faults.hit(Fault::AbortBeforeJournal);
 
         let cfg = &self.core.config.dispatcher;
@@ -269,7 +275,9 @@ impl Dispatcher {
                     .collect();
             } else {
                 outcomes = futures::future::join_all(
-                    again.iter().map(|t| self.run(&event, t, installations)),
+                    again
+                        .iter()
+                        .map(|t| self.run(&event, ev.received_at, t, installations)),
                 )
                 .await;
             }
@@ -308,6 +316,7 @@ impl Dispatcher {
     async fn run(
         &self,
         event: &Arc<shopcase_contract::Event>,
+        received_at: Timestamp,
         target: &Target,
         installations: &BTreeMap<String, Installation>,
     ) -> PluginOutcome {
@@ -407,6 +416,13 @@ impl Dispatcher {
                     .collect(),
                 budget: serde_json::to_value(inv.budget).ok(),
             }),
+            // A service it needed was down: the host's condition, not the
+            // plugin's failure, whatever the plugin made of the answer.
+            Err(f) if inv.host_unavailable.is_some() => {
+                let why = inv.host_unavailable.unwrap_or_default();
+                tracing::info!(plugin = %inst.plugin_id, event = %event.id, service = %why, kind = %f.kind, "plugin run waits for a service");
+                self.wait_out(received_at, &why)
+            }
             Err(f) => {
                 tracing::info!(plugin = %inst.plugin_id, event = %event.id, kind = %f.kind, message = %f.message, "plugin run failed");
                 self.failed(target, f.kind.name(), f.message, f.retryable)
@@ -435,6 +451,32 @@ impl Dispatcher {
         }
     }
 
+    /// A run that failed because a host service was unavailable: tried
+    /// again with a backoff that grows with the time the event has waited
+    /// (not counted as an attempt, never toward quarantine) until
+    /// `dispatcher.outage-window` after the event was received; then
+    /// dead-lettered as the host's condition.
+    fn wait_out(&self, received_at: Timestamp, why: &str) -> PluginResult {
+        let cfg = &self.core.config.dispatcher;
+        let waited = Duration::try_from(Timestamp::now().duration_since(received_at))
+            .unwrap_or_default();
+        if waited >= cfg.outage_window {
+            return PluginResult::Dead {
+                failure: FailureRecord::new(
+                    FailureRecord::SERVICE_UNAVAILABLE,
+                    format!(
+                        "{why}; still unavailable {} s after the event arrived (dispatcher.outage-window): retry the dead letter once the service is back",
+                        waited.as_secs()
+                    ),
+                ),
+            };
+        }
+        PluginResult::Waiting {
+            failure: FailureRecord::new(FailureRecord::SERVICE_UNAVAILABLE, why),
+            at: later(cfg.retry.outage_delay(waited)),
+        }
+    }
+
     /// Metrics for what was applied.
     fn observe(&self, ev: &StoredEvent, ran: &[Ran], applied: &[(String, PluginFinish)]) {
         let m = &self.core.metrics;
@@ -452,6 +494,7 @@ impl Dispatcher {
                 (Ran::Held, _) => "held",
                 (Ran::Skipped, _) => "skipped",
                 (Ran::Deferred, _) => "deferred",
+                (Ran::Waiting, _) => "service-unavailable",
                 (Ran::Succeeded, _) => "ok",
             };
             m.plugin_run(plugin_id, label);
@@ -474,6 +517,8 @@ enum Ran {
     Held,
     Skipped,
     Deferred,
+    /// A service it needed was down.
+    Waiting,
 }
 
 impl Ran {
@@ -486,6 +531,7 @@ impl Ran {
             PluginResult::Held { .. } => Ran::Held,
             PluginResult::Skipped { .. } => Ran::Skipped,
             PluginResult::Deferred { .. } => Ran::Deferred,
+            PluginResult::Waiting { .. } => Ran::Waiting,
         }
     }
 }

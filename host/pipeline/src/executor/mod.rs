@@ -1,6 +1,8 @@
 //! The executor framework: loops that claim journalled actions of one
 //! family and hand each to a registered [`Executor`], with leases, retries
-//! (exponential backoff with jitter, honouring `Retry-After`), dead letters
+//! (exponential backoff with jitter, honouring `Retry-After`; transient
+//! failures past the attempts are waited out until the entry is
+//! `executor.outage-window` old), dead letters
 //! and exactly-once bookkeeping: an entry is marked done, with what the
 //! executor returned, only if this worker still holds its claim.
 //!
@@ -183,6 +185,11 @@ pub(crate) async fn run(
     tracing::debug!(%worker, %family, "executor stopped");
 }
 
+/// How long ago the entry was journalled.
+fn waited(entry: &JournalEntry) -> Duration {
+    Duration::try_from(Timestamp::now().duration_since(entry.created_at)).unwrap_or_default()
+}
+
 async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: JournalEntry) {
     let retry = &core.config.executor.retry;
     let family = entry.family.as_str();
@@ -217,11 +224,33 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
             },
             "retry",
         ),
+        // Past the attempts, a transient failure (the service down,
+        // throttling, timeouts) is still the service's condition: waited
+        // out until the entry is `executor.outage-window` old.
+        Err(ExecError::Transient {
+            code,
+            message,
+            retry_after,
+        }) if waited(&entry) < core.config.executor.outage_window => (
+            JournalOutcome::Retry {
+                error: FailureRecord::new(code, message),
+                at: crate::dispatcher::later(
+                    retry_after
+                        .unwrap_or_else(|| retry.outage_delay(waited(&entry)))
+                        .min(retry.max_retry_after),
+                ),
+            },
+            "retry",
+        ),
         Err(ExecError::Transient { code, message, .. }) => (
             JournalOutcome::Dead {
                 error: FailureRecord::new(
                     code,
-                    format!("{message} (gave up after {} attempts)", entry.attempts + 1),
+                    format!(
+                        "{message} (gave up after {} attempts over {} s; executor.outage-window)",
+                        entry.attempts + 1,
+                        waited(&entry).as_secs()
+                    ),
                 ),
             },
             "dead",

@@ -490,3 +490,132 @@ async fn a_batch_longer_than_its_lease_is_not_claimed_twice() {
     );
     running.shutdown().await.unwrap();
 }
+
+/// Shopify's customer endpoint down for the first `down_for` calls.
+#[derive(Debug)]
+struct Outage {
+    calls: std::sync::atomic::AtomicU32,
+    down_for: u32,
+}
+
+#[async_trait::async_trait]
+impl shopcase_pipeline::CustomerHistorySource for Outage {
+    async fn customer_history(
+        &self,
+        _shop: &str,
+        customer_id: u64,
+    ) -> Result<shopcase_contract::host_api::CustomerHistory, shopcase_sandbox::HostError> {
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n < self.down_for {
+            return Err(shopcase_sandbox::HostError::Unavailable(
+                "Shopify did not answer".into(),
+            ));
+        }
+        Ok(shopcase_contract::host_api::CustomerHistory {
+            customer_id,
+            number_of_orders: 3,
+            amount_spent: "10.00".into(),
+            currency: "EUR".into(),
+            tags: vec![],
+            created_at: "2026-01-01T00:00:00Z".into(),
+            recent_orders: vec![],
+        })
+    }
+}
+
+async fn history_outage(
+    outage_window: &str,
+    down_for: u32,
+) -> (Host, shopcase_pipeline::RunningPipeline, Vec<String>) {
+    // Three attempts, quarantine after two dead letters: an outage longer
+    // than that used to dead-letter every run and quarantine the plugin.
+    let host = Host::with_config(&config_text(&format!(
+        "workers = 2\noutage-window = \"{outage_window}\"\n"
+    )));
+    host.add_plugin(&PluginSpec::new("historian"));
+    let source = Arc::new(Outage {
+        calls: Default::default(),
+        down_for,
+    });
+    let running = host.start_with(move |b| b.customer_history(source)).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "historian", &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..4u64 {
+        ids.push(
+            send(
+                &running,
+                &Delivery::order(
+                    SHOP_A,
+                    SECRET_A,
+                    &format!("w-outage-{i}"),
+                    json!({"id": 6000 + i, "customer": {"id": 7100 + i}, "do": "needs-history"}),
+                ),
+            )
+            .await,
+        );
+    }
+    eventually("every event settled", || async {
+        for id in &ids {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    (host, running, ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_outage_is_waited_out_not_blamed_on_the_plugin() {
+    // Shopify answers nothing for 20 calls: five times the attempts of
+    // each of the four events.
+    let (_host, running, ids) = history_outage("24h", 20).await;
+    let s = running.storage().clone();
+    for id in &ids {
+        let rows = s.dispatch_rows(id).await.unwrap();
+        assert_eq!(rows[0].status, DispatchStatus::Done, "{id}: {:?}", rows[0]);
+        assert_eq!(rows[0].attempts, 0, "waiting is not an attempt");
+        assert_eq!(tags(&s.journal_for_event(id).await.unwrap()), ["orders-3"]);
+    }
+    assert!(s.dead_letters(Some(SHOP_A), true, 10).await.unwrap().is_empty());
+    let inst = s.installation(SHOP_A, "historian").await.unwrap().unwrap();
+    assert!(inst.quarantine.is_none());
+    assert_eq!(inst.consecutive_failures, 0);
+    let metrics = running.metrics().clone();
+    eventually("the waits are counted apart from failures", || async {
+        metrics.plugin_runs("historian", "service-unavailable") == 20
+    })
+    .await;
+    assert_eq!(metrics.plugin_runs("historian", "plugin-error"), 0);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_longer_than_its_window_is_dead_lettered_as_the_hosts_condition() {
+    // A window of nothing: the first unavailable answer is final.
+    let (_host, running, ids) = history_outage("0s", u32::MAX).await;
+    let s = running.storage().clone();
+    for id in &ids {
+        let rows = s.dispatch_rows(id).await.unwrap();
+        assert_eq!(rows[0].status, DispatchStatus::Dead);
+        let failure = rows[0].last_failure.as_ref().unwrap();
+        assert_eq!(failure.kind, "service-unavailable");
+        assert!(
+            failure.message.contains("Shopify did not answer")
+                && failure.message.contains("dispatcher.outage-window"),
+            "{failure:?}"
+        );
+    }
+    assert_eq!(
+        s.dead_letters(Some(SHOP_A), true, 10).await.unwrap().len(),
+        4
+    );
+    // Four dead letters, quarantine-after = 2, and still not quarantined:
+    // nothing here was the plugin's fault.
+    let inst = s.installation(SHOP_A, "historian").await.unwrap().unwrap();
+    assert!(inst.quarantine.is_none(), "{:?}", inst.quarantine);
+    assert_eq!(inst.consecutive_failures, 0);
+    running.shutdown().await.unwrap();
+}

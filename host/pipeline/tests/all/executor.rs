@@ -48,6 +48,9 @@ impl Executor for Recorder {
             )),
             2 => Ok(json!({"applied": true, "after": n})),
             3 => Err(ExecError::permanent("user-error", "Order cannot be tagged")),
+            // Down for nine calls: three times the attempts.
+            5 if n < 10 => Err(ExecError::transient("unavailable", "503", None)),
+            5 => Ok(json!({"applied": true, "after": n})),
             _ => Err(ExecError::transient("unavailable", "503", None)),
         }
     }
@@ -141,6 +144,39 @@ async fn an_execution_that_never_finishes_is_cut_off_by_its_bound() {
         );
         running.shutdown().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_outlasting_the_attempts_is_waited_out_within_the_window() {
+    let text = config_text("workers = 2");
+    let window = "outage-window = \"0s\"";
+    assert!(text.contains(window));
+    let host = Host::with_config(&text.replace(window, "outage-window = \"24h\""));
+    assert_eq!(host.config().executor.retry.max_attempts, 3);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let recorder = Arc::new(Recorder::default());
+    let r = recorder.clone();
+    let running = host.start_with(move |b| b.executor(r)).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    let (_, b) = post(
+        &reqwest::Client::new(),
+        &running.webhook_url(),
+        &Delivery::order(SHOP_A, SECRET_A, "w-outage", order(5, "ok")),
+    )
+    .await;
+    let key = format!("{}:tagger:0", b["event_id"].as_str().unwrap());
+    eventually("the entry is executed once the service is back", || {
+        let (s, key) = (s.clone(), key.clone());
+        async move {
+            s.journal_entry(&key).await.unwrap().map(|e| e.status) == Some(JournalStatus::Done)
+        }
+    })
+    .await;
+    let e = s.journal_entry(&key).await.unwrap().unwrap();
+    assert_eq!((e.attempts, e.result.unwrap()["after"].clone()), (9, json!(10)));
+    assert!(s.dead_letters(Some(SHOP_A), true, 10).await.unwrap().is_empty());
+    running.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

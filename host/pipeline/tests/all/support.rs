@@ -126,6 +126,9 @@ poll-interval = "50ms"
 max-attempts = 3
 backoff-base = "10ms"
 backoff-max = "40ms"
+# Transient failures are dead-lettered after the attempts (the outage
+# window has its own tests).
+outage-window = "0s"
 
 [timers]
 poll-interval = "50ms"

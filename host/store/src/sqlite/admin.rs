@@ -182,7 +182,8 @@ pub(super) fn unquarantine(
 
 /// Count a dead-lettered run against the installation; quarantine it when
 /// the streak reaches `threshold`. Returns the quarantine reason if this
-/// failure started one.
+/// failure started one. The host's own conditions (an outage outlasting
+/// its window) are not counted.
 pub(super) fn count_failure(
     c: &Connection,
     shop: &str,
@@ -192,6 +193,10 @@ pub(super) fn count_failure(
     now: i64,
 ) -> Result<Option<String>> {
     let op = "finish-event";
+    if failure.is_host_condition() {
+        // An outage says nothing about the plugin: the streak stands.
+        return Ok(None);
+    }
     let row: Option<(i64, Option<i64>)> = c
         .prepare_cached(
             "UPDATE installations SET consecutive_failures = consecutive_failures + 1

@@ -396,6 +396,24 @@ pub(super) fn finish(c: &Connection, f: &EventFinish) -> Result<FinishReport> {
                     PluginFinish::AlreadySettled
                 }
             }
+            PluginResult::Waiting { failure, at } => {
+                if upsert_row(
+                    c,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    false,
+                    Some(ms(*at)),
+                    Some(failure),
+                    0,
+                    None,
+                )? {
+                    PluginFinish::Waiting
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
             PluginResult::Deferred { at } => {
                 if upsert_row(
                     c,

@@ -126,6 +126,16 @@ mod guest {
                     })?;
                     Ok(vec![tag(order, vec![format!("count-{}", n + 1)])])
                 }
+                // Needs the history and gives up without it, as plugins
+                // that pass a host error on do.
+                "needs-history" => {
+                    let customer = event.resources.customer_id.unwrap_or(0);
+                    let h = host::customer_history(customer).map_err(|e| PluginError {
+                        message: format!("host function failed: {e:?}"),
+                        retryable: false,
+                    })?;
+                    Ok(vec![tag(order, vec![format!("orders-{}", h.number_of_orders)])])
+                }
                 "history" => {
                     let customer = event.resources.customer_id.unwrap_or(0);
                     let mine = host::customer_history(customer);
