@@ -255,6 +255,7 @@ async fn redact_customer(
             file: None,
             summary: json!({"redacted": report, "exports_deleted": exports_deleted}),
             at: Timestamp::now(),
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())
@@ -284,6 +285,7 @@ async fn redact_shop(
             file: None,
             summary: json!({"deleted": report.deleted}),
             at: Timestamp::now(),
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())
@@ -341,6 +343,7 @@ async fn data_request(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
             summary: json!({"events": data.events.len(), "journal": data.journal.len(), "kv": data.kv.len(),
                 "case_links": data.case_links.len(), "timers": data.timers.len()}),
             at: now,
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())

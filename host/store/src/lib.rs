@@ -53,7 +53,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     // ---- inbox ----------------------------------------------------------------
 
     /// Put an event in the inbox, durably, unless it is a duplicate (same
-    /// store and dedupe key, or same store, topic and Shopify event id).
+    /// store and dedupe key; same store, topic and Shopify event id; or,
+    /// for an event with a body digest, same store, topic and digest as an
+    /// inbox event or, for a privacy topic, a privacy record). The answer
+    /// names the rule ([`DuplicateRule`]).
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted>;
 
     /// Claim up to `limit` pending events whose retry time has come and that

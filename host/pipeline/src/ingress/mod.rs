@@ -25,13 +25,15 @@
 //!    are never stale: they are obligations whatever their age.
 //! 9. The durable commit (group commit, fsync) → **200** `accepted`, or
 //!    **200** `duplicate` for a delivery already stored (same store and
-//!    webhook id, or same store, topic and `X-Shopify-Event-Id`); **503**
-//!    if the storage cannot commit within `server.ack-timeout`, so Shopify
-//!    retries. Nothing is acknowledged before it is on disk.
+//!    webhook id; same store, topic and `X-Shopify-Event-Id`; or same
+//!    store, topic and SHA-256 of the raw body); **503** if the storage
+//!    cannot commit within `server.ack-timeout`, so Shopify retries.
+//!    Nothing is acknowledged before it is on disk.
 //!
-//! The signature covers the body only, not the headers: a captured
-//! delivery replayed with new headers is caught by the Event-Id dedupe
-//! (same topic) and the staleness check, not by the HMAC.
+//! The signature covers the body only, not the headers: a captured body
+//! posted again under fresh webhook and event ids is caught by the body
+//! digest (kept as long as the inbox row, and for a privacy request as
+//! long as its record), not by the HMAC.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,10 +45,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
 use shopcase_contract::event::ResourceFields;
 use shopcase_contract::manifest::HOST_ONLY_TOPICS;
 use shopcase_contract::time::Timestamp;
-use shopcase_store::{EventSource, EventStatus, Inserted, NewEvent};
+use shopcase_store::{DuplicateRule, EventSource, EventStatus, Inserted, NewEvent};
 
 pub mod error;
 pub mod hmac;
@@ -252,6 +255,8 @@ async fn accept(
         } else {
             EventStatus::Pending
         },
+        // What Shopify signed: a replay under fresh headers has the same.
+        body_sha256: Some(Sha256::digest(&body).into()),
     };
     let inserted = match tokio::time::timeout(
         core.config.server.ack_timeout,
@@ -283,6 +288,13 @@ async fn accept(
             core.wake.notify_waiters();
             (Accepted::New, event_id)
         }
-        Inserted::Duplicate { event_id } => (Accepted::Duplicate, event_id),
+        Inserted::Duplicate { event_id, rule } => {
+            if rule == DuplicateRule::Body {
+                // Same signed body, new delivery headers: a replay (or a
+                // sender that re-posts what it captured).
+                tracing::info!(shop, topic, %event_id, webhook_id, "body already received under other delivery headers; duplicate");
+            }
+            (Accepted::Duplicate, event_id)
+        }
     })
 }

@@ -382,6 +382,7 @@ async fn host_events_go_to_the_subscribed_plugins_of_their_store_only() {
                 .to_string(),
         target_plugin: None,
         status: shopcase_store::EventStatus::Pending,
+        body_sha256: None,
     };
     let producer = running.producer();
     let shopcase_store::Inserted::New { event_id } = producer.submit(event.clone()).await.unwrap()

@@ -257,6 +257,7 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
         payload: "{}".into(),
         target_plugin: None,
         status: EventStatus::Pending,
+        body_sha256: None,
     };
     let origin_id = origin.event_id();
     s.insert_event(origin).await.unwrap();

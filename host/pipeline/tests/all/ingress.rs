@@ -332,6 +332,49 @@ async fn the_same_merchant_action_on_a_second_subscription_is_a_duplicate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_body_replayed_under_fresh_headers_is_a_duplicate_never_dispatched() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let running = host.start().await;
+    host.enable(running.storage(), SHOP_A, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let s = running.storage().clone();
+    let original = Delivery::order(SHOP_A, SECRET_A, "w-1", order(1, "ok"));
+    let (_, first) = post(&client, &running.webhook_url(), &original).await;
+    assert_eq!(first["status"], "accepted");
+    let id = first["event_id"].as_str().unwrap().to_owned();
+    eventually("the original is dispatched", || is_done(&s, &id)).await;
+    // The attacker's copy: the same signed bytes and signature, with a new
+    // webhook id, event id and triggered-at (none of them signed).
+    let mut replay = original.clone();
+    replay.set(headers::WEBHOOK_ID, "w-attacker");
+    replay.set(headers::EVENT_ID, "ev-attacker");
+    replay.set(
+        headers::TRIGGERED_AT,
+        &shopcase_contract::time::format(shopcase_contract::time::Timestamp::now()),
+    );
+    let (status, again) = post(&client, &running.webhook_url(), &replay).await;
+    assert_eq!(
+        (status, again["status"].as_str(), again["event_id"].as_str()),
+        (200, Some("duplicate"), Some(id.as_str()))
+    );
+    // The same body is judged per topic: on another topic it is new.
+    let mut other_topic = replay.clone();
+    other_topic.set(headers::TOPIC, "orders/paid");
+    let (_, other) = post(&client, &running.webhook_url(), &other_topic).await;
+    assert_eq!(other["status"], "accepted");
+    let other_id = other["event_id"].as_str().unwrap().to_owned();
+    eventually("the other topic is dispatched", || is_done(&s, &other_id)).await;
+    let metrics = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    // The tagger subscribes to orders/create only: it ran once, for the
+    // original; the replay was never dispatched.
+    assert_eq!(metrics.plugin_runs("tagger", "ok"), 1);
+    assert_eq!(metrics.snapshot().duplicates, 1);
+    assert_eq!(s.journal_for_event(&id).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_previous_secret_works_only_inside_its_rotation_window() {
     let until_future = shopcase_contract::time::format(
         shopcase_contract::time::Timestamp::now() + jiff::SignedDuration::from_secs(3600),

@@ -21,9 +21,11 @@
 //!
 //! # Why deleting inbox rows cannot dispatch a delivery twice
 //! The ingress deduplicates a delivery by store and webhook id (the unique
-//! `event_id`, a hash of the two) and by store, topic and Shopify event id
-//! (the unique `inbox_shopify_event` index). Both live on inbox rows only:
-//! once an event is deleted, a redelivery of it is no longer recognised.
+//! `event_id`, a hash of the two), by store, topic and Shopify event id
+//! (the unique `inbox_shopify_event` index) and by store, topic and body
+//! digest (`inbox_body`). All three live on inbox rows only (a privacy
+//! request's digest also on its record, which stays): once an event is
+//! deleted, a redelivery of it is no longer recognised.
 //! That is safe because the cutoff is kept further back than
 //! `server.max-age` plus a margin (the configuration refuses less): Shopify
 //! redelivers with the original `X-Shopify-Triggered-At`, which is no later
@@ -31,7 +33,10 @@
 //! the maximum age and is stored as `stale`, never dispatched. Privacy
 //! topics are never stale, but handling one again is harmless (a redaction
 //! finds nothing more to erase, a data request writes a fresh export), and
-//! Shopify stops redelivering within hours. The host's own events do not
+//! Shopify stops redelivering within hours. (A replay of a deleted event's
+//! body under forged fresh headers is not stale, and is accepted again:
+//! the digest is kept for the retention window only, as documented.)
+//! The host's own events do not
 //! depend on inbox rows either: timer ids are never reused and a fired timer
 //! does not fire again; the Core Case poller emits only when the
 //! fingerprint kept on the case link changes.
