@@ -18,7 +18,13 @@
 //!    the host produces (`corecase/*`, `timer/*`) → **400**.
 //! 7. The body must be a JSON object → **400**. It is parsed only now, and
 //!    stored exactly as received (its bytes are what was signed).
-//! 8. Staleness: a delivery triggered more than `server.max-age` ago is
+//! 8. Time: a delivery triggered more than `server.max-clock-skew` (5 min)
+//!    ahead of this host's clock → **400** `triggered-in-future`: no
+//!    genuine delivery is, and one dated ahead would dodge the staleness
+//!    check below for as long as it is ahead. (Shopify retries a 400: a
+//!    genuine delivery from a sender whose clock ran ahead is accepted once
+//!    ours catches up.) Staleness: a delivery triggered more than
+//!    `server.max-age` ago is
 //!    acknowledged **200** and stored as `stale` (never dispatched). A
 //!    rejection would make Shopify retry a delivery that can never become
 //!    fresh, for 4 hours, and then delete the subscription. Privacy topics
@@ -233,6 +239,18 @@ async fn accept(
     let probe: ResourceFields = serde_json::from_str(text).map_err(|_| E::InvalidJson)?;
 
     let age = now.duration_since(triggered_at);
+    let skew = jiff::SignedDuration::try_from(core.config.server.max_clock_skew)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    if -age > skew {
+        tracing::info!(
+            shop,
+            topic,
+            webhook_id,
+            ahead_s = (-age).as_secs(),
+            "delivery triggered in the future; refused"
+        );
+        return Err(E::TriggeredInFuture);
+    }
     // Privacy requests are obligations whatever their age: never stale.
     let stale = !HOST_ONLY_TOPICS.contains(&topic)
         && age

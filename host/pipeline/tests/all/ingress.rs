@@ -402,6 +402,71 @@ async fn the_previous_secret_works_only_inside_its_rotation_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_dated_ahead_of_the_clock_skew_is_refused() {
+    use shopcase_contract::time::{Timestamp, format};
+    let host = Host::new(0);
+    let p = host.pipeline().await;
+    let router = p.router();
+    let at =
+        |ahead_secs: i64| format(Timestamp::now() + jiff::SignedDuration::from_secs(ahead_secs));
+    // A day ahead (the default skew is 5 minutes): refused, nothing stored,
+    // with a reason that names the header and the setting.
+    let mut day_ahead = Delivery::order(SHOP_A, SECRET_A, "w-ahead", order(1, "ok"));
+    day_ahead.set(headers::TRIGGERED_AT, &at(24 * 3600));
+    let (status, body) = oneshot(&router, &day_ahead).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("triggered-in-future")),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("X-Shopify-Triggered-At") && message.contains("server.max-clock-skew"),
+        "{message}"
+    );
+    assert_eq!(pending(&p.storage()).await, 0, "nothing stored");
+    assert_eq!(p.metrics().rejected_count("triggered-in-future"), 1);
+    // So is a privacy request dated ahead.
+    let mut redact_ahead = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/redact",
+        "w-redact-ahead",
+        json!({"shop_domain": SHOP_A, "customer": {"id": 1}, "orders_to_redact": []}),
+    );
+    redact_ahead.set(headers::TRIGGERED_AT, &at(24 * 3600));
+    assert_eq!(oneshot(&router, &redact_ahead).await.0, 400);
+    // A minute ahead is within the skew: accepted, and kept as triggered.
+    let mut minute_ahead = Delivery::order(SHOP_A, SECRET_A, "w-minute", order(2, "ok"));
+    let triggered = at(60);
+    minute_ahead.set(headers::TRIGGERED_AT, &triggered);
+    let (status, body) = oneshot(&router, &minute_ahead).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("accepted")),
+        "{body}"
+    );
+    let stored = p
+        .storage()
+        .event(body["event_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shopcase_contract::time::parse(&stored.event.triggered_at).unwrap(),
+        shopcase_contract::time::parse(&triggered).unwrap()
+    );
+    // The skew is a setting.
+    let host = Host::with_config(
+        &config_text("workers = 0").replace("[server]", "[server]\nmax-clock-skew = \"30s\""),
+    );
+    let p = host.pipeline().await;
+    let mut minute_ahead = Delivery::order(SHOP_A, SECRET_A, "w-minute", order(2, "ok"));
+    minute_ahead.set(headers::TRIGGERED_AT, &at(60));
+    assert_eq!(oneshot(&p.router(), &minute_ahead).await.0, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_deliveries_are_acknowledged_but_never_dispatched() {
     let host = Host::new(2);
     host.add_plugin(&PluginSpec::new("tagger"));
