@@ -142,6 +142,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<DeadLetter>>;
 
     /// Put a dead letter's work back to run again (its attempts reset).
+    /// Retrying a [`SHOP_REDACT_UNCONFIRMED`] letter also records the
+    /// store's uninstall, confirmed by `actor`, so the request acts.
     async fn retry_dead_letter(&self, id: i64, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Give up on a dead letter.
@@ -258,6 +260,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         who: CustomerIdentity,
         now: Timestamp,
     ) -> Result<RedactionReport>;
+
+    /// The store's recorded uninstall, if any: an `app/uninstalled`
+    /// delivery ([`Storage::insert_event`] records it with the event, in the
+    /// same transaction) or an operator's confirmation. A shop redaction
+    /// deletes it with the store's other rows.
+    async fn uninstalled(&self, shop: &str) -> Result<Option<Uninstall>>;
 
     /// Delete everything held for a store.
     async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport>;

@@ -816,6 +816,26 @@ pub struct StoreRecord {
     pub updated_at: Timestamp,
 }
 
+/// Shopify's topic for an app uninstalled from a store: receiving it
+/// records the store's uninstall ([`Uninstall`]).
+pub const APP_UNINSTALLED: &str = "app/uninstalled";
+
+/// The dead-letter kind of a `shop/redact` received for a store with no
+/// recorded uninstall. Retrying such a dead letter is an operator's
+/// confirmation that the store did uninstall the app: it records the
+/// uninstall, so the request acts.
+pub const SHOP_REDACT_UNCONFIRMED: &str = "shop-redact-unconfirmed";
+
+/// That a store uninstalled the app: `shop/redact` acts only for a store
+/// with one. Kept on the store's record until a shop redaction deletes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uninstall {
+    /// When it was received (or confirmed).
+    pub at: Timestamp,
+    /// `app/uninstalled <event id>`, or `operator <who>` for a confirmation.
+    pub by: String,
+}
+
 /// Why and since when a plugin is quarantined for a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quarantine {

@@ -39,7 +39,9 @@
 //! The signature covers the body only, not the headers: a captured body
 //! posted again under fresh webhook and event ids is caught by the body
 //! digest (kept as long as the inbox row, and for a privacy request as
-//! long as its record), not by the HMAC.
+//! long as its record), not by the HMAC. `shop/redact` carries no digest:
+//! its body is the same for every install of a store, so the store's
+//! recorded uninstall guards it instead (`crate::privacy`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -274,7 +276,11 @@ async fn accept(
             EventStatus::Pending
         },
         // What Shopify signed: a replay under fresh headers has the same.
-        body_sha256: Some(Sha256::digest(&body).into()),
+        // Not for shop/redact: its body (`shop_id`, `shop_domain`) is the
+        // same for every install of a store, so a digest would refuse the
+        // next install's genuine request; the store's recorded uninstall
+        // guards it instead (`crate::privacy`).
+        body_sha256: (topic != "shop/redact").then(|| Sha256::digest(&body).into()),
     };
     let inserted = match tokio::time::timeout(
         core.config.server.ack_timeout,

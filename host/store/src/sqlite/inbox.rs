@@ -155,6 +155,17 @@ pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
         })
         .map_err(db(op))?;
     if changed == 1 {
+        if ev.topic == APP_UNINSTALLED && ev.source == EventSource::Shopify {
+            // In the same transaction (the caller's savepoint): the
+            // uninstall is recorded exactly when its event is.
+            super::admin::record_uninstall(
+                c,
+                &ev.shop,
+                &ev.api_version,
+                &format!("{APP_UNINSTALLED} {event_id}"),
+                ev.received_at,
+            )?;
+        }
         return Ok(Inserted::New { event_id });
     }
     // One of the unique keys holds it: which, in the rules' order.

@@ -391,6 +391,12 @@ pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted> {
+        if event.topic == APP_UNINSTALLED {
+            // Two statements (the event, the store's uninstall): a savepoint.
+            return self
+                .write("insert-event", move |c| inbox::insert(c, &event))
+                .await;
+        }
         self.write_one("insert-event", move |c| inbox::insert(c, &event))
             .await
     }
@@ -649,6 +655,11 @@ impl Storage for SqliteStorage {
             .await?;
         report.events = events;
         Ok(report)
+    }
+
+    async fn uninstalled(&self, shop: &str) -> Result<Option<Uninstall>> {
+        let shop = shop.to_owned();
+        self.read(move |c| admin::uninstalled(c, &shop)).await
     }
 
     async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport> {

@@ -24,6 +24,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "corecase", V3),
     (4, "retention", V4),
     (5, "body-digest", V5),
+    (6, "uninstalls", V6),
 ];
 
 const V1: &str = r#"
@@ -316,6 +317,14 @@ CREATE UNIQUE INDEX inbox_body ON inbox (shop, topic, body_sha256)
 ALTER TABLE privacy_requests ADD COLUMN body_sha256 BLOB;
 CREATE INDEX privacy_requests_body ON privacy_requests (shop, topic, body_sha256)
     WHERE body_sha256 IS NOT NULL;
+"#;
+
+/// A store's uninstall (`app/uninstalled` received, or an operator's
+/// confirmation): `shop/redact` acts only for a store that has one. The
+/// store's row goes with a shop redaction, and the mark with it.
+const V6: &str = r#"
+ALTER TABLE stores ADD COLUMN uninstalled_at INTEGER;
+ALTER TABLE stores ADD COLUMN uninstalled_by TEXT;
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

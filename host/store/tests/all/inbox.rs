@@ -819,9 +819,11 @@ async fn a_replayed_body_is_a_duplicate_per_store_and_topic() {
 #[tokio::test]
 async fn a_privacy_body_stays_a_duplicate_while_its_record_is_kept() {
     let (_d, s) = open();
-    let body = serde_json::json!({"shop_id": 1, "shop_domain": SHOP}).to_string();
+    let body = serde_json::json!({"shop_id": 1, "shop_domain": SHOP,
+        "customer": {"id": 7001}, "orders_to_redact": []})
+    .to_string();
     let request = |webhook: &str| NewEvent {
-        topic: "shop/redact".into(),
+        topic: "customers/redact".into(),
         payload: body.clone(),
         resources: Resources::default(),
         shopify_event_id: Some(format!("se-{webhook}")),
@@ -831,14 +833,14 @@ async fn a_privacy_body_stays_a_duplicate_while_its_record_is_kept() {
     let Inserted::New { event_id } = s.insert_event(request("w-1")).await.unwrap() else {
         panic!("new")
     };
-    // Acted on: the store's rows are gone, the event with them; the
-    // request's record is written afterwards, with the body's digest.
+    // The event goes (here with the store's other rows); the request's
+    // record, written afterwards with the body's digest, stays.
     s.redact_shop(SHOP, at(5)).await.unwrap();
     assert!(s.event(&event_id).await.unwrap().is_none());
     s.record_privacy(PrivacyRecord {
         shop: SHOP.into(),
-        topic: "shop/redact".into(),
-        customer_id: None,
+        topic: "customers/redact".into(),
+        customer_id: Some(7001),
         event_id: event_id.clone(),
         file: None,
         summary: serde_json::json!({}),
@@ -868,10 +870,13 @@ async fn a_database_from_before_body_digests_upgrades() {
         };
         event_id
     };
-    // Back to schema version 4, as a database written before the digest.
+    // Back to schema version 4, as a database written before the digest
+    // (and what later migrations added).
     behind_the_back(&dir)
         .execute_batch(
-            "DROP INDEX inbox_body;
+            "ALTER TABLE stores DROP COLUMN uninstalled_at;
+             ALTER TABLE stores DROP COLUMN uninstalled_by;
+             DROP INDEX inbox_body;
              DROP INDEX privacy_requests_body;
              ALTER TABLE inbox DROP COLUMN body_sha256;
              ALTER TABLE privacy_requests DROP COLUMN body_sha256;
