@@ -31,9 +31,12 @@
 //! redelivers with the original `X-Shopify-Triggered-At`, which is no later
 //! than the first receipt, so a redelivery of a deleted event is older than
 //! the maximum age and is stored as `stale`, never dispatched. Privacy
-//! topics are never stale, but handling one again is harmless (a redaction
-//! finds nothing more to erase, a data request writes a fresh export), and
-//! Shopify stops redelivering within hours. (A replay of a deleted event's
+//! topics are never stale, but a customer request's body stays a duplicate
+//! while its privacy record is kept (which retention never deletes), and
+//! a `shop/redact` acts only for a store with a recorded uninstall (which
+//! its own redaction deletes); handling one again would be harmless
+//! anyway (a redaction finds nothing more to erase, a data request writes
+//! a fresh export). (A replay of a deleted event's
 //! body under forged fresh headers is not stale, and is accepted again:
 //! the digest is kept for the retention window only, as documented.)
 //! The host's own events do not
