@@ -164,7 +164,11 @@ mod tests {
             }
         };
         // A blip: the base (less jitter).
-        within(Duration::ZERO, Duration::from_millis(800), Duration::from_secs(1));
+        within(
+            Duration::ZERO,
+            Duration::from_millis(800),
+            Duration::from_secs(1),
+        );
         // Forty minutes in: ten minutes would be a quarter; capped at max.
         within(
             Duration::from_secs(2400),

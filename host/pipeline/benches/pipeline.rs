@@ -119,6 +119,7 @@ fn main() {
                             payload: payload.to_string(),
                             target_plugin: None,
                             status: EventStatus::Pending,
+                            body_sha256: None,
                         })
                         .await
                         .expect("insert");

@@ -92,6 +92,10 @@ pub struct ServerConfig {
     /// The longest the ingress waits for the durable commit before it
     /// answers 503 (Shopify gives up after 5 s).
     pub ack_timeout: Duration,
+    /// How far ahead of this host's clock `X-Shopify-Triggered-At` may be
+    /// (clocks disagree a little); a delivery triggered further ahead is
+    /// refused with 400, since it could dodge the staleness check.
+    pub max_clock_skew: Duration,
 }
 
 /// `[storage] retention` and `prune-interval`: deleting finished work.
@@ -238,6 +242,7 @@ struct RawServer {
     max_body_bytes: Option<u64>,
     max_age: Option<String>,
     ack_timeout: Option<String>,
+    max_clock_skew: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -400,6 +405,11 @@ impl Config {
             .unwrap_or(usize::MAX),
             max_age: dur("server.max-age", &s.max_age, Duration::from_secs(48 * 3600))?,
             ack_timeout: dur("server.ack-timeout", &s.ack_timeout, Duration::from_secs(4))?,
+            max_clock_skew: dur(
+                "server.max-clock-skew",
+                &s.max_clock_skew,
+                Duration::from_secs(300),
+            )?,
         };
 
         let st = raw.storage;
@@ -896,6 +906,7 @@ webhook-secret = "dev-secret"
         assert_eq!(c.sandbox.cache_dir, Path::new("/etc/shopcase/data/cache"));
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.server.max_age, Duration::from_secs(48 * 3600));
+        assert_eq!(c.server.max_clock_skew, Duration::from_secs(300));
         assert_eq!(c.storage.synchronous, Synchronous::Full);
         assert_eq!(c.stores[0].webhook_secret.expose(), "dev-secret");
         assert_eq!(c.stores[0].api_version, DEFAULT_API_VERSION);
@@ -919,6 +930,10 @@ webhook-secret = "dev-secret"
             (
                 "data-dir = \"d\"\n[server]\nmax-age = \"soon\"",
                 "`server.max-age`: `soon` is not a duration",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\nmax-clock-skew = \"5 minutes\"",
+                "`server.max-clock-skew`: `5 minutes` is not a duration",
             ),
             (
                 "data-dir = \"d\"\n[server]\nlisten = \"everywhere\"",

@@ -9,7 +9,15 @@
 //!   exports of that customer are deleted, and the customer-history cache
 //!   forgets them.
 //! - `shop/redact`: every row of the store is deleted, its exports, and
-//!   its cached customer histories.
+//!   its cached customer histories — only for a store whose uninstall is
+//!   recorded (an `app/uninstalled` received earlier; Shopify sends
+//!   `shop/redact` 48 hours after it). Otherwise the request is early or
+//!   a replay (its body is the same for every install of the store, so
+//!   the body digest cannot tell): it deletes nothing and is set aside as
+//!   a `shop-redact-unconfirmed` dead letter. An operator who confirms the
+//!   uninstall retries it, which records the uninstall and acts. The
+//!   redaction deletes the store's record, uninstall included, so the
+//!   next `shop/redact` needs the next uninstall.
 //! - `customers/data_request`: everything held on the customer is written
 //!   to `<data-dir>/exports/<shop>/customer-<id>-request-<request id>.json`
 //!   (readable by the host's user only) for the store owner.
@@ -32,7 +40,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shopcase_contract::event::id_of;
 use shopcase_contract::time::Timestamp;
-use shopcase_store::{CustomerIdentity, FailureRecord, PrivacyRecord, StoreError, StoredEvent};
+use shopcase_store::{
+    APP_UNINSTALLED, CustomerIdentity, FailureRecord, PrivacyRecord, SHOP_REDACT_UNCONFIRMED,
+    StoreError, StoredEvent,
+};
 
 use crate::dispatcher::services::CustomerHistorySource;
 use crate::server::Core;
@@ -45,6 +56,9 @@ enum Failure {
     Transient(String),
     /// The request cannot be acted on (malformed payload).
     Permanent(String),
+    /// A `shop/redact` for a store with no recorded uninstall: kept aside
+    /// until an operator confirms it (retrying the dead letter acts).
+    Unconfirmed(String),
 }
 
 impl From<StoreError> for Failure {
@@ -134,6 +148,19 @@ pub(crate) async fn handle(
                 .delay(ev.claims.saturating_sub(1), None);
             storage
                 .release_event(&ev.event.id, worker, crate::dispatcher::later(delay))
+                .await
+                .map(|_| ())
+        }
+        Err(Failure::Unconfirmed(message)) => {
+            core.metrics.privacy(topic, "unconfirmed");
+            tracing::warn!(shop = %ev.event.shop, topic, %message, "shop redaction set aside until an operator confirms it");
+            storage
+                .fail_host_event(
+                    &ev.event.id,
+                    worker,
+                    FailureRecord::new(SHOP_REDACT_UNCONFIRMED, message),
+                    Timestamp::now(),
+                )
                 .await
                 .map(|_| ())
         }
@@ -255,6 +282,7 @@ async fn redact_customer(
             file: None,
             summary: json!({"redacted": report, "exports_deleted": exports_deleted}),
             at: Timestamp::now(),
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())
@@ -267,6 +295,15 @@ async fn redact_shop(
 ) -> Result<(), Failure> {
     parse(ev)?;
     let shop = &ev.event.shop;
+    // Shopify sends shop/redact 48 hours after app/uninstalled. Without a
+    // recorded uninstall this is early, or a replay of a captured body
+    // (the same for every install of the store): nothing is deleted.
+    let Some(uninstall) = core.storage.uninstalled(shop).await? else {
+        return Err(Failure::Unconfirmed(format!(
+            "no {APP_UNINSTALLED} was received for `{shop}`: nothing was deleted; if the store did uninstall the app, retry this dead letter to delete its data"
+        )));
+    };
+    tracing::info!(%shop, uninstalled_at = %uninstall.at, by = %uninstall.by, "shop redaction confirmed by the store's uninstall");
     history.forget(shop, None);
     let report = core.storage.redact_shop(shop, Timestamp::now()).await?;
     let dir = shop_exports(core, shop);
@@ -284,6 +321,7 @@ async fn redact_shop(
             file: None,
             summary: json!({"deleted": report.deleted}),
             at: Timestamp::now(),
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())
@@ -341,6 +379,7 @@ async fn data_request(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {
             summary: json!({"events": data.events.len(), "journal": data.journal.len(), "kv": data.kv.len(),
                 "case_links": data.case_links.len(), "timers": data.timers.len()}),
             at: now,
+            body_sha256: ev.body_sha256,
         })
         .await?;
     Ok(())

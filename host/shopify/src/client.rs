@@ -15,6 +15,7 @@
 //! | connection refused (nothing sent) | retried with backoff, query or mutation |
 //! | 401 / 403 / `ACCESS_DENIED` | [`Error::AccessDenied`], permanent |
 //! | other `errors`, other 4xx | [`Error::Request`], permanent |
+//! | 3xx | [`Error::Redirected`], permanent: redirects are never followed, since the request carries the store's token |
 //!
 //! `userErrors` are not looked at here: they belong to each mutation's
 //! payload and the write-back turns them into [`Error::UserErrors`].
@@ -200,6 +201,10 @@ impl ShopifyClient {
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(config.user_agent.clone())
+            // A redirect would carry `X-Shopify-Access-Token` somewhere
+            // unplanned (reqwest strips only the standard credential
+            // headers): a 3xx is an error, never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(ShopifyClient {
@@ -455,6 +460,14 @@ impl ShopifyClient {
                 )
             }
             429 => Attempt::Throttled { retry_after },
+            300..=399 => Attempt::Failed(
+                Error::Redirected {
+                    shop: shop.to_string(),
+                    operation,
+                    status,
+                },
+                None,
+            ),
             500..=599 => Attempt::Failed(
                 Error::Unavailable {
                     shop: shop.to_string(),

@@ -114,6 +114,22 @@ pub enum Error {
         waits: u32,
     },
 
+    /// The Admin API URL answered with a redirect (3xx). It is not
+    /// followed: every request carries the store's access token, which must
+    /// go to the configured URL only. Retrying gets the same answer; the
+    /// store's domain or Admin API URL needs fixing.
+    #[error(
+        "{operation} on `{shop}`: the Admin API answered with a redirect (HTTP {status}), which is not followed (it would send the access token elsewhere); check the store's domain and Admin API URL"
+    )]
+    Redirected {
+        /// The shop domain.
+        shop: String,
+        /// The GraphQL root field, e.g. `refundCreate`.
+        operation: &'static str,
+        /// The 3xx status.
+        status: u16,
+    },
+
     /// Shopify answered 5xx.
     #[error("{operation} on `{shop}`: Shopify is unavailable (HTTP {status})")]
     Unavailable {
@@ -172,6 +188,7 @@ impl Error {
                 | Error::Rejected { .. }
                 | Error::NotFound { .. }
                 | Error::Request { .. }
+                | Error::Redirected { .. }
         )
     }
 
@@ -190,6 +207,7 @@ impl Error {
             Error::Rejected { .. } => "rejected",
             Error::NotFound { .. } => "not-found",
             Error::Request { .. } => "bad-request",
+            Error::Redirected { .. } => "redirected",
             Error::Throttled { .. } => "throttled",
             Error::Unavailable { .. } => "unavailable",
             Error::Transport { .. } => "transport",

@@ -4,7 +4,11 @@
 //! One query per customer:
 //! `customer(id) { numberOfOrders amountSpent { amount currencyCode } tags
 //! createdAt orders(first: 20, sortKey: CREATED_AT, reverse: true) { ... } }`,
-//! mapped to [`CustomerHistory`]. Answers are cached per (shop, customer) for
+//! mapped to [`CustomerHistory`]. A customer Shopify does not know (`customer:
+//! null`: deleted, or redacted) is an answer too: an empty history
+//! (`empty_history`: no orders, `0.00` spent, no tags), not an error, so
+//! a plugin treats them as a customer without history instead of failing.
+//! Answers are cached per (shop, customer) for
 //! a configurable TTL; concurrent misses for the same customer share one
 //! query. Failures are not cached. Time comes from a [`Clock`] so tests (and
 //! the executor's) can move it without sleeping.
@@ -202,14 +206,39 @@ impl HistoryCache {
             variables: json!({"id": id}),
         };
         let data = self.client.execute(shop, &request).await?;
-        let customer = data
-            .get("customer")
-            .filter(|c| !c.is_null())
-            .ok_or_else(|| Error::NotFound {
+        match data.get("customer") {
+            Some(Value::Null) => {
+                // Shopify no longer knows the customer (deleted, redacted):
+                // that is an answer, the same as a customer with no orders.
+                tracing::debug!(
+                    shop,
+                    customer_id,
+                    "customer unknown to Shopify; empty history"
+                );
+                Ok(empty_history(customer_id))
+            }
+            Some(customer) => Ok(to_history(customer_id, customer)),
+            None => Err(Error::Decode {
                 shop: shop.to_string(),
-                what: format!("customer {customer_id}"),
-            })?;
-        Ok(to_history(customer_id, customer))
+                operation: "customer",
+                detail: "the answer has no `customer` field".into(),
+            }),
+        }
+    }
+}
+
+/// The history of a customer Shopify does not know: no orders, nothing
+/// spent, no tags, no creation time (which is how a plugin can tell it
+/// from a new customer, if it cares).
+fn empty_history(customer_id: u64) -> CustomerHistory {
+    CustomerHistory {
+        customer_id,
+        number_of_orders: 0,
+        amount_spent: "0.00".into(),
+        currency: String::new(),
+        tags: Vec::new(),
+        created_at: String::new(),
+        recent_orders: Vec::new(),
     }
 }
 

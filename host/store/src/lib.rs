@@ -53,7 +53,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     // ---- inbox ----------------------------------------------------------------
 
     /// Put an event in the inbox, durably, unless it is a duplicate (same
-    /// store and dedupe key, or same store, topic and Shopify event id).
+    /// store and dedupe key; same store, topic and Shopify event id; or,
+    /// for an event with a body digest, same store, topic and digest as an
+    /// inbox event or, for a privacy topic, a privacy record). The answer
+    /// names the rule ([`DuplicateRule`]).
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted>;
 
     /// Claim up to `limit` pending events whose retry time has come and that
@@ -139,6 +142,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<DeadLetter>>;
 
     /// Put a dead letter's work back to run again (its attempts reset).
+    /// Retrying a [`SHOP_REDACT_UNCONFIRMED`] letter also records the
+    /// store's uninstall, confirmed by `actor`, so the request acts.
     async fn retry_dead_letter(&self, id: i64, actor: &str, now: Timestamp) -> Result<()>;
 
     /// Give up on a dead letter.
@@ -258,6 +263,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         who: CustomerIdentity,
         now: Timestamp,
     ) -> Result<RedactionReport>;
+
+    /// The store's recorded uninstall, if any: an `app/uninstalled`
+    /// delivery ([`Storage::insert_event`] records it with the event, in the
+    /// same transaction) or an operator's confirmation. A shop redaction
+    /// deletes it with the store's other rows.
+    async fn uninstalled(&self, shop: &str) -> Result<Option<Uninstall>>;
 
     /// Delete everything held for a store.
     async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport>;

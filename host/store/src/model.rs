@@ -115,6 +115,14 @@ pub struct NewEvent {
     pub target_plugin: Option<String>,
     /// `Pending`, or `Stale` for a delivery older than the maximum age.
     pub status: EventStatus,
+    /// SHA-256 of the raw body Shopify signed, for a webhook delivery
+    /// (`None` for the host's own events). Shopify signs the body only, so
+    /// a captured body posted again under fresh `X-Shopify-Webhook-Id` and
+    /// `X-Shopify-Event-Id` headers is recognised by this digest: a second
+    /// event with the same shop, topic and digest is a duplicate, for as
+    /// long as the first is kept (and, for a privacy topic, as long as its
+    /// privacy record is kept).
+    pub body_sha256: Option<[u8; 32]>,
 }
 
 impl NewEvent {
@@ -133,12 +141,38 @@ pub enum Inserted {
         /// Its id.
         event_id: String,
     },
-    /// Already there (same shop and dedupe key, or same shop, topic and
-    /// Shopify event id); nothing was written.
+    /// Already there (see [`DuplicateRule`]); nothing was written.
     Duplicate {
-        /// The id of the event already stored.
+        /// The id of the event already stored (or, for a privacy request
+        /// whose event is gone, of the event its record names).
         event_id: String,
+        /// Which rule found it.
+        rule: DuplicateRule,
     },
+}
+
+/// Why [`crate::Storage::insert_event`] found an event already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicateRule {
+    /// The same store and dedupe key (`X-Shopify-Webhook-Id`): a redelivery.
+    Delivery,
+    /// The same store, topic and Shopify event id: the same merchant action
+    /// through a second subscription.
+    MerchantAction,
+    /// The same store, topic and body digest ([`NewEvent::body_sha256`]):
+    /// the same signed body under new headers, a replay.
+    Body,
+}
+
+impl DuplicateRule {
+    /// A stable name, for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DuplicateRule::Delivery => "delivery",
+            DuplicateRule::MerchantAction => "merchant-action",
+            DuplicateRule::Body => "body",
+        }
+    }
 }
 
 /// An event as stored.
@@ -162,6 +196,8 @@ pub struct StoredEvent {
     pub target_plugin: Option<String>,
     /// When personal data was scrubbed from it, if it was.
     pub redacted_at: Option<Timestamp>,
+    /// SHA-256 of the body as received ([`NewEvent::body_sha256`]).
+    pub body_sha256: Option<[u8; 32]>,
 }
 
 /// A request to claim inbox events.
@@ -804,6 +840,26 @@ pub struct StoreRecord {
     pub updated_at: Timestamp,
 }
 
+/// Shopify's topic for an app uninstalled from a store: receiving it
+/// records the store's uninstall ([`Uninstall`]).
+pub const APP_UNINSTALLED: &str = "app/uninstalled";
+
+/// The dead-letter kind of a `shop/redact` received for a store with no
+/// recorded uninstall. Retrying such a dead letter is an operator's
+/// confirmation that the store did uninstall the app: it records the
+/// uninstall, so the request acts.
+pub const SHOP_REDACT_UNCONFIRMED: &str = "shop-redact-unconfirmed";
+
+/// That a store uninstalled the app: `shop/redact` acts only for a store
+/// with one. Kept on the store's record until a shop redaction deletes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uninstall {
+    /// When it was received (or confirmed).
+    pub at: Timestamp,
+    /// `app/uninstalled <event id>`, or `operator <who>` for a confirmation.
+    pub by: String,
+}
+
 /// Why and since when a plugin is quarantined for a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Quarantine {
@@ -1108,6 +1164,12 @@ pub struct PrivacyRecord {
     pub summary: serde_json::Value,
     /// When.
     pub at: Timestamp,
+    /// The request's body digest ([`StoredEvent::body_sha256`]): a later
+    /// delivery of the same body for the same store and topic is a
+    /// duplicate for as long as this record is kept, even once the inbox
+    /// event is gone (retention, or the store's own redaction).
+    #[serde(skip)]
+    pub body_sha256: Option<[u8; 32]>,
 }
 
 // ---- retention ---------------------------------------------------------------

@@ -232,6 +232,21 @@ pub fn history(
     }
 }
 
+/// What `host::customer_history` answers for a customer Shopify no longer
+/// knows (deleted, or redacted): no orders, nothing spent, no tags, no
+/// creation time, no currency. An answer, not an error.
+pub fn unknown_customer(customer_id: u64) -> CustomerSummary {
+    CustomerSummary {
+        customer_id,
+        number_of_orders: 0,
+        amount_spent: "0.00".to_owned(),
+        currency: String::new(),
+        tags: Vec::new(),
+        created_at: String::new(),
+        recent_orders: Vec::new(),
+    }
+}
+
 /// One order of a customer history.
 pub fn past_order(
     id: u64,

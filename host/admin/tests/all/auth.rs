@@ -108,6 +108,7 @@ async fn fixture() -> Fixture {
             file: Some("exports/a.json".into()),
             summary: json!({"events": 1}),
             at: Timestamp::now(),
+            body_sha256: None,
         })
         .await
         .unwrap();

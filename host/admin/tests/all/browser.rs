@@ -192,6 +192,7 @@ async fn an_admin_enables_a_plugin_and_retries_a_dead_letter_in_the_page() {
             file: None,
             summary: serde_json::json!({"events": 1}),
             at: shopcase_store::Timestamp::now(),
+            body_sha256: None,
         })
         .await
         .unwrap();

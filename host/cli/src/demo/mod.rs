@@ -513,6 +513,10 @@ listen = "127.0.0.1:0"
 # scenarios' present (a customer's earlier failures). A real store keeps
 # the default of 48 hours.
 max-age = "20d"
+# A few scenario events happen weeks after the others' present (a
+# dispute's outcome): accept deliveries dated that far ahead (a real store
+# keeps the default of 5 minutes).
+max-clock-skew = "30d"
 
 [storage]
 # A demo's data lives minutes; nothing to prune.

@@ -130,6 +130,7 @@ pub(crate) fn event(
         payload: payload.to_string(),
         target_plugin: None,
         status: EventStatus::Pending,
+        body_sha256: None,
     }
 }
 

@@ -458,8 +458,8 @@ impl Dispatcher {
     /// dead-lettered as the host's condition.
     fn wait_out(&self, received_at: Timestamp, why: &str) -> PluginResult {
         let cfg = &self.core.config.dispatcher;
-        let waited = Duration::try_from(Timestamp::now().duration_since(received_at))
-            .unwrap_or_default();
+        let waited =
+            Duration::try_from(Timestamp::now().duration_since(received_at)).unwrap_or_default();
         if waited >= cfg.outage_window {
             return PluginResult::Dead {
                 failure: FailureRecord::new(

@@ -29,6 +29,9 @@ pub enum IngressError {
     UnreadableBody,
     /// The body is not a JSON object.
     InvalidJson,
+    /// `X-Shopify-Triggered-At` is further ahead of this host's clock than
+    /// `server.max-clock-skew`.
+    TriggeredInFuture,
     /// The event could not be committed; Shopify should retry.
     StorageUnavailable,
 }
@@ -45,7 +48,8 @@ impl IngressError {
             | IngressError::ReservedTopic
             | IngressError::EmptyBody
             | IngressError::UnreadableBody
-            | IngressError::InvalidJson => StatusCode::BAD_REQUEST,
+            | IngressError::InvalidJson
+            | IngressError::TriggeredInFuture => StatusCode::BAD_REQUEST,
             IngressError::UnknownShop => StatusCode::NOT_FOUND,
             IngressError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             IngressError::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -65,6 +69,7 @@ impl IngressError {
             IngressError::EmptyBody => "empty-body",
             IngressError::UnreadableBody => "unreadable-body",
             IngressError::InvalidJson => "invalid-json",
+            IngressError::TriggeredInFuture => "triggered-in-future",
             IngressError::StorageUnavailable => "storage-unavailable",
         }
     }
@@ -82,6 +87,10 @@ impl IngressError {
             IngressError::EmptyBody => "the body is empty".into(),
             IngressError::UnreadableBody => "the body could not be read".into(),
             IngressError::InvalidJson => "the body is not a JSON object".into(),
+            IngressError::TriggeredInFuture => {
+                "X-Shopify-Triggered-At is later than this host's clock allows (server.max-clock-skew)"
+                    .into()
+            }
             IngressError::StorageUnavailable => "the event could not be stored; retry later".into(),
         }
     }

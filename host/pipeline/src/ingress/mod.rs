@@ -18,20 +18,30 @@
 //!    the host produces (`corecase/*`, `timer/*`) → **400**.
 //! 7. The body must be a JSON object → **400**. It is parsed only now, and
 //!    stored exactly as received (its bytes are what was signed).
-//! 8. Staleness: a delivery triggered more than `server.max-age` ago is
+//! 8. Time: a delivery triggered more than `server.max-clock-skew` (5 min)
+//!    ahead of this host's clock → **400** `triggered-in-future`: no
+//!    genuine delivery is, and one dated ahead would dodge the staleness
+//!    check below for as long as it is ahead. (Shopify retries a 400: a
+//!    genuine delivery from a sender whose clock ran ahead is accepted once
+//!    ours catches up.) Staleness: a delivery triggered more than
+//!    `server.max-age` ago is
 //!    acknowledged **200** and stored as `stale` (never dispatched). A
 //!    rejection would make Shopify retry a delivery that can never become
 //!    fresh, for 4 hours, and then delete the subscription. Privacy topics
 //!    are never stale: they are obligations whatever their age.
 //! 9. The durable commit (group commit, fsync) → **200** `accepted`, or
 //!    **200** `duplicate` for a delivery already stored (same store and
-//!    webhook id, or same store, topic and `X-Shopify-Event-Id`); **503**
-//!    if the storage cannot commit within `server.ack-timeout`, so Shopify
-//!    retries. Nothing is acknowledged before it is on disk.
+//!    webhook id; same store, topic and `X-Shopify-Event-Id`; or same
+//!    store, topic and SHA-256 of the raw body); **503** if the storage
+//!    cannot commit within `server.ack-timeout`, so Shopify retries.
+//!    Nothing is acknowledged before it is on disk.
 //!
-//! The signature covers the body only, not the headers: a captured
-//! delivery replayed with new headers is caught by the Event-Id dedupe
-//! (same topic) and the staleness check, not by the HMAC.
+//! The signature covers the body only, not the headers: a captured body
+//! posted again under fresh webhook and event ids is caught by the body
+//! digest (kept as long as the inbox row, and for a privacy request as
+//! long as its record), not by the HMAC. `shop/redact` carries no digest:
+//! its body is the same for every install of a store, so the store's
+//! recorded uninstall guards it instead (`crate::privacy`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,10 +53,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
 use shopcase_contract::event::ResourceFields;
 use shopcase_contract::manifest::HOST_ONLY_TOPICS;
 use shopcase_contract::time::Timestamp;
-use shopcase_store::{EventSource, EventStatus, Inserted, NewEvent};
+use shopcase_store::{DuplicateRule, EventSource, EventStatus, Inserted, NewEvent};
 
 pub mod error;
 pub mod hmac;
@@ -230,6 +241,18 @@ async fn accept(
     let probe: ResourceFields = serde_json::from_str(text).map_err(|_| E::InvalidJson)?;
 
     let age = now.duration_since(triggered_at);
+    let skew = jiff::SignedDuration::try_from(core.config.server.max_clock_skew)
+        .unwrap_or(jiff::SignedDuration::MAX);
+    if -age > skew {
+        tracing::info!(
+            shop,
+            topic,
+            webhook_id,
+            ahead_s = (-age).as_secs(),
+            "delivery triggered in the future; refused"
+        );
+        return Err(E::TriggeredInFuture);
+    }
     // Privacy requests are obligations whatever their age: never stale.
     let stale = !HOST_ONLY_TOPICS.contains(&topic)
         && age
@@ -252,6 +275,12 @@ async fn accept(
         } else {
             EventStatus::Pending
         },
+        // What Shopify signed: a replay under fresh headers has the same.
+        // Not for shop/redact: its body (`shop_id`, `shop_domain`) is the
+        // same for every install of a store, so a digest would refuse the
+        // next install's genuine request; the store's recorded uninstall
+        // guards it instead (`crate::privacy`).
+        body_sha256: (topic != "shop/redact").then(|| Sha256::digest(&body).into()),
     };
     let inserted = match tokio::time::timeout(
         core.config.server.ack_timeout,
@@ -283,6 +312,13 @@ async fn accept(
             core.wake.notify_waiters();
             (Accepted::New, event_id)
         }
-        Inserted::Duplicate { event_id } => (Accepted::Duplicate, event_id),
+        Inserted::Duplicate { event_id, rule } => {
+            if rule == DuplicateRule::Body {
+                // Same signed body, new delivery headers: a replay (or a
+                // sender that re-posts what it captured).
+                tracing::info!(shop, topic, %event_id, webhook_id, "body already received under other delivery headers; duplicate");
+            }
+            (Accepted::Duplicate, event_id)
+        }
     })
 }

@@ -3,11 +3,13 @@
 //! reused for `shopify.history-ttl`).
 //!
 //! The sandbox has already checked the grant and that the customer is the
-//! event's own. Failures become the plugin's `host-error`:
+//! event's own. A customer Shopify no longer knows (deleted, redacted) is
+//! not a failure: the cache answers an empty history. Failures become the
+//! plugin's `host-error`:
 //!
 //! | Shopify says | plugin gets | why |
 //! |---|---|---|
-//! | no such customer | `invalid-argument` | asking again will not help |
+//! | something else not found | `invalid-argument` | asking again will not help |
 //! | anything else (throttled, 5xx, timeout, a refused token, no token configured) | `unavailable` | the plugin fails retryably; the event runs again later, after an admin fixed what needed fixing |
 //!
 //! Messages to the plugin are short and generic; the details go to the log.

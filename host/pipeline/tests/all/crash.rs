@@ -320,6 +320,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
         payload: "{}".into(),
         target_plugin: None,
         status: EventStatus::Pending,
+        body_sha256: None,
     };
     let event_id = ev.event_id();
     s.insert_event(ev).await.unwrap();

@@ -382,6 +382,7 @@ async fn host_events_go_to_the_subscribed_plugins_of_their_store_only() {
                 .to_string(),
         target_plugin: None,
         status: shopcase_store::EventStatus::Pending,
+        body_sha256: None,
     };
     let producer = running.producer();
     let shopcase_store::Inserted::New { event_id } = producer.submit(event.clone()).await.unwrap()
@@ -579,7 +580,12 @@ async fn a_service_outage_is_waited_out_not_blamed_on_the_plugin() {
         assert_eq!(rows[0].attempts, 0, "waiting is not an attempt");
         assert_eq!(tags(&s.journal_for_event(id).await.unwrap()), ["orders-3"]);
     }
-    assert!(s.dead_letters(Some(SHOP_A), true, 10).await.unwrap().is_empty());
+    assert!(
+        s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let inst = s.installation(SHOP_A, "historian").await.unwrap().unwrap();
     assert!(inst.quarantine.is_none());
     assert_eq!(inst.consecutive_failures, 0);

@@ -174,8 +174,16 @@ async fn an_outage_outlasting_the_attempts_is_waited_out_within_the_window() {
     })
     .await;
     let e = s.journal_entry(&key).await.unwrap().unwrap();
-    assert_eq!((e.attempts, e.result.unwrap()["after"].clone()), (9, json!(10)));
-    assert!(s.dead_letters(Some(SHOP_A), true, 10).await.unwrap().is_empty());
+    assert_eq!(
+        (e.attempts, e.result.unwrap()["after"].clone()),
+        (9, json!(10))
+    );
+    assert!(
+        s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     running.shutdown().await.unwrap();
 }
 
@@ -293,6 +301,7 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
         payload: "{}".into(),
         target_plugin: None,
         status: EventStatus::Pending,
+        body_sha256: None,
     };
     let origin_id = origin.event_id();
     s.insert_event(origin).await.unwrap();

@@ -332,6 +332,49 @@ async fn the_same_merchant_action_on_a_second_subscription_is_a_duplicate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_captured_body_replayed_under_fresh_headers_is_a_duplicate_never_dispatched() {
+    let host = Host::new(2);
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let running = host.start().await;
+    host.enable(running.storage(), SHOP_A, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let s = running.storage().clone();
+    let original = Delivery::order(SHOP_A, SECRET_A, "w-1", order(1, "ok"));
+    let (_, first) = post(&client, &running.webhook_url(), &original).await;
+    assert_eq!(first["status"], "accepted");
+    let id = first["event_id"].as_str().unwrap().to_owned();
+    eventually("the original is dispatched", || is_done(&s, &id)).await;
+    // The attacker's copy: the same signed bytes and signature, with a new
+    // webhook id, event id and triggered-at (none of them signed).
+    let mut replay = original.clone();
+    replay.set(headers::WEBHOOK_ID, "w-attacker");
+    replay.set(headers::EVENT_ID, "ev-attacker");
+    replay.set(
+        headers::TRIGGERED_AT,
+        &shopcase_contract::time::format(shopcase_contract::time::Timestamp::now()),
+    );
+    let (status, again) = post(&client, &running.webhook_url(), &replay).await;
+    assert_eq!(
+        (status, again["status"].as_str(), again["event_id"].as_str()),
+        (200, Some("duplicate"), Some(id.as_str()))
+    );
+    // The same body is judged per topic: on another topic it is new.
+    let mut other_topic = replay.clone();
+    other_topic.set(headers::TOPIC, "orders/paid");
+    let (_, other) = post(&client, &running.webhook_url(), &other_topic).await;
+    assert_eq!(other["status"], "accepted");
+    let other_id = other["event_id"].as_str().unwrap().to_owned();
+    eventually("the other topic is dispatched", || is_done(&s, &other_id)).await;
+    let metrics = running.metrics().clone();
+    running.shutdown().await.unwrap();
+    // The tagger subscribes to orders/create only: it ran once, for the
+    // original; the replay was never dispatched.
+    assert_eq!(metrics.plugin_runs("tagger", "ok"), 1);
+    assert_eq!(metrics.snapshot().duplicates, 1);
+    assert_eq!(s.journal_for_event(&id).await.unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_previous_secret_works_only_inside_its_rotation_window() {
     let until_future = shopcase_contract::time::format(
         shopcase_contract::time::Timestamp::now() + jiff::SignedDuration::from_secs(3600),
@@ -356,6 +399,71 @@ async fn the_previous_secret_works_only_inside_its_rotation_window() {
         let new = Delivery::order(SHOP_A, "new-secret", "w-new", order(1, "ok"));
         assert_eq!(oneshot(&router, &new).await.0, 200);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delivery_dated_ahead_of_the_clock_skew_is_refused() {
+    use shopcase_contract::time::{Timestamp, format};
+    let host = Host::new(0);
+    let p = host.pipeline().await;
+    let router = p.router();
+    let at =
+        |ahead_secs: i64| format(Timestamp::now() + jiff::SignedDuration::from_secs(ahead_secs));
+    // A day ahead (the default skew is 5 minutes): refused, nothing stored,
+    // with a reason that names the header and the setting.
+    let mut day_ahead = Delivery::order(SHOP_A, SECRET_A, "w-ahead", order(1, "ok"));
+    day_ahead.set(headers::TRIGGERED_AT, &at(24 * 3600));
+    let (status, body) = oneshot(&router, &day_ahead).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("triggered-in-future")),
+        "{body}"
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("X-Shopify-Triggered-At") && message.contains("server.max-clock-skew"),
+        "{message}"
+    );
+    assert_eq!(pending(&p.storage()).await, 0, "nothing stored");
+    assert_eq!(p.metrics().rejected_count("triggered-in-future"), 1);
+    // So is a privacy request dated ahead.
+    let mut redact_ahead = Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "customers/redact",
+        "w-redact-ahead",
+        json!({"shop_domain": SHOP_A, "customer": {"id": 1}, "orders_to_redact": []}),
+    );
+    redact_ahead.set(headers::TRIGGERED_AT, &at(24 * 3600));
+    assert_eq!(oneshot(&router, &redact_ahead).await.0, 400);
+    // A minute ahead is within the skew: accepted, and kept as triggered.
+    let mut minute_ahead = Delivery::order(SHOP_A, SECRET_A, "w-minute", order(2, "ok"));
+    let triggered = at(60);
+    minute_ahead.set(headers::TRIGGERED_AT, &triggered);
+    let (status, body) = oneshot(&router, &minute_ahead).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("accepted")),
+        "{body}"
+    );
+    let stored = p
+        .storage()
+        .event(body["event_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        shopcase_contract::time::parse(&stored.event.triggered_at).unwrap(),
+        shopcase_contract::time::parse(&triggered).unwrap()
+    );
+    // The skew is a setting.
+    let host = Host::with_config(
+        &config_text("workers = 0").replace("[server]", "[server]\nmax-clock-skew = \"30s\""),
+    );
+    let p = host.pipeline().await;
+    let mut minute_ahead = Delivery::order(SHOP_A, SECRET_A, "w-minute", order(2, "ok"));
+    minute_ahead.set(headers::TRIGGERED_AT, &at(60));
+    assert_eq!(oneshot(&p.router(), &minute_ahead).await.0, 400);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,9 +2,11 @@
 //! (never by plugins), and leaving nothing behind.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::json;
 use shopcase_contract::time::Timestamp;
+use shopcase_store::Storage;
 
 use crate::support::*;
 
@@ -251,6 +253,8 @@ async fn shop_redact_deletes_the_store_and_a_malformed_request_is_dead_lettered(
     assert!(files_contain(&host.data_dir(), EMAIL));
     assert_eq!(s.installations(Some(SHOP_A)).await.unwrap().len(), 1);
 
+    // The store uninstalls the app; Shopify asks for the redaction later.
+    uninstall(&client, &url, &s, "w-uninstalled").await;
     let (status, _) = post(
         &client,
         &url,
@@ -358,4 +362,138 @@ async fn a_request_that_keeps_failing_is_dead_lettered_and_retried_once_fixed() 
         ),
         "{metrics}"
     );
+}
+
+/// Deliver `app/uninstalled` for store A and wait until it is recorded.
+async fn uninstall(client: &reqwest::Client, url: &str, s: &Arc<dyn Storage>, webhook: &str) {
+    let (status, r) = post(
+        client,
+        url,
+        &Delivery::new(
+            SHOP_A,
+            SECRET_A,
+            "app/uninstalled",
+            webhook,
+            json!({"id": 1, "domain": SHOP_A, "myshopify_domain": SHOP_A, "webhook": webhook}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (status, r["status"].as_str()),
+        (200, Some("accepted")),
+        "{r}"
+    );
+    let id = r["event_id"].as_str().unwrap().to_owned();
+    let by = s
+        .uninstalled(SHOP_A)
+        .await
+        .unwrap()
+        .expect("recorded with the event")
+        .by;
+    assert_eq!(by, format!("app/uninstalled {id}"));
+}
+
+/// A `shop/redact` delivery for store A (the same body every time, as
+/// Shopify's is for every install of a store).
+fn shop_redact(webhook: &str) -> Delivery {
+    Delivery::new(
+        SHOP_A,
+        SECRET_A,
+        "shop/redact",
+        webhook,
+        json!({"shop_id": 1, "shop_domain": SHOP_A}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shop_redact_acts_only_for_a_store_that_uninstalled_the_app() {
+    let host = Host::new(2);
+    let running = host.start().await;
+    let s = running.storage().clone();
+    let client = reqwest::Client::new();
+    let url = running.webhook_url();
+    let order = |webhook: &str, id: u64| Delivery::order(SHOP_A, SECRET_A, webhook, ann_order(id));
+    let (_, a) = post(&client, &url, &order("w-a", 5001)).await;
+    let a = a["event_id"].as_str().unwrap().to_owned();
+    eventually("dispatched", || is_done(&s, &a)).await;
+    let open_letters = async || {
+        s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| l.failure.kind == "shop-redact-unconfirmed")
+            .collect::<Vec<_>>()
+    };
+
+    // Early, or a captured body replayed: no uninstall is recorded, so
+    // nothing is deleted; the request waits as a dead letter.
+    assert_eq!(s.uninstalled(SHOP_A).await.unwrap(), None);
+    let (status, early) = post(&client, &url, &shop_redact("w-early")).await;
+    assert_eq!((status, early["status"].as_str()), (200, Some("accepted")));
+    let early = early["event_id"].as_str().unwrap().to_owned();
+    eventually("set aside", || is_done(&s, &early)).await;
+    let letters = open_letters().await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert!(
+        letters[0]
+            .failure
+            .message
+            .contains("no app/uninstalled was received"),
+        "{letters:?}"
+    );
+    assert!(s.event(&a).await.unwrap().is_some(), "nothing deleted");
+    assert!(
+        s.privacy_records(Some(vec![SHOP_A.into()]), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // After app/uninstalled, Shopify's shop/redact acts.
+    uninstall(&client, &url, &s, "w-uninstalled").await;
+    let (_, r) = post(&client, &url, &shop_redact("w-redact")).await;
+    assert_eq!(
+        r["status"], "accepted",
+        "the same body is not a duplicate: {r}"
+    );
+    eventually("store A deleted", || async {
+        s.event(&a).await.unwrap().is_none()
+    })
+    .await;
+    eventually("recorded", || async {
+        s.privacy_records(Some(vec![SHOP_A.into()]), 10)
+            .await
+            .unwrap()
+            .len()
+            == 1
+    })
+    .await;
+    assert_eq!(
+        s.uninstalled(SHOP_A).await.unwrap(),
+        None,
+        "the uninstall went with the store's rows"
+    );
+
+    // The store installs the app again and has new data; the same body
+    // replayed deletes nothing.
+    let (_, b) = post(&client, &url, &order("w-b", 5002)).await;
+    let b = b["event_id"].as_str().unwrap().to_owned();
+    eventually("dispatched", || is_done(&s, &b)).await;
+    let (_, replay) = post(&client, &url, &shop_redact("w-replay")).await;
+    let replay = replay["event_id"].as_str().unwrap().to_owned();
+    eventually("set aside", || is_done(&s, &replay)).await;
+    let letters = open_letters().await;
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert!(s.event(&b).await.unwrap().is_some(), "nothing deleted");
+
+    // An operator who confirms the uninstall retries the dead letter: the
+    // request acts.
+    s.retry_dead_letter(letters[0].id, "ops@example.com", Timestamp::now())
+        .await
+        .unwrap();
+    eventually("store A deleted again", || async {
+        s.event(&b).await.unwrap().is_none()
+    })
+    .await;
+    running.shutdown().await.unwrap();
 }

@@ -34,6 +34,7 @@ async fn planted(
         payload: payload.to_string(),
         target_plugin: None,
         status,
+        body_sha256: None,
     };
     let Inserted::New { event_id } = s.insert_event(ev).await.unwrap() else {
         panic!("a new event")

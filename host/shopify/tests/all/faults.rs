@@ -230,3 +230,76 @@ async fn a_refused_connection_is_transient() {
     assert!(err.is_transient(), "{err}");
     assert_eq!(err.code(), "transport");
 }
+
+/// `router` served on a loopback port; its base URL.
+async fn serve(router: axum::Router) -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url::Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_permanent_error_and_the_token_never_follows_it() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::IntoResponse;
+
+    // Elsewhere: records the token of every request that reaches it.
+    let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let record = seen.clone();
+    let elsewhere = serve(axum::Router::new().fallback(move |h: HeaderMap| {
+        let record = record.clone();
+        async move {
+            let token = h
+                .get("x-shopify-access-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            record.lock().unwrap().push(token);
+            axum::Json(json!({"data": {}}))
+        }
+    }))
+    .await;
+    for status in [301, 302, 303, 307, 308] {
+        let target = elsewhere.to_string();
+        let redirecting = serve(axum::Router::new().fallback(move || {
+            let target = target.clone();
+            async move {
+                (
+                    StatusCode::from_u16(status).unwrap(),
+                    [(header::LOCATION, target)],
+                )
+                    .into_response()
+            }
+        }))
+        .await;
+        let client = ShopifyClient::new(fast_client_config()).unwrap();
+        client
+            .add_shop(
+                ShopConfig::new(SHOP, VERSION, Secret::new("shpat_secret_token"))
+                    .with_base_url(redirecting),
+            )
+            .unwrap();
+        let result = client.apply(SHOP, &cancel(5001), "c").await;
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Vec::<Option<String>>::new(),
+            "{status}: a request followed the redirect (with the token?)"
+        );
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, Error::Redirected { status: s, .. } if s == status),
+            "{status}: {err}"
+        );
+        assert!(err.is_permanent(), "{err}");
+        assert_eq!(err.code(), "redirected");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("redirect (HTTP {status})"))
+                && message.contains("not followed"),
+            "{message}"
+        );
+        assert!(!message.contains("shpat_secret_token"), "{message}");
+    }
+}

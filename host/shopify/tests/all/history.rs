@@ -10,9 +10,7 @@ use shopcase_contract::ShopifyOperation;
 use shopcase_contract::action::{TagsChange, Target};
 use shopcase_net::Secret;
 use shopcase_shopify::emulator::Seed;
-use shopcase_shopify::{
-    Error, HistoryCache, HistoryConfig, ManualClock, ShopConfig, ShopifyClient,
-};
+use shopcase_shopify::{HistoryCache, HistoryConfig, ManualClock, ShopConfig, ShopifyClient};
 
 use crate::support::{SHOP, env, fast_client_config};
 
@@ -138,24 +136,16 @@ async fn at_most_twenty_orders_newest_first_and_unknown_customers_fail() {
     assert_eq!(h.number_of_orders, 25);
     assert_eq!(h.amount_spent, "250.00");
 
-    let err = cache
+    // A customer Shopify does not know (deleted or redacted; Shopify
+    // answers `customer: null`) has no history: an answer, not an error.
+    let unknown = cache
         .customer_history("many.myshopify.com", 2)
         .await
-        .unwrap_err();
-    assert!(matches!(err, Error::NotFound { .. }), "{err}");
-    // Failures are not cached: the customer appears, the next call finds it.
-    let seed: Seed = serde_json::from_value(
-        json!({"shops": [{"domain": "many.myshopify.com", "tokens": ["shpat_many"],
-        "customers": [{"id": 2}]}]}),
-    )
-    .unwrap();
-    env.running.emulator.seed(seed).unwrap();
-    assert_eq!(
-        cache
-            .customer_history("many.myshopify.com", 2)
-            .await
-            .unwrap()
-            .number_of_orders,
-        0
-    );
+        .expect("an unknown customer is an empty history");
+    assert_eq!(unknown.customer_id, 2);
+    assert_eq!(unknown.number_of_orders, 0);
+    assert_eq!(unknown.amount_spent, "0.00");
+    assert!(unknown.tags.is_empty());
+    assert!(unknown.recent_orders.is_empty());
+    assert_eq!(unknown.created_at, "", "not a new customer: an unknown one");
 }

@@ -35,6 +35,43 @@ pub(super) fn sync_stores(
     Ok(())
 }
 
+/// Record that a store uninstalled the app (creating its row if a shop
+/// redaction deleted it meanwhile).
+pub(super) fn record_uninstall(
+    c: &Connection,
+    shop: &str,
+    api_version: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO stores (domain, api_version, configured, added_at, updated_at, uninstalled_at, uninstalled_by)
+         VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4)
+         ON CONFLICT (domain) DO UPDATE SET uninstalled_at = excluded.uninstalled_at,
+            uninstalled_by = excluded.uninstalled_by, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut s| s.execute(params![shop, api_version, ms(at), by]))
+    .map_err(db("record-uninstall"))?;
+    Ok(())
+}
+
+pub(super) fn uninstalled(c: &Connection, shop: &str) -> Result<Option<Uninstall>> {
+    let row: Option<(Option<i64>, Option<String>)> = c
+        .prepare_cached("SELECT uninstalled_at, uninstalled_by FROM stores WHERE domain = ?1")
+        .and_then(|mut s| {
+            s.query_row([shop], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .map_err(db("uninstalled"))?;
+    Ok(match row {
+        Some((Some(at), by)) => Some(Uninstall {
+            at: ts(at),
+            by: by.unwrap_or_default(),
+        }),
+        _ => None,
+    })
+}
+
 pub(super) fn stores(c: &Connection) -> Result<Vec<StoreRecord>> {
     c.prepare_cached(
         "SELECT domain, api_version, configured, added_at, updated_at FROM stores ORDER BY domain",
@@ -469,6 +506,20 @@ pub(super) fn retry_dead_letter(
             }
         }
         DeadLetterKind::Event => {
+            if d.failure.kind == SHOP_REDACT_UNCONFIRMED {
+                // The operator confirms the store did uninstall the app:
+                // recorded, so the request acts when it runs again.
+                let api_version: String = c
+                    .query_row(
+                        "SELECT api_version FROM inbox WHERE event_id = ?1",
+                        [&d.event_id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(db(op))?
+                    .unwrap_or_default();
+                record_uninstall(c, &d.shop, &api_version, &format!("operator {actor}"), now)?;
+            }
             // A fresh round of attempts (the host counts an event's claims).
             c.execute(
                 "UPDATE inbox SET claims = 0 WHERE event_id = ?1",

@@ -1,6 +1,7 @@
 //! The inbox and the per-(event, plugin) dispatch rows.
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use shopcase_contract::manifest::HOST_ONLY_TOPICS;
 use shopcase_contract::{Event, Resources};
 
 use super::{corrupt, db, dur_ms, ms, to_json, ts, ts_opt};
@@ -8,7 +9,7 @@ use crate::error::{Result, StoreError};
 use crate::model::*;
 
 const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
-     triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at";
+     triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at, body_sha256";
 
 /// The columns of [`EVENT_COLS`], before their JSON and enums are checked.
 struct RawEvent {
@@ -28,6 +29,7 @@ struct RawEvent {
     status: String,
     claims: i64,
     redacted_at: Option<i64>,
+    body_sha256: Option<Vec<u8>>,
 }
 
 fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
@@ -48,6 +50,7 @@ fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
         status: r.get(13)?,
         claims: r.get(14)?,
         redacted_at: r.get(15)?,
+        body_sha256: r.get(16)?,
     })
 }
 
@@ -78,6 +81,14 @@ impl RawEvent {
             claims: u32::try_from(self.claims).unwrap_or(u32::MAX),
             target_plugin: self.target_plugin,
             redacted_at: ts_opt(self.redacted_at),
+            body_sha256: self
+                .body_sha256
+                .map(|d| {
+                    <[u8; 32]>::try_from(d.as_slice()).map_err(|_| {
+                        corrupt("inbox.body_sha256")(format!("{} bytes, not 32", d.len()))
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -86,16 +97,39 @@ fn as_i64(id: Option<u64>) -> Option<i64> {
     id.and_then(|i| i64::try_from(i).ok())
 }
 
+/// Insert an event unless one of the duplicate rules ([`DuplicateRule`])
+/// finds it already there.
 pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
     let op = "insert-event";
     let event_id = ev.event_id();
+    let digest = ev.body_sha256.as_ref().map(|d| d.as_slice());
+    // A privacy request's record outlives its event (retention, a store's
+    // redaction): its body stays a duplicate for as long as the record.
+    if digest.is_some() && HOST_ONLY_TOPICS.contains(&ev.topic.as_str()) {
+        let recorded: Option<String> = c
+            .prepare_cached(
+                "SELECT event_id FROM privacy_requests
+                 WHERE shop = ?1 AND topic = ?2 AND body_sha256 = ?3 LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![ev.shop, ev.topic, digest], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(db(op))?;
+        if let Some(event_id) = recorded {
+            return Ok(Inserted::Duplicate {
+                event_id,
+                rule: DuplicateRule::Body,
+            });
+        }
+    }
     let resources = to_json("inbox.resources", &ev.resources)?;
     let changed = c
         .prepare_cached(
             "INSERT INTO inbox (event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version,
                 triggered_at, received_at, order_id, customer_id, resources, payload, target_plugin, status,
-                next_attempt_at, done_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?9, ?16)
+                next_attempt_at, done_at, body_sha256)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?9, ?16, ?17)
              ON CONFLICT DO NOTHING",
         )
         .and_then(|mut s| {
@@ -116,30 +150,49 @@ pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
                 ev.target_plugin,
                 ev.status.as_str(),
                 (ev.status != EventStatus::Pending).then(|| ms(ev.received_at)),
+                digest,
             ])
         })
         .map_err(db(op))?;
     if changed == 1 {
+        if ev.topic == APP_UNINSTALLED && ev.source == EventSource::Shopify {
+            // In the same transaction (the caller's savepoint): the
+            // uninstall is recorded exactly when its event is.
+            super::admin::record_uninstall(
+                c,
+                &ev.shop,
+                &ev.api_version,
+                &format!("{APP_UNINSTALLED} {event_id}"),
+                ev.received_at,
+            )?;
+        }
         return Ok(Inserted::New { event_id });
     }
-    let existing: Option<String> = c
+    // One of the unique keys holds it: which, in the rules' order.
+    let existing: Option<(String, i64)> = c
         .prepare_cached(
-            "SELECT event_id FROM inbox WHERE event_id = ?1
+            "SELECT event_id, 0 FROM inbox WHERE event_id = ?1
              UNION ALL
-             SELECT event_id FROM inbox WHERE shop = ?2 AND topic = ?3 AND shopify_event_id = ?4
+             SELECT event_id, 1 FROM inbox WHERE shop = ?2 AND topic = ?3 AND shopify_event_id = ?4
+             UNION ALL
+             SELECT event_id, 2 FROM inbox WHERE shop = ?2 AND topic = ?3 AND body_sha256 = ?5
              LIMIT 1",
         )
         .and_then(|mut s| {
             s.query_row(
-                params![event_id, ev.shop, ev.topic, ev.shopify_event_id],
-                |r| r.get(0),
+                params![event_id, ev.shop, ev.topic, ev.shopify_event_id, digest],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
         })
         .map_err(db(op))?;
-    Ok(Inserted::Duplicate {
-        event_id: existing.unwrap_or(event_id),
-    })
+    let (event_id, rule) = match existing {
+        Some((id, 1)) => (id, DuplicateRule::MerchantAction),
+        Some((id, 2)) => (id, DuplicateRule::Body),
+        Some((id, _)) => (id, DuplicateRule::Delivery),
+        None => (event_id, DuplicateRule::Delivery),
+    };
+    Ok(Inserted::Duplicate { event_id, rule })
 }
 
 pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> {

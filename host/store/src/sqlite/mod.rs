@@ -15,11 +15,13 @@
 //!
 //! `secure_delete` is on, so deleted and overwritten rows are zeroed in the
 //! file (privacy redactions leave no readable residue), and the WAL is
-//! truncated after a redaction.
+//! truncated after a redaction. The data directory is 0700 and the
+//! database, WAL and shared-memory files 0600 (`files`).
 //!
 //! # Layout
 //! - [`schema`]: the tables and their versioned migrations.
 //! - [`writer`]: the group-commit writer thread.
+//! - `files`: the data directory's and database files' permissions.
 //! - `inbox`, `journal`, `admin` (stores, installations, audit, dead
 //!   letters), `kv`, `links`, `timers`, `privacy`, `corecase` (the Core Case
 //!   integration's tables), `retention` (deleting finished work): the SQL of
@@ -43,6 +45,7 @@ use crate::model::*;
 mod admin;
 mod admin_api;
 mod corecase;
+mod files;
 mod inbox;
 mod journal;
 mod kv;
@@ -114,16 +117,25 @@ impl SqliteStorage {
     /// Open (creating if needed) `<data_dir>/shopcase.db`, apply migrations
     /// and start the writer. Blocking; call before serving.
     pub fn open(data_dir: &Path, config: SqliteConfig) -> Result<SqliteStorage> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::Unavailable {
+        let path = data_dir.join(DB_FILE);
+        files::prepare(data_dir, &path).map_err(|e| StoreError::Unavailable {
             op: "open",
             message: format!(
-                "cannot create the data directory {}: {e}",
+                "cannot create the data directory {} (mode 0700) and its database (mode 0600): {e}",
                 data_dir.display()
             ),
         })?;
-        let path = data_dir.join(DB_FILE);
         let mut conn = open_connection(&path, &config, Role::Writer)?;
         schema::migrate(&mut conn, now_ms())?;
+        // The WAL and shared-memory files exist now (opening in WAL mode
+        // and migrating create them).
+        files::tighten_db_files(&path).map_err(|e| StoreError::Unavailable {
+            op: "open",
+            message: format!(
+                "cannot make the database files {}* private (mode 0600): {e}",
+                path.display()
+            ),
+        })?;
         let writer =
             writer::Writer::spawn(conn, config.write_queue, config.max_batch).map_err(|e| {
                 StoreError::Unavailable {
@@ -379,6 +391,12 @@ pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<
 #[async_trait]
 impl Storage for SqliteStorage {
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted> {
+        if event.topic == APP_UNINSTALLED {
+            // Two statements (the event, the store's uninstall): a savepoint.
+            return self
+                .write("insert-event", move |c| inbox::insert(c, &event))
+                .await;
+        }
         self.write_one("insert-event", move |c| inbox::insert(c, &event))
             .await
     }
@@ -637,6 +655,11 @@ impl Storage for SqliteStorage {
             .await?;
         report.events = events;
         Ok(report)
+    }
+
+    async fn uninstalled(&self, shop: &str) -> Result<Option<Uninstall>> {
+        let shop = shop.to_owned();
+        self.read(move |c| admin::uninstalled(c, &shop)).await
     }
 
     async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport> {

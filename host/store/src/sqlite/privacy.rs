@@ -469,8 +469,8 @@ pub(super) fn customer_data(c: &Connection, who: &CustomerIdentity) -> Result<Cu
 
 pub(super) fn record(c: &Connection, r: &PrivacyRecord) -> Result<()> {
     c.execute(
-        "INSERT INTO privacy_requests (shop, topic, customer_id, event_id, file, summary, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO privacy_requests (shop, topic, customer_id, event_id, file, summary, at, body_sha256)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             r.shop,
             r.topic,
@@ -478,7 +478,8 @@ pub(super) fn record(c: &Connection, r: &PrivacyRecord) -> Result<()> {
             r.event_id,
             r.file,
             r.summary.to_string(),
-            ms(r.at)
+            ms(r.at),
+            r.body_sha256.as_ref().map(|d| d.as_slice()),
         ],
     )
     .map_err(db("record-privacy"))?;
@@ -513,6 +514,7 @@ pub(super) fn records(
                     file: r.get(4)?,
                     summary: serde_json::from_str(&summary).unwrap_or(Value::String(summary)),
                     at: ts(r.get(6)?),
+                    body_sha256: None,
                 })
             },
         )?

@@ -21,17 +21,25 @@
 //!
 //! # Why deleting inbox rows cannot dispatch a delivery twice
 //! The ingress deduplicates a delivery by store and webhook id (the unique
-//! `event_id`, a hash of the two) and by store, topic and Shopify event id
-//! (the unique `inbox_shopify_event` index). Both live on inbox rows only:
-//! once an event is deleted, a redelivery of it is no longer recognised.
+//! `event_id`, a hash of the two), by store, topic and Shopify event id
+//! (the unique `inbox_shopify_event` index) and by store, topic and body
+//! digest (`inbox_body`). All three live on inbox rows only (a privacy
+//! request's digest also on its record, which stays): once an event is
+//! deleted, a redelivery of it is no longer recognised.
 //! That is safe because the cutoff is kept further back than
 //! `server.max-age` plus a margin (the configuration refuses less): Shopify
 //! redelivers with the original `X-Shopify-Triggered-At`, which is no later
 //! than the first receipt, so a redelivery of a deleted event is older than
 //! the maximum age and is stored as `stale`, never dispatched. Privacy
-//! topics are never stale, but handling one again is harmless (a redaction
-//! finds nothing more to erase, a data request writes a fresh export), and
-//! Shopify stops redelivering within hours. The host's own events do not
+//! topics are never stale, but a customer request's body stays a duplicate
+//! while its privacy record is kept (which retention never deletes), and
+//! a `shop/redact` acts only for a store with a recorded uninstall (which
+//! its own redaction deletes); handling one again would be harmless
+//! anyway (a redaction finds nothing more to erase, a data request writes
+//! a fresh export). (A replay of a deleted event's
+//! body under forged fresh headers is not stale, and is accepted again:
+//! the digest is kept for the retention window only, as documented.)
+//! The host's own events do not
 //! depend on inbox rows either: timer ids are never reused and a fired timer
 //! does not fire again; the Core Case poller emits only when the
 //! fingerprint kept on the case link changes.

@@ -23,6 +23,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "api-tokens", V2),
     (3, "corecase", V3),
     (4, "retention", V4),
+    (5, "body-digest", V5),
+    (6, "uninstalls", V6),
 ];
 
 const V1: &str = r#"
@@ -299,6 +301,30 @@ const V4: &str = r#"
 CREATE INDEX dead_letters_event ON dead_letters (event_id);
 CREATE INDEX held_operations_event ON held_operations (event_id);
 CREATE INDEX timers_fired ON timers (updated_at) WHERE state = 'fired';
+"#;
+
+/// Replays: Shopify signs the body only, so a captured body posted again
+/// under a fresh webhook id and event id is recognised by its SHA-256 per
+/// (store, topic). The digest lives on the inbox row (a unique index, for
+/// as long as retention keeps the row; existing rows have none) and on a
+/// privacy request's record (which outlives its event). Like
+/// `inbox_shopify_event`, the index is keyed by a random value and costs a
+/// page write per webhook: the price of refusing replays.
+const V5: &str = r#"
+ALTER TABLE inbox ADD COLUMN body_sha256 BLOB;
+CREATE UNIQUE INDEX inbox_body ON inbox (shop, topic, body_sha256)
+    WHERE body_sha256 IS NOT NULL;
+ALTER TABLE privacy_requests ADD COLUMN body_sha256 BLOB;
+CREATE INDEX privacy_requests_body ON privacy_requests (shop, topic, body_sha256)
+    WHERE body_sha256 IS NOT NULL;
+"#;
+
+/// A store's uninstall (`app/uninstalled` received, or an operator's
+/// confirmation): `shop/redact` acts only for a store that has one. The
+/// store's row goes with a shop redaction, and the mark with it.
+const V6: &str = r#"
+ALTER TABLE stores ADD COLUMN uninstalled_at INTEGER;
+ALTER TABLE stores ADD COLUMN uninstalled_by TEXT;
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

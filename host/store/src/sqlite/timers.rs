@@ -187,9 +187,10 @@ pub(super) fn fire_due(
             payload: t.fired_payload().to_string(),
             target_plugin: Some(t.plugin_id.clone()),
             status: EventStatus::Pending,
+            body_sha256: None,
         };
         let event_id = match super::inbox::insert(c, &event)? {
-            Inserted::New { event_id } | Inserted::Duplicate { event_id } => event_id,
+            Inserted::New { event_id } | Inserted::Duplicate { event_id, .. } => event_id,
         };
         c.execute(
             "UPDATE timers SET state = 'fired', fired_event_id = ?2, updated_at = ?3 WHERE id = ?1",

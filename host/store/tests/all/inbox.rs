@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shopcase_contract::Action;
 use shopcase_contract::action::{ShopifyOperation, TagsChange, Target};
+use shopcase_contract::{Action, Resources};
 use shopcase_store::*;
 
 use crate::support::*;
@@ -73,7 +73,8 @@ async fn inserts_are_durable_and_deduplicated() {
         assert_eq!(
             s.insert_event(ev.clone()).await.unwrap(),
             Inserted::Duplicate {
-                event_id: event_id.clone()
+                event_id: event_id.clone(),
+                rule: DuplicateRule::Delivery,
             }
         );
         // Another delivery of the same merchant action on the same topic
@@ -83,7 +84,8 @@ async fn inserts_are_durable_and_deduplicated() {
         assert_eq!(
             s.insert_event(second_subscription).await.unwrap(),
             Inserted::Duplicate {
-                event_id: event_id.clone()
+                event_id: event_id.clone(),
+                rule: DuplicateRule::MerchantAction,
             }
         );
         // The same merchant action on another topic is its own event, and
@@ -806,4 +808,162 @@ async fn foreign_and_newer_databases_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("schema version 99"), "{err}");
+}
+
+/// A delivery as the ingress stores it: with the digest of its body.
+fn signed(webhook: &str, order: u64) -> NewEvent {
+    let mut ev = order_event(webhook, order);
+    ev.body_sha256 = Some(digest(&ev.payload));
+    ev
+}
+
+/// Not a real SHA-256 (the storage only compares): distinct per body.
+fn digest(body: &str) -> [u8; 32] {
+    let mut d = [0u8; 32];
+    for (i, b) in body.bytes().enumerate() {
+        d[i % 32] = d[i % 32].wrapping_mul(31).wrapping_add(b);
+    }
+    d
+}
+
+#[tokio::test]
+async fn a_replayed_body_is_a_duplicate_per_store_and_topic() {
+    let (_d, s) = open();
+    let first = signed("w-1", 5001);
+    let Inserted::New { event_id } = s.insert_event(first.clone()).await.unwrap() else {
+        panic!("first insert must be new")
+    };
+    assert_eq!(
+        s.event(&event_id).await.unwrap().unwrap().body_sha256,
+        first.body_sha256,
+        "the digest is kept with the event"
+    );
+    // The same signed body under a fresh webhook id and event id (headers
+    // the sender chooses): a replay, acknowledged as a duplicate.
+    let replay = signed("w-replay", 5001);
+    assert_ne!(replay.dedupe_key, first.dedupe_key);
+    assert_ne!(replay.shopify_event_id, first.shopify_event_id);
+    assert_eq!(
+        s.insert_event(replay).await.unwrap(),
+        Inserted::Duplicate {
+            event_id: event_id.clone(),
+            rule: DuplicateRule::Body,
+        }
+    );
+    // The same body on another topic, or for another store, is its own.
+    let mut other_topic = signed("w-2", 5001);
+    other_topic.topic = "orders/paid".into();
+    assert!(matches!(
+        s.insert_event(other_topic).await.unwrap(),
+        Inserted::New { .. }
+    ));
+    let mut other_shop = signed("w-3", 5001);
+    other_shop.shop = "other.myshopify.com".into();
+    assert!(matches!(
+        s.insert_event(other_shop).await.unwrap(),
+        Inserted::New { .. }
+    ));
+    // Another body on the same topic is new.
+    assert!(matches!(
+        s.insert_event(signed("w-4", 5002)).await.unwrap(),
+        Inserted::New { .. }
+    ));
+    // Events without a digest (the host's own) are not compared by body.
+    let mut a = order_event("timer:1:1", 9);
+    let mut b = order_event("timer:2:1", 9);
+    (a.shopify_event_id, b.shopify_event_id) = (None, None);
+    assert!(matches!(
+        s.insert_event(a).await.unwrap(),
+        Inserted::New { .. }
+    ));
+    assert!(matches!(
+        s.insert_event(b).await.unwrap(),
+        Inserted::New { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_privacy_body_stays_a_duplicate_while_its_record_is_kept() {
+    let (_d, s) = open();
+    let body = serde_json::json!({"shop_id": 1, "shop_domain": SHOP,
+        "customer": {"id": 7001}, "orders_to_redact": []})
+    .to_string();
+    let request = |webhook: &str| NewEvent {
+        topic: "customers/redact".into(),
+        payload: body.clone(),
+        resources: Resources::default(),
+        shopify_event_id: Some(format!("se-{webhook}")),
+        body_sha256: Some(digest(&body)),
+        ..order_event(webhook, 0)
+    };
+    let Inserted::New { event_id } = s.insert_event(request("w-1")).await.unwrap() else {
+        panic!("new")
+    };
+    // The event goes (here with the store's other rows); the request's
+    // record, written afterwards with the body's digest, stays.
+    s.redact_shop(SHOP, at(5)).await.unwrap();
+    assert!(s.event(&event_id).await.unwrap().is_none());
+    s.record_privacy(PrivacyRecord {
+        shop: SHOP.into(),
+        topic: "customers/redact".into(),
+        customer_id: Some(7001),
+        event_id: event_id.clone(),
+        file: None,
+        summary: serde_json::json!({}),
+        at: at(6),
+        body_sha256: Some(digest(&body)),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.insert_event(request("w-replay")).await.unwrap(),
+        Inserted::Duplicate {
+            event_id,
+            rule: DuplicateRule::Body,
+        },
+        "the record keeps the body a duplicate after its event is gone"
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_before_body_digests_upgrades() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_id = {
+        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        let Inserted::New { event_id } = s.insert_event(order_event("w-old", 1)).await.unwrap()
+        else {
+            panic!("new")
+        };
+        event_id
+    };
+    // Back to schema version 4, as a database written before the digest
+    // (and what later migrations added).
+    behind_the_back(&dir)
+        .execute_batch(
+            "ALTER TABLE stores DROP COLUMN uninstalled_at;
+             ALTER TABLE stores DROP COLUMN uninstalled_by;
+             DROP INDEX inbox_body;
+             DROP INDEX privacy_requests_body;
+             ALTER TABLE inbox DROP COLUMN body_sha256;
+             ALTER TABLE privacy_requests DROP COLUMN body_sha256;
+             DELETE FROM schema_migrations WHERE version >= 5;",
+        )
+        .unwrap();
+    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    let old = s
+        .event(&old_id)
+        .await
+        .unwrap()
+        .expect("kept across the upgrade");
+    assert_eq!(old.body_sha256, None);
+    let Inserted::New { event_id } = s.insert_event(signed("w-new", 2)).await.unwrap() else {
+        panic!("new")
+    };
+    assert_eq!(
+        s.insert_event(signed("w-replay", 2)).await.unwrap(),
+        Inserted::Duplicate {
+            event_id,
+            rule: DuplicateRule::Body,
+        }
+    );
 }

@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod admin_api;
 mod corecase;
+mod files;
 mod inbox;
 mod journal;
 mod privacy;

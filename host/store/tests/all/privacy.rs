@@ -504,3 +504,42 @@ async fn a_large_inbox_is_redacted_in_batches_and_completely() {
     // Again: nothing left to do.
     assert_eq!(s.redact_customer(ann(), at(11)).await.unwrap().events, 0);
 }
+
+#[tokio::test]
+async fn an_app_uninstalled_delivery_records_the_uninstall_until_the_shop_is_redacted() {
+    let (_d, s) = open();
+    assert_eq!(s.uninstalled(SHOP).await.unwrap(), None);
+    // Other topics record nothing, nor does a host event of that topic.
+    s.insert_event(order_event("w-1", 1)).await.unwrap();
+    let mut from_host = event("w-host", "app/uninstalled", serde_json::json!({"id": 1}));
+    from_host.source = EventSource::Timer;
+    s.insert_event(from_host).await.unwrap();
+    assert_eq!(s.uninstalled(SHOP).await.unwrap(), None);
+
+    let Inserted::New { event_id } = s
+        .insert_event(event(
+            "w-2",
+            "app/uninstalled",
+            serde_json::json!({"id": 1}),
+        ))
+        .await
+        .unwrap()
+    else {
+        panic!("new")
+    };
+    let u = s.uninstalled(SHOP).await.unwrap().expect("recorded");
+    assert_eq!(u.by, format!("app/uninstalled {event_id}"));
+    assert_eq!(u.at, at(1), "when it was received");
+    // A redelivery changes nothing.
+    s.insert_event(event(
+        "w-2",
+        "app/uninstalled",
+        serde_json::json!({"id": 1}),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(s.uninstalled(SHOP).await.unwrap(), Some(u));
+    // A shop redaction deletes it with the store's rows.
+    s.redact_shop(SHOP, at(5)).await.unwrap();
+    assert_eq!(s.uninstalled(SHOP).await.unwrap(), None);
+}

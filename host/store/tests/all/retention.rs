@@ -350,6 +350,7 @@ async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
         file: None,
         summary: serde_json::json!({}),
         at: t(80),
+        body_sha256: None,
     })
     .await
     .unwrap();
@@ -571,7 +572,8 @@ async fn the_dedupe_of_a_delivery_goes_with_its_event() {
     assert_eq!(
         s.insert_event(again.clone()).await.unwrap(),
         Inserted::Duplicate {
-            event_id: id.clone()
+            event_id: id.clone(),
+            rule: DuplicateRule::Delivery,
         }
     );
     assert_eq!(prune_all(&s, cutoff(), 10).await.0.events, 1);

@@ -50,5 +50,6 @@ pub(crate) fn order_event(webhook: &str, order: u64) -> NewEvent {
         payload: payload.to_string(),
         target_plugin: None,
         status: EventStatus::Pending,
+        body_sha256: None,
     }
 }

@@ -585,3 +585,34 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         assert_eq!(kinds(&run.actions), *want, "{name}");
     }
 }
+
+#[test]
+fn a_customer_shopify_no_longer_knows_is_a_customer_without_history() {
+    // Lena was deleted (or redacted) in Shopify: the host answers an empty
+    // history. Her big order is then a first order of high value, not a
+    // failure of the plugin.
+    let mut h = harness()
+        .customer_history(unknown_customer(LENA))
+        .setting("score-threshold", 25);
+    let run = run_on(&mut h, "orders-create-repeat-customer-big-order");
+    let case = open_case(&run.actions);
+    assert_eq!(attr(case, "riskSignals"), Some("first-order-high-value"));
+    assert!(
+        case.summary.contains("on the customer's first order"),
+        "{}",
+        case.summary
+    );
+    // With the default threshold it opens nothing, as for a new customer.
+    assert!(
+        fresh_with(
+            unknown_customer(LENA),
+            "orders-create-repeat-customer-big-order"
+        )
+        .actions
+        .is_empty()
+    );
+}
+
+fn fresh_with(history: shopcase_sdk::CustomerSummary, name: &str) -> Run {
+    run_on(&mut harness().customer_history(history), name)
+}

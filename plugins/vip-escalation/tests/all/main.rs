@@ -411,3 +411,33 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         assert_eq!(kinds(&run.actions), *want, "{name}");
     }
 }
+
+#[test]
+fn a_customer_shopify_no_longer_knows_is_a_customer_without_history() {
+    // What the host answers for a deleted or redacted customer.
+    let gone = |id| harness().customer_history(unknown_customer(id));
+    // Marco is no VIP any more: his small order needs nothing.
+    assert!(
+        run_on(&mut gone(MARCO), "orders-create-vip")
+            .actions
+            .is_empty()
+    );
+    // Lena's large order is still a large order.
+    let run = run_on(&mut gone(LENA), "orders-create-large");
+    let case = open_case(&run.actions);
+    assert_eq!(attr(case, "escalationReason"), Some("large-order"));
+    assert_eq!(attr(case, "customerOrders"), Some("0"));
+    assert_eq!(attr(case, "customerTags"), Some(""));
+    // Jonas's third service failure opens his case, not as a VIP's.
+    let mut h = gone(JONAS);
+    for name in [
+        "orders-cancelled-inventory",
+        "orders-updated-delivery-failure",
+    ] {
+        run_on(&mut h, name);
+    }
+    let run = run_on(&mut h, "orders-updated-complaint-tag");
+    let case = open_case(&run.actions);
+    assert_eq!(case.key, customer_key(JONAS));
+    assert_eq!(case.priority, Priority::High);
+}

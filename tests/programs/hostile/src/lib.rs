@@ -134,7 +134,10 @@ mod guest {
                         message: format!("host function failed: {e:?}"),
                         retryable: false,
                     })?;
-                    Ok(vec![tag(order, vec![format!("orders-{}", h.number_of_orders)])])
+                    Ok(vec![tag(
+                        order,
+                        vec![format!("orders-{}", h.number_of_orders)],
+                    )])
                 }
                 "history" => {
                     let customer = event.resources.customer_id.unwrap_or(0);
