@@ -170,6 +170,9 @@ pub struct ExecutorConfig {
     /// retried beyond `retry.max_attempts` while the entry is younger than
     /// this: an outage is waited out, not dead-lettered.
     pub outage_window: Duration,
+    /// When a store's Shopify or Core Case is held back as down
+    /// (`executor.breaker-*`; see [`crate::breaker`]).
+    pub breaker: crate::breaker::BreakerPolicy,
 }
 
 /// How long outages are waited out by default: longer than any plausible
@@ -301,6 +304,9 @@ struct RawExecutor {
     backoff_base: Option<String>,
     backoff_max: Option<String>,
     outage_window: Option<String>,
+    breaker_threshold: Option<u32>,
+    breaker_cool_down: Option<String>,
+    breaker_max_cool_down: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -596,6 +602,26 @@ impl Config {
                 &ex.outage_window,
                 DEFAULT_OUTAGE_WINDOW,
             )?,
+            breaker: {
+                let d = crate::breaker::BreakerPolicy::default();
+                crate::breaker::BreakerPolicy {
+                    threshold: u32::try_from(at_least_one(
+                        "executor.breaker-threshold",
+                        u64::from(ex.breaker_threshold.unwrap_or(d.threshold)),
+                    )?)
+                    .unwrap_or(d.threshold),
+                    cool_down: dur(
+                        "executor.breaker-cool-down",
+                        &ex.breaker_cool_down,
+                        d.cool_down,
+                    )?,
+                    max_cool_down: dur(
+                        "executor.breaker-max-cool-down",
+                        &ex.breaker_max_cool_down,
+                        d.max_cool_down,
+                    )?,
+                }
+            },
         };
         let timers = TimerConfig {
             poll_interval: dur(

@@ -40,6 +40,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod breaker;
 pub mod config;
 pub mod corecase;
 pub mod dispatcher;

@@ -72,6 +72,8 @@ pub(crate) struct Core {
     /// New entries in the journal.
     pub(crate) journal_wake: Notify,
     pub(crate) faults: Faults,
+    /// Per (store, service): whether to call Shopify or Core Case now.
+    pub(crate) breakers: Arc<crate::breaker::Breakers>,
     /// Set when shutdown starts: `/readyz` answers 503.
     pub(crate) draining: AtomicBool,
     /// Unique per process run; worker names start with it.
@@ -267,7 +269,13 @@ impl PipelineBuilder {
             executors.push(Arc::new(FollowUpExecutor::new(storage.clone())));
         }
         let registry = Arc::new(PluginRegistry::new(runtime, config.plugins_dir.clone()));
+        let breakers = Arc::new(crate::breaker::Breakers::new(config.executor.breaker));
+        let history: Arc<dyn CustomerHistorySource> = Arc::new(crate::breaker::GuardedHistory {
+            inner: self.history,
+            breakers: breakers.clone(),
+        });
         let core = Arc::new(Core {
+            breakers,
             shops: Shops::from_config(&config),
             storage,
             metrics: Arc::new(Metrics::default()),
@@ -289,7 +297,7 @@ impl PipelineBuilder {
             dispatcher: Arc::new(Dispatcher {
                 core: core.clone(),
                 registry,
-                history: self.history,
+                history,
             }),
             core,
             executors,
@@ -494,7 +502,17 @@ async fn readyz(State(core): State<Arc<Core>>) -> Response {
             .into_response();
     }
     match tokio::time::timeout(Duration::from_secs(2), core.storage.check_writable()).await {
-        Ok(Ok(())) => axum::Json(json!({"status": "ready"})).into_response(),
+        // Webhooks are still accepted while a service is down, so the host
+        // stays ready; which services wait is detail for the operator.
+        Ok(Ok(())) => {
+            let held: Vec<_> = core
+                .breakers
+                .states()
+                .into_iter()
+                .filter(|b| b.state != "closed")
+                .collect();
+            axum::Json(json!({"status": "ready", "upstreams": held})).into_response()
+        }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: storage");
             (
@@ -521,7 +539,11 @@ async fn metrics(State(core): State<Arc<Core>>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        core.metrics.render(stats),
+        {
+            let mut text = core.metrics.render(stats);
+            crate::breaker::render(&core.breakers.states(), &mut text);
+            text
+        },
     )
         .into_response()
 }

@@ -20,8 +20,31 @@ pub enum HostError {
     QuotaExceeded(String),
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
+    /// The service behind the function did not answer (down, timed out,
+    /// throttling): the host's condition, waited out if the run fails.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The service refused the host's credentials for this store (a
+    /// revoked token). The guest is told `unavailable`; for the host it is
+    /// an outage an operator must fix, waited out like one.
+    #[error("unavailable: {0}")]
+    CredentialsRefused(String),
+    /// Nothing on this host answers the function for this store (no
+    /// Admin API token configured). The guest is told `unavailable`; it is
+    /// not an outage, so a run that fails on it is the plugin's failure.
+    #[error("unavailable: {0}")]
+    NotConfigured(String),
+}
+
+impl HostError {
+    /// Whether the error is a service being down (or refusing the host's
+    /// credentials): the host's condition, not the plugin's.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            HostError::Unavailable(_) | HostError::CredentialsRefused(_)
+        )
+    }
 }
 
 /// A stored key-value entry and its version (for conflict detection).
@@ -166,7 +189,7 @@ impl HostServices for MemoryServices {
 
     fn customer_history(&self, customer_id: u64) -> Result<CustomerHistory, HostError> {
         self.histories.get(&customer_id).cloned().ok_or_else(|| {
-            HostError::Unavailable(format!("no history for customer {customer_id} in this run"))
+            HostError::NotConfigured(format!("no history for customer {customer_id} in this run"))
         })
     }
 

@@ -355,10 +355,11 @@ impl State {
         let start = Instant::now();
         let r = f(self.services.as_ref());
         self.clock.host_time += start.elapsed();
-        if let Err(HostError::Unavailable(why)) = &r
+        if let Err(e) = &r
+            && e.is_outage()
             && self.unavailable.is_none()
         {
-            self.unavailable = Some(why.clone());
+            self.unavailable = Some(e.to_string());
         }
         r
     }

@@ -228,7 +228,9 @@ fn to_wit_error(e: HostError) -> wit_host::HostError {
     match e {
         HostError::QuotaExceeded(m) => wit_host::HostError::QuotaExceeded(m),
         HostError::InvalidArgument(m) => wit_host::HostError::InvalidArgument(m),
-        HostError::Unavailable(m) => wit_host::HostError::Unavailable(m),
+        HostError::Unavailable(m)
+        | HostError::CredentialsRefused(m)
+        | HostError::NotConfigured(m) => wit_host::HostError::Unavailable(m),
     }
 }
 

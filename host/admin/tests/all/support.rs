@@ -112,6 +112,9 @@ backoff-max = "40ms"
 # Transient failures are dead-lettered after the attempts (the outage
 # window has its own tests).
 outage-window = "0s"
+# Breakers probe at test speed.
+breaker-cool-down = "20ms"
+breaker-max-cool-down = "50ms"
 
 [timers]
 poll-interval = "50ms"

@@ -18,7 +18,7 @@
 //! | Core Case | journal |
 //! |---|---|
 //! | 429, 5xx, timeouts, resets (after the client's own retries) | retried later (`corecase-unavailable`) |
-//! | credentials refused | retried later (`corecase-auth`), logged as an error: an operator must fix `[corecase]` |
+//! | credentials refused | paused with the store's other case actions until a probe succeeds (`corecase-auth`, circuit breaker), logged as an error: an operator must fix `[corecase]` |
 //! | 409 (illegal transition, closed case) | dead letter with Core Case's message (`corecase-conflict`) |
 //! | other 4xx | dead letter (`corecase-rejected`, `corecase-not-found`) |
 //! | unmapped case type, no linked case | dead letter (`unmapped-case-type`, `no-linked-case`) |
@@ -63,13 +63,12 @@ pub(crate) fn exec_error(e: &shopcase_corecase::Error) -> ExecError {
             ExecError::transient("corecase-unavailable", e.to_string(), e.retry_after())
         }
         ErrorClass::Auth => {
-            tracing::error!(error = %e, "Core Case refused shopcase's credentials: check [corecase] client-id and the client secret; case actions are retried meanwhile");
-            ExecError::transient(
+            tracing::error!(error = %e, "Core Case refused shopcase's credentials: check [corecase] client-id and the client secret; case actions are paused meanwhile");
+            ExecError::credentials_refused(
                 "corecase-auth",
                 format!(
                     "{e}; check `[corecase]` client-id and the client secret (the action is retried)"
                 ),
-                None,
             )
         }
         ErrorClass::Conflict => ExecError::permanent("corecase-conflict", e.to_string()),
@@ -472,6 +471,10 @@ impl Executor for CaseExecutor {
 
     fn timeout_setting(&self) -> &'static str {
         "corecase.execute-timeout"
+    }
+
+    fn service(&self) -> Option<crate::breaker::Service> {
+        Some(crate::breaker::Service::CoreCase)
     }
 }
 

@@ -47,7 +47,7 @@ impl CustomerHistorySource for NoCustomerHistory {
         _shop: &str,
         _customer_id: u64,
     ) -> Result<CustomerHistory, HostError> {
-        Err(HostError::Unavailable(
+        Err(HostError::NotConfigured(
             "customer history is not configured on this host".into(),
         ))
     }

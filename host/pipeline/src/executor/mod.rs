@@ -27,6 +27,7 @@ use shopcase_store::{
 };
 use tokio::sync::watch;
 
+use crate::breaker::{Admit, Outcome, Service};
 use crate::fault::Fault;
 use crate::server::Core;
 
@@ -53,6 +54,17 @@ pub enum ExecError {
         /// For the admin.
         message: String,
     },
+    /// The service refused the host's credentials for the store (401/403:
+    /// a revoked token, a wrong client secret). Every action of the store
+    /// for that service would fail the same way: the framework pauses them
+    /// (circuit breaker) until a probe succeeds, within the outage window.
+    #[error("{code}: {message}")]
+    CredentialsRefused {
+        /// Stable code, e.g. `access-denied`.
+        code: String,
+        /// For the admin.
+        message: String,
+    },
 }
 
 impl ExecError {
@@ -72,6 +84,14 @@ impl ExecError {
     /// A permanent failure.
     pub fn permanent(code: impl Into<String>, message: impl Into<String>) -> Self {
         ExecError::Permanent {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Credentials refused.
+    pub fn credentials_refused(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ExecError::CredentialsRefused {
             code: code.into(),
             message: message.into(),
         }
@@ -102,6 +122,13 @@ pub trait Executor: Send + Sync + std::fmt::Debug + 'static {
     /// execution (e.g. `shopify.execute-timeout`).
     fn timeout_setting(&self) -> &'static str {
         "executor.lease"
+    }
+
+    /// The remote service it calls per store, if any: its executions go
+    /// through that (store, service)'s circuit breaker
+    /// ([`crate::breaker`]).
+    fn service(&self) -> Option<Service> {
+        None
     }
 }
 
@@ -192,7 +219,40 @@ fn waited(entry: &JournalEntry) -> Duration {
 
 async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: JournalEntry) {
     let retry = &core.config.executor.retry;
-    let family = entry.family.as_str();
+    let window = core.config.executor.outage_window;
+    let service = executor.service();
+    if let Some(service) = service
+        && let Admit::Wait {
+            after,
+            reason,
+            credentials,
+        } = core.breakers.admit(&entry.shop, service)
+    {
+        // The service is down (or refuses the credentials) for this store:
+        // not called, tried again when the breaker may let it through.
+        let code = if credentials {
+            "credentials-refused"
+        } else {
+            "circuit-open"
+        };
+        let outcome = if waited(&entry) < window {
+            JournalOutcome::Retry {
+                error: FailureRecord::new(code, reason),
+                at: crate::dispatcher::later(after),
+            }
+        } else {
+            JournalOutcome::Dead {
+                error: FailureRecord::new(
+                    code,
+                    format!(
+                        "{reason} (for longer than executor.outage-window: retry once it is fixed)"
+                    ),
+                ),
+            }
+        };
+        settle(core, worker, &entry, outcome, code).await;
+        return;
+    }
     let (bound, setting) = execution_bound(executor, core.config.executor.lease);
     // Dropping the future cancels the request in flight: like a lost
     // answer, the next attempt finds out what was done before acting.
@@ -211,6 +271,16 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
         )),
     };
     core.faults.hit(Fault::AbortAfterExecute);
+    if let Some(service) = service {
+        let seen = match &result {
+            Ok(_) | Err(ExecError::Permanent { .. }) => Outcome::Answered,
+            Err(ExecError::Transient { message, .. }) => Outcome::Unavailable(message.clone()),
+            Err(ExecError::CredentialsRefused { message, .. }) => {
+                Outcome::CredentialsRefused(message.clone())
+            }
+        };
+        core.breakers.record(&entry.shop, service, &seen);
+    }
     let (outcome, label) = match result {
         Ok(result) => (JournalOutcome::Done { result }, "done"),
         Err(ExecError::Transient {
@@ -261,7 +331,40 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
             },
             "dead",
         ),
+        // Paused with the store's other work for the service (the breaker
+        // is open now), within the outage window.
+        Err(ExecError::CredentialsRefused { code, message }) if waited(&entry) < window => (
+            JournalOutcome::Retry {
+                error: FailureRecord::new(code, message),
+                at: crate::dispatcher::later(core.config.executor.breaker.max_cool_down),
+            },
+            "retry",
+        ),
+        Err(ExecError::CredentialsRefused { code, message }) => (
+            JournalOutcome::Dead {
+                error: FailureRecord::new(
+                    code,
+                    format!(
+                        "{message} (refused for longer than executor.outage-window: fix the credentials, then retry)"
+                    ),
+                ),
+            },
+            "dead",
+        ),
     };
+    settle(core, worker, &entry, outcome, label).await;
+}
+
+/// Record how an execution of `entry` ended, if this worker still holds
+/// its claim.
+async fn settle(
+    core: &Core,
+    worker: &str,
+    entry: &JournalEntry,
+    outcome: JournalOutcome,
+    label: &str,
+) {
+    let family = entry.family.as_str();
     if let JournalOutcome::Dead { error } = &outcome {
         tracing::warn!(key = %entry.key, shop = %entry.shop, plugin = %entry.plugin_id, %error, "action dead-lettered");
     }

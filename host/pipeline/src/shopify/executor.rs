@@ -8,7 +8,8 @@
 //! | outcome of `apply` | journal |
 //! |---|---|
 //! | `Done` / `AlreadyDone` | done, with `{"outcome", "mutations", "detail", "attempt"}` |
-//! | a permanent error (`userErrors`, access denied, not found, refused) | dead letter, with the error's code and Shopify's message |
+//! | the token refused (401/403) | paused with the store's other Shopify work until a probe succeeds (circuit breaker), within `executor.outage-window` |
+//! | a permanent error (`userErrors`, an operation's access denied, not found, refused) | dead letter, with the error's code and Shopify's message |
 //! | a transient error (throttled past the configured waits, 5xx, lost connection) | retried later with the same key |
 //! | not finished within `shopify.execute-timeout` | retried later; the next run re-reads what the cut-off one did |
 
@@ -70,6 +71,10 @@ impl Executor for ShopifyExecutor {
     fn timeout_setting(&self) -> &'static str {
         "shopify.execute-timeout"
     }
+
+    fn service(&self) -> Option<crate::breaker::Service> {
+        Some(crate::breaker::Service::Shopify)
+    }
 }
 
 /// What is stored with a done entry. `attempt` > 1 with `already-done`
@@ -98,6 +103,12 @@ pub(crate) fn exec_error(e: &shopcase_shopify::Error) -> ExecError {
                 "store `{shop}` has no Admin API token configured: set `admin-token-env` (or `admin-token-file`) in its [[stores]] table, restart, then retry this dead letter"
             ),
         ),
+        // The token itself refused (not one operation's missing scope,
+        // which Shopify answers 200 with ACCESS_DENIED): every action of
+        // the store would fail alike, so they pause until it is fixed.
+        Error::AccessDenied {
+            status: 401 | 403, ..
+        } => ExecError::credentials_refused(e.code(), e.to_string()),
         e if e.is_permanent() => ExecError::permanent(e.code(), e.to_string()),
         e => ExecError::transient(e.code(), e.to_string(), None),
     }
@@ -133,8 +144,18 @@ mod tests {
             detail: "[API] Invalid API key or access token".into(),
         });
         assert!(
-            matches!(&denied, ExecError::Permanent { code, message } if code == "access-denied" && message.contains("check the store's token")),
+            matches!(&denied, ExecError::CredentialsRefused { code, message } if code == "access-denied" && message.contains("check the store's token")),
             "{denied:?}"
+        );
+        // One operation's missing scope is that action's permanent failure.
+        let scope = exec_error(&Error::AccessDenied {
+            shop: "a.myshopify.com".into(),
+            status: 200,
+            detail: "Access denied for orderCancel field".into(),
+        });
+        assert!(
+            matches!(&scope, ExecError::Permanent { code, .. } if code == "access-denied"),
+            "{scope:?}"
         );
         let unknown = exec_error(&Error::UnknownShop {
             shop: "a.myshopify.com".into(),

@@ -74,8 +74,11 @@ pub(crate) fn host_error(e: &shopcase_shopify::Error, customer_id: u64) -> HostE
             "customer {customer_id} does not exist in this store"
         )),
         Error::UnknownShop { .. } => {
-            HostError::Unavailable("customer history is not configured for this store".into())
+            HostError::NotConfigured("customer history is not configured for this store".into())
         }
+        Error::AccessDenied {
+            status: 401 | 403, ..
+        } => HostError::CredentialsRefused("Shopify refused the store's Admin API access".into()),
         Error::AccessDenied { .. } => {
             HostError::Unavailable("Shopify refused the store's Admin API access".into())
         }
@@ -133,7 +136,10 @@ mod tests {
             },
         ] {
             let h = host_error(&e, 9);
-            let HostError::Unavailable(m) = &h else {
+            let (HostError::Unavailable(m)
+            | HostError::CredentialsRefused(m)
+            | HostError::NotConfigured(m)) = &h
+            else {
                 panic!("{e}: {h:?}")
             };
             assert!(

@@ -590,8 +590,10 @@ async fn a_service_outage_is_waited_out_not_blamed_on_the_plugin() {
     assert!(inst.quarantine.is_none());
     assert_eq!(inst.consecutive_failures, 0);
     let metrics = running.metrics().clone();
+    // Twenty answers from the service itself, and more from its breaker
+    // while it held the calls back.
     eventually("the waits are counted apart from failures", || async {
-        metrics.plugin_runs("historian", "service-unavailable") == 20
+        metrics.plugin_runs("historian", "service-unavailable") >= 20
     })
     .await;
     assert_eq!(metrics.plugin_runs("historian", "plugin-error"), 0);

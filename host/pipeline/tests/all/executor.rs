@@ -392,3 +392,172 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
     assert_eq!(follow.result.unwrap()["scheduled"], true);
     running.shutdown().await.unwrap();
 }
+
+/// A Shopify-like service per store: down, or refusing the token, for the
+/// stores in `failing` until the test mends it.
+#[derive(Debug)]
+struct Upstream {
+    failing: Mutex<Vec<String>>,
+    refuse_credentials: bool,
+    calls: Mutex<HashMap<String, u32>>,
+}
+
+#[async_trait]
+impl Executor for Upstream {
+    fn family(&self) -> ActionFamily {
+        ActionFamily::Shopify
+    }
+
+    fn service(&self) -> Option<shopcase_pipeline::breaker::Service> {
+        Some(shopcase_pipeline::breaker::Service::Shopify)
+    }
+
+    async fn execute(&self, entry: &JournalEntry) -> Result<serde_json::Value, ExecError> {
+        *self
+            .calls
+            .lock()
+            .unwrap()
+            .entry(entry.shop.clone())
+            .or_insert(0) += 1;
+        if self.failing.lock().unwrap().contains(&entry.shop) {
+            return Err(if self.refuse_credentials {
+                ExecError::credentials_refused(
+                    "access-denied",
+                    "401 Invalid API key or access token",
+                )
+            } else {
+                ExecError::transient("unavailable", "503 Service Unavailable", None)
+            });
+        }
+        Ok(json!({"applied": true}))
+    }
+}
+
+async fn upstream_breaker(refuse_credentials: bool) {
+    let text = config_text("workers = 2");
+    let window = "outage-window = \"0s\"";
+    let host =
+        Host::with_config(&text.replace(window, "outage-window = \"24h\"\nbreaker-threshold = 2"));
+    host.add_plugin(&PluginSpec::new("tagger"));
+    let upstream = Arc::new(Upstream {
+        failing: Mutex::new(vec![SHOP_A.to_owned()]),
+        refuse_credentials,
+        calls: Mutex::default(),
+    });
+    let u = upstream.clone();
+    let running = host.start_with(move |b| b.executor(u)).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP_A, "tagger", &[]).await;
+    host.enable(&s, SHOP_B, "tagger", &[]).await;
+    let client = reqwest::Client::new();
+    let mut keys = Vec::new();
+    for (shop, secret) in [(SHOP_A, SECRET_A), (SHOP_B, SECRET_B)] {
+        for order_id in 1..=6u64 {
+            let (_, b) = post(
+                &client,
+                &running.webhook_url(),
+                &Delivery::order(
+                    shop,
+                    secret,
+                    &format!("w-{shop}-{order_id}"),
+                    order(order_id, "ok"),
+                ),
+            )
+            .await;
+            keys.push((
+                shop,
+                format!("{}:tagger:0", b["event_id"].as_str().unwrap()),
+            ));
+        }
+    }
+    let status = |k: &str| {
+        let (s, k) = (s.clone(), k.to_owned());
+        async move { s.journal_entry(&k).await.unwrap().map(|e| e.status) }
+    };
+    // Store B's Shopify answers: its actions go through meanwhile.
+    for (_, k) in keys.iter().filter(|(shop, _)| *shop == SHOP_B) {
+        eventually("store B is not held back", || async {
+            status(k).await == Some(JournalStatus::Done)
+        })
+        .await;
+    }
+    // Store A's breaker is shown on /readyz (the host stays ready) and /metrics.
+    let base = format!("http://{}", running.addr());
+    let expected = if refuse_credentials {
+        "credentials-refused"
+    } else {
+        "open"
+    };
+    eventually("the breaker is reported", || async {
+        let ready: serde_json::Value = client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ready["status"] == "ready"
+            && ready["upstreams"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["shop"] == SHOP_A && u["service"] == "shopify" && u["state"] == expected)
+    })
+    .await;
+    // Open and half-open alternate while it probes: look until it shows.
+    let line = format!(
+        "shopcase_upstream_open{{shop=\"{SHOP_A}\",service=\"shopify\",state=\"{expected}\"}} 1"
+    );
+    eventually("the breaker is in the metrics", || async {
+        client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains(&line)
+    })
+    .await;
+    // Held back, not failed: nothing of store A is dead-lettered.
+    assert!(
+        s.dead_letters(Some(SHOP_A), true, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for (_, k) in keys.iter().filter(|(shop, _)| *shop == SHOP_A) {
+        assert_ne!(status(k).await, Some(JournalStatus::Done));
+    }
+    // Mended: a probe gets through, the breaker closes, everything is done once.
+    upstream.failing.lock().unwrap().clear();
+    for (_, k) in &keys {
+        eventually("done once the service answers", || async {
+            status(k).await == Some(JournalStatus::Done)
+        })
+        .await;
+    }
+    assert!(s.dead_letters(None, true, 10).await.unwrap().is_empty());
+    let ready: serde_json::Value = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["upstreams"], json!([]), "closed again");
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_whose_service_is_down_is_held_back_alone_and_resumes_by_itself() {
+    upstream_breaker(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_pause_the_stores_actions_instead_of_dead_lettering_them() {
+    upstream_breaker(true).await;
+}
