@@ -166,11 +166,24 @@ pub struct Grants {
     pub host: BTreeSet<HostGrant>,
     /// Personal-data classes left in its payloads.
     pub data: BTreeSet<DataClass>,
-    /// Case types it may open or change.
+    /// Case types it may open or change, and whose `corecase/case-updated`
+    /// events it receives. [`ALL_CASE_TYPES`] (`"*"`) receives every case
+    /// type's updates, read-only (no case actions with it).
     pub case_types: BTreeSet<String>,
 }
 
+/// In `grants.case-types`: every case type's updates, to read only.
+pub const ALL_CASE_TYPES: &str = "*";
+
 impl Grants {
+    /// Whether the plugin receives the `corecase/case-updated` events of
+    /// cases of `case_type`: its own case types, or every one with `"*"`.
+    /// A case of another plugin carries that plugin's analyst decisions and
+    /// held operations: not this plugin's business.
+    pub fn receives_updates_of(&self, case_type: &str) -> bool {
+        self.case_types.contains(case_type) || self.case_types.contains(ALL_CASE_TYPES)
+    }
+
     /// Whether the plugin may see a data class (`address` implies
     /// `address-region`).
     pub fn sees(&self, class: DataClass) -> bool {
@@ -597,7 +610,7 @@ fn parse_grants(raw: RawGrants, path: &Path) -> Result<Grants, ManifestError> {
         g.data.insert(class);
     }
     for c in raw.case_types {
-        if !crate::action::is_case_type(&c) {
+        if c != ALL_CASE_TYPES && !crate::action::is_case_type(&c) {
             return Err(ManifestError::at(
                 path,
                 "grants.case-types",
@@ -605,6 +618,13 @@ fn parse_grants(raw: RawGrants, path: &Path) -> Result<Grants, ManifestError> {
             ));
         }
         g.case_types.insert(c);
+    }
+    if g.case_types.contains(ALL_CASE_TYPES) && g.actions.iter().any(|a| a.is_case_action()) {
+        return Err(ManifestError::at(
+            path,
+            "grants.case-types",
+            "`*` receives every case type's updates to read only: a plugin with case actions lists the case types it opens or changes",
+        ));
     }
     if g.actions.iter().any(|a| a.is_case_action()) && g.case_types.is_empty() {
         return Err(ManifestError::at(
@@ -861,11 +881,31 @@ default = ["VIP"]
                 GOOD.replace("case-types = [\"fraud-investigation\"]", ""),
                 "`grants.case-types`",
             ),
+            (
+                GOOD.replace("[\"fraud-investigation\"]", "[\"*\"]"),
+                "`grants.case-types`: `*` receives every case type's updates to read only",
+            ),
         ];
         for (text, want) in cases {
             let err = parse(&text).unwrap_err();
             assert!(err.contains(want), "want {want:?} in {err:?}");
         }
+    }
+
+    #[test]
+    fn case_updates_reach_only_the_plugins_of_their_case_type() {
+        let fraud = Grants {
+            case_types: ["fraud-investigation".to_owned()].into(),
+            ..Grants::default()
+        };
+        assert!(fraud.receives_updates_of("fraud-investigation"));
+        assert!(!fraud.receives_updates_of("refund-approval"));
+        let status = Grants {
+            case_types: [ALL_CASE_TYPES.to_owned()].into(),
+            ..Grants::default()
+        };
+        assert!(status.receives_updates_of("refund-approval"));
+        assert!(!Grants::default().receives_updates_of("refund-approval"));
     }
 
     #[test]

@@ -292,6 +292,11 @@ impl Dispatcher {
         installations: &BTreeMap<String, Installation>,
     ) -> Vec<Target> {
         let mut targets = Vec::new();
+        // A case update goes only to the plugins of its case type (or that
+        // read every case type's, `"*"`): another plugin's case carries
+        // its analyst's decisions and held operations.
+        let case_type = (ev.event.topic == shopcase_contract::event::TOPIC_CASE_UPDATED)
+            .then(|| case_type_of(&ev.event.payload));
         for inst in installations.values().filter(|i| i.enabled) {
             if ev
                 .target_plugin
@@ -302,6 +307,15 @@ impl Dispatcher {
             }
             match self.registry.get(&inst.plugin_id, &inst.version).await {
                 Ok(p) if !p.manifest().subscribes(&ev.event.topic) => continue,
+                Ok(p)
+                    if case_type.as_ref().is_some_and(|t| {
+                        !p.manifest()
+                            .grants
+                            .receives_updates_of(t.as_deref().unwrap_or(""))
+                    }) =>
+                {
+                    continue;
+                }
                 // Subscribed, or not loadable (then its run records why).
                 _ => targets.push(Target {
                     plugin_id: inst.plugin_id.clone(),
@@ -534,6 +548,21 @@ impl Ran {
             PluginResult::Waiting { .. } => Ran::Waiting,
         }
     }
+}
+
+/// The case type of a `corecase/case-updated` payload (`case.case_type`).
+fn case_type_of(payload: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        case: CaseOnly,
+    }
+    #[derive(serde::Deserialize)]
+    struct CaseOnly {
+        case_type: String,
+    }
+    serde_json::from_str::<Payload>(payload)
+        .ok()
+        .map(|p| p.case.case_type)
 }
 
 fn version_of(installations: &BTreeMap<String, Installation>, plugin: &str) -> String {

@@ -377,9 +377,9 @@ async fn host_events_go_to_the_subscribed_plugins_of_their_store_only() {
             case_id: Some("c-1".into()),
             ..Default::default()
         },
-        payload:
-            json!({"case": {"id": "c-1", "status": "approved"}, "resources": {"order_id": 5001}})
-                .to_string(),
+        payload: json!({"case": {"id": "c-1", "case_type": "hostile", "status": "approved"},
+                   "resources": {"order_id": 5001}})
+        .to_string(),
         target_plugin: None,
         status: shopcase_store::EventStatus::Pending,
         body_sha256: None,
@@ -625,5 +625,71 @@ async fn an_outage_longer_than_its_window_is_dead_lettered_as_the_hosts_conditio
     let inst = s.installation(SHOP_A, "historian").await.unwrap().unwrap();
     assert!(inst.quarantine.is_none(), "{:?}", inst.quarantine);
     assert_eq!(inst.consecutive_failures, 0);
+    running.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_update_reaches_only_the_plugins_of_its_case_type() {
+    let host = Host::new(2);
+    let updates: &[&str] = &["corecase/case-updated"];
+    for (id, types) in [
+        ("owner", &["hostile"][..]),
+        ("stranger", &["other-type"][..]),
+        ("status", &["*"][..]),
+    ] {
+        host.add_plugin(&PluginSpec {
+            topics: updates,
+            case_types: types,
+            ..PluginSpec::new(id)
+        });
+    }
+    let running = host.start().await;
+    let s = running.storage().clone();
+    for p in ["owner", "stranger", "status"] {
+        host.enable(&s, SHOP_A, p, &[]).await;
+    }
+    // As the Core Case poller puts it in the inbox: a case of type
+    // `hostile`, with its analyst's decision and a held refund.
+    let payload = json!({
+        "case": {"id": "c-1", "number": "CASE-000001", "case_type": "hostile",
+                 "subject": {"order": 1001}, "status": "in-progress",
+                 "attributes": {"decision": "refund"}},
+        "tasks": [],
+        "approvals": [{"task_id": "t-1", "outcome": "pending",
+                       "operation": {"kind": "refund", "amount": "450.00"}}],
+        "resources": {"order-id": 1001, "case-id": "c-1"}
+    });
+    let now = shopcase_contract::time::Timestamp::now();
+    let shopcase_store::Inserted::New { event_id } = s
+        .insert_event(shopcase_store::NewEvent {
+            shop: SHOP_A.into(),
+            topic: "corecase/case-updated".into(),
+            source: shopcase_store::EventSource::CoreCase,
+            dedupe_key: "corecase:c-1:1".into(),
+            shopify_event_id: None,
+            api_version: "2026-07".into(),
+            triggered_at: now,
+            received_at: now,
+            resources: Default::default(),
+            payload: payload.to_string(),
+            target_plugin: None,
+            status: shopcase_store::EventStatus::Pending,
+            body_sha256: None,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("new")
+    };
+    eventually("the update is dispatched", || is_done(&s, &event_id)).await;
+    let mut got: Vec<String> = s
+        .dispatch_rows(&event_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.plugin_id)
+        .collect();
+    got.sort();
+    assert_eq!(got, ["owner", "status"], "not the other case type's plugin");
     running.shutdown().await.unwrap();
 }

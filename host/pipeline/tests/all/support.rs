@@ -29,6 +29,8 @@ pub(crate) struct PluginSpec<'a> {
     pub(crate) topics: &'a [&'a str],
     pub(crate) data: &'a [&'a str],
     pub(crate) settings: &'a str,
+    /// `grants.case-types`; with `"*"` (read-only) no case action is granted.
+    pub(crate) case_types: &'a [&'a str],
 }
 
 impl<'a> PluginSpec<'a> {
@@ -39,6 +41,7 @@ impl<'a> PluginSpec<'a> {
             topics: &["orders/create", "timer/fired"],
             data: &[],
             settings: "",
+            case_types: &["hostile"],
         }
     }
 
@@ -58,16 +61,22 @@ api = "0.1.0"
 topics = [{}]
 
 [grants]
-actions = ["tags-add", "open-case", "set-metafield"]
+actions = [{}]
 host = ["log", "kv", "customer-history"]
 data = [{}]
-case-types = ["hostile"]
+case-types = [{}]
 {}
 "#,
             self.id,
             self.version,
             list(self.topics),
+            if self.case_types.contains(&"*") {
+                list(&["tags-add", "set-metafield"])
+            } else {
+                list(&["tags-add", "open-case", "set-metafield"])
+            },
             list(self.data),
+            list(self.case_types),
             self.settings
         )
     }
