@@ -2,8 +2,8 @@
 //!
 //! - `demo`: install the Wasm target if missing, build the plugins and the
 //!   host, run the demo.
-//! - `test`: everything CI runs: formatting, clippy, the Wasm components,
-//!   and every test.
+//! - `test`: everything CI runs: formatting, clippy, cargo-deny, the Wasm
+//!   components, and every test.
 //! - `build-plugins`: build every Wasm component in the workspace and
 //!   package the plugins into `target/plugins/<id>/`.
 //! - `bench`: the sandbox benchmarks (release build): Rust plugin against
@@ -21,7 +21,8 @@
 //! - `guests`: toolchains and builds of non-Rust (and Rust) guest examples;
 //! - `browser`: Chromium for the admin page's end-to-end test;
 //! - `bench_guests`: the per-language per-event benchmark;
-//! - `ahead`: the calendar guard (libfaketime).
+//! - `ahead`: the calendar guard (libfaketime);
+//! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny).
 
 #![forbid(unsafe_code)]
 
@@ -34,6 +35,7 @@ use anyhow::{Context, Result, bail};
 mod ahead;
 mod bench_guests;
 mod browser;
+mod deny;
 mod guests;
 
 use guests::{Guests, Lang};
@@ -50,6 +52,7 @@ fn main() {
         "bench" => bench(&args[1..]),
         "bench-guests" => bench_guests_task(),
         "ahead" => ahead_task(&args[1..]),
+        "deny" => deny::check(),
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -67,7 +70,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)"
     );
 }
 
@@ -233,6 +236,10 @@ fn test() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    done(t);
+
+    let t = step("cargo deny check licenses bans sources");
+    deny::check()?;
     done(t);
 
     build_plugins()?;
