@@ -628,10 +628,11 @@ impl Storage for SqliteStorage {
         now: Timestamp,
     ) -> Result<RedactionReport> {
         // What identifies the customer, read on a reader connection; then
-        // the inbox in batches, each its own short write, so webhooks keep
-        // being committed during a large redaction; then everything else
-        // in one write, after which the WAL is truncated. A crash part-way
-        // leaves the request to run again (it is idempotent).
+        // the inbox and the journal in batches, each its own short write,
+        // so webhooks keep being committed during a large redaction; then
+        // everything else (bounded by quotas and caps) in one write, after
+        // which the WAL is truncated. A crash part-way leaves the request
+        // to run again (it is idempotent).
         let w = who.clone();
         let needles = Arc::new(self.read(move |c| privacy::needles(c, &w)).await?);
         let (mut events, mut after) = (0, 0);
@@ -648,12 +649,27 @@ impl Storage for SqliteStorage {
                 None => break,
             }
         }
+        let (mut journal, mut after) = (0, 0);
+        loop {
+            let (w, n) = (who.clone(), needles.clone());
+            let (count, last) = self
+                .write("redact-customer", move |c| {
+                    privacy::redact_journal(c, &w, &n, after, REDACT_BATCH)
+                })
+                .await?;
+            journal += count;
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
         let mut report = self
             .write_and_checkpoint("redact-customer", move |c| {
                 privacy::redact_records(c, &who, &needles)
             })
             .await?;
         report.events = events;
+        report.journal = journal;
         Ok(report)
     }
 

@@ -122,31 +122,40 @@ pub(super) fn redact_events(
     Ok((scrubbed_events, last))
 }
 
-/// The rest of a customer's redaction, after the inbox: journal, key-value
-/// data, timers, records, held operations.
-pub(super) fn redact_records(
+/// Scrub the journal entries `after < seq` of the customer's store, at most
+/// `limit` of them: a batch of its own write, like the inbox's (the journal
+/// grows with every event until retention). Returns the entries scrubbed
+/// and the last `seq` examined (`None`: no more).
+pub(super) fn redact_journal(
     c: &Connection,
     who: &CustomerIdentity,
     n: &Needles,
-) -> Result<RedactionReport> {
+    after: i64,
+    limit: usize,
+) -> Result<(u64, Option<i64>)> {
     let op = "redact-customer";
-    let mut report = RedactionReport::default();
-
-    // Journal: actions, results and errors.
     let rows: Vec<(i64, String, Option<String>, Option<String>)> = c
-        .prepare_cached("SELECT seq, action, result, error_message FROM journal WHERE shop = ?1")
+        .prepare_cached(
+            "SELECT seq, action, result, error_message FROM journal
+             WHERE shop = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        )
         .and_then(|mut s| {
-            s.query_map([&who.shop], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?
+            s.query_map(
+                params![who.shop, after, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?
             .collect()
         })
         .map_err(db(op))?;
+    let last = (rows.len() >= limit)
+        .then(|| rows.last().map(|r| r.0))
+        .flatten();
     let mut update = c
         .prepare_cached(
             "UPDATE journal SET action = ?2, result = ?3, error_message = ?4 WHERE seq = ?1",
         )
         .map_err(db(op))?;
+    let mut scrubbed = 0;
     for (seq, action, result, error) in rows {
         let mut changed = false;
         let action = scrub_json_text(n, &action, &mut changed);
@@ -156,9 +165,22 @@ pub(super) fn redact_records(
             update
                 .execute(params![seq, action, result, error])
                 .map_err(db(op))?;
-            report.journal += 1;
+            scrubbed += 1;
         }
     }
+    Ok((scrubbed, last))
+}
+
+/// The rest of a customer's redaction, after the inbox and the journal:
+/// key-value data, timers, records, held operations (each bounded per
+/// plugin by its quota or cap).
+pub(super) fn redact_records(
+    c: &Connection,
+    who: &CustomerIdentity,
+    n: &Needles,
+) -> Result<RedactionReport> {
+    let op = "redact-customer";
+    let mut report = RedactionReport::default();
 
     // Key-value entries that mention the customer are deleted.
     let rows: Vec<(String, String, String)> = c

@@ -506,6 +506,61 @@ async fn a_large_inbox_is_redacted_in_batches_and_completely() {
 }
 
 #[tokio::test]
+async fn a_large_journal_is_redacted_in_batches_and_completely() {
+    let (dir, s) = open();
+    // Each event journals two actions, one of which names Ann: more
+    // journal rows than one batch of the redaction (512).
+    let n = 400u64;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let e = event(
+            &format!("w-{i}"),
+            "orders/create",
+            serde_json::json!({"id": 9000 + i, "customer": {"id": 7001}}),
+        );
+        ids.push(e.event_id());
+        s.insert_event(e).await.unwrap();
+    }
+    s.claim_events(Claim {
+        worker: "w".into(),
+        limit: n as usize,
+        lease: Duration::from_secs(30),
+        now: at(2),
+    })
+    .await
+    .unwrap();
+    for id in &ids {
+        s.finish_event(EventFinish {
+            event_id: id.clone(),
+            worker: "w".into(),
+            now: at(3),
+            quarantine_after: 0,
+            read_redacted_at: None,
+            outcomes: vec![PluginOutcome {
+                plugin_id: "fraud".into(),
+                plugin_version: "1.0.0".into(),
+                result: PluginResult::Succeeded(RunSuccess {
+                    actions: plugin_actions(),
+                    kv_reads: vec![],
+                    kv_writes: vec![],
+                    budget: None,
+                }),
+            }],
+        })
+        .await
+        .unwrap();
+    }
+    assert!(contains(&files(dir.path()), EMAIL));
+    let report = s.redact_customer(ann(), at(10)).await.unwrap();
+    assert_eq!(
+        report.journal, n,
+        "every open-case naming her, across batches"
+    );
+    assert!(!contains(&files(dir.path()), EMAIL));
+    assert_eq!(s.redact_customer(ann(), at(11)).await.unwrap().journal, 0);
+}
+
+#[tokio::test]
 async fn an_app_uninstalled_delivery_records_the_uninstall_until_the_shop_is_redacted() {
     let (_d, s) = open();
     assert_eq!(s.uninstalled(SHOP).await.unwrap(), None);
