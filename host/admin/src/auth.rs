@@ -122,6 +122,34 @@ impl Principal {
         shop: Option<&str>,
         plugin: Option<&str>,
     ) {
+        let (audit, unaudited) =
+            state
+                .token_denials
+                .admit(&self.token.id, std::time::Instant::now(), Timestamp::now());
+        if let Some(unaudited) = unaudited {
+            record_denial(
+                state,
+                NewAudit {
+                    actor: self.actor(),
+                    action: "access.denied".into(),
+                    shop: None,
+                    plugin_id: None,
+                    details: json!({
+                        "reason": "over-audit-budget",
+                        "token": self.token.id,
+                        "count": unaudited.count,
+                        "since": unaudited.since,
+                        "note": "this token's refused requests, in the minute from `since`, beyond those audited one by one",
+                    }),
+                    at: Timestamp::now(),
+                },
+            )
+            .await;
+        }
+        if !audit {
+            tracing::debug!(token = %self.token.id, reason, "admin API: access denied (over the token's audit budget)");
+            return;
+        }
         record_denial(
             state,
             NewAudit {

@@ -15,6 +15,8 @@ pub struct AdminState {
     pub(crate) admin: Admin,
     pub(crate) tokens: Tokens,
     pub(crate) anonymous_denials: Arc<DenialBudget>,
+    /// Per token: its refused requests audited per minute.
+    pub(crate) token_denials: Arc<TokenDenialBudgets>,
 }
 
 impl AdminState {
@@ -30,6 +32,7 @@ impl AdminState {
             admin,
             tokens,
             anonymous_denials: Arc::new(DenialBudget::default()),
+            token_denials: Arc::new(TokenDenialBudgets::default()),
         }
     }
 
@@ -74,6 +77,33 @@ impl DenialBudget {
     /// record).
     pub(crate) fn admit(&self, now: Instant, at: Timestamp) -> (bool, Option<Unaudited>) {
         let mut w = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        w.admit(now, at, ANONYMOUS_AUDITS_PER_MINUTE)
+    }
+}
+
+/// Refusals of one token's requests audited per minute (a store admin
+/// probing other stores, a script gone wrong). Past it they are counted
+/// and audited as one record, as for unauthenticated requests.
+pub(crate) const TOKEN_AUDITS_PER_MINUTE: u32 = 60;
+
+/// The budgets of audited refusals, one per token (tokens are few: an
+/// admin issues them).
+#[derive(Debug, Default)]
+pub(crate) struct TokenDenialBudgets(Mutex<std::collections::HashMap<String, Window>>);
+
+impl TokenDenialBudgets {
+    /// As [`DenialBudget::admit`], for the refusals of token `id`.
+    pub(crate) fn admit(&self, id: &str, now: Instant, at: Timestamp) -> (bool, Option<Unaudited>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.to_owned())
+            .or_default()
+            .admit(now, at, TOKEN_AUDITS_PER_MINUTE)
+    }
+}
+
+impl Window {
+    fn admit(&mut self, now: Instant, at: Timestamp, per_minute: u32) -> (bool, Option<Unaudited>) {
+        let w = self;
         let mut ended = None;
         if w.start.is_none_or(|s| now.duration_since(s) >= WINDOW) {
             let count = std::mem::take(&mut w.suppressed);
@@ -86,7 +116,7 @@ impl DenialBudget {
             w.started_at = Some(at);
             w.recorded = 0;
         }
-        if w.recorded < ANONYMOUS_AUDITS_PER_MINUTE {
+        if w.recorded < per_minute {
             w.recorded += 1;
             (true, ended)
         } else {
@@ -99,6 +129,29 @@ impl DenialBudget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_token_has_its_own_budget() {
+        let b = TokenDenialBudgets::default();
+        let t0 = Instant::now();
+        let at0 = Timestamp::from_second(1_790_000_000).unwrap();
+        for _ in 0..TOKEN_AUDITS_PER_MINUTE {
+            assert_eq!(b.admit("tok-a", t0, at0), (true, None));
+        }
+        assert_eq!(b.admit("tok-a", t0, at0), (false, None));
+        assert_eq!(b.admit("tok-b", t0, at0), (true, None), "another token");
+        let next = t0 + Duration::from_secs(61);
+        assert_eq!(
+            b.admit("tok-a", next, at0),
+            (
+                true,
+                Some(Unaudited {
+                    count: 1,
+                    since: at0
+                })
+            )
+        );
+    }
 
     #[test]
     fn a_flood_is_audited_up_to_the_budget_then_counted() {

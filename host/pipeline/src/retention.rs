@@ -88,6 +88,7 @@ async fn pass(core: &Core, keep: Duration, shutdown: &watch::Receiver<bool>) {
             journal_entries = total.journal_entries,
             dead_letters = total.dead_letters,
             timers = total.timers,
+            refusals = total.refusals,
             before = %before,
             "retention: deleted finished work"
         );

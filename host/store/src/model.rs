@@ -1202,11 +1202,14 @@ pub struct PruneReport {
     pub dead_letters: u64,
     /// Fired timers.
     pub timers: u64,
+    /// Audit records of refused admin requests (the audit log's noise;
+    /// changes, quarantines and resolutions are kept).
+    pub refusals: u64,
     /// Where the next batch resumes the inbox scan; `None` once the scan
     /// reached events received after the cutoff (or the end of the inbox).
     pub resume: Option<i64>,
-    /// Whether the batch deleted as many fired timers as it could: more
-    /// may be left.
+    /// Whether the batch deleted as many fired timers (or refusals) as it
+    /// could: more may be left.
     pub more_timers: bool,
 }
 
@@ -1218,17 +1221,23 @@ impl PruneReport {
 
     /// Rows deleted, all tables together.
     pub fn deleted(&self) -> u64 {
-        self.events + self.dispatch_rows + self.journal_entries + self.dead_letters + self.timers
+        self.events
+            + self.dispatch_rows
+            + self.journal_entries
+            + self.dead_letters
+            + self.timers
+            + self.refusals
     }
 
     /// `(what, rows)` per table, with the names the metrics and logs use.
-    pub fn counts(&self) -> [(&'static str, u64); 5] {
+    pub fn counts(&self) -> [(&'static str, u64); 6] {
         [
             ("events", self.events),
             ("dispatch-rows", self.dispatch_rows),
             ("journal-entries", self.journal_entries),
             ("dead-letters", self.dead_letters),
             ("timers", self.timers),
+            ("refusals", self.refusals),
         ]
     }
 
@@ -1240,6 +1249,7 @@ impl PruneReport {
         self.journal_entries += other.journal_entries;
         self.dead_letters += other.dead_letters;
         self.timers += other.timers;
+        self.refusals += other.refusals;
         self.resume = other.resume;
         self.more_timers = other.more_timers;
     }

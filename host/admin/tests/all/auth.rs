@@ -461,6 +461,30 @@ async fn a_flood_of_anonymous_requests_is_audited_up_to_the_budget() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_tokens_refused_requests_are_audited_up_to_its_own_budget() {
+    let f = fixture().await;
+    let r = &f.running;
+    let prober = r.token("prober", ApiRole::StoreAdmin, &[SHOP_A]).await;
+    let other = r.token("other", ApiRole::StoreAdmin, &[SHOP_A]).await;
+    let before = r.denials().await.len();
+    // A store admin of A reaching for B, 70 times in a minute.
+    for _ in 0..70 {
+        let a = r
+            .call(Some(&prober), "GET", &format!("/stores/{SHOP_B}"), None)
+            .await;
+        assert_eq!(a.status, 404);
+    }
+    assert_eq!(r.denials().await.len() - before, 60, "the token's budget");
+    // Another token's refusals are audited from its own budget.
+    let a = r
+        .call(Some(&other), "GET", &format!("/stores/{SHOP_B}"), None)
+        .await;
+    assert_eq!(a.status, 404);
+    assert_eq!(r.denials().await.len() - before, 61);
+    f.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bodies_are_capped_typed_and_checked() {
     let f = fixture().await;
     let r = &f.running;

@@ -10,12 +10,14 @@
 //! point at nothing), no operation held for an approval that is undecided
 //! or whose released Shopify entry is still open. With it go its dispatch
 //! rows, its journal entries (the key range `<event id>:`) and its resolved
-//! dead letters. Fired timers go when they fired before the cutoff.
+//! dead letters. Fired timers go when they fired before the cutoff, and
+//! audit records of refused admin requests when they are older than it.
 //!
 //! Everything else stays: held operations and the `approval:<task id>`
 //! entries that release them belong to their case (the case-updated event
 //! lists them) and are few; case links, key-value data, stores,
-//! installations, audit and privacy records are never touched. A held
+//! installations, privacy records and the rest of the audit log (changes,
+//! quarantines, resolutions) are never touched. A held
 //! operation or privacy record may then name an event that is gone; nothing
 //! reads an event through them.
 //!
@@ -146,7 +148,20 @@ pub(super) fn prune(c: &Connection, p: &Prune) -> Result<PruneReport> {
         .and_then(|mut s| s.execute(params![before, limit]))
         .map_err(db(op))?,
     );
-    report.more_timers = i64::try_from(report.timers).unwrap_or(i64::MAX) >= limit;
+    // Refused admin requests are audited to show probing while it
+    // happens; kept forever they would grow without bound (a flood is
+    // budgeted, not stopped). Everything else in the audit log stays.
+    report.refusals = count(
+        c.prepare_cached(
+            "DELETE FROM audit WHERE id IN (
+                 SELECT id FROM audit WHERE action = 'access.denied' AND at < ?1
+                 ORDER BY id LIMIT ?2)",
+        )
+        .and_then(|mut s| s.execute(params![before, limit]))
+        .map_err(db(op))?,
+    );
+    report.more_timers = i64::try_from(report.timers).unwrap_or(i64::MAX) >= limit
+        || i64::try_from(report.refusals).unwrap_or(i64::MAX) >= limit;
     Ok(report)
 }
 

@@ -364,6 +364,7 @@ async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
             journal_entries: 2,
             dead_letters: 0,
             timers: 1,
+            refusals: 0,
             resume: None,
             more_timers: false,
         }
@@ -607,4 +608,43 @@ async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded(
         .await
         .unwrap();
     assert_eq!(prune_all(&s, cutoff(), 100).await.0.timers, 1);
+}
+
+#[tokio::test]
+async fn refused_admin_requests_go_with_the_cutoff_and_the_rest_of_the_audit_stays() {
+    let (_d, s) = open();
+    let audit = |action: &str, t: i64| NewAudit {
+        actor: "anonymous".into(),
+        action: action.into(),
+        shop: None,
+        plugin_id: None,
+        details: serde_json::json!({"reason": "missing-token"}),
+        at: at(t),
+    };
+    for t in [10, 20, 30] {
+        s.record_audit(audit("access.denied", t)).await.unwrap();
+    }
+    s.record_audit(audit("installation.enable", 40))
+        .await
+        .unwrap();
+    s.record_audit(audit("access.denied", 2000)).await.unwrap();
+    // Two per batch: the refusals take two batches.
+    let (report, batches) = prune_all(&s, cutoff(), 2).await;
+    assert_eq!(report.refusals, 3);
+    assert!(batches >= 2, "{batches}");
+    let left: Vec<(String, Timestamp)> = s
+        .audit_log(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.entry.action, e.entry.at))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            ("access.denied".to_owned(), at(2000)),
+            ("installation.enable".to_owned(), at(40)),
+        ],
+        "newer refusals and every change stay"
+    );
 }
