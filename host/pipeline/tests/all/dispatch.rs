@@ -446,36 +446,9 @@ async fn a_batch_longer_than_its_lease_is_not_claimed_twice() {
         host.config().dispatcher.lease,
         std::time::Duration::from_millis(600)
     );
-    host.add_plugin(&PluginSpec::new("historian"));
     let history = Arc::new(SlowHistory::default());
-    let source = history.clone();
-    let running = host.start_with(move |b| b.customer_history(source)).await;
+    let (running, ids) = historian_runs(&host, history.clone(), 6, 5000, "history").await;
     let s = running.storage().clone();
-    host.enable(&s, SHOP_A, "historian", &[]).await;
-    let mut ids = Vec::new();
-    for i in 0..6u64 {
-        ids.push(
-            send(
-                &running,
-                &Delivery::order(
-                    SHOP_A,
-                    SECRET_A,
-                    &format!("w-slow-{i}"),
-                    json!({"id": 5000 + i, "customer": {"id": 7000 + i}, "do": "history"}),
-                ),
-            )
-            .await,
-        );
-    }
-    eventually("all dispatched", || async {
-        for id in &ids {
-            if !is_done(&s, id).await {
-                return false;
-            }
-        }
-        true
-    })
-    .await;
     for id in &ids {
         let e = s.event(id).await.unwrap().unwrap();
         assert_eq!(e.claims, 1, "claimed once: {id}");
@@ -533,24 +506,39 @@ async fn history_outage(
     let host = Host::with_config(&config_text(&format!(
         "workers = 2\noutage-window = \"{outage_window}\"\n"
     )));
-    host.add_plugin(&PluginSpec::new("historian"));
     let source = Arc::new(Outage {
         calls: Default::default(),
         down_for,
     });
+    let (running, ids) = historian_runs(&host, source, 4, 6000, "needs-history").await;
+    (host, running, ids)
+}
+
+/// Serve `host` with `source` as the customer history and the `historian`
+/// plugin enabled for store A, post `n` orders (ids from `first`, each its
+/// own customer) whose run does `what`, and wait until every one settled.
+async fn historian_runs(
+    host: &Host,
+    source: Arc<dyn shopcase_pipeline::CustomerHistorySource>,
+    n: u64,
+    first: u64,
+    what: &str,
+) -> (shopcase_pipeline::RunningPipeline, Vec<String>) {
+    host.add_plugin(&PluginSpec::new("historian"));
     let running = host.start_with(move |b| b.customer_history(source)).await;
     let s = running.storage().clone();
     host.enable(&s, SHOP_A, "historian", &[]).await;
     let mut ids = Vec::new();
-    for i in 0..4u64 {
+    for i in 0..n {
+        let order = first + i;
         ids.push(
             send(
                 &running,
                 &Delivery::order(
                     SHOP_A,
                     SECRET_A,
-                    &format!("w-outage-{i}"),
-                    json!({"id": 6000 + i, "customer": {"id": 7100 + i}, "do": "needs-history"}),
+                    &format!("w-{what}-{order}"),
+                    json!({"id": order, "customer": {"id": order + 2000}, "do": what}),
                 ),
             )
             .await,
@@ -565,7 +553,7 @@ async fn history_outage(
         true
     })
     .await;
-    (host, running, ids)
+    (running, ids)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
