@@ -13,6 +13,8 @@
 //! - `replay` ([`replay`]): post event files signed as Shopify would.
 //! - `store list | enable | disable | set` ([`store_cmd`]): plugins per store.
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
+//! - `corecase check` ([`corecase_check`]): the Core Case contract against
+//!   the configured tenant, point by point.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +23,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin_cmd;
+mod corecase_check;
 mod demo;
 mod emulate;
 mod plugin_dev;
@@ -57,6 +60,9 @@ enum Command {
     /// Administer the admin API (tokens).
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Check the configured Core Case tenant against the contract shopcase relies on.
+    #[command(subcommand)]
+    Corecase(corecase_check::CorecaseCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +90,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay::main(args),
         Command::Store(cmd) => store_cmd::main(cmd),
         Command::Admin(cmd) => admin_cmd::main(cmd),
+        Command::Corecase(cmd) => corecase_check::main(cmd),
     }
 }
 

@@ -8,5 +8,6 @@
 //! `cargo test -p shopcase` skips them with a message saying so.
 
 mod admin_cmd;
+mod corecase_check;
 mod demo;
 mod plugin_dev;
