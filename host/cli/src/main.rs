@@ -15,6 +15,8 @@
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
 //! - `corecase check` ([`corecase_check`]): the Core Case contract against
 //!   the configured tenant, point by point.
+//! - `config check` ([`config_check`]): a configuration as `serve` checks
+//!   it, with warnings for risky choices.
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +25,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin_cmd;
+mod config_check;
 mod corecase_check;
 mod demo;
 mod emulate;
@@ -63,6 +66,9 @@ enum Command {
     /// Check the configured Core Case tenant against the contract shopcase relies on.
     #[command(subcommand)]
     Corecase(corecase_check::CorecaseCommand),
+    /// Check a configuration file without serving.
+    #[command(subcommand)]
+    Config(config_check::ConfigCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Command::Store(cmd) => store_cmd::main(cmd),
         Command::Admin(cmd) => admin_cmd::main(cmd),
         Command::Corecase(cmd) => corecase_check::main(cmd),
+        Command::Config(cmd) => config_check::main(cmd),
     }
 }
 

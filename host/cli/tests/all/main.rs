@@ -8,6 +8,7 @@
 //! `cargo test -p shopcase` skips them with a message saying so.
 
 mod admin_cmd;
+mod config_check;
 mod corecase_check;
 mod demo;
 mod plugin_dev;
