@@ -301,7 +301,7 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
             code,
             message,
             retry_after,
-        }) if waited(&entry) < core.config.executor.outage_window => (
+        }) if waited(&entry) < window => (
             JournalOutcome::Retry {
                 error: FailureRecord::new(code, message),
                 at: crate::dispatcher::later(
