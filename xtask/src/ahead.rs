@@ -1,5 +1,6 @@
-//! The calendar guard: the demo and the end-to-end tests built on the
-//! scenario events, run again with the process clock moved
+//! The calendar guard: the demo, the end-to-end tests built on the
+//! scenario events and every first-party plugin's scenario tests, run
+//! again with the process clock moved
 //! [`DAYS_AHEAD`] days ahead by libfaketime (Debian's `faketime`, installed
 //! with apt-get like the C toolchain). Recorded events are rebased to "now"
 //! when they are replayed, so these tests pass on any date; this proves it
@@ -72,12 +73,26 @@ pub(crate) fn run_ahead(days: u32, env: &[(&'static str, OsString)]) -> Result<(
         bail!("faketime moved the clock {moved_days} days instead of {days}");
     }
     let binaries = test_binaries()?;
+    let mut suites: Vec<(String, &Path, &str)> = Vec::new();
     for (package, dir, filter) in SUITES {
         let exe = binaries
             .iter()
             .find(|(src, _)| src.contains(dir))
-            .map(|(_, exe)| exe)
+            .map(|(_, exe)| exe.as_path())
             .with_context(|| format!("no test binary of {package} under {dir}"))?;
+        suites.push(((*package).to_owned(), exe, filter));
+    }
+    // Every first-party plugin's own tests replay its scenario folder.
+    for (src, exe) in &binaries {
+        if let Some(plugin) = src
+            .split("/plugins/")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix("/tests/all/main.rs"))
+        {
+            suites.push((format!("plugin {plugin}"), exe.as_path(), ""));
+        }
+    }
+    for (package, exe, filter) in suites {
         eprintln!("    {package}: `{filter}` with the clock {days} days ahead");
         let mut cmd = Command::new(&faketime);
         cmd.arg("-f")
