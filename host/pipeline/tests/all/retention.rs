@@ -4,7 +4,6 @@
 //! `retention = "off"` keeps everything.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use shopcase_contract::Resources;
 use shopcase_contract::time::{SignedDuration, Timestamp};
@@ -87,12 +86,22 @@ async fn finished_work_older_than_the_retention_is_deleted_in_the_background() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_off_keeps_everything() {
-    let host = host("retention = \"off\"\nprune-interval = \"20ms\"");
-    let running = host.start().await;
-    let s = running.storage().clone();
-    let old = planted(&s, "w-old", days(400), EventStatus::Stale).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(s.event(&old).await.unwrap().is_some());
-    assert_eq!(running.metrics().pruned_count("events"), 0);
-    running.shutdown().await.unwrap();
+    // Two hosts side by side, the same prune interval: by the time the one
+    // with a retention has deleted its old event, the one with retention
+    // off has had as long to do the same, and has not.
+    let off = host("retention = \"off\"\nprune-interval = \"20ms\"");
+    let on = host("retention = \"2d\"\nprune-interval = \"20ms\"");
+    let (off_running, on_running) = (off.start().await, on.start().await);
+    let (s_off, s_on) = (off_running.storage().clone(), on_running.storage().clone());
+    let kept = planted(&s_off, "w-old", days(400), EventStatus::Stale).await;
+    let gone = planted(&s_on, "w-old", days(400), EventStatus::Stale).await;
+    eventually(
+        "the host with a retention deletes its old event",
+        || async { s_on.event(&gone).await.unwrap().is_none() },
+    )
+    .await;
+    assert!(s_off.event(&kept).await.unwrap().is_some());
+    assert_eq!(off_running.metrics().pruned_count("events"), 0);
+    on_running.shutdown().await.unwrap();
+    off_running.shutdown().await.unwrap();
 }

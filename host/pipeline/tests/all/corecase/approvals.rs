@@ -177,12 +177,17 @@ async fn an_approved_operation_is_executed_once() {
             status: HeldStatus::Approved
         }
     );
-    // Give the restarted executors time to (wrongly) run anything.
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    assert_eq!(recorder2.total(), 0, "nothing ran again");
-    assert_eq!(recorder.count(&key), 1);
+    // Nothing is left for the restarted executors to run (again): the one
+    // Shopify entry is done, none is pending or in flight.
     let stats = s.journal_stats().await.unwrap();
     assert_eq!(stats.count(ActionFamily::Shopify, JournalStatus::Done), 1);
+    assert_eq!(
+        stats.count(ActionFamily::Shopify, JournalStatus::Pending)
+            + stats.count(ActionFamily::Shopify, JournalStatus::InFlight),
+        0
+    );
+    assert_eq!(recorder2.total(), 0, "nothing ran again");
+    assert_eq!(recorder.count(&key), 1);
     running.shutdown().await.unwrap();
 }
 
@@ -213,7 +218,13 @@ async fn a_rejected_operation_is_recorded_and_never_executed() {
             .unwrap()
             .is_none()
     );
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Nothing of the store's Shopify family is left to run.
+    let stats = s.journal_stats().await.unwrap();
+    assert_eq!(
+        stats.count(ActionFamily::Shopify, JournalStatus::Pending)
+            + stats.count(ActionFamily::Shopify, JournalStatus::InFlight),
+        0
+    );
     assert_eq!(recorder.total(), 0);
     running.shutdown().await.unwrap();
 }
