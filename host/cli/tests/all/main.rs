@@ -10,3 +10,4 @@
 mod admin_cmd;
 mod demo;
 mod plugin_dev;
+mod store_cmd;
