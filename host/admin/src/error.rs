@@ -47,7 +47,8 @@ pub(crate) enum ApiError {
     /// The request contradicts the current state (409).
     #[error("{message}")]
     Conflict {
-        /// Stable code: `conflict`, `already-resolved`, `not-quarantined`.
+        /// Stable code: `conflict`, `already-resolved`, `not-quarantined`,
+        /// `already-approved`, `hash-mismatch`, `duplicate-plugin`.
         code: &'static str,
         /// For people.
         message: String,
@@ -188,6 +189,18 @@ impl From<AdminError> for ApiError {
             },
             AdminError::DeadLetterResolved { .. } => ApiError::Conflict {
                 code: "already-resolved",
+                message: e.to_string(),
+            },
+            AdminError::Duplicate(message) => ApiError::Conflict {
+                code: "duplicate-plugin",
+                message,
+            },
+            AdminError::AlreadyApproved { .. } => ApiError::Conflict {
+                code: "already-approved",
+                message: e.to_string(),
+            },
+            AdminError::HashMismatch { .. } => ApiError::Conflict {
+                code: "hash-mismatch",
                 message: e.to_string(),
             },
             AdminError::Conflict(message) => ApiError::Conflict {

@@ -11,7 +11,8 @@
 //! - `demo` ([`demo`]): every scenario end to end, in one process.
 //! - `serve` ([`serve`]): the host: webhooks in, plugins, journal, executors.
 //! - `replay` ([`replay`]): post event files signed as Shopify would.
-//! - `store list | enable | disable | set` ([`store_cmd`]): plugins per store.
+//! - `store list | enable | disable | set | approve` ([`store_cmd`]): plugins per
+//!   store, and approving their content.
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
 //! - `corecase check` ([`corecase_check`]): the Core Case contract against
 //!   the configured tenant, point by point.

@@ -1,5 +1,5 @@
-//! `shopcase store list|enable|disable|set`: which plugins run for which
-//! store. Only parsing and printing live here; the rules are in
+//! `shopcase store list|enable|disable|set|approve`: which plugins run for
+//! which store, and what content of them the store approved. Only parsing and printing live here; the rules are in
 //! `shopcase_pipeline::admin`, shared with the admin API.
 //!
 //! The commands work on the data directory named by `--config` and can run
@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use shopcase_pipeline::admin::{InstallationView, StoreView};
-use shopcase_pipeline::{Admin, Config, EnableRequest, SetRequest, SettingInput};
+use shopcase_pipeline::{Admin, ApproveRequest, Config, EnableRequest, SetRequest, SettingInput};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Common {
@@ -92,6 +92,23 @@ pub(crate) enum StoreCommand {
         #[arg(long, env = "SHOPCASE_ACTOR")]
         by: String,
     },
+    /// Approve the plugin's content as it is now on disk (component and
+    /// grants) for a store: after a plugin was replaced or rebuilt in the
+    /// version the store pins, it runs only once approved. `store list`
+    /// shows what approving would add.
+    Approve {
+        #[command(flatten)]
+        common: Common,
+        /// The store.
+        #[arg(long)]
+        shop: String,
+        /// The plugin id.
+        #[arg(long)]
+        plugin: String,
+        /// Who approves (recorded in the audit log).
+        #[arg(long, env = "SHOPCASE_ACTOR")]
+        by: String,
+    },
 }
 
 pub(crate) fn main(cmd: StoreCommand) -> ExitCode {
@@ -99,7 +116,8 @@ pub(crate) fn main(cmd: StoreCommand) -> ExitCode {
         StoreCommand::List { common, .. }
         | StoreCommand::Enable { common, .. }
         | StoreCommand::Disable { common, .. }
-        | StoreCommand::Set { common, .. } => common.config.clone(),
+        | StoreCommand::Set { common, .. }
+        | StoreCommand::Approve { common, .. } => common.config.clone(),
     };
     let config = match Config::load_without_secrets(&config_path) {
         Ok(c) => c,
@@ -215,6 +233,32 @@ async fn run(cmd: StoreCommand, config: &Config) -> Result<(), Box<dyn std::erro
                 }
             );
         }
+        StoreCommand::Approve {
+            shop, plugin, by, ..
+        } => {
+            let done = admin
+                .approve(ApproveRequest {
+                    shop,
+                    plugin,
+                    actor: by,
+                })
+                .await?;
+            let i = &done.installation;
+            let short = |s: &str| s.get(..12).unwrap_or(s).to_owned();
+            println!(
+                "approved {} {} for {}: sha256 {} -> {}; {}",
+                i.plugin_id,
+                i.version,
+                i.shop,
+                done.before
+                    .as_ref()
+                    .map_or("(none)".to_owned(), |b| short(&b.sha256)),
+                i.approved
+                    .as_ref()
+                    .map_or(String::new(), |a| short(&a.sha256)),
+                done.grants.summary()
+            );
+        }
     }
     Ok(())
 }
@@ -269,6 +313,7 @@ fn print_installation(v: &InstallationView) {
             println!("    settings: {}", shown.join(", "));
         }
     }
+    println!("    approval: {}", v.approval.summary);
     if let Some(p) = &v.problem {
         println!("    problem: {p}");
     }

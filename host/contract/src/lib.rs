@@ -6,6 +6,8 @@
 //!
 //! # Layout
 //! - [`manifest`]: `plugin.toml` parsing, grants, limits, packaging.
+//! - [`approval`]: what enabling a plugin approves (grants as canonical
+//!   lines, their digest, the difference between two manifests).
 //! - [`settings`]: typed per-store plugin settings.
 //! - [`event`]: the event envelope, resource ids, the event file format.
 //! - [`host_api`]: what host functions return (customer history, linked cases) and key-value limits.
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod action;
+pub mod approval;
 pub mod event;
 pub mod host_api;
 pub mod manifest;

@@ -10,6 +10,10 @@
 //!   manifest (ranges, choices); errors name the setting;
 //! - every change records who and when, in the installation and in the
 //!   audit log, in the same transaction, with the state before and after;
+//! - installing a plugin or pinning another version approves its content
+//!   as it is on disk (component sha256, grants); new content of the same
+//!   version runs only once approved ([`Admin::approve`]), and the listing
+//!   shows what approving it would add ([`ApprovalStatus`]);
 //! - a dead letter is retried or discarded once: a second attempt is a
 //!   conflict, not a second run.
 
@@ -19,10 +23,13 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::json;
+use shopcase_contract::approval::{GrantDiff, grants_of};
+use shopcase_contract::manifest::sha256_hex;
 use shopcase_contract::time::Timestamp;
 use shopcase_contract::{Limits, Manifest, SettingValue};
 use shopcase_store::{
-    DeadLetter, DeadLetterState, Installation, NewAudit, SqliteStorage, Storage, StoreError,
+    Approval, DeadLetter, DeadLetterState, Installation, InstallationKey, NewAudit, SqliteStorage,
+    Storage, StoreError,
 };
 
 use crate::config::Config;
@@ -94,6 +101,36 @@ pub enum AdminError {
         /// What was done with it: `retried` or `discarded`.
         state: &'static str,
     },
+    /// The plugin version is packaged in more than one directory; neither
+    /// is used until all but one are removed.
+    #[error("{0}")]
+    Duplicate(String),
+    /// The content on disk is what the installation's approval already
+    /// names: there is nothing new to approve.
+    #[error(
+        "plugin `{plugin}` {version} for `{shop}`: the content on disk is already approved (sha256 {sha256})"
+    )]
+    AlreadyApproved {
+        /// The store.
+        shop: String,
+        /// The plugin.
+        plugin: String,
+        /// The pinned version.
+        version: String,
+        /// The approved component's sha256.
+        sha256: String,
+    },
+    /// The component on disk does not hash to its manifest's sha256: it
+    /// cannot be approved (it would not load).
+    #[error(
+        "plugin `{plugin}` {version}: the component does not match the sha256 in its manifest (hash-mismatch); package it again"
+    )]
+    HashMismatch {
+        /// The plugin.
+        plugin: String,
+        /// The version.
+        version: String,
+    },
     /// The request contradicts the current state.
     #[error("{0}")]
     Conflict(String),
@@ -149,6 +186,62 @@ pub struct SetRequest {
     pub actor: String,
 }
 
+/// `store approve`: approve the content on disk of the version an
+/// installation pins.
+#[derive(Debug, Clone)]
+pub struct ApproveRequest {
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin: String,
+    /// Who.
+    pub actor: String,
+}
+
+/// What an approval replaced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Approved {
+    /// The installation, with its new approval.
+    pub installation: Installation,
+    /// The approval before (`None`: none was recorded).
+    pub before: Option<Approval>,
+    /// How the grants changed from the approval before.
+    pub grants: GrantDiff,
+}
+
+/// Whether what is on disk is what the store approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApprovalState {
+    /// The plugin on disk is what was approved: it runs.
+    Approved,
+    /// The plugin on disk differs from what was approved (content or
+    /// grants): its runs fail `plugin-unavailable` until an admin approves.
+    Pending,
+    /// No approval recorded (an installation from before approvals, whose
+    /// plugin was not on disk when the host started): approve it.
+    NotRecorded,
+    /// The pinned version is not usable on disk (missing, or packaged
+    /// twice): see `problem`.
+    Unavailable,
+}
+
+/// The approval of an installation compared with the plugin on disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalStatus {
+    /// Where it stands.
+    pub state: ApprovalState,
+    /// One line for people, e.g. `pending — grants added: data
+    /// payment-details, action refund`.
+    pub summary: String,
+    /// The sha256 of the component the manifest on disk names.
+    pub on_disk_sha256: Option<String>,
+    /// Grants on disk and not approved.
+    pub grants_added: Vec<String>,
+    /// Grants approved and no longer on disk.
+    pub grants_removed: Vec<String>,
+}
+
 /// A store and its installations, for listing.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoreView {
@@ -174,6 +267,9 @@ pub struct InstallationView {
     pub effective_settings: Option<BTreeMap<String, SettingValue>>,
     /// Why the installation cannot run as is, if it cannot.
     pub problem: Option<String>,
+    /// The approval compared with the plugin on disk (what approving would
+    /// add or remove).
+    pub approval: ApprovalStatus,
 }
 
 /// Administration over one data directory.
@@ -234,25 +330,20 @@ impl Admin {
             });
         }
         for inst in self.storage.installations(None).await? {
-            let (effective, problem) =
-                match registry::find(&self.plugins_dir, &inst.plugin_id, &inst.version) {
-                    None => (
-                        None,
-                        Some(format!(
-                            "version {} is not in {}",
-                            inst.version,
-                            self.plugins_dir.display()
-                        )),
-                    ),
-                    Some(m) => match m.resolve_settings(&inst.settings) {
-                        Ok(s) => (Some(s), None),
-                        Err(e) => (None, Some(e.to_string())),
-                    },
-                };
+            let on_disk = registry::lookup(&self.plugins_dir, &inst.plugin_id, &inst.version);
+            let (effective, problem) = match &on_disk {
+                Err(m) => (None, Some(m.describe(&inst.plugin_id, &inst.version))),
+                Ok(m) => match m.resolve_settings(&inst.settings) {
+                    Ok(s) => (Some(s), None),
+                    Err(e) => (None, Some(e.to_string())),
+                },
+            };
+            let approval = approval_status(&inst, on_disk.as_ref().ok());
             let view = InstallationView {
                 installation: inst,
                 effective_settings: effective,
                 problem,
+                approval,
             };
             let shop = view.installation.shop.clone();
             views
@@ -281,6 +372,13 @@ impl Admin {
             .unwrap_or_default();
         apply_settings(&manifest, &mut overrides, &req.settings, &[])?;
         let now = Timestamp::now();
+        // Installing, or pinning another version, approves what is on disk;
+        // enabling again the same version keeps the approval (new content
+        // of a version is approved with `approve`, after seeing its grants).
+        let approved = match &current {
+            Some(c) if c.version == manifest.version && c.approved.is_some() => c.approved.clone(),
+            _ => Some(approval_of(&manifest, &req.actor, now)?),
+        };
         let inst = Installation {
             shop: req.shop.clone(),
             plugin_id: manifest.id.clone(),
@@ -293,6 +391,7 @@ impl Admin {
             updated_at: now,
             consecutive_failures: current.as_ref().map_or(0, |c| c.consecutive_failures),
             quarantine: current.as_ref().and_then(|c| c.quarantine.clone()),
+            approved,
         };
         self.save(&inst, current.as_ref(), "installation.enable", now)
             .await?;
@@ -369,16 +468,148 @@ impl Admin {
         let mut overrides = current.settings.clone();
         apply_settings(&manifest, &mut overrides, &req.settings, &req.unset)?;
         let latest = self.installed(&req.shop, &req.plugin).await?;
+        // Another version is approved as it is on disk now; the same
+        // version keeps its approval (settings do not approve content).
+        let approved = if manifest.version == latest.version && latest.approved.is_some() {
+            latest.approved.clone()
+        } else {
+            Some(approval_of(&manifest, &req.actor, now)?)
+        };
         let inst = Installation {
             version: manifest.version.clone(),
             settings: overrides,
             updated_by: req.actor.clone(),
             updated_at: now,
+            approved,
             ..latest
         };
         self.save(&inst, Some(&current), "installation.set", now)
             .await?;
         Ok(inst)
+    }
+
+    /// Approve the content on disk of the version an installation pins:
+    /// its component's sha256 and its manifest's grants become what the
+    /// store runs. Audited (who, when, the sha256 before and after, the
+    /// grants added and removed). Approving what is already approved is
+    /// [`AdminError::AlreadyApproved`]; an installation changed by someone
+    /// else meanwhile is a conflict (look again, then approve).
+    pub async fn approve(&self, req: ApproveRequest) -> Result<Approved, AdminError> {
+        check_actor(&req.actor)?;
+        let current = self.installed(&req.shop, &req.plugin).await?;
+        let manifest = self.manifest(&req.plugin, Some(&current.version))?;
+        let now = Timestamp::now();
+        let approval = approval_of(&manifest, &req.actor, now)?;
+        if let Some(a) = &current.approved
+            && a.same_content(&approval.sha256, &approval.grants_digest)
+        {
+            return Err(AdminError::AlreadyApproved {
+                shop: req.shop,
+                plugin: req.plugin,
+                version: current.version,
+                sha256: a.sha256.clone(),
+            });
+        }
+        let grants = GrantDiff::between(
+            current.approved.as_ref().map_or(&[][..], |a| &a.grants),
+            &approval.grants,
+        );
+        let audit = NewAudit {
+            actor: req.actor.clone(),
+            action: "installation.approve".into(),
+            shop: Some(req.shop.clone()),
+            plugin_id: Some(req.plugin.clone()),
+            details: json!({
+                "version": current.version,
+                "before": current.approved.as_ref().map(|a| json!({
+                    "sha256": a.sha256, "grants_digest": a.grants_digest, "by": a.by, "at": a.at,
+                })),
+                "after": {"sha256": approval.sha256, "grants_digest": approval.grants_digest},
+                "grants_added": grants.added,
+                "grants_removed": grants.removed,
+            }),
+            at: now,
+        };
+        let key = InstallationKey {
+            shop: req.shop.clone(),
+            plugin_id: req.plugin.clone(),
+            version: current.version.clone(),
+        };
+        if !self
+            .storage
+            .approve_installation(key, current.approved.clone(), approval.clone(), audit)
+            .await?
+        {
+            return Err(AdminError::Conflict(format!(
+                "plugin `{}` for `{}` changed while it was being approved (another approval or version); look at it again, then approve",
+                req.plugin, req.shop
+            )));
+        }
+        Ok(Approved {
+            installation: Installation {
+                approved: Some(approval),
+                ..current.clone()
+            },
+            before: current.approved,
+            grants,
+        })
+    }
+
+    /// For every installation with no approval recorded (written before
+    /// approvals existed, storage migration 7), record the plugin as it is
+    /// on disk now, audited as `installation.approval-recorded` by `host`.
+    /// The host does this once at start-up, before any event runs, so
+    /// existing installations keep running after the upgrade. One whose
+    /// plugin is not on disk (or does not match its manifest) is left
+    /// without one, logged, and refused until an admin approves it.
+    /// Returns how many were recorded.
+    pub async fn record_missing_approvals(&self) -> Result<usize, AdminError> {
+        let mut recorded = 0;
+        for inst in self.storage.installations(None).await? {
+            if inst.approved.is_some() {
+                continue;
+            }
+            let now = Timestamp::now();
+            let approval = match registry::lookup(&self.plugins_dir, &inst.plugin_id, &inst.version)
+                .map_err(|m| AdminError::Invalid(m.describe(&inst.plugin_id, &inst.version)))
+                .and_then(|m| approval_of(&m, "host", now))
+            {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version, error = %e,
+                        "no approval recorded for the installation and none can be taken from disk; its runs are refused until an admin approves it");
+                    continue;
+                }
+            };
+            let audit = NewAudit {
+                actor: "host".into(),
+                action: "installation.approval-recorded".into(),
+                shop: Some(inst.shop.clone()),
+                plugin_id: Some(inst.plugin_id.clone()),
+                details: json!({
+                    "version": inst.version,
+                    "reason": "installed before approvals were recorded: the plugin on disk at the upgrade is taken as approved",
+                    "after": {"sha256": approval.sha256, "grants_digest": approval.grants_digest},
+                    "grants": approval.grants,
+                }),
+                at: now,
+            };
+            let key = InstallationKey {
+                shop: inst.shop.clone(),
+                plugin_id: inst.plugin_id.clone(),
+                version: inst.version.clone(),
+            };
+            if self
+                .storage
+                .approve_installation(key, None, approval, audit)
+                .await?
+            {
+                tracing::info!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version,
+                    "recorded the plugin on disk as approved for an installation from before approvals");
+                recorded += 1;
+            }
+        }
+        Ok(recorded)
     }
 
     /// The configured stores' domains.
@@ -485,6 +716,7 @@ impl Admin {
                 "version": inst.version,
                 "enabled": inst.enabled,
                 "settings": inst.settings,
+                "approved": approval_change(inst, before),
                 "before": before.map(|b| json!({"version": b.version, "enabled": b.enabled, "settings": b.settings})),
             }),
             at: now,
@@ -516,6 +748,23 @@ impl Admin {
     /// The packaged manifest of `plugin` at `version` (default: newest).
     fn manifest(&self, plugin: &str, version: Option<&str>) -> Result<Manifest, AdminError> {
         let all = registry::versions(&self.plugins_dir, plugin);
+        // A version packaged twice is named, not passed over: asked for,
+        // or possibly the newest, it is refused rather than guessed.
+        let twice = registry::duplicates(&self.plugins_dir, plugin);
+        match version {
+            Some(v) => {
+                if let Err(registry::Missing::Duplicate(d)) =
+                    registry::lookup(&self.plugins_dir, plugin, v)
+                {
+                    return Err(AdminError::Duplicate(d));
+                }
+            }
+            None => {
+                if let Some(d) = twice.into_iter().next() {
+                    return Err(AdminError::Duplicate(d));
+                }
+            }
+        }
         if all.is_empty() {
             return Err(AdminError::UnknownPlugin {
                 plugin: plugin.to_owned(),
@@ -601,4 +850,99 @@ fn apply_settings(
         .resolve_settings(overrides)
         .map_err(|e| AdminError::Setting(e.to_string()))?;
     Ok(())
+}
+
+/// An approval of `manifest` as it is on disk now: the component is hashed
+/// (it must match the manifest's sha256, or it would not load) and the
+/// grants written as canonical lines.
+fn approval_of(manifest: &Manifest, actor: &str, now: Timestamp) -> Result<Approval, AdminError> {
+    let mismatch = || AdminError::HashMismatch {
+        plugin: manifest.id.clone(),
+        version: manifest.version.clone(),
+    };
+    let component = manifest.component.as_ref().ok_or_else(mismatch)?;
+    let bytes = std::fs::read(&component.path).map_err(|_| mismatch())?;
+    if sha256_hex(&bytes) != component.sha256 {
+        return Err(mismatch());
+    }
+    let (grants, grants_digest) = grants_of(manifest);
+    Ok(Approval {
+        sha256: component.sha256.clone(),
+        grants_digest,
+        grants,
+        by: actor.to_owned(),
+        at: now,
+    })
+}
+
+/// For an installation's audit record: its approval, and how the grants
+/// changed when the change approved new content.
+fn approval_change(inst: &Installation, before: Option<&Installation>) -> serde_json::Value {
+    let Some(a) = &inst.approved else {
+        return serde_json::Value::Null;
+    };
+    let old = before.and_then(|b| b.approved.as_ref());
+    if old.is_some_and(|o| o.same_content(&a.sha256, &a.grants_digest)) {
+        return json!({"sha256": a.sha256, "grants_digest": a.grants_digest, "changed": false});
+    }
+    let diff = GrantDiff::between(old.map_or(&[][..], |o| &o.grants), &a.grants);
+    json!({
+        "sha256": a.sha256,
+        "grants_digest": a.grants_digest,
+        "changed": true,
+        "before_sha256": old.map(|o| o.sha256.clone()),
+        "grants_added": diff.added,
+        "grants_removed": diff.removed,
+    })
+}
+
+/// An installation's approval against the manifest on disk (compared by
+/// the sha256 the manifest names; loading checks the file against it).
+fn approval_status(inst: &Installation, on_disk: Option<&Manifest>) -> ApprovalStatus {
+    let Some(m) = on_disk else {
+        return ApprovalStatus {
+            state: ApprovalState::Unavailable,
+            summary: "unavailable — the pinned version is not usable on disk (see problem)".into(),
+            on_disk_sha256: None,
+            grants_added: vec![],
+            grants_removed: vec![],
+        };
+    };
+    let sha = m
+        .component
+        .as_ref()
+        .map(|c| c.sha256.clone())
+        .unwrap_or_default();
+    let (grants, digest) = grants_of(m);
+    let Some(a) = &inst.approved else {
+        return ApprovalStatus {
+            state: ApprovalState::NotRecorded,
+            summary: format!("not recorded — approve it (grants: {})", grants.join(", ")),
+            on_disk_sha256: Some(sha),
+            grants_added: grants,
+            grants_removed: vec![],
+        };
+    };
+    let diff = GrantDiff::between(&a.grants, &grants);
+    if a.same_content(&sha, &digest) {
+        return ApprovalStatus {
+            state: ApprovalState::Approved,
+            summary: format!("approved by {} at {}", a.by, a.at),
+            on_disk_sha256: Some(sha),
+            grants_added: vec![],
+            grants_removed: vec![],
+        };
+    }
+    let what = if diff.is_empty() {
+        "the component changed, grants unchanged".to_owned()
+    } else {
+        diff.summary()
+    };
+    ApprovalStatus {
+        state: ApprovalState::Pending,
+        summary: format!("pending — {what}"),
+        on_disk_sha256: Some(sha),
+        grants_added: diff.added,
+        grants_removed: diff.removed,
+    }
 }

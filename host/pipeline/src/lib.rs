@@ -57,7 +57,7 @@ pub mod timers;
 
 mod shops;
 
-pub use admin::{Admin, AdminError, EnableRequest, SetRequest, SettingInput};
+pub use admin::{Admin, AdminError, ApproveRequest, EnableRequest, SetRequest, SettingInput};
 pub use config::{Config, ConfigError};
 pub use corecase::{CaseExecutor, CoreCase, CoreCaseSettings, Poller};
 pub use dispatcher::services::{CustomerHistorySource, NoCustomerHistory};

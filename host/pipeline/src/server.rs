@@ -235,7 +235,8 @@ impl PipelineBuilder {
     }
 
     /// Open the storage (applying migrations), record the configured
-    /// stores, and start the sandbox.
+    /// stores and the approvals missing from installations written before
+    /// approvals were recorded, and start the sandbox.
     pub async fn build(self) -> Result<Pipeline, PipelineError> {
         let config = self.config;
         let storage: Arc<dyn Storage> = match self.storage {
@@ -252,6 +253,22 @@ impl PipelineBuilder {
                 Timestamp::now(),
             )
             .await?;
+        // Installations from before approvals were recorded (storage
+        // migration 7) take the plugin on disk now as approved, before any
+        // event runs; see `Admin::record_missing_approvals`.
+        match crate::admin::Admin::new(storage.clone(), &config)
+            .record_missing_approvals()
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                installations = n,
+                "recorded approvals for installations from before approvals"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot record approvals for installations from before approvals; their runs are refused until approved")
+            }
+        }
         let runtime = match self.runtime {
             Some(r) => r,
             None => Runtime::new(RuntimeConfig {

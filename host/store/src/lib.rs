@@ -165,8 +165,26 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     async fn installation(&self, shop: &str, plugin_id: &str) -> Result<Option<Installation>>;
 
     /// Create or replace an installation and write the audit record, in one
-    /// transaction. Quarantine state and failure counts are kept.
+    /// transaction. Quarantine state and failure counts are kept. The
+    /// installation's approval is written only for a new row, a changed
+    /// version, or a row without one; otherwise the stored approval stands
+    /// (new content of the same version is approved with
+    /// [`Storage::approve_installation`] only).
     async fn put_installation(&self, installation: Installation, audit: NewAudit) -> Result<()>;
+
+    /// Record a new approval for an installation, with its audit record, in
+    /// one transaction: only if the installation still pins `key.version`
+    /// and its recorded approval is still `before` (compared by sha256 and
+    /// grants digest; `None`: none recorded). Returns whether it was
+    /// recorded; `false` means the installation changed meanwhile (or does
+    /// not exist), and nothing was written.
+    async fn approve_installation(
+        &self,
+        key: InstallationKey,
+        before: Option<Approval>,
+        approval: Approval,
+        audit: NewAudit,
+    ) -> Result<bool>;
 
     /// Lift a quarantine: reset the failure count and put the held dispatch
     /// rows back to run. Returns whether it was quarantined.

@@ -894,6 +894,50 @@ pub struct Installation {
     pub consecutive_failures: u32,
     /// Set while quarantined.
     pub quarantine: Option<Quarantine>,
+    /// What the store's admin approved to run: the content and grants of
+    /// the pinned version. `None` for an installation written before
+    /// approvals were recorded (storage migration 7): the host records the
+    /// plugin on disk for it at its next start, and refuses to run it
+    /// until one is recorded.
+    pub approved: Option<Approval>,
+}
+
+/// Which installation, at which version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallationKey {
+    /// The store.
+    pub shop: String,
+    /// The plugin.
+    pub plugin_id: String,
+    /// The version the installation pins.
+    pub version: String,
+}
+
+/// What an admin approved for an installation: the plugin's content and
+/// grants as they were on disk when it was enabled, upgraded or approved.
+/// The host runs the installation only while the plugin it loads has the
+/// same component sha256 and grants digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approval {
+    /// The component's sha256 (lowercase hex).
+    pub sha256: String,
+    /// The digest of the manifest's grants and limits
+    /// (`shopcase_contract::approval::grants_digest`).
+    pub grants_digest: String,
+    /// The grants themselves, as canonical lines, for display and for the
+    /// difference with a later manifest.
+    pub grants: Vec<String>,
+    /// Who approved.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl Approval {
+    /// Whether `other` approves the same content and grants.
+    pub fn same_content(&self, sha256: &str, grants_digest: &str) -> bool {
+        self.sha256 == sha256 && self.grants_digest == grants_digest
+    }
 }
 
 /// An audit record to write.

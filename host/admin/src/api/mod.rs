@@ -5,8 +5,8 @@
 //! `openapi.json`, so the document cannot drift from the router.
 //!
 //! # Layout
-//! - `stores`: stores, installations (enable, disable, settings, version),
-//!   quarantine;
+//! - `stores`: stores, installations (enable, disable, settings, version,
+//!   approving new content), quarantine;
 //! - `plugins`: the packaged plugins and their manifests;
 //! - `events`: event search and detail (each plugin's outcome and actions),
 //!   the action journal;
@@ -63,6 +63,11 @@ pub(crate) fn routes() -> (Router<AdminState>, Vec<(&'static str, String)>) {
             "POST",
             "/stores/{shop}/installations/{plugin}/unquarantine",
             post(stores::unquarantine),
+        ),
+        (
+            "POST",
+            "/stores/{shop}/installations/{plugin}/approve",
+            post(stores::approve),
         ),
         ("GET", "/quarantine", get(stores::quarantined)),
         ("GET", "/plugins", get(plugins::list)),

@@ -1,5 +1,5 @@
 //! Stores, per-store installations (enable, disable, settings, version
-//! pinning) and quarantine. Every change goes through
+//! pinning, approving new content) and quarantine. Every change goes through
 //! `shopcase_pipeline::Admin`, the code path `shopcase store ...` uses.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,7 @@ use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shopcase_pipeline::admin::{InstallationView, StoreView};
-use shopcase_pipeline::{EnableRequest, SetRequest, SettingInput};
+use shopcase_pipeline::{ApproveRequest, EnableRequest, SetRequest, SettingInput};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -193,6 +193,34 @@ pub(crate) async fn unquarantine(
         })
         .await?;
     Ok(Json(installation(&s, &shop, &plugin).await?))
+}
+
+/// `POST /stores/{shop}/installations/{plugin}/approve`: approve the
+/// plugin's content as it is now on disk (component sha256 and grants) for
+/// the store; audited with the grants added and removed. The installation
+/// view (`approval`) shows what approving would add, before it is done.
+pub(crate) async fn approve(
+    p: Principal,
+    State(s): State<AdminState>,
+    ApiPath((shop, plugin)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    p.require_write(&s).await?;
+    p.require_store(&s, &shop, Some(&plugin), format!("store `{shop}`"))
+        .await?;
+    let done = s
+        .admin
+        .approve(ApproveRequest {
+            shop: shop.clone(),
+            plugin: plugin.clone(),
+            actor: p.actor(),
+        })
+        .await?;
+    Ok(Json(json!({
+        "installation": installation(&s, &shop, &plugin).await?,
+        "before": done.before,
+        "grants_added": done.grants.added,
+        "grants_removed": done.grants.removed,
+    })))
 }
 
 /// `?shop=`.

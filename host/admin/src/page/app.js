@@ -221,11 +221,18 @@ function pluginRow(store, plugin, inst, id) {
     if (inst && inst.quarantine) {
       actions.append(el('button', { type: 'button', dataset: { action: 'unquarantine', ...data } }, 'Reset quarantine'));
     }
+    if (inst && inst.approval && ['pending', 'not-recorded'].includes(inst.approval.state)) {
+      actions.append(el('button', { type: 'button', class: 'primary', dataset: { action: 'approve', ...data } }, 'Approve new content'));
+    }
   }
+  // What approving would add is shown before the button is pressed.
+  const approval = inst && inst.approval && inst.approval.state !== 'approved'
+    ? el('div', { class: inst.approval.state === 'pending' ? 'form-error' : 'muted', dataset: { approval: inst.approval.state } }, `approval: ${inst.approval.summary}`)
+    : '';
   const row = el('tr', { dataset: { plugin: id } },
     el('td', {}, el('strong', {}, id), plugin ? el('div', { class: 'muted' }, plugin.name) : ''),
     el('td', { class: 'mono' }, inst ? inst.version : (plugin ? plugin.latest : '')),
-    el('td', {}, stateCell, inst && inst.problem ? el('div', { class: 'form-error' }, inst.problem) : ''),
+    el('td', {}, stateCell, approval, inst && inst.problem ? el('div', { class: 'form-error' }, inst.problem) : ''),
     el('td', { class: 'mono' }, settings),
     actions);
   return [row];
@@ -351,7 +358,12 @@ async function storeAction(button) {
   if (action === 'open-settings') return openSettings(button, false);
   const path = `/stores/${enc(shop)}/installations/${enc(plugin)}/${action}`;
   await api('POST', path);
-  notice(action === 'disable' ? `Disabled ${plugin} for ${shop}.` : `Quarantine of ${plugin} for ${shop} lifted; held events run.`);
+  const done = {
+    disable: `Disabled ${plugin} for ${shop}.`,
+    unquarantine: `Quarantine of ${plugin} for ${shop} lifted; held events run.`,
+    approve: `Approved the content on disk of ${plugin} for ${shop}; it runs again.`,
+  };
+  notice(done[action]);
   if (state.tab === 'quarantine') await loadQuarantine();
   else await loadStores();
 }
@@ -513,7 +525,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('#stores').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-action]');
-    if (b && ['open-enable', 'open-settings', 'disable', 'unquarantine'].includes(b.dataset.action)) guarded(() => storeAction(b));
+    if (b && ['open-enable', 'open-settings', 'disable', 'unquarantine', 'approve'].includes(b.dataset.action)) guarded(() => storeAction(b));
   });
   $('#quarantine-table').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-action="unquarantine"]');

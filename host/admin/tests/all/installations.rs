@@ -314,3 +314,125 @@ async fn enabled_plugins_get_the_stores_events_and_disabled_ones_stop() {
     assert_eq!(a.json["action"]["tags"], json!(["ok"]), "{}", a.text);
     r.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_content_is_shown_then_approved_by_the_stores_own_admins() {
+    let host = Host::new();
+    host.add_plugin("fraud", "1.0.0");
+    let r = host.start(Arc::new(SwitchExecutor::default())).await;
+    let op = r.token("ops", ApiRole::Operator, &[]).await;
+    let admin_a = r.token("a-admin", ApiRole::StoreAdmin, &[SHOP_A]).await;
+    let auditor = r.token("sec", ApiRole::Auditor, &[]).await;
+    let inst_b = "/stores/b.myshopify.com/installations/fraud";
+    for path in [INST, inst_b] {
+        let a = r
+            .call(
+                Some(&op),
+                "POST",
+                &format!("{path}/enable"),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.json["approval"]["state"], "approved");
+        assert!(
+            a.json["approved"]["by"]
+                .as_str()
+                .unwrap()
+                .starts_with("ops (token"),
+            "{}",
+            a.text
+        );
+    }
+
+    // The same version rebuilt on disk to see card details.
+    let manifest = host.dir.path().join("plugins/fraud/1.0.0/plugin.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "host = [\"log\", \"kv\"]",
+            "host = [\"log\", \"kv\"]\ndata = [\"payment-details\"]",
+        ),
+    )
+    .unwrap();
+
+    // The difference is shown before anyone approves.
+    let listed = r.get(&admin_a, "/stores").await;
+    let a = &listed.json["stores"][0]["installations"][0];
+    assert_eq!(a["approval"]["state"], "pending", "{}", listed.text);
+    assert_eq!(
+        a["approval"]["summary"],
+        "pending — grants added: data payment-details"
+    );
+    assert_eq!(
+        a["approval"]["grants_added"],
+        json!(["data payment-details"])
+    );
+
+    // Who may approve: not an auditor, not another store's admin.
+    let a = r
+        .call(Some(&auditor), "POST", &format!("{INST}/approve"), None)
+        .await;
+    assert_eq!(
+        (a.status, a.json["error"].as_str()),
+        (403, Some("forbidden"))
+    );
+    let a = r
+        .call(Some(&admin_a), "POST", &format!("{inst_b}/approve"), None)
+        .await;
+    assert_eq!(
+        (a.status, a.json["error"].as_str()),
+        (404, Some("not-found"))
+    );
+
+    let a = r
+        .call(Some(&admin_a), "POST", &format!("{INST}/approve"), None)
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["grants_added"], json!(["data payment-details"]));
+    assert_eq!(a.json["grants_removed"], json!([]));
+    assert_eq!(a.json["installation"]["approval"]["state"], "approved");
+    assert_ne!(
+        a.json["before"]["sha256"],
+        serde_json::Value::Null,
+        "the approval replaced"
+    );
+    assert!(
+        a.json["installation"]["approved"]["grants"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("data payment-details"))
+    );
+    let again = r
+        .call(Some(&admin_a), "POST", &format!("{INST}/approve"), None)
+        .await;
+    assert_eq!(
+        (again.status, again.json["error"].as_str()),
+        (409, Some("already-approved"))
+    );
+    // Store B did not approve: still pending.
+    let b = r.get(&op, inst_b).await;
+    assert_eq!(b.json["approval"]["state"], "pending");
+
+    let audit = r.get(&op, "/audit?shop=a.myshopify.com").await;
+    let approve = audit.json["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "installation.approve")
+        .cloned()
+        .expect("audited");
+    assert!(
+        approve["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("a-admin (token"),
+        "{approve}"
+    );
+    assert_eq!(
+        approve["details"]["grants_added"],
+        json!(["data payment-details"])
+    );
+    r.shutdown().await;
+}

@@ -12,3 +12,4 @@ mod config_check;
 mod corecase_check;
 mod demo;
 mod plugin_dev;
+mod store_cmd;

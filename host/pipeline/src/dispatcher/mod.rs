@@ -355,7 +355,7 @@ impl Dispatcher {
                 },
             );
         }
-        let plugin = match self.registry.get(&inst.plugin_id, &inst.version).await {
+        let plugin = match self.registry.approved(inst).await {
             Ok(p) => p,
             Err(e) => {
                 return outcome(

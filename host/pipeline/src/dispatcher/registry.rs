@@ -2,21 +2,30 @@
 //!
 //! Layout of the plugins directory: `<id>/plugin.toml` beside its
 //! component, or `<id>/<version>/plugin.toml` to keep several versions
-//! side by side (an installation pins the version it runs).
+//! side by side (an installation pins the version it runs). A version
+//! found in two directories is refused in both ([`lookup`] says where).
+//!
+//! The registry loads each (id, version) once and keeps it; what runs for
+//! an installation must also be what its store approved
+//! ([`PluginRegistry::approved`]): the loaded component's sha256 and the
+//! digest of its grants, computed once per load, are compared with the
+//! installation's approval at every run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shopcase_contract::approval::GrantDiff;
 use shopcase_contract::{FailureKind, Manifest};
 use shopcase_sandbox::{LoadError, Plugin, Runtime};
+use shopcase_store::{Approval, Installation};
 
 /// How long a failed load is remembered before it is tried again.
 const RETRY_FAILED_LOAD_AFTER: Duration = Duration::from_secs(30);
 
-/// Every packaged manifest under `dir` (unreadable ones are skipped with a
-/// warning), sorted by id and version.
+/// Every packaged manifest under `dir` (unreadable ones, and versions
+/// packaged twice, are skipped with a warning), sorted by id and version.
 pub fn scan(dir: &Path) -> Vec<Manifest> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -30,11 +39,11 @@ pub fn scan(dir: &Path) -> Vec<Manifest> {
         if !p.is_dir() {
             continue;
         }
-        let (found, refused) = packaged(&p, &id);
-        for why in refused {
-            tracing::warn!("{why}; ignored");
+        let found = packaged(&p, &id);
+        for why in found.refused {
+            tracing::warn!("{}; ignored", why.message);
         }
-        out.extend(found);
+        out.extend(found.manifests);
     }
     // Each plugin's versions are in order already; the sort is stable.
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -53,47 +62,230 @@ pub(crate) fn version_key(v: &str) -> Vec<u64> {
 
 /// The manifest of `id` at `version` under `dir`.
 pub fn find(dir: &Path, id: &str, version: &str) -> Option<Manifest> {
-    versions(dir, id).into_iter().find(|m| m.version == version)
+    lookup(dir, id, version).ok()
 }
 
-/// Every version of `id` under `dir`, oldest first.
+/// Why a plugin version is not available under the plugins directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Missing {
+    /// No such plugin.
+    Plugin,
+    /// The plugin, but not this version; the versions there, oldest first.
+    Version(Vec<String>),
+    /// Packaged in more than one directory: refused, whichever it is.
+    Duplicate(String),
+}
+
+impl Missing {
+    /// For messages that may reach store admins: directories relative to
+    /// the plugins directory only.
+    pub fn describe(&self, id: &str, version: &str) -> String {
+        match self {
+            Missing::Plugin => format!("plugin `{id}` is not in the plugins directory"),
+            Missing::Version(have) => format!(
+                "plugin `{id}` {version} is not in the plugins directory (have: {})",
+                if have.is_empty() {
+                    "no version".to_owned()
+                } else {
+                    have.join(", ")
+                }
+            ),
+            Missing::Duplicate(why) => why.clone(),
+        }
+    }
+}
+
+/// The manifest of `id` at `version` under `dir`, or why there is none.
+pub fn lookup(dir: &Path, id: &str, version: &str) -> Result<Manifest, Missing> {
+    if !shopcase_contract::manifest::is_id(id) || !dir.join(id).is_dir() {
+        return Err(Missing::Plugin);
+    }
+    let found = packaged(&dir.join(id), id);
+    if let Some(d) = found
+        .refused
+        .into_iter()
+        .find(|r| r.duplicate.as_deref() == Some(version))
+    {
+        return Err(Missing::Duplicate(d.message));
+    }
+    let have: Vec<String> = found.manifests.iter().map(|m| m.version.clone()).collect();
+    found
+        .manifests
+        .into_iter()
+        .find(|m| m.version == version)
+        .ok_or(Missing::Version(have))
+}
+
+/// Why each version of `id` packaged twice under `dir` is refused.
+pub fn duplicates(dir: &Path, id: &str) -> Vec<String> {
+    if !shopcase_contract::manifest::is_id(id) {
+        return Vec::new();
+    }
+    packaged(&dir.join(id), id)
+        .refused
+        .into_iter()
+        .filter(|r| r.duplicate.is_some())
+        .map(|r| r.message)
+        .collect()
+}
+
+/// Every version of `id` under `dir`, oldest first (versions packaged
+/// twice are left out).
 pub fn versions(dir: &Path, id: &str) -> Vec<Manifest> {
     if !shopcase_contract::manifest::is_id(id) {
         return Vec::new();
     }
-    packaged(&dir.join(id), id).0
+    packaged(&dir.join(id), id).manifests
+}
+
+/// What one plugin's directory holds.
+struct Packaged {
+    /// The packaged manifests, oldest first.
+    manifests: Vec<Manifest>,
+    /// Every other manifest found, and why it is not one.
+    refused: Vec<Refused>,
+}
+
+struct Refused {
+    /// The version, when it is refused for being packaged twice.
+    duplicate: Option<String>,
+    message: String,
 }
 
 /// The packaged manifests of plugin `id` in its directory `base` (one at
-/// `base/plugin.toml`, or one per version at `base/<version>/plugin.toml`),
-/// oldest first; and why each other manifest found there is not one.
-fn packaged(base: &Path, id: &str) -> (Vec<Manifest>, Vec<String>) {
+/// `base/plugin.toml`, or one per version at `base/<version>/plugin.toml`).
+///
+/// A version packaged in two directories (`x/` and `x/1.2.0/`, or
+/// `x/1.2.0/` and `x/copy/`) is refused in both: which one ran would
+/// otherwise depend on the order the file system lists them, and an
+/// approval names a version, so a second copy could run in its place.
+fn packaged(base: &Path, id: &str) -> Packaged {
     let mut candidates = vec![base.join("plugin.toml")];
     if let Ok(versions) = std::fs::read_dir(base) {
         candidates.extend(versions.flatten().map(|v| v.path().join("plugin.toml")));
     }
-    let (mut found, mut refused) = (Vec::new(), Vec::new());
+    let mut found: Vec<Manifest> = Vec::new();
+    let mut refused = Vec::new();
     for c in candidates.into_iter().filter(|c| c.is_file()) {
         match Manifest::load(&c) {
             Ok(m) if m.component.is_some() && m.id == id => found.push(m),
-            Ok(m) => refused.push(format!(
-                "{}: plugin `{}` is not a packaged plugin in its own directory (<plugins-dir>/<id>/)",
-                c.display(),
-                m.id
-            )),
-            Err(e) => refused.push(format!("unreadable plugin manifest: {e}")),
+            Ok(m) => refused.push(Refused {
+                duplicate: None,
+                message: format!(
+                    "{}: plugin `{}` is not a packaged plugin in its own directory (<plugins-dir>/<id>/)",
+                    c.display(),
+                    m.id
+                ),
+            }),
+            Err(e) => refused.push(Refused {
+                duplicate: None,
+                message: format!("unreadable plugin manifest: {e}"),
+            }),
         }
     }
-    found.sort_by_key(|m| version_key(&m.version));
-    (found, refused)
+    // The directory of a manifest, relative to the plugins directory.
+    let relative = |m: &Manifest| {
+        let dir = m.path.parent().unwrap_or(base);
+        let rel = dir
+            .strip_prefix(base.parent().unwrap_or(base))
+            .unwrap_or(dir);
+        format!("{}/", rel.display())
+    };
+    let mut by_version: BTreeMap<String, Vec<Manifest>> = BTreeMap::new();
+    for m in found {
+        by_version.entry(m.version.clone()).or_default().push(m);
+    }
+    let mut manifests = Vec::new();
+    for (version, mut copies) in by_version {
+        if copies.len() == 1 {
+            manifests.extend(copies);
+            continue;
+        }
+        let mut dirs: Vec<String> = copies.iter().map(relative).collect();
+        dirs.sort();
+        copies.clear();
+        refused.push(Refused {
+            duplicate: Some(version.clone()),
+            message: format!(
+                "plugin `{id}` {version} is packaged twice, in {}: neither is loaded; remove all but one (paths relative to the plugins directory)",
+                dirs.join(" and ")
+            ),
+        });
+    }
+    manifests.sort_by_key(|m| version_key(&m.version));
+    Packaged { manifests, refused }
 }
 
 /// A load result, shared by the callers that wait for the same plugin.
 type Slot = Arc<tokio::sync::Mutex<Option<Entry>>>;
 
 enum Entry {
-    Loaded(Plugin),
+    Loaded(Plugin, Arc<Content>),
     Failed(LoadError, Instant),
+}
+
+/// What a loaded plugin is, as approvals name it: computed once per load,
+/// so checking a run against its installation's approval compares two
+/// strings and hashes nothing.
+#[derive(Debug)]
+struct Content {
+    sha256: String,
+    grants: Vec<String>,
+    grants_digest: String,
+}
+
+impl Content {
+    fn of(plugin: &Plugin) -> Content {
+        let m = plugin.manifest();
+        let (grants, grants_digest) = shopcase_contract::approval::grants_of(m);
+        Content {
+            // A loaded plugin's component hashed to its manifest's sha256.
+            sha256: m
+                .component
+                .as_ref()
+                .map(|c| c.sha256.clone())
+                .unwrap_or_default(),
+            grants,
+            grants_digest,
+        }
+    }
+
+    fn is(&self, a: &Approval) -> bool {
+        a.same_content(&self.sha256, &self.grants_digest)
+    }
+}
+
+/// Why an installation's plugin cannot run; the dispatcher records it as
+/// `plugin-unavailable`, this text first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Unavailable {
+    /// It does not load (the load outcome).
+    Load(LoadError),
+    /// What loads is not what the store's admin approved, or nothing was
+    /// approved: refused until an admin approves what is on disk.
+    NotApproved(String),
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unavailable::Load(e) => write!(f, "{e}"),
+            Unavailable::NotApproved(m) => write!(f, "not-approved: {m}"),
+        }
+    }
+}
+
+/// How an admin approves the plugin on disk for the installation's store
+/// (no file paths: store admins read this).
+fn how_to_approve(inst: &Installation) -> String {
+    format!(
+        "review the grants, then approve it with `shopcase store approve --shop {} --plugin {} --by <who>` or POST /admin/api/stores/{}/installations/{}/approve",
+        inst.shop, inst.plugin_id, inst.shop, inst.plugin_id
+    )
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }
 
 /// Loaded plugins, by id and version; each is loaded once, on first use.
@@ -101,6 +293,12 @@ pub(crate) struct PluginRegistry {
     runtime: Runtime,
     dir: PathBuf,
     entries: Mutex<HashMap<(String, String), Slot>>,
+    /// When the plugins directory was last looked at again for an approval
+    /// the loaded plugin does not match, by (id, version, sha256, grants
+    /// digest): once per approval per [`RETRY_FAILED_LOAD_AFTER`], so an
+    /// installation whose approved content is gone does not reload the
+    /// plugin at every event.
+    rechecked: Mutex<HashMap<(String, String, String, String), Instant>>,
 }
 
 impl std::fmt::Debug for PluginRegistry {
@@ -117,6 +315,7 @@ impl PluginRegistry {
             runtime,
             dir,
             entries: Mutex::new(HashMap::new()),
+            rechecked: Mutex::new(HashMap::new()),
         }
     }
 
@@ -124,6 +323,75 @@ impl PluginRegistry {
     /// or cache, import check) on first use. A failed load is retried after
     /// a while, so a plugin fixed on disk is picked up.
     pub(crate) async fn get(&self, id: &str, version: &str) -> Result<Plugin, LoadError> {
+        self.load(id, version, None).await.map(|(p, _)| p)
+    }
+
+    /// The plugin an installation runs, if it is what the installation's
+    /// store approved: the same component sha256 and grants digest.
+    /// Otherwise [`Unavailable::NotApproved`], saying what changed and how
+    /// to approve it. The check is per installation (each store approves
+    /// for itself) and compares digests computed at load time.
+    ///
+    /// The loaded plugin stays in memory while the disk changes under it;
+    /// when an admin approves what is on disk now, the plugin in memory no
+    /// longer matches and is loaded again (once per approval per while).
+    pub(crate) async fn approved(&self, inst: &Installation) -> Result<Plugin, Unavailable> {
+        let Some(approved) = &inst.approved else {
+            // Recorded at start-up for installations from before approvals;
+            // none means the plugin was not on disk then.
+            return Err(Unavailable::NotApproved(format!(
+                "no approval is recorded for plugin `{}` {} in this store; {}",
+                inst.plugin_id,
+                inst.version,
+                how_to_approve(inst)
+            )));
+        };
+        let (plugin, content) = self
+            .load(&inst.plugin_id, &inst.version, Some(approved))
+            .await
+            .map_err(Unavailable::Load)?;
+        if content.is(approved) {
+            return Ok(plugin);
+        }
+        let diff = GrantDiff::between(&approved.grants, &content.grants);
+        Err(Unavailable::NotApproved(format!(
+            "plugin `{}` {} changed since it was approved for this store (approved {} by {}: sha256 {}…; now sha256 {}…, {}); {}",
+            inst.plugin_id,
+            inst.version,
+            approved.at,
+            approved.by,
+            short(&approved.sha256),
+            short(&content.sha256),
+            diff.summary(),
+            how_to_approve(inst)
+        )))
+    }
+
+    /// Whether to look at the disk again for `want`, which the loaded
+    /// plugin does not match (and note that it was looked at).
+    fn recheck(&self, id: &str, version: &str, want: &Approval) -> bool {
+        let mut m = self.rechecked.lock().unwrap_or_else(|p| p.into_inner());
+        let key = (
+            id.to_owned(),
+            version.to_owned(),
+            want.sha256.clone(),
+            want.grants_digest.clone(),
+        );
+        match m.get(&key) {
+            Some(at) if at.elapsed() < RETRY_FAILED_LOAD_AFTER => false,
+            _ => {
+                m.insert(key, Instant::now());
+                true
+            }
+        }
+    }
+
+    async fn load(
+        &self,
+        id: &str,
+        version: &str,
+        want: Option<&Approval>,
+    ) -> Result<(Plugin, Arc<Content>), LoadError> {
         let slot = {
             let mut m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
             m.entry((id.to_owned(), version.to_owned()))
@@ -132,7 +400,19 @@ impl PluginRegistry {
         };
         let mut slot = slot.lock().await;
         match &*slot {
-            Some(Entry::Loaded(p)) => return Ok(p.clone()),
+            Some(Entry::Loaded(p, c)) => {
+                // Under the slot's lock: callers waiting for the same
+                // plugin find the reloaded one.
+                let stale = want.is_some_and(|a| !c.is(a) && self.recheck(id, version, a));
+                if !stale {
+                    return Ok((p.clone(), c.clone()));
+                }
+                tracing::info!(
+                    plugin = id,
+                    version,
+                    "an approval names other content than the loaded plugin; loading it again"
+                );
+            }
             Some(Entry::Failed(e, at)) if at.elapsed() < RETRY_FAILED_LOAD_AFTER => {
                 return Err(e.clone());
             }
@@ -145,23 +425,9 @@ impl PluginRegistry {
             version.to_owned(),
         );
         let loaded = tokio::task::spawn_blocking(move || {
-            let manifest = find(&dir, &id_owned, &version_owned).ok_or_else(|| LoadError {
+            let manifest = lookup(&dir, &id_owned, &version_owned).map_err(|m| LoadError {
                 kind: FailureKind::BadManifest,
-                message: format!(
-                    "plugin `{id_owned}` {version_owned} is not in {} (have: {})",
-                    dir.display(),
-                    {
-                        let v: Vec<String> = versions(&dir, &id_owned)
-                            .into_iter()
-                            .map(|m| m.version)
-                            .collect();
-                        if v.is_empty() {
-                            "no version".to_owned()
-                        } else {
-                            v.join(", ")
-                        }
-                    }
-                ),
+                message: m.describe(&id_owned, &version_owned),
             })?;
             runtime.load_manifest(manifest)
         })
@@ -175,8 +441,9 @@ impl PluginRegistry {
         match loaded {
             Ok(p) => {
                 tracing::info!(plugin = id, version, "plugin loaded");
-                *slot = Some(Entry::Loaded(p.clone()));
-                Ok(p)
+                let content = Arc::new(Content::of(&p));
+                *slot = Some(Entry::Loaded(p.clone(), content.clone()));
+                Ok((p, content))
             }
             Err(e) => {
                 tracing::warn!(plugin = id, version, error = %e, "plugin cannot be loaded");

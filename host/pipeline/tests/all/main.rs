@@ -9,6 +9,7 @@
 mod support;
 
 mod admin;
+mod approval;
 mod corecase;
 mod crash;
 mod dispatch;

@@ -96,6 +96,28 @@ pub(crate) fn package(plugins_dir: &Path, spec: &PluginSpec<'_>, versioned: bool
     shopcase_contract::manifest::package(&src, &wasm("hostile"), &out).unwrap();
 }
 
+/// Package `spec` with a rebuilt hostile component: the same code with a
+/// custom section naming `build` appended, so its sha256 differs (a
+/// partner's new build of the same version).
+pub(crate) fn package_rebuilt(plugins_dir: &Path, spec: &PluginSpec<'_>, build: &str) {
+    let mut bytes = std::fs::read(wasm("hostile")).unwrap();
+    let name = b"shopcase-test-build";
+    let payload = build.as_bytes();
+    let size = 1 + name.len() + payload.len();
+    assert!(size < 128 && name.len() < 128, "one-byte LEB128 sizes");
+    bytes.push(0); // a custom section: valid anywhere in a component
+    bytes.push(size as u8);
+    bytes.push(name.len() as u8);
+    bytes.extend_from_slice(name);
+    bytes.extend_from_slice(payload);
+    let src_dir = tempfile::tempdir().unwrap();
+    let src = src_dir.path().join("plugin.toml");
+    std::fs::write(&src, spec.manifest()).unwrap();
+    let component = src_dir.path().join("rebuilt.wasm");
+    std::fs::write(&component, bytes).unwrap();
+    shopcase_contract::manifest::package(&src, &component, &plugins_dir.join(spec.id)).unwrap();
+}
+
 /// Test configuration: fast retries, short leases, two stores.
 pub(crate) fn config_text(extra_dispatcher: &str) -> String {
     format!(

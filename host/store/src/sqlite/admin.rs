@@ -92,11 +92,35 @@ pub(super) fn stores(c: &Connection) -> Result<Vec<StoreRecord>> {
 }
 
 const INSTALLATION_COLS: &str = "shop, plugin_id, version, settings, enabled, enabled_by, enabled_at, updated_by, \
-     updated_at, consecutive_failures, quarantined_at, quarantine_reason";
+     updated_at, consecutive_failures, quarantined_at, quarantine_reason, approved_sha256, \
+     approved_grants_digest, approved_grants, approved_by, approved_at";
 
-fn installation_row(r: &Row<'_>) -> rusqlite::Result<(Installation, String)> {
+/// An installation row, with its settings and approved grants still as
+/// JSON text (parsed by the caller, which names the column if they fail).
+type InstallationRow = (Installation, String, Option<RawApproval>);
+
+/// The approval columns, when the row has an approval.
+struct RawApproval {
+    sha256: String,
+    grants_digest: String,
+    grants: String,
+    by: String,
+    at: i64,
+}
+
+fn installation_row(r: &Row<'_>) -> rusqlite::Result<InstallationRow> {
     let quarantined_at: Option<i64> = r.get(10)?;
     let reason: Option<String> = r.get(11)?;
+    let approval = match (r.get(12)?, r.get(13)?, r.get(14)?) {
+        (Some(sha256), Some(grants_digest), Some(grants)) => Some(RawApproval {
+            sha256,
+            grants_digest,
+            grants,
+            by: r.get::<_, Option<String>>(15)?.unwrap_or_default(),
+            at: r.get::<_, Option<i64>>(16)?.unwrap_or_default(),
+        }),
+        _ => None,
+    };
     Ok((
         Installation {
             shop: r.get(0)?,
@@ -113,8 +137,10 @@ fn installation_row(r: &Row<'_>) -> rusqlite::Result<(Installation, String)> {
                 since: ts(since),
                 reason: reason.unwrap_or_default(),
             }),
+            approved: None,
         },
         r.get(3)?,
+        approval,
     ))
 }
 
@@ -135,23 +161,55 @@ pub(super) fn installations(
         })
         .map_err(db("installations"))?;
     rows.into_iter()
-        .map(|(mut i, settings)| {
+        .map(|(mut i, settings, approval)| {
             i.settings = serde_json::from_str::<BTreeMap<String, SettingValue>>(&settings)
                 .map_err(|e| corrupt("installations.settings")(e.to_string()))?;
+            i.approved = approval
+                .map(|a| {
+                    Ok::<_, StoreError>(Approval {
+                        grants: serde_json::from_str(&a.grants)
+                            .map_err(|e| corrupt("installations.approved_grants")(e.to_string()))?,
+                        sha256: a.sha256,
+                        grants_digest: a.grants_digest,
+                        by: a.by,
+                        at: ts(a.at),
+                    })
+                })
+                .transpose()?;
             Ok(i)
         })
         .collect()
 }
 
+/// Create or replace an installation. Its approval is written when the
+/// row is new, when the version changes, or when the row has none yet;
+/// otherwise the stored approval stands (changing settings or enabling
+/// again does not approve new content: only [`approve_installation`]
+/// does, so a stale read of the row cannot undo an approval).
 pub(super) fn put_installation(c: &Connection, i: &Installation, audit: &NewAudit) -> Result<()> {
     let op = "put-installation";
+    let a = i.approved.as_ref();
+    let grants = a
+        .map(|a| to_json("installations.approved_grants", &a.grants))
+        .transpose()?;
     c.prepare_cached(
         "INSERT INTO installations (shop, plugin_id, version, settings, enabled, enabled_by, enabled_at,
-            updated_by, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+            updated_by, updated_at, approved_sha256, approved_grants_digest, approved_grants, approved_by,
+            approved_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
          ON CONFLICT (shop, plugin_id) DO UPDATE SET version = excluded.version, settings = excluded.settings,
             enabled = excluded.enabled, enabled_by = excluded.enabled_by, enabled_at = excluded.enabled_at,
-            updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            updated_by = excluded.updated_by, updated_at = excluded.updated_at,
+            approved_sha256 = CASE WHEN installations.version <> excluded.version OR installations.approved_sha256 IS NULL
+                THEN excluded.approved_sha256 ELSE installations.approved_sha256 END,
+            approved_grants_digest = CASE WHEN installations.version <> excluded.version OR installations.approved_sha256 IS NULL
+                THEN excluded.approved_grants_digest ELSE installations.approved_grants_digest END,
+            approved_grants = CASE WHEN installations.version <> excluded.version OR installations.approved_sha256 IS NULL
+                THEN excluded.approved_grants ELSE installations.approved_grants END,
+            approved_by = CASE WHEN installations.version <> excluded.version OR installations.approved_sha256 IS NULL
+                THEN excluded.approved_by ELSE installations.approved_by END,
+            approved_at = CASE WHEN installations.version <> excluded.version OR installations.approved_sha256 IS NULL
+                THEN excluded.approved_at ELSE installations.approved_at END",
     )
     .and_then(|mut s| {
         s.execute(params![
@@ -164,10 +222,59 @@ pub(super) fn put_installation(c: &Connection, i: &Installation, audit: &NewAudi
             i.enabled_at.map(ms),
             i.updated_by,
             ms(i.updated_at),
+            a.map(|a| &a.sha256),
+            a.map(|a| &a.grants_digest),
+            grants,
+            a.map(|a| &a.by),
+            a.map(|a| ms(a.at)),
         ])
     })
     .map_err(db(op))?;
     insert_audit(c, audit)
+}
+
+/// Record `approval` for the installation `(shop, plugin, version)` if it
+/// still pins that version and
+/// its recorded approval is still `before` (by content: sha256 and grants
+/// digest; `None`: none recorded), with the audit record. Returns whether
+/// it was recorded.
+pub(super) fn approve_installation(
+    c: &Connection,
+    key: (&str, &str, &str),
+    before: Option<&Approval>,
+    approval: &Approval,
+    audit: &NewAudit,
+) -> Result<bool> {
+    let op = "approve-installation";
+    let (shop, plugin, version) = key;
+    let n = c
+        .prepare_cached(
+            "UPDATE installations SET approved_sha256 = ?4, approved_grants_digest = ?5, approved_grants = ?6,
+                approved_by = ?7, approved_at = ?8
+             WHERE shop = ?1 AND plugin_id = ?2 AND version = ?3
+               AND approved_sha256 IS ?9 AND approved_grants_digest IS ?10",
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                shop,
+                plugin,
+                version,
+                approval.sha256,
+                approval.grants_digest,
+                to_json("installations.approved_grants", &approval.grants)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+                approval.by,
+                ms(approval.at),
+                before.map(|b| &b.sha256),
+                before.map(|b| &b.grants_digest),
+            ])
+        })
+        .map_err(db(op))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    insert_audit(c, audit)?;
+    Ok(true)
 }
 
 pub(super) fn unquarantine(

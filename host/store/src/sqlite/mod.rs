@@ -545,6 +545,25 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn approve_installation(
+        &self,
+        key: InstallationKey,
+        before: Option<Approval>,
+        approval: Approval,
+        audit: NewAudit,
+    ) -> Result<bool> {
+        self.write("approve-installation", move |c| {
+            admin::approve_installation(
+                c,
+                (&key.shop, &key.plugin_id, &key.version),
+                before.as_ref(),
+                &approval,
+                &audit,
+            )
+        })
+        .await
+    }
+
     async fn unquarantine(&self, shop: &str, plugin_id: &str, audit: NewAudit) -> Result<bool> {
         let (s, p) = (shop.to_owned(), plugin_id.to_owned());
         self.write("unquarantine", move |c| {

@@ -25,6 +25,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "retention", V4),
     (5, "body-digest", V5),
     (6, "uninstalls", V6),
+    (7, "approvals", V7),
 ];
 
 const V1: &str = r#"
@@ -325,6 +326,19 @@ CREATE INDEX privacy_requests_body ON privacy_requests (shop, topic, body_sha256
 const V6: &str = r#"
 ALTER TABLE stores ADD COLUMN uninstalled_at INTEGER;
 ALTER TABLE stores ADD COLUMN uninstalled_by TEXT;
+"#;
+
+/// Approval bound to content: what an admin approved for an installation
+/// (the component's sha256, the digest of the manifest's grants and limits,
+/// the grants as a JSON array of canonical lines, who and when). Rows from
+/// before have none (NULL); the host records the plugin on disk for them
+/// at its next start, and runs nothing for an installation without one.
+const V7: &str = r#"
+ALTER TABLE installations ADD COLUMN approved_sha256 TEXT;
+ALTER TABLE installations ADD COLUMN approved_grants_digest TEXT;
+ALTER TABLE installations ADD COLUMN approved_grants TEXT;
+ALTER TABLE installations ADD COLUMN approved_by TEXT;
+ALTER TABLE installations ADD COLUMN approved_at INTEGER;
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

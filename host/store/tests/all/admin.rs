@@ -9,6 +9,18 @@ use shopcase_store::*;
 
 use crate::support::*;
 
+/// An approval of content `sha256` (its grants: one action).
+pub(crate) fn approval(sha256: &str, by: &str, secs: i64) -> Approval {
+    let grants = vec![format!("action tags-add {sha256}")];
+    Approval {
+        sha256: sha256.into(),
+        grants_digest: format!("digest-{sha256}"),
+        grants,
+        by: by.into(),
+        at: at(secs),
+    }
+}
+
 /// Install `plugin` for the demo shop.
 pub(crate) async fn install(s: &SqliteStorage, plugin: &str, enabled: bool) {
     let mut settings = BTreeMap::new();
@@ -26,6 +38,7 @@ pub(crate) async fn install(s: &SqliteStorage, plugin: &str, enabled: bool) {
             updated_at: at(0),
             consecutive_failures: 0,
             quarantine: None,
+            approved: Some(approval("sha-1", "ops@example.com", 0)),
         },
         NewAudit {
             actor: "ops@example.com".into(),
@@ -234,4 +247,207 @@ async fn case_links_are_found_by_key_and_by_case_id() {
     assert_eq!(got.status, CaseStatus::Resolved);
     assert_eq!(got.plugin_id.as_deref(), Some("fraud"));
     assert_eq!(got.to_linked_case().case_number, "CASE-000001");
+}
+
+fn key(plugin: &str, version: &str) -> InstallationKey {
+    InstallationKey {
+        shop: SHOP.into(),
+        plugin_id: plugin.into(),
+        version: version.into(),
+    }
+}
+
+fn approve_audit(plugin: &str, secs: i64) -> NewAudit {
+    NewAudit {
+        actor: "sec@example.com".into(),
+        action: "installation.approve".into(),
+        shop: Some(SHOP.into()),
+        plugin_id: Some(plugin.into()),
+        details: serde_json::json!({}),
+        at: at(secs),
+    }
+}
+
+#[tokio::test]
+async fn an_approval_changes_only_by_approving_or_by_a_new_version() {
+    let (_d, s) = open();
+    install(&s, "fraud", true).await;
+    let first = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert_eq!(
+        first.approved,
+        Some(approval("sha-1", "ops@example.com", 0))
+    );
+
+    // Writing the row again at the same version (settings, enable,
+    // disable) with another approval does not replace the stored one: a
+    // stale read cannot undo an approval, and a settings change cannot
+    // approve content.
+    let mut same_version = first.clone();
+    same_version.enabled = false;
+    same_version.approved = Some(approval("sha-2", "someone@example.com", 5));
+    s.put_installation(same_version, approve_audit("fraud", 5))
+        .await
+        .unwrap();
+    let kept = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert!(!kept.enabled);
+    assert_eq!(kept.approved, first.approved);
+
+    // A new version carries its own approval.
+    let mut upgraded = kept.clone();
+    upgraded.version = "1.1.0".into();
+    upgraded.approved = Some(approval("sha-3", "ops@example.com", 6));
+    s.put_installation(upgraded, approve_audit("fraud", 6))
+        .await
+        .unwrap();
+    let now = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert_eq!(now.version, "1.1.0");
+    assert_eq!(now.approved, Some(approval("sha-3", "ops@example.com", 6)));
+}
+
+#[tokio::test]
+async fn approving_is_compare_and_set_and_audited_once() {
+    let (_d, s) = open();
+    install(&s, "fraud", true).await;
+    let before = s
+        .installation(SHOP, "fraud")
+        .await
+        .unwrap()
+        .unwrap()
+        .approved;
+    let new = approval("sha-2", "sec@example.com", 10);
+    let audits = |s: &SqliteStorage| {
+        let s = s.clone();
+        async move {
+            s.audit_log(Some(SHOP), 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|a| a.entry.action == "installation.approve")
+                .count()
+        }
+    };
+
+    // Another version than the installation pins: nothing written.
+    assert!(
+        !s.approve_installation(
+            key("fraud", "9.9.9"),
+            before.clone(),
+            new.clone(),
+            approve_audit("fraud", 10)
+        )
+        .await
+        .unwrap()
+    );
+    // A stale `before` (someone approved meanwhile): nothing written.
+    assert!(
+        !s.approve_installation(
+            key("fraud", "1.0.0"),
+            Some(approval("sha-0", "x", 0)),
+            new.clone(),
+            approve_audit("fraud", 10)
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(audits(&s).await, 0);
+    assert!(
+        s.approve_installation(
+            key("fraud", "1.0.0"),
+            before.clone(),
+            new.clone(),
+            approve_audit("fraud", 10)
+        )
+        .await
+        .unwrap()
+    );
+    // The same request again finds the approval changed: it approves once.
+    assert!(
+        !s.approve_installation(
+            key("fraud", "1.0.0"),
+            before,
+            new.clone(),
+            approve_audit("fraud", 11)
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(audits(&s).await, 1);
+    let got = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert_eq!(got.approved, Some(new));
+    // A store without the installation: nothing.
+    assert!(
+        !s.approve_installation(
+            key("returns", "1.0.0"),
+            None,
+            approval("sha-9", "x", 0),
+            approve_audit("returns", 12)
+        )
+        .await
+        .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_database_from_before_approvals_upgrades_with_none_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        install(&s, "fraud", true).await;
+    }
+    // Back to schema version 6, as written before approvals.
+    behind_the_back(&dir)
+        .execute_batch(
+            "ALTER TABLE installations DROP COLUMN approved_sha256;
+             ALTER TABLE installations DROP COLUMN approved_grants_digest;
+             ALTER TABLE installations DROP COLUMN approved_grants;
+             ALTER TABLE installations DROP COLUMN approved_by;
+             ALTER TABLE installations DROP COLUMN approved_at;
+             DELETE FROM schema_migrations WHERE version >= 7;",
+        )
+        .unwrap();
+    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    let old = s.installation(SHOP, "fraud").await.unwrap().unwrap();
+    assert!(old.enabled, "kept across the upgrade");
+    assert_eq!(old.approved, None, "nothing approved is invented");
+    // The host records what it found on disk, once.
+    let found = approval("sha-disk", "host", 20);
+    assert!(
+        s.approve_installation(
+            key("fraud", "1.0.0"),
+            None,
+            found.clone(),
+            approve_audit("fraud", 20)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.approve_installation(
+            key("fraud", "1.0.0"),
+            None,
+            found.clone(),
+            approve_audit("fraud", 21)
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.installation(SHOP, "fraud")
+            .await
+            .unwrap()
+            .unwrap()
+            .approved,
+        Some(found)
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_approval_is_named() {
+    let (dir, s) = open();
+    install(&s, "fraud", true).await;
+    behind_the_back(&dir)
+        .execute("UPDATE installations SET approved_grants = 'not json'", [])
+        .unwrap();
+    let err = s.installations(Some(SHOP)).await.unwrap_err().to_string();
+    assert!(err.contains("installations.approved_grants"), "{err}");
 }

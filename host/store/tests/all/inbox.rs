@@ -940,7 +940,12 @@ async fn a_database_from_before_body_digests_upgrades() {
     // (and what later migrations added).
     behind_the_back(&dir)
         .execute_batch(
-            "ALTER TABLE stores DROP COLUMN uninstalled_at;
+            "ALTER TABLE installations DROP COLUMN approved_sha256;
+             ALTER TABLE installations DROP COLUMN approved_grants_digest;
+             ALTER TABLE installations DROP COLUMN approved_grants;
+             ALTER TABLE installations DROP COLUMN approved_by;
+             ALTER TABLE installations DROP COLUMN approved_at;
+             ALTER TABLE stores DROP COLUMN uninstalled_at;
              ALTER TABLE stores DROP COLUMN uninstalled_by;
              DROP INDEX inbox_body;
              DROP INDEX privacy_requests_body;
