@@ -24,6 +24,7 @@ fn claim(worker: &str, now: Timestamp) -> Claim {
         limit: 10,
         lease: Duration::from_secs(30),
         now,
+        poison_after: 0,
     }
 }
 
@@ -798,9 +799,11 @@ async fn foreign_and_newer_databases_are_refused() {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        // Every migration applied, in order (later ones append to the list).
-        assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
-        assert!(!versions.is_empty());
+        // Every migration applied, in order (later ones append to the list;
+        // 7 is taken by a change on another branch, merged beside this one).
+        assert_eq!(versions[0], 1);
+        assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+        assert!(versions.contains(&8), "{versions:?}");
         c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", [])
             .unwrap();
     }
@@ -940,7 +943,12 @@ async fn a_database_from_before_body_digests_upgrades() {
     // (and what later migrations added).
     behind_the_back(&dir)
         .execute_batch(
-            "ALTER TABLE stores DROP COLUMN uninstalled_at;
+            "DROP INDEX inbox_pending_shop;
+             ALTER TABLE inbox DROP COLUMN abandoned;
+             ALTER TABLE inbox DROP COLUMN abandoned_by;
+             ALTER TABLE journal DROP COLUMN abandoned;
+             ALTER TABLE journal DROP COLUMN abandoned_by;
+             ALTER TABLE stores DROP COLUMN uninstalled_at;
              ALTER TABLE stores DROP COLUMN uninstalled_by;
              DROP INDEX inbox_body;
              DROP INDEX privacy_requests_body;

@@ -107,6 +107,7 @@ async fn timers_can_fire_early_and_are_dispatchable_at_once() {
             limit: 10,
             lease: std::time::Duration::from_secs(30),
             now: at(11),
+            poison_after: 0,
         })
         .await
         .unwrap();
