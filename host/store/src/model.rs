@@ -1095,6 +1095,13 @@ impl Timer {
 /// without end.
 pub const MAX_SCHEDULED_TIMERS: i64 = 10_000;
 
+/// The least time between a timer's firing and its next firing when it is
+/// armed again (a follow-up with the same name and subject after the timer
+/// fired): a later due time is kept, an earlier one is moved to this long
+/// after the firing. Without it a plugin answering each `timer/fired` with
+/// a follow-up for "now" fires each of its timers every second.
+pub const TIMER_REARM_MIN: Duration = Duration::from_secs(60);
+
 /// What scheduling did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerScheduled {
@@ -1102,6 +1109,9 @@ pub enum TimerScheduled {
     Scheduled {
         /// The timer.
         id: i64,
+        /// When it is due: as asked, or later for a timer armed again
+        /// within [`TIMER_REARM_MIN`] of its firing.
+        due: Timestamp,
     },
     /// This journal entry had already scheduled it: nothing changed.
     Unchanged {
