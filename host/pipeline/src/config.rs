@@ -153,6 +153,10 @@ pub struct DispatcherConfig {
     /// from the event's arrival, before it is dead-lettered as
     /// `service-unavailable` (never counted toward quarantine).
     pub outage_window: Duration,
+    /// Abandoned claims (the worker died while it held the event: the
+    /// process aborted or ran out of memory) after which an event is set
+    /// aside as a `poison` dead letter instead of being claimed again.
+    pub poison_after: u32,
 }
 
 /// `[executor]`.
@@ -173,7 +177,17 @@ pub struct ExecutorConfig {
     /// When a store's Shopify or Core Case is held back as down
     /// (`executor.breaker-*`; see [`crate::breaker`]).
     pub breaker: crate::breaker::BreakerPolicy,
+    /// Abandoned claims (the executor died while it held the entry) after
+    /// which an entry is set aside as a `poison` dead letter instead of
+    /// being claimed again.
+    pub poison_after: u32,
 }
+
+/// Abandoned claims after which an event or a journal entry is set aside
+/// as poison, by default: a crash or two can be bad luck (an unrelated
+/// out-of-memory kill, a deploy); the third with the same work in hand is
+/// the work.
+pub const DEFAULT_POISON_AFTER: u32 = 3;
 
 /// How long outages are waited out by default: longer than any plausible
 /// outage of Shopify or Core Case, shorter than anyone would wait for a case.
@@ -292,6 +306,7 @@ struct RawDispatcher {
     kv_quota_keys: Option<u64>,
     kv_quota_bytes: Option<u64>,
     outage_window: Option<String>,
+    poison_after: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -307,6 +322,7 @@ struct RawExecutor {
     breaker_threshold: Option<u32>,
     breaker_cool_down: Option<String>,
     breaker_max_cool_down: Option<String>,
+    poison_after: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -554,6 +570,11 @@ impl Config {
                 &dp.outage_window,
                 DEFAULT_OUTAGE_WINDOW,
             )?,
+            poison_after: u32::try_from(at_least_one(
+                "dispatcher.poison-after",
+                u64::from(dp.poison_after.unwrap_or(DEFAULT_POISON_AFTER)),
+            )?)
+            .unwrap_or(DEFAULT_POISON_AFTER),
         };
         if dispatcher.lease <= caps.deadline * 2 {
             return Err(ConfigError::at(
@@ -622,6 +643,11 @@ impl Config {
                     )?,
                 }
             },
+            poison_after: u32::try_from(at_least_one(
+                "executor.poison-after",
+                u64::from(ex.poison_after.unwrap_or(DEFAULT_POISON_AFTER)),
+            )?)
+            .unwrap_or(DEFAULT_POISON_AFTER),
         };
         let timers = TimerConfig {
             poll_interval: dur(
@@ -986,6 +1012,18 @@ webhook-secret = "dev-secret"
                 "`dispatcher.batch`: must be at least 1",
             ),
             (
+                "data-dir = \"d\"\n[dispatcher]\npoison-after = 0",
+                "`dispatcher.poison-after`: must be at least 1",
+            ),
+            (
+                "data-dir = \"d\"\n[executor]\npoison-after = 0",
+                "`executor.poison-after`: must be at least 1",
+            ),
+            (
+                "data-dir = \"d\"\n[executor]\npoison-after = \"3\"",
+                "invalid type: string \"3\", expected u32",
+            ),
+            (
                 "data-dir = \"d\"\n[dispatcher]\nlease = \"5s\"",
                 "`dispatcher.lease`: must be longer than twice the sandbox deadline cap",
             ),
@@ -1130,6 +1168,10 @@ webhook-secret = "dev-secret"
             Config::parse_with(text, Path::new("examples/shopcase.toml"), Secrets::Skip).unwrap();
         assert_eq!(c.stores[0].domain, "demo.myshopify.com");
         assert_eq!(c.dispatcher.quarantine_after, 5);
+        assert_eq!(
+            (c.dispatcher.poison_after, c.executor.poison_after),
+            (DEFAULT_POISON_AFTER, DEFAULT_POISON_AFTER)
+        );
         assert_eq!(
             c.retention.keep,
             Some(Duration::from_secs(30 * 86_400)),

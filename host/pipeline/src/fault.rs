@@ -12,12 +12,13 @@
 //! | `abort-after-journal` | right after an event's results are journalled |
 //! | `abort-after-execute` | after an executor ran an action, before it is marked done |
 //! | `abort-after-case-create` | after Core Case answered a case creation, before the case link and the journal entry are recorded |
+//! | `abort-running:<dedupe key>` | after the plugins ran on the event with this dedupe key (a webhook's id), before its results are journalled: a poison event, every time it runs |
 
 /// The environment variable that arms a fault point.
 pub const ENV: &str = "SHOPCASE_TEST_FAULT";
 
 /// A place the process can be made to abort.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
     /// After the inbox commit, before answering.
     AbortAfterInboxCommit,
@@ -30,6 +31,9 @@ pub enum Fault {
     /// After Core Case created (or adopted) a case, before the host
     /// recorded the link or settled the journal entry.
     AbortAfterCaseCreate,
+    /// After invoking plugins on the event with this dedupe key, before
+    /// the journal transaction.
+    AbortRunning(String),
 }
 
 impl Fault {
@@ -40,20 +44,20 @@ impl Fault {
             "abort-after-journal" => Fault::AbortAfterJournal,
             "abort-after-execute" => Fault::AbortAfterExecute,
             "abort-after-case-create" => Fault::AbortAfterCaseCreate,
-            _ => return None,
+            other => Fault::AbortRunning(other.strip_prefix("abort-running:")?.to_owned()),
         })
     }
 }
 
 /// The armed fault point, if any.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Faults(Option<Fault>);
 
 impl Faults {
     /// From `SHOPCASE_TEST_FAULT`.
     pub fn from_env() -> Faults {
         let armed = std::env::var(ENV).ok().and_then(|v| Fault::parse(v.trim()));
-        if let Some(f) = armed {
+        if let Some(f) = &armed {
             tracing::warn!(fault = ?f, "TEST FAULT POINT ARMED: this process will abort on purpose");
         }
         Faults(armed)
@@ -66,8 +70,16 @@ impl Faults {
 
     /// Abort here if this fault point is armed.
     pub fn hit(&self, at: Fault) {
-        if self.0 == Some(at) {
+        if self.0.as_ref() == Some(&at) {
             eprintln!("shopcase: test fault point {at:?} reached; aborting");
+            std::process::abort();
+        }
+    }
+
+    /// Abort here if `abort-running:<dedupe_key>` is armed for this event.
+    pub fn hit_running(&self, dedupe_key: &str) {
+        if matches!(&self.0, Some(Fault::AbortRunning(k)) if k == dedupe_key) {
+            eprintln!("shopcase: test fault point AbortRunning({dedupe_key}) reached; aborting");
             std::process::abort();
         }
     }

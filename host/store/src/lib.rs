@@ -60,7 +60,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted>;
 
     /// Claim up to `limit` pending events whose retry time has come and that
-    /// no live lease holds, oldest first, with their dispatch rows.
+    /// no live lease holds, with their dispatch rows: round-robin across
+    /// stores (each store's oldest first, then each store's next), oldest
+    /// first within a store.
+    ///
+    /// Taking an event over from a holder whose lease expired counts an
+    /// abandoned claim ([`StoredEvent::abandoned`]); an event abandoned
+    /// [`Claim::poison_after`] times is not handed out but set aside as a
+    /// [`POISON`] dead letter, in the same transaction.
     ///
     /// PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` in the same shape.
     async fn claim_events(&self, claim: Claim) -> Result<Vec<ClaimedEvent>>;
@@ -116,6 +123,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// entry is executable when it is pending and due (or in flight with an
     /// expired lease) and no earlier entry of the same event, plugin and
     /// family is still open, so a plugin's actions on one case run in order.
+    /// Taking over an entry in flight counts an abandoned claim; one
+    /// abandoned [`JournalClaim::poison_after`] times is set aside (`dead`,
+    /// a [`POISON`] action dead letter) instead.
     async fn claim_journal(&self, claim: JournalClaim) -> Result<Vec<JournalEntry>>;
 
     /// Record how a claimed entry ended. Returns `false` (and changes

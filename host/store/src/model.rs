@@ -192,6 +192,10 @@ pub struct StoredEvent {
     pub status: EventStatus,
     /// How often it was claimed.
     pub claims: u32,
+    /// How many of those claims took it over from a worker whose lease
+    /// expired unfinished (the worker died): past a limit it is set aside
+    /// as [`POISON`].
+    pub abandoned: u32,
     /// Only this plugin gets it.
     pub target_plugin: Option<String>,
     /// When personal data was scrubbed from it, if it was.
@@ -212,7 +216,21 @@ pub struct Claim {
     pub lease: Duration,
     /// The time to claim at.
     pub now: Timestamp,
+    /// Abandoned claims after which an event is set aside as a [`POISON`]
+    /// dead letter instead of being handed out again (0: never).
+    pub poison_after: u32,
 }
+
+/// The failure kind of work set aside because its claims kept being
+/// abandoned: the worker holding it died (the process aborted or ran out
+/// of memory, its task panicked) and its lease expired without a finish,
+/// a settlement or a release, [`Claim::poison_after`] or
+/// [`JournalClaim::poison_after`] times. An event letter names the plugins
+/// still pending; an action letter the entry's kind, attempts and last
+/// worker. Retrying the letter resets the count and hands the work out
+/// again; discarding it leaves the event done (its pending runs dead) or the
+/// entry dead.
+pub const POISON: &str = "poison";
 
 /// A claimed event with the dispatch state of its earlier attempts.
 #[derive(Debug, Clone)]
@@ -671,6 +689,9 @@ pub struct JournalClaim {
     pub lease: Duration,
     /// Now.
     pub now: Timestamp,
+    /// Abandoned claims after which an entry is set aside as a [`POISON`]
+    /// dead letter instead of being handed out again (0: never).
+    pub poison_after: u32,
 }
 
 /// How a claimed journal entry ended.
@@ -1118,6 +1139,13 @@ impl Timer {
 /// without end.
 pub const MAX_SCHEDULED_TIMERS: i64 = 10_000;
 
+/// The least time between a timer's firing and its next firing when it is
+/// armed again (a follow-up with the same name and subject after the timer
+/// fired): a later due time is kept, an earlier one is moved to this long
+/// after the firing. Without it a plugin answering each `timer/fired` with
+/// a follow-up for "now" fires each of its timers every second.
+pub const TIMER_REARM_MIN: Duration = Duration::from_secs(60);
+
 /// What scheduling did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimerScheduled {
@@ -1125,6 +1153,9 @@ pub enum TimerScheduled {
     Scheduled {
         /// The timer.
         id: i64,
+        /// When it is due: as asked, or later for a timer armed again
+        /// within [`TIMER_REARM_MIN`] of its firing.
+        due: Timestamp,
     },
     /// This journal entry had already scheduled it: nothing changed.
     Unchanged {

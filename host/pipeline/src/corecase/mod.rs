@@ -122,7 +122,7 @@ impl CoreCase {
             storage,
             definitions: self.definitions.clone(),
             execute_timeout: self.settings.execute_timeout,
-            faults: self.faults,
+            faults: self.faults.clone(),
         })
     }
 

@@ -90,6 +90,7 @@ impl Dispatcher {
                 limit: cfg.batch,
                 lease: cfg.lease,
                 now: Timestamp::now(),
+                poison_after: cfg.poison_after,
             };
             let claimed = match self.core.storage.claim_events(claim).await {
                 Ok(c) => c,
@@ -106,7 +107,7 @@ impl Dispatcher {
             let installations = self.installations_of(&claimed).await;
             let stop = shutdown.clone();
             let this = &*self;
-            let batch = futures::stream::iter(claimed).for_each_concurrent(cfg.batch, |c| {
+            let one = |c: ClaimedEvent| {
                 let installations = &installations;
                 let worker = &worker;
                 let stop = &stop;
@@ -120,13 +121,38 @@ impl Dispatcher {
                             .await;
                         return;
                     }
-                    // If the installations could not be read, the claim
-                    // expires and the event is tried again then.
                     if let Some(Ok(i)) = installations.get(&c.event.event.shop) {
                         this.process(worker, c, i).await;
+                    } else {
+                        // The installations could not be read: given back
+                        // for a lease's time. (Left to expire, the claim
+                        // would count as abandoned, toward `poison-after`.)
+                        let _ = this
+                            .core
+                            .storage
+                            .release_event(
+                                &c.event.event.id,
+                                worker,
+                                later(this.core.config.dispatcher.lease),
+                            )
+                            .await;
                     }
                 }
-            });
+            };
+            // Events whose earlier workers died holding them run after the
+            // rest of the batch, one at a time: if one of them kills the
+            // process again, as little else as possible dies with it (and
+            // counts an abandoned claim toward `poison-after`).
+            let (suspects, fresh): (Vec<_>, Vec<_>) =
+                claimed.into_iter().partition(|c| c.event.abandoned > 0);
+            let batch = async {
+                futures::stream::iter(fresh)
+                    .for_each_concurrent(cfg.batch, &one)
+                    .await;
+                futures::stream::iter(suspects)
+                    .for_each_concurrent(1, &one)
+                    .await;
+            };
             self.run_renewing(&worker, batch).await;
         }
         tracing::debug!(%worker, "dispatcher worker stopped");
@@ -218,6 +244,7 @@ impl Dispatcher {
         )
         .await;
         self.core.faults.hit(Fault::AbortBeforeJournal);
+        self.core.faults.hit_running(&ev.dedupe_key);
 
         let cfg = &self.core.config.dispatcher;
         let mut round = 0;
@@ -236,9 +263,16 @@ impl Dispatcher {
             let report = match self.core.storage.finish_event(finish).await {
                 Ok(r) => r,
                 Err(e) => {
-                    // Nothing was applied; the claim expires and the event
-                    // is run again (plugins are deterministic).
+                    // Nothing was applied; the event is run again after a
+                    // lease (plugins are deterministic). Given back if the
+                    // storage lets us, so that this does not count as an
+                    // abandoned claim; otherwise the claim expires.
                     tracing::warn!(event = %ev.event.id, error = %e, "cannot journal the event's results");
+                    let _ = self
+                        .core
+                        .storage
+                        .release_event(&ev.event.id, worker, later(cfg.lease))
+                        .await;
                     return;
                 }
             };

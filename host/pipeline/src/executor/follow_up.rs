@@ -65,9 +65,11 @@ impl Executor for FollowUpExecutor {
             .schedule_timer(timer, now)
             .await
             .map_err(|e| ExecError::transient(e.code(), e.to_string(), None))?;
-        let (id, changed) = match scheduled {
-            TimerScheduled::Scheduled { id } => (id, true),
-            TimerScheduled::Unchanged { id } => (id, false),
+        // The storage may move a timer armed again right after it fired
+        // later (`TIMER_REARM_MIN`); the result says when it is due.
+        let (id, changed, due) = match scheduled {
+            TimerScheduled::Scheduled { id, due } => (id, true, due),
+            TimerScheduled::Unchanged { id } => (id, false, due),
             TimerScheduled::Refused => {
                 return Err(ExecError::permanent(
                     "timer-quota",

@@ -173,6 +173,7 @@ pub(crate) async fn run(
             limit: free,
             lease: cfg.lease,
             now: Timestamp::now(),
+            poison_after: cfg.poison_after,
         };
         let entries = match core.storage.claim_journal(claim).await {
             Ok(e) => e,

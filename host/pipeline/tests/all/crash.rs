@@ -329,6 +329,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
         limit: 1,
         lease: std::time::Duration::from_secs(60),
         now: Timestamp::now(),
+        poison_after: 0,
     })
     .await
     .unwrap();
@@ -391,5 +392,122 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
     );
     let entry = s.journal_entry(&key).await.unwrap().unwrap();
     assert_eq!(entry.result.unwrap()["scheduled"], false);
+    running.shutdown().await.unwrap();
+}
+
+/// An event whose run kills the host every time (`abort-running:<webhook
+/// id>`, the fault point after its plugins ran): after
+/// `dispatcher.poison-after` (here 2) restarts that abandoned it, the next
+/// claim sets it aside as a `poison` dead letter instead of running it
+/// again, and the other events go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_that_kills_the_host_every_time_ends_as_a_poison_dead_letter() {
+    let host = prepared(1).await;
+    std::fs::write(
+        host.config_path(),
+        config_text("workers = 1\npoison-after = 2"),
+    )
+    .unwrap();
+    let fault = Some("abort-running:w-poison");
+    let client = reqwest::Client::new();
+    let (mut child, url) = spawn(&host, fault);
+    let mut good = Vec::new();
+    for i in 0..3u64 {
+        let (status, body) = post(
+            &client,
+            &url,
+            &Delivery::order(SHOP_A, SECRET_A, &format!("w-{i}"), order(i + 1, "ok")),
+        )
+        .await;
+        assert_eq!(status, 200);
+        good.push(body["event_id"].as_str().unwrap().to_owned());
+    }
+    let (status, body) = post(
+        &client,
+        &url,
+        &Delivery::order(SHOP_A, SECRET_A, "w-poison", order(99, "ok")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let poison = body["event_id"].as_str().unwrap().to_owned();
+    assert!(!child.wait().unwrap().success(), "the first run aborted");
+
+    // Restarted, it takes the event over once its lease expired, and
+    // aborts again: abandoned twice now.
+    // (It may abort before it announces its listener, so it is only waited for.)
+    let status = child_command(&host, fault)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the second run aborted");
+    let s = storage(&host);
+    let ev = s.event(&poison).await.unwrap().unwrap();
+    assert_eq!((ev.status, ev.abandoned), (EventStatus::Pending, 1));
+    drop(s);
+
+    // The third host sets it aside at its next claim and serves the rest.
+    let (mut child, url) = spawn(&host, fault);
+    let (status, body) = post(
+        &client,
+        &url,
+        &Delivery::order(SHOP_A, SECRET_A, "w-later", order(50, "ok")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    good.push(body["event_id"].as_str().unwrap().to_owned());
+    let s = storage(&host);
+    eventually("the poison event is dead-lettered", || async {
+        s.dead_letters(None, true, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.event_id == poison)
+    })
+    .await;
+    eventually("every other event is dispatched", || async {
+        for id in &good {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1, "only the poison event: {letters:?}");
+    let letter = &letters[0];
+    assert_eq!(
+        (letter.what, letter.failure.kind.as_str(), letter.attempts),
+        (DeadLetterKind::Event, POISON, 2)
+    );
+    assert!(
+        letter
+            .failure
+            .message
+            .contains("no plugin run recorded yet"),
+        "{}",
+        letter.failure.message
+    );
+    assert_eq!(journal_count(&s, &good).await, vec![1; 4]);
+    assert!(s.journal_for_event(&poison).await.unwrap().is_empty());
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(
+        child.wait().unwrap().success(),
+        "the third host did not abort"
+    );
+
+    // An operator's retry runs it again (here on a host without the fault).
+    s.retry_dead_letter(letter.id, "ops", Timestamp::now())
+        .await
+        .unwrap();
+    drop(s);
+    let running = host.start().await;
+    let s = running.storage().clone();
+    eventually("the retried event is dispatched", || is_done(&s, &poison)).await;
+    assert_eq!(s.journal_for_event(&poison).await.unwrap().len(), 1);
     running.shutdown().await.unwrap();
 }

@@ -314,6 +314,7 @@ async fn follow_ups_come_back_as_timer_events_to_their_plugin_only() {
                 limit: 1,
                 lease: Duration::from_secs(60),
                 now: Timestamp::now(),
+                poison_after: 0,
             })
             .await
             .unwrap();

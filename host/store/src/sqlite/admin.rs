@@ -560,7 +560,7 @@ pub(super) fn retry_dead_letter(
     let wake_event = |event_id: &str| {
         c.execute(
             "UPDATE inbox SET status = 'pending', done_at = NULL, next_attempt_at = ?2, claimed_by = NULL,
-                lease_until = NULL
+                lease_until = NULL, abandoned = 0
              WHERE event_id = ?1 AND status IN ('pending', 'done')",
             params![event_id, now_ms],
         )
@@ -588,7 +588,8 @@ pub(super) fn retry_dead_letter(
             let key = d.idempotency_key.clone().unwrap_or_default();
             let n = c
                 .execute(
-                    "UPDATE journal SET status = 'pending', attempts = 0, next_attempt_at = ?2, updated_at = ?2
+                    "UPDATE journal SET status = 'pending', attempts = 0, abandoned = 0, next_attempt_at = ?2,
+                        updated_at = ?2
                      WHERE idempotency_key = ?1 AND status = 'dead'",
                     params![key, now_ms],
                 )
@@ -627,7 +628,17 @@ pub(super) fn retry_dead_letter(
                     .unwrap_or_default();
                 record_uninstall(c, &d.shop, &api_version, &format!("operator {actor}"), now)?;
             }
-            // A fresh round of attempts (the host counts an event's claims).
+            if d.failure.kind == POISON {
+                // The runs set aside with the event run again.
+                c.execute(
+                    "UPDATE dispatch SET status = 'pending', next_attempt_at = ?2, updated_at = ?2
+                     WHERE event_id = ?1 AND status = 'dead' AND failure_kind = ?3",
+                    params![d.event_id, now_ms, POISON],
+                )
+                .map_err(db(op))?;
+            }
+            // A fresh round of attempts (the host counts an event's claims;
+            // waking it resets its abandoned claims).
             c.execute(
                 "UPDATE inbox SET claims = 0 WHERE event_id = ?1",
                 [&d.event_id],

@@ -9,7 +9,7 @@ use crate::error::{Result, StoreError};
 use crate::model::*;
 
 const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
-     triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at, body_sha256";
+     triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at, body_sha256, abandoned";
 
 /// The columns of [`EVENT_COLS`], before their JSON and enums are checked.
 struct RawEvent {
@@ -30,6 +30,7 @@ struct RawEvent {
     claims: i64,
     redacted_at: Option<i64>,
     body_sha256: Option<Vec<u8>>,
+    abandoned: i64,
 }
 
 fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
@@ -51,6 +52,7 @@ fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
         claims: r.get(14)?,
         redacted_at: r.get(15)?,
         body_sha256: r.get(16)?,
+        abandoned: r.get(17)?,
     })
 }
 
@@ -79,6 +81,7 @@ impl RawEvent {
             received_at: ts(self.received_at),
             status,
             claims: u32::try_from(self.claims).unwrap_or(u32::MAX),
+            abandoned: u32::try_from(self.abandoned).unwrap_or(u32::MAX),
             target_plugin: self.target_plugin,
             redacted_at: ts_opt(self.redacted_at),
             body_sha256: self
@@ -195,32 +198,92 @@ pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
     Ok(Inserted::Duplicate { event_id, rule })
 }
 
+/// The claim query. Fair across stores: the oldest claimable event of every
+/// store first (oldest first among them), then every store's second, and so
+/// on, so one store's backlog (or a storm of its timers) does not hold up
+/// the others; within a store, oldest first.
+///
+/// `shops` walks the stores with pending events one index seek each
+/// (`inbox_pending_shop`); `turns` is a queue ordered by (turn, seq): it
+/// starts with each store's first claimable event and, as each row is
+/// taken, adds that store's next one, until `limit` rows are taken. So a
+/// claim costs one seek per store with pending events plus one per event
+/// claimed, whatever the backlog, plus the entries skipped within a
+/// store's range because they are not due or still leased (as the
+/// oldest-first claim skipped them before).
+///
+/// A claim that takes an event over from a holder whose lease expired
+/// (`claimed_by` still set: a finish, a release or a host completion clears
+/// it) counts an abandoned claim and remembers that holder.
+///
+/// PostgreSQL has no ORDER BY or LIMIT in a recursive term: there, each
+/// store's first `limit` claimable events come from a `LATERAL` subquery
+/// over the distinct stores, ranked with `row_number()`, and the inner
+/// SELECT gets `FOR UPDATE SKIP LOCKED`.
+const CLAIM_SQL: &str = "
+    WITH RECURSIVE
+      shops(shop) AS (
+        SELECT (SELECT shop FROM inbox WHERE status = 'pending' ORDER BY shop LIMIT 1)
+        UNION ALL
+        SELECT (SELECT i.shop FROM inbox i WHERE i.status = 'pending' AND i.shop > s.shop
+                ORDER BY i.shop LIMIT 1)
+        FROM shops s WHERE s.shop IS NOT NULL
+      ),
+      turns(shop, seq, turn) AS (
+        SELECT s.shop, e.seq, 1 FROM shops s
+        JOIN inbox e ON e.seq = (
+            SELECT j.seq FROM inbox j
+            WHERE j.status = 'pending' AND j.shop = s.shop AND j.next_attempt_at <= ?3
+              AND (j.lease_until IS NULL OR j.lease_until <= ?3)
+            ORDER BY j.seq LIMIT 1)
+        WHERE s.shop IS NOT NULL
+        UNION ALL
+        SELECT t.shop, e.seq, t.turn + 1 FROM turns t
+        JOIN inbox e ON e.seq = (
+            SELECT j.seq FROM inbox j
+            WHERE j.status = 'pending' AND j.shop = t.shop AND j.seq > t.seq
+              AND j.next_attempt_at <= ?3 AND (j.lease_until IS NULL OR j.lease_until <= ?3)
+            ORDER BY j.seq LIMIT 1)
+        ORDER BY 3, 2
+        LIMIT ?4
+      )
+    UPDATE inbox SET claimed_by = ?1, lease_until = ?2, claims = claims + 1,
+        abandoned = abandoned + (claimed_by IS NOT NULL),
+        abandoned_by = coalesce(claimed_by, abandoned_by)
+    WHERE seq IN (SELECT seq FROM turns)
+    RETURNING ";
+
 pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> {
     let op = "claim-events";
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
-    // PostgreSQL: the inner SELECT gets `FOR UPDATE SKIP LOCKED`.
-    let sql = format!(
-        "UPDATE inbox SET claimed_by = ?1, lease_until = ?2, claims = claims + 1
-         WHERE seq IN (
-             SELECT seq FROM inbox
-             WHERE status = 'pending' AND next_attempt_at <= ?3
-               AND (lease_until IS NULL OR lease_until <= ?3)
-             ORDER BY seq LIMIT ?4)
-         RETURNING {EVENT_COLS}"
-    );
+    let sql = format!("{CLAIM_SQL}{EVENT_COLS}, abandoned_by");
     let raws = c
         .prepare_cached(&sql)
         .and_then(|mut s| {
-            s.query_map(params![claim.worker, lease_until, now, limit], raw_event)?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            s.query_map(params![claim.worker, lease_until, now, limit], |r| {
+                Ok((raw_event(r)?, r.get::<_, Option<String>>(18)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
         })
         .map_err(db(op))?;
     let mut out = Vec::with_capacity(raws.len());
-    for raw in raws {
+    for (raw, abandoned_by) in raws {
+        let abandoned = raw.abandoned;
         let (seq, event_id, shop, claims) =
             (raw.seq, raw.event_id.clone(), raw.shop.clone(), raw.claims);
+        if claim.poison_after > 0 && abandoned >= i64::from(claim.poison_after) {
+            set_aside_poison(
+                c,
+                seq,
+                &raw,
+                abandoned,
+                abandoned_by.as_deref().unwrap_or("?"),
+                now,
+            )?;
+            continue;
+        }
         // Its dispatch rows are read with it: a damaged one would fail
         // every claim of the batch just the same.
         let read = raw.into_event().and_then(|event| {
@@ -259,6 +322,82 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     }
     out.sort_by_key(|e| e.event.seq);
     Ok(out)
+}
+
+/// An event whose claims kept being abandoned (the worker running it died,
+/// run after run): it is not handed out again but set aside, in the claim's
+/// transaction, as a [`POISON`] event dead letter naming its last known
+/// stage. The event is done and its still-pending runs dead (failure
+/// `poison`), so the store's other events and retention go on; retrying the
+/// letter puts those runs back to pending and the count to zero.
+fn set_aside_poison(
+    c: &Connection,
+    seq: i64,
+    raw: &RawEvent,
+    abandoned: i64,
+    last_worker: &str,
+    now: i64,
+) -> Result<()> {
+    let op = "claim-events";
+    let pending: Vec<String> = c
+        .prepare_cached(
+            "SELECT plugin_id FROM dispatch WHERE event_id = ?1 AND status = 'pending' ORDER BY plugin_id",
+        )
+        .and_then(|mut s| {
+            s.query_map([&raw.event_id], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(db(op))?;
+    let planned: i64 = c
+        .prepare_cached("SELECT count(*) FROM dispatch WHERE event_id = ?1")
+        .and_then(|mut s| s.query_row([&raw.event_id], |r| r.get(0)))
+        .map_err(db(op))?;
+    let stage = if HOST_ONLY_TOPICS.contains(&raw.topic.as_str()) {
+        "handled by the host (a privacy request)".to_owned()
+    } else if planned == 0 {
+        match &raw.target_plugin {
+            Some(p) => format!("no run of `{p}` recorded yet"),
+            None => "no plugin run recorded yet".to_owned(),
+        }
+    } else if pending.is_empty() {
+        "no plugin run pending".to_owned()
+    } else {
+        format!("still pending: {}", pending.join(", "))
+    };
+    let failure = FailureRecord::new(
+        POISON,
+        format!(
+            "`{}` was claimed {abandoned} times by a worker that never finished it (the process \
+             aborted or ran out of memory, or its task panicked, and the lease expired); last held \
+             by `{last_worker}`; {stage}",
+            raw.topic
+        ),
+    );
+    tracing::error!(event = %raw.event_id, shop = %raw.shop, abandoned, last_worker, "an event keeps killing its worker; set aside as a poison dead letter");
+    c.prepare_cached(
+        "UPDATE dispatch SET status = 'dead', failure_kind = ?2, failure_message = ?3, updated_at = ?4
+         WHERE event_id = ?1 AND status = 'pending'",
+    )
+    .and_then(|mut s| s.execute(params![raw.event_id, failure.kind, failure.message, now]))
+    .map_err(db(op))?;
+    c.prepare_cached(
+        "UPDATE inbox SET status = 'done', done_at = ?2, claimed_by = NULL, lease_until = NULL
+         WHERE seq = ?1",
+    )
+    .and_then(|mut s| s.execute(params![seq, now]))
+    .map_err(db(op))?;
+    super::admin::insert_dead_letter(
+        c,
+        DeadLetterKind::Event,
+        &raw.shop,
+        &raw.event_id,
+        raw.target_plugin.as_deref(),
+        None,
+        &failure,
+        abandoned,
+        now,
+    )?;
+    Ok(())
 }
 
 const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \

@@ -87,8 +87,12 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
     // belongs to. The unary `+`s keep the planner on the key range (the
     // entries of one event and plugin) instead of every open entry of the
     // family. PostgreSQL: `FOR UPDATE SKIP LOCKED` on the inner SELECT.
+    // Taking over an entry still in flight (its lease expired: the worker
+    // that held it died) counts an abandoned claim and remembers who held it.
     let sql = format!(
-        "UPDATE journal SET status = 'in-flight', claimed_by = ?1, lease_until = ?2, updated_at = ?3
+        "UPDATE journal SET status = 'in-flight', claimed_by = ?1, lease_until = ?2, updated_at = ?3,
+            abandoned = abandoned + (status = 'in-flight'),
+            abandoned_by = CASE WHEN status = 'in-flight' THEN claimed_by ELSE abandoned_by END
          WHERE seq IN (
              SELECT j.seq FROM journal j
              WHERE j.family = ?4 AND j.status IN ('pending', 'in-flight')
@@ -100,21 +104,39 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
                      AND p.idempotency_key < j.event_id || ':' || j.plugin_id || ';'
                      AND +p.family = j.family AND p.idx < j.idx AND +p.status IN ('pending', 'in-flight'))
              ORDER BY j.seq LIMIT ?5)
-         RETURNING seq, {COLS}"
+         RETURNING seq, abandoned, abandoned_by, {COLS}"
     );
     let mut rows = c
         .prepare_cached(&sql)
         .and_then(|mut s| {
             s.query_map(
                 params![claim.worker, lease_until, now, claim.family.as_str(), limit],
-                |r| Ok((r.get::<_, i64>(0)?, raw_at(r, 1)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        raw_at(r, 3)?,
+                    ))
+                },
             )?
             .collect::<rusqlite::Result<Vec<_>>>()
         })
         .map_err(db("claim-journal"))?;
-    rows.sort_by_key(|(seq, _)| *seq);
+    rows.sort_by_key(|(seq, ..)| *seq);
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, raw) in rows {
+    for (seq, abandoned, abandoned_by, raw) in rows {
+        if claim.poison_after > 0 && abandoned >= i64::from(claim.poison_after) {
+            set_aside_poison(
+                c,
+                seq,
+                &raw,
+                abandoned,
+                abandoned_by.as_deref().unwrap_or("?"),
+                now,
+            )?;
+            continue;
+        }
         let (key, shop, event_id, plugin, attempts) = (
             raw.key.clone(),
             raw.shop.clone(),
@@ -152,6 +174,50 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
         }
     }
     Ok(out)
+}
+
+/// An entry whose claims kept being abandoned (the executor running it
+/// died, run after run) is not handed out again: it is dead, with a
+/// [`POISON`] action dead letter naming its kind, its attempts and the
+/// last worker, in the claim's transaction. Retrying the letter (the usual
+/// action retry) resets its attempts and its abandoned claims.
+fn set_aside_poison(
+    c: &Connection,
+    seq: i64,
+    raw: &Raw,
+    abandoned: i64,
+    last_worker: &str,
+    now: i64,
+) -> Result<()> {
+    let failure = FailureRecord::new(
+        POISON,
+        format!(
+            "`{}` ({} failed executions recorded) was claimed {abandoned} times by an executor that never \
+             settled it (the process aborted or ran out of memory, or its task panicked, and the lease \
+             expired); last held by `{last_worker}`",
+            raw.kind, raw.attempts
+        ),
+    );
+    tracing::error!(entry = %raw.key, shop = %raw.shop, abandoned, last_worker, "a journal entry keeps killing its executor; set aside as a poison dead letter");
+    c.prepare_cached(
+        "UPDATE journal SET status = 'dead', claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL,
+            error_kind = ?2, error_message = ?3, updated_at = ?4
+         WHERE seq = ?1",
+    )
+    .and_then(|mut s| s.execute(params![seq, failure.kind, failure.message, now]))
+    .map_err(db("claim-journal"))?;
+    super::admin::insert_dead_letter(
+        c,
+        DeadLetterKind::Action,
+        &raw.shop,
+        &raw.event_id,
+        Some(&raw.plugin_id),
+        Some(&raw.key),
+        &failure,
+        raw.attempts,
+        now,
+    )?;
+    Ok(())
 }
 
 /// [`raw`] for a row whose journal columns start at `offset`.

@@ -26,6 +26,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "body-digest", V5),
     (6, "uninstalls", V6),
     (7, "approvals", V7),
+    (8, "poison-and-fair-claims", V8),
 ];
 
 const V1: &str = r#"
@@ -339,6 +340,29 @@ ALTER TABLE installations ADD COLUMN approved_grants_digest TEXT;
 ALTER TABLE installations ADD COLUMN approved_grants TEXT;
 ALTER TABLE installations ADD COLUMN approved_by TEXT;
 ALTER TABLE installations ADD COLUMN approved_at INTEGER;
+"#;
+
+/// Poison work and fair claims.
+///
+/// `abandoned` counts the claims of an inbox event or a journal entry that
+/// were taken over from a holder whose lease had expired (the worker died:
+/// the process aborted, ran out of memory, or its task panicked), and
+/// `abandoned_by` names the last such holder. Ordinary retries are not
+/// counted (`claims` counts every claim). Past the configured limit the
+/// work is set aside as a `poison` dead letter instead of being handed out
+/// again; retrying the letter resets the count.
+///
+/// `inbox_pending_shop` lets a claim take events round-robin across stores:
+/// the stores with pending events are found by seeking the index store by
+/// store, and each store's oldest claimable events by a range of it. A
+/// store's events are appended at the end of its range, so the index costs
+/// a webhook a write to one of a few hot pages, not a random one.
+const V8: &str = r#"
+ALTER TABLE inbox ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE inbox ADD COLUMN abandoned_by TEXT;
+ALTER TABLE journal ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE journal ADD COLUMN abandoned_by TEXT;
+CREATE INDEX inbox_pending_shop ON inbox (shop, seq, next_attempt_at) WHERE status = 'pending';
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::Resources;
 use shopcase_contract::event::{HOST_PAYLOAD_VERSION, TOPIC_TIMER_FIRED};
 
-use super::{corrupt, db, ms, to_json, ts};
+use super::{corrupt, db, dur_ms, ms, to_json, ts};
 use crate::error::Result;
 use crate::model::*;
 
@@ -80,13 +80,14 @@ fn into_timer(r: RawTimer) -> Result<Timer> {
 pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<TimerScheduled> {
     let op = "schedule-timer";
     let subject = to_json("timers.subject", &t.resources)?;
-    let existing: Option<(i64, String, String)> = c
+    let existing: Option<(i64, String, String, i64)> = c
         .prepare_cached(
-            "SELECT id, source_key, state FROM timers WHERE shop = ?1 AND plugin_id = ?2 AND name = ?3 AND subject = ?4",
+            "SELECT id, source_key, state, updated_at FROM timers
+             WHERE shop = ?1 AND plugin_id = ?2 AND name = ?3 AND subject = ?4",
         )
         .and_then(|mut s| {
             s.query_row(params![t.shop, t.plugin_id, t.name, subject], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()
         })
@@ -104,17 +105,26 @@ pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<T
         Ok(waiting >= MAX_SCHEDULED_TIMERS)
     };
     match existing {
-        Some((id, source, _)) if source == t.source_key => Ok(TimerScheduled::Unchanged { id }),
-        Some((_, _, state)) if state != "scheduled" && over_cap()? => Ok(TimerScheduled::Refused),
-        Some((id, _, _)) => {
+        Some((id, source, ..)) if source == t.source_key => Ok(TimerScheduled::Unchanged { id }),
+        Some((_, _, state, _)) if state != "scheduled" && over_cap()? => {
+            Ok(TimerScheduled::Refused)
+        }
+        Some((id, _, state, updated_at)) => {
+            // Armed again after it fired (`updated_at` is then its firing):
+            // not sooner than TIMER_REARM_MIN after that.
+            let due = if state == "fired" {
+                ms(t.due).max(updated_at.saturating_add(dur_ms(TIMER_REARM_MIN)))
+            } else {
+                ms(t.due)
+            };
             c.execute(
                 "UPDATE timers SET due = ?2, data = ?3, scheduled_by = ?4, source_key = ?5, state = 'scheduled',
                     generation = generation + 1, fired_event_id = NULL, updated_at = ?6
                  WHERE id = ?1",
-                params![id, ms(t.due), t.data, t.scheduled_by, t.source_key, now],
+                params![id, due, t.data, t.scheduled_by, t.source_key, now],
             )
             .map_err(db(op))?;
-            Ok(TimerScheduled::Scheduled { id })
+            Ok(TimerScheduled::Scheduled { id, due: ts(due) })
         }
         None if over_cap()? => Ok(TimerScheduled::Refused),
         None => {
@@ -139,7 +149,7 @@ pub(super) fn schedule(c: &Connection, t: &NewTimer, now: Timestamp) -> Result<T
                     |r| r.get(0),
                 )
                 .map_err(db(op))?;
-            Ok(TimerScheduled::Scheduled { id })
+            Ok(TimerScheduled::Scheduled { id, due: t.due })
         }
     }
 }

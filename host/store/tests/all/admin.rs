@@ -121,6 +121,7 @@ async fn dead_letters_can_be_retried_or_discarded_once() {
         limit: 1,
         lease: Duration::from_secs(30),
         now: at(1),
+        poison_after: 0,
     })
     .await
     .unwrap();
@@ -178,6 +179,7 @@ async fn dead_letters_can_be_retried_or_discarded_once() {
             limit: 1,
             lease: Duration::from_secs(30),
             now: at(5),
+            poison_after: 0,
         })
         .await
         .unwrap();

@@ -216,6 +216,7 @@ async fn journal_dead_letters_and_case_links_are_searchable() {
         limit: 1,
         lease: Duration::from_secs(30),
         now: at(1),
+        poison_after: 0,
     })
     .await
     .unwrap();

@@ -313,6 +313,7 @@ async fn an_approval_releases_the_operation_into_the_journal_exactly_once() {
             limit: 10,
             lease: std::time::Duration::from_secs(30),
             now: Timestamp::now(),
+            poison_after: 0,
         })
         .await
         .unwrap();

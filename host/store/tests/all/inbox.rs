@@ -24,6 +24,7 @@ fn claim(worker: &str, now: Timestamp) -> Claim {
         limit: 10,
         lease: Duration::from_secs(30),
         now,
+        poison_after: 0,
     }
 }
 
@@ -798,9 +799,9 @@ async fn foreign_and_newer_databases_are_refused() {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        // Every migration applied, in order (later ones append to the list).
-        assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
-        assert!(!versions.is_empty());
+        // Every migration applied, in order, none missing (a gap would be
+        // skipped for good by a database already past it).
+        assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
         c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", [])
             .unwrap();
     }
@@ -940,7 +941,12 @@ async fn a_database_from_before_body_digests_upgrades() {
     // (and what later migrations added).
     behind_the_back(&dir)
         .execute_batch(
-            "ALTER TABLE installations DROP COLUMN approved_sha256;
+            "DROP INDEX inbox_pending_shop;
+             ALTER TABLE inbox DROP COLUMN abandoned;
+             ALTER TABLE inbox DROP COLUMN abandoned_by;
+             ALTER TABLE journal DROP COLUMN abandoned;
+             ALTER TABLE journal DROP COLUMN abandoned_by;
+             ALTER TABLE installations DROP COLUMN approved_sha256;
              ALTER TABLE installations DROP COLUMN approved_grants_digest;
              ALTER TABLE installations DROP COLUMN approved_grants;
              ALTER TABLE installations DROP COLUMN approved_by;

@@ -57,6 +57,7 @@ async fn journalled(s: &SqliteStorage) -> String {
         limit: 1,
         lease: Duration::from_secs(30),
         now: at(1),
+        poison_after: 0,
     })
     .await
     .unwrap();
@@ -89,6 +90,7 @@ fn claim(family: ActionFamily, worker: &str, now: Timestamp) -> JournalClaim {
         limit: 10,
         lease: Duration::from_secs(30),
         now,
+        poison_after: 0,
     }
 }
 

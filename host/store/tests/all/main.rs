@@ -9,6 +9,7 @@ mod corecase;
 mod files;
 mod inbox;
 mod journal;
+mod poison;
 mod privacy;
 mod retention;
 mod timers;

@@ -98,6 +98,7 @@ async fn plant(s: &SqliteStorage) -> (String, String) {
         limit: 10,
         lease: Duration::from_secs(30),
         now: at(2),
+        poison_after: 0,
     })
     .await
     .unwrap();
@@ -413,6 +414,7 @@ async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
             limit: 10,
             lease: Duration::from_secs(30),
             now: at(2),
+            poison_after: 0,
         })
         .await
         .unwrap();
@@ -465,6 +467,7 @@ async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
             limit: 10,
             lease: Duration::from_secs(30),
             now: at(5),
+            poison_after: 0,
         })
         .await
         .unwrap();

@@ -87,6 +87,7 @@ async fn dispatch(s: &SqliteStorage, id: &str, now: Timestamp, result: PluginRes
             limit: 1,
             lease: Duration::from_secs(30),
             now,
+            poison_after: 0,
         })
         .await
         .unwrap();
@@ -124,6 +125,7 @@ async fn execute(
                 limit: 10,
                 lease: Duration::from_secs(30),
                 now,
+                poison_after: 0,
             })
             .await
             .unwrap();
@@ -232,6 +234,7 @@ async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
             limit: 10,
             lease: Duration::from_secs(30),
             now: t(32),
+            poison_after: 0,
         })
         .await
         .unwrap();
@@ -309,6 +312,7 @@ async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
         limit: 1,
         lease: Duration::from_secs(30),
         now: t(111),
+        poison_after: 0,
     })
     .await
     .unwrap();
@@ -587,7 +591,7 @@ async fn the_dedupe_of_a_delivery_goes_with_its_event() {
 #[tokio::test]
 async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded() {
     let (dir, s) = open();
-    let TimerScheduled::Scheduled { id } = s
+    let TimerScheduled::Scheduled { id, .. } = s
         .schedule_timer(timer("damaged", at(10)), at(0))
         .await
         .unwrap()

@@ -30,7 +30,7 @@ async fn due_timers_fire_once_into_the_inbox() {
         .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
         .await
         .unwrap();
-    let TimerScheduled::Scheduled { id } = first else {
+    let TimerScheduled::Scheduled { id, .. } = first else {
         panic!("{first:?}")
     };
     // The same journal entry again (executor re-run): nothing changes.
@@ -73,7 +73,7 @@ async fn due_timers_fire_once_into_the_inbox() {
         s.schedule_timer(timer("evt_2:sla:0", at(300)), at(201))
             .await
             .unwrap(),
-        TimerScheduled::Scheduled { id }
+        TimerScheduled::Scheduled { id, due: at(300) }
     );
     let again = s.fire_due_timers(at(300), 10).await.unwrap();
     assert_eq!(again.len(), 1);
@@ -107,6 +107,7 @@ async fn timers_can_fire_early_and_are_dispatchable_at_once() {
             limit: 10,
             lease: std::time::Duration::from_secs(30),
             now: at(11),
+            poison_after: 0,
         })
         .await
         .unwrap();
@@ -132,7 +133,7 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
             name: name.into(),
             ..timer(&format!("evt_1:sla:{name}"), at(due))
         };
-        let TimerScheduled::Scheduled { id } = s.schedule_timer(t, at(0)).await.unwrap() else {
+        let TimerScheduled::Scheduled { id, .. } = s.schedule_timer(t, at(0)).await.unwrap() else {
             panic!("not scheduled")
         };
         ids.push(id);
@@ -202,7 +203,7 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
 #[tokio::test]
 async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
     let (dir, s) = open();
-    let TimerScheduled::Scheduled { id } = s
+    let TimerScheduled::Scheduled { id, .. } = s
         .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
         .await
         .unwrap()
@@ -307,4 +308,68 @@ fn fill_timers(c: &rusqlite::Connection, due: i64) {
         rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP, due],
     )
     .unwrap();
+}
+
+#[tokio::test]
+async fn a_timer_armed_again_right_after_it_fired_waits_the_minimum_interval() {
+    let (_d, s) = open();
+    let TimerScheduled::Scheduled { id, due } = s
+        .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
+        .await
+        .unwrap()
+    else {
+        panic!("scheduled")
+    };
+    assert_eq!(due, at(100), "a new timer is due as asked");
+    // Fired by the pass at 105 (a little late, as a busy host would).
+    assert_eq!(s.fire_due_timers(at(105), 10).await.unwrap().len(), 1);
+    let min = TIMER_REARM_MIN.as_secs() as i64;
+    assert_eq!(min, 60);
+
+    // Its plugin arms it again for (nearly) now: moved to a minute after
+    // the firing, not the next second.
+    assert_eq!(
+        s.schedule_timer(timer("evt_2:sla:0", at(106)), at(106))
+            .await
+            .unwrap(),
+        TimerScheduled::Scheduled {
+            id,
+            due: at(105 + min)
+        }
+    );
+    assert!(
+        s.fire_due_timers(at(105 + min - 1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.fire_due_timers(at(105 + min), 10).await.unwrap().len(), 1);
+    let event = s
+        .timers(SHOP)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap()
+        .fired_event_id
+        .unwrap();
+    assert_eq!(
+        s.event(&event).await.unwrap().unwrap().event.triggered_at,
+        shopcase_contract::time::format(at(105 + min)),
+        "the event carries the due time it fired at"
+    );
+
+    // Armed again for later than the minimum: as asked.
+    assert_eq!(
+        s.schedule_timer(timer("evt_3:sla:0", at(1_000)), at(200))
+            .await
+            .unwrap(),
+        TimerScheduled::Scheduled { id, due: at(1_000) }
+    );
+    // Moving a timer that has not fired yet is not held back.
+    assert_eq!(
+        s.schedule_timer(timer("evt_4:sla:0", at(201)), at(201))
+            .await
+            .unwrap(),
+        TimerScheduled::Scheduled { id, due: at(201) }
+    );
 }
