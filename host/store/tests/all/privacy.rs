@@ -529,6 +529,7 @@ async fn a_large_journal_is_redacted_in_batches_and_completely() {
         limit: n as usize,
         lease: Duration::from_secs(30),
         now: at(2),
+        poison_after: 0,
     })
     .await
     .unwrap();
