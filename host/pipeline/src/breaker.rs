@@ -122,8 +122,11 @@ struct Entry {
     open_until: Option<Instant>,
     /// The current cool-down (doubles per failed probe).
     cool_down: Duration,
-    /// A probe is out: other callers wait for its result.
-    probing: bool,
+    /// A probe is out since then: other callers wait for its result. A
+    /// probe whose caller never reports (its future was dropped by a
+    /// timeout) is given up after `max_cool_down`, so the breaker cannot
+    /// stay half-open for good.
+    probing: Option<Instant>,
     credentials: bool,
     last_error: Option<String>,
 }
@@ -185,11 +188,13 @@ impl Breakers {
         if now < until {
             return wait(until - now, e);
         }
-        if e.probing {
+        if let Some(started) = e.probing
+            && now.duration_since(started) < self.policy.max_cool_down
+        {
             // Someone else's probe decides; look again shortly.
             return wait(self.policy.cool_down.min(e.cool_down), e);
         }
-        e.probing = true;
+        e.probing = Some(now);
         Admit::Go
     }
 
@@ -216,8 +221,8 @@ impl Breakers {
                 e.failures = e.failures.saturating_add(1);
                 e.last_error = Some(why.clone());
                 let was_open = e.open_until.is_some();
-                let probe_failed = e.probing;
-                e.probing = false;
+                let probe_failed = e.probing.is_some();
+                e.probing = None;
                 e.credentials = credentials || (e.credentials && probe_failed);
                 if e.credentials {
                     e.cool_down = self.policy.max_cool_down;
@@ -431,6 +436,27 @@ mod tests {
         let t2 = t1 + Duration::from_secs(40);
         assert_eq!(b.admit_at(S, Service::CoreCase, t2), Admit::Go);
         b.record_at(S, Service::CoreCase, &Outcome::Answered, t2);
+        assert!(b.states().is_empty());
+    }
+
+    #[test]
+    fn a_probe_that_never_reports_is_given_up() {
+        let b = Breakers::new(policy());
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            b.record_at(S, Service::Shopify, &down(), t0);
+        }
+        let t1 = t0 + Duration::from_secs(5);
+        // The probe's caller is cut off and never records its answer.
+        assert_eq!(b.admit_at(S, Service::Shopify, t1), Admit::Go);
+        assert!(matches!(
+            b.admit_at(S, Service::Shopify, t1),
+            Admit::Wait { .. }
+        ));
+        // After the longest cool-down another probe may go.
+        let t2 = t1 + Duration::from_secs(40);
+        assert_eq!(b.admit_at(S, Service::Shopify, t2), Admit::Go);
+        b.record_at(S, Service::Shopify, &Outcome::Answered, t2);
         assert!(b.states().is_empty());
     }
 
