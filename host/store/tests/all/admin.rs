@@ -396,23 +396,8 @@ async fn a_database_from_before_approvals_upgrades_with_none_recorded() {
         let s = SqliteStorage::open(dir.path(), config()).unwrap();
         install(&s, "fraud", true).await;
     }
-    // Back to schema version 6, as written before approvals (and what
-    // later migrations added).
-    behind_the_back(&dir)
-        .execute_batch(
-            "DROP INDEX inbox_pending_shop;
-             ALTER TABLE inbox DROP COLUMN abandoned;
-             ALTER TABLE inbox DROP COLUMN abandoned_by;
-             ALTER TABLE journal DROP COLUMN abandoned;
-             ALTER TABLE journal DROP COLUMN abandoned_by;
-             ALTER TABLE installations DROP COLUMN approved_sha256;
-             ALTER TABLE installations DROP COLUMN approved_grants_digest;
-             ALTER TABLE installations DROP COLUMN approved_grants;
-             ALTER TABLE installations DROP COLUMN approved_by;
-             ALTER TABLE installations DROP COLUMN approved_at;
-             DELETE FROM schema_migrations WHERE version >= 7;",
-        )
-        .unwrap();
+    // Back to schema version 6, as written before approvals.
+    roll_back_schema(&dir, 6);
     let s = SqliteStorage::open(dir.path(), config()).unwrap();
     let old = s.installation(SHOP, "fraud").await.unwrap().unwrap();
     assert!(old.enabled, "kept across the upgrade");

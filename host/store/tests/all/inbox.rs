@@ -937,29 +937,8 @@ async fn a_database_from_before_body_digests_upgrades() {
         };
         event_id
     };
-    // Back to schema version 4, as a database written before the digest
-    // (and what later migrations added).
-    behind_the_back(&dir)
-        .execute_batch(
-            "DROP INDEX inbox_pending_shop;
-             ALTER TABLE inbox DROP COLUMN abandoned;
-             ALTER TABLE inbox DROP COLUMN abandoned_by;
-             ALTER TABLE journal DROP COLUMN abandoned;
-             ALTER TABLE journal DROP COLUMN abandoned_by;
-             ALTER TABLE installations DROP COLUMN approved_sha256;
-             ALTER TABLE installations DROP COLUMN approved_grants_digest;
-             ALTER TABLE installations DROP COLUMN approved_grants;
-             ALTER TABLE installations DROP COLUMN approved_by;
-             ALTER TABLE installations DROP COLUMN approved_at;
-             ALTER TABLE stores DROP COLUMN uninstalled_at;
-             ALTER TABLE stores DROP COLUMN uninstalled_by;
-             DROP INDEX inbox_body;
-             DROP INDEX privacy_requests_body;
-             ALTER TABLE inbox DROP COLUMN body_sha256;
-             ALTER TABLE privacy_requests DROP COLUMN body_sha256;
-             DELETE FROM schema_migrations WHERE version >= 5;",
-        )
-        .unwrap();
+    // Back to schema version 4, as a database written before the digest.
+    roll_back_schema(&dir, 4);
     let s = SqliteStorage::open(dir.path(), config()).unwrap();
     let old = s
         .event(&old_id)

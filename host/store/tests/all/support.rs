@@ -30,6 +30,54 @@ pub(crate) fn behind_the_back(dir: &tempfile::TempDir) -> rusqlite::Connection {
     c
 }
 
+/// What each migration since 5 added, undone: newest first.
+const UNDO: &[(i64, &str)] = &[
+    (
+        8,
+        "DROP INDEX inbox_pending_shop;
+         ALTER TABLE inbox DROP COLUMN abandoned;
+         ALTER TABLE inbox DROP COLUMN abandoned_by;
+         ALTER TABLE journal DROP COLUMN abandoned;
+         ALTER TABLE journal DROP COLUMN abandoned_by;",
+    ),
+    (
+        7,
+        "ALTER TABLE installations DROP COLUMN approved_sha256;
+         ALTER TABLE installations DROP COLUMN approved_grants_digest;
+         ALTER TABLE installations DROP COLUMN approved_grants;
+         ALTER TABLE installations DROP COLUMN approved_by;
+         ALTER TABLE installations DROP COLUMN approved_at;",
+    ),
+    (
+        6,
+        "ALTER TABLE stores DROP COLUMN uninstalled_at;
+         ALTER TABLE stores DROP COLUMN uninstalled_by;",
+    ),
+    (
+        5,
+        "DROP INDEX inbox_body;
+         DROP INDEX privacy_requests_body;
+         ALTER TABLE inbox DROP COLUMN body_sha256;
+         ALTER TABLE privacy_requests DROP COLUMN body_sha256;",
+    ),
+];
+
+/// Turn a (closed) database back into one written by a build whose
+/// schema stopped at `version`, rows kept: for the upgrade tests. A new
+/// migration adds its undo to `UNDO`.
+pub(crate) fn roll_back_schema(dir: &tempfile::TempDir, version: i64) {
+    let c = behind_the_back(dir);
+    for (v, undo) in UNDO.iter().filter(|(v, _)| *v > version) {
+        c.execute_batch(undo)
+            .unwrap_or_else(|e| panic!("undoing migration {v}: {e}"));
+    }
+    c.execute(
+        "DELETE FROM schema_migrations WHERE version > ?1",
+        [version],
+    )
+    .unwrap();
+}
+
 pub(crate) fn at(secs: i64) -> Timestamp {
     Timestamp::from_second(1_790_000_000 + secs).unwrap()
 }
