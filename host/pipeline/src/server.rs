@@ -315,6 +315,7 @@ impl PipelineBuilder {
                 core: core.clone(),
                 registry,
                 history,
+                suspect_gate: Arc::new(tokio::sync::Semaphore::new(1)),
             }),
             core,
             executors,

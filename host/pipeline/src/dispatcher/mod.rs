@@ -69,6 +69,10 @@ pub(crate) struct Dispatcher {
     pub(crate) core: Arc<Core>,
     pub(crate) registry: Arc<PluginRegistry>,
     pub(crate) history: Arc<dyn CustomerHistorySource>,
+    /// Held while a suspect (an event whose earlier worker died holding
+    /// it) runs: one suspect at a time in the whole process, across
+    /// workers.
+    pub(crate) suspect_gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl Dispatcher {
@@ -139,12 +143,29 @@ impl Dispatcher {
                     }
                 }
             };
-            // Events whose earlier workers died holding them run after the
-            // rest of the batch, one at a time: if one of them kills the
-            // process again, as little else as possible dies with it (and
-            // counts an abandoned claim toward `poison-after`).
-            let (suspects, fresh): (Vec<_>, Vec<_>) =
+            // Events whose earlier workers died holding them (suspects)
+            // run one at a time in the whole process, after the rest of
+            // the batch; the other suspects are given back, not held: if
+            // the one running kills the process again, a suspect merely
+            // claimed beside it must not count another abandoned claim
+            // toward `poison-after` (an innocent event claimed beside a
+            // poison one would otherwise be set aside with it).
+            let (mut suspects, fresh): (Vec<_>, Vec<_>) =
                 claimed.into_iter().partition(|c| c.event.abandoned > 0);
+            let gate = if suspects.is_empty() {
+                None
+            } else {
+                self.suspect_gate.clone().try_acquire_owned().ok()
+            };
+            let keep = usize::from(gate.is_some());
+            let back_at = later(cfg.lease / 2);
+            for c in suspects.drain(keep.min(suspects.len())..) {
+                let _ = self
+                    .core
+                    .storage
+                    .release_event(&c.event.event.id, &worker, back_at)
+                    .await;
+            }
             let batch = async {
                 futures::stream::iter(fresh)
                     .for_each_concurrent(cfg.batch, &one)
@@ -152,6 +173,7 @@ impl Dispatcher {
                 futures::stream::iter(suspects)
                     .for_each_concurrent(1, &one)
                     .await;
+                drop(gate);
             };
             self.run_renewing(&worker, batch).await;
         }

@@ -511,3 +511,115 @@ async fn an_event_that_kills_the_host_every_time_ends_as_a_poison_dead_letter() 
     assert_eq!(s.journal_for_event(&poison).await.unwrap().len(), 1);
     running.shutdown().await.unwrap();
 }
+
+/// Events left behind by a crash (suspects) beside a poison event: the
+/// poison event kills the host again, but the others were not held while
+/// it ran, so they count no abandoned claim for it and run once it is set
+/// aside. (Before, every suspect of the batch stayed claimed while the
+/// first ran, and each of the poison event's crashes counted against them
+/// too: innocent events were set aside as poison with it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_claimed_beside_a_poison_event_are_not_set_aside_with_it() {
+    let host = prepared(0).await;
+    let client = reqwest::Client::new();
+    // The poison event and two others, accepted by a host that dispatches
+    // nothing.
+    let (mut child, url) = spawn(&host, None);
+    let mut ids = Vec::new();
+    for (webhook, n) in [("w-poison", 99u64), ("w-a", 1), ("w-b", 2)] {
+        let (status, body) = post(
+            &client,
+            &url,
+            &Delivery::order(SHOP_A, SECRET_A, webhook, order(n, "ok")),
+        )
+        .await;
+        assert_eq!(status, 200);
+        ids.push(body["event_id"].as_str().unwrap().to_owned());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (poison, good) = (ids[0].clone(), ids[1..].to_vec());
+    // As a crash leaves them: the poison event claimed by a worker that
+    // died; the two others suspects from an earlier crash (taken over,
+    // then given back).
+    let db = rusqlite::Connection::open(host.data_dir().join("shopcase.db")).unwrap();
+    db.execute(
+        "UPDATE inbox SET claimed_by = 'dead-worker', lease_until = 0, claims = 1
+         WHERE event_id = ?1",
+        [&poison],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE inbox SET abandoned = 1, abandoned_by = 'older-worker', claims = 1
+         WHERE event_id != ?1",
+        [&poison],
+    )
+    .unwrap();
+    drop(db);
+    std::fs::write(
+        host.config_path(),
+        config_text("workers = 2\npoison-after = 3"),
+    )
+    .unwrap();
+
+    // The host aborts on the poison event until it is set aside: each run
+    // claims it (one more abandoned claim) and dies running it.
+    let fault = Some("abort-running:w-poison");
+    let s = storage(&host);
+    let mut crashes = 0;
+    while s.event(&poison).await.unwrap().unwrap().abandoned < 2 {
+        let status = child_command(&host, fault)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            !status.success(),
+            "the host ran the poison event and aborted"
+        );
+        crashes += 1;
+        assert!(crashes <= 3, "the poison event keeps being claimed");
+    }
+    for id in &good {
+        // Given back while the poison event ran, it may even have run in
+        // between (between the crashes); it counted no abandoned claim.
+        let ev = s.event(id).await.unwrap().unwrap();
+        assert_eq!(
+            ev.abandoned, 1,
+            "an event merely claimed beside the poison one counted an abandoned claim: {ev:?}"
+        );
+    }
+    drop(s);
+
+    // The next host sets the poison event aside and runs the others.
+    let (mut child, _url) = spawn(&host, fault);
+    let s = storage(&host);
+    eventually("the poison event is dead-lettered", || async {
+        s.dead_letters(None, true, 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.event_id == poison)
+    })
+    .await;
+    eventually("the other events are dispatched", || async {
+        for id in &good {
+            if !is_done(&s, id).await {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1, "only the poison event: {letters:?}");
+    assert_eq!(journal_count(&s, &good).await, vec![1; 2]);
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(
+        child.wait().unwrap().success(),
+        "the last host did not abort"
+    );
+}
