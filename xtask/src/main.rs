@@ -9,7 +9,9 @@
 //! - `bench`: the sandbox benchmarks (release build): Rust plugin against
 //!   native, and the per-event cost of each guest language;
 //! - `ahead [DAYS]`: the demo and the scenario end-to-end tests with the
-//!   clock moved ahead (400 days by default; `test` runs it too).
+//!   clock moved ahead (400 days by default; `test` runs it too);
+//! - `battery [--ci] [--only GROUP]`: the field battery against served
+//!   processes (full size; `test` runs it at the reduced size).
 //!
 //! It installs what it needs (the `wasm32-wasip2` target through rustup;
 //! Node, npm and pip packages inside `target/guest-tools/` for the
@@ -22,7 +24,8 @@
 //! - `browser`: Chromium for the admin page's end-to-end test;
 //! - `bench_guests`: the per-language per-event benchmark;
 //! - `ahead`: the calendar guard (libfaketime);
-//! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny).
+//! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny);
+//! - `battery`: the field battery (`host/battery`).
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +36,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 mod ahead;
+mod battery;
 mod bench_guests;
 mod browser;
 mod deny;
@@ -53,6 +57,7 @@ fn main() {
         "bench-guests" => bench_guests_task(),
         "ahead" => ahead_task(&args[1..]),
         "deny" => deny::check(),
+        "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..])),
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -70,7 +75,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)"
     );
 }
 
@@ -284,6 +289,8 @@ fn test() -> Result<()> {
     ));
     ahead::run_ahead(ahead::DAYS_AHEAD, &env)?;
     done(t);
+
+    battery::run_battery(&["--ci".to_owned()])?;
 
     eprintln!(
         "\nall checks passed in {:.0} s",

@@ -58,7 +58,17 @@ mod guest {
         fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
             let payload: serde_json::Value =
                 serde_json::from_str(&event.payload).unwrap_or_default();
-            let what = payload["do"].as_str().unwrap_or("ok").to_owned();
+            // The payload's `do`, else the `do` setting: a served host
+            // minimises payloads, so the battery's hostile plugins are
+            // packaged with their behaviour as the setting's default (and
+            // the `settings` grant).
+            let what = match payload["do"].as_str() {
+                Some(w) => w.to_owned(),
+                None => match host::setting("do") {
+                    Some(host::SettingValue::Text(w)) => w,
+                    _ => "ok".to_owned(),
+                },
+            };
             let order = event.resources.order_id.unwrap_or(0);
             match what.as_str() {
                 "ok" => Ok(vec![tag(order, vec!["ok".into()])]),
@@ -239,6 +249,44 @@ mod guest {
                         content: event.payload.clone().into_bytes(),
                     }],
                 )]),
+                // Everything the sandbox lets it see — environment,
+                // arguments, its settings, its customer's history,
+                // the payload — handed back in a case's attributes, so the
+                // battery can look for the host's secrets in it.
+                "spy" => {
+                    let mut seen = String::new();
+                    seen.push_str(&format!("env={:?}\n", std::env::vars().collect::<Vec<_>>()));
+                    seen.push_str(&format!(
+                        "args={:?}\n",
+                        std::env::args().collect::<Vec<_>>()
+                    ));
+                    // No files: a component importing `wasi:filesystem` is
+                    // refused at load time (forbidden-import), so a spy
+                    // cannot even ask.
+                    seen.push_str(&format!("setting do={:?}\n", host::setting("do")));
+                    let customer = event.resources.customer_id.unwrap_or(0);
+                    seen.push_str(&format!("history={:?}\n", host::customer_history(customer)));
+                    seen.push_str(&format!(
+                        "event shop={} topic={}\n",
+                        event.shop, event.topic
+                    ));
+                    seen.push_str(&event.payload);
+                    let chars: Vec<char> = seen.chars().collect();
+                    let attributes = chars
+                        .chunks(4000)
+                        .take(64)
+                        .enumerate()
+                        .map(|(i, c)| Attribute {
+                            name: format!("spy{i}"),
+                            value: c.iter().collect(),
+                        })
+                        .collect();
+                    let mut case = open_case(order, "spy".into(), vec![]);
+                    if let Action::OpenCase(c) = &mut case {
+                        c.attributes = attributes;
+                    }
+                    Ok(vec![case])
+                }
                 "plugin-error" => Err(PluginError {
                     message: "the hostile plugin gives up".into(),
                     retryable: true,
