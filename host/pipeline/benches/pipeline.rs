@@ -56,7 +56,7 @@ fn main() {
         std::fs::write(
             &src,
             format!(
-                "[plugin]\nid = \"tagger-{n}\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\ntopics = [\"orders/create\"]\n\n[grants]\nactions = [\"tags-add\"]\nhost = [\"log\"]\n"
+                "[plugin]\nid = \"tagger-{n}\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\ntopics = [\"orders/create\"]\n\n[grants]\nactions = [\"tags-add\"]\nhost = [\"log\", \"settings\"]\n"
             ),
         )
         .expect("manifest");

@@ -60,6 +60,10 @@ pub enum PipelineError {
     },
 }
 
+/// The component cache's key, in the data directory (see
+/// `shopcase_sandbox::cache`).
+pub const CACHE_KEY_FILE: &str = "cache.key";
+
 /// What every part of the pipeline shares.
 #[derive(Debug)]
 pub(crate) struct Core {
@@ -273,6 +277,17 @@ impl PipelineBuilder {
             Some(r) => r,
             None => Runtime::new(RuntimeConfig {
                 cache_dir: Some(config.sandbox.cache_dir.clone()),
+                // The key that vouches for cached native code lives in the
+                // data directory, not in the cache directory it guards.
+                cache_key: Some(
+                    shopcase_sandbox::CacheKey::load_or_create(
+                        &config.data_dir.join(CACHE_KEY_FILE),
+                    )
+                    .map_err(|source| PipelineError::Io {
+                        what: "cannot read or create the component cache key",
+                        source,
+                    })?,
+                ),
                 caps: config.sandbox.caps,
                 max_concurrent: config.sandbox.max_concurrent,
                 ..RuntimeConfig::default()

@@ -22,6 +22,7 @@
 //!   A new WIT version gets a module beside it; `Plugin` keeps an enum over
 //!   versions, so old plugins keep running.
 
+pub mod cache;
 pub mod plugin;
 pub mod runtime;
 pub mod services;
@@ -31,6 +32,7 @@ mod state;
 mod v0_1_0;
 mod wasi;
 
+pub use cache::CacheKey;
 pub use plugin::{
     Budget, Failure, Invocation, KvChanges, KvRead, KvWrite, LogLevel, LogLine, Plugin,
 };

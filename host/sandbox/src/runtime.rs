@@ -4,8 +4,9 @@
 //! 1. the manifest parses and is consistent ([`FailureKind::BadManifest`]);
 //! 2. the component file hashes to the manifest's sha256
 //!    ([`FailureKind::HashMismatch`]);
-//! 3. it compiles (or its precompiled form is taken from the cache, keyed by
-//!    that sha256 and the engine's compatibility hash);
+//! 3. it compiles (or its precompiled form is taken from the cache, named by
+//!    that sha256 and the engine's compatibility hash, and used only if its
+//!    HMAC tag under the host's cache key verifies: see [`crate::cache`]);
 //! 4. every import is in the allowed set ([`FailureKind::ForbiddenImport`],
 //!    naming each refused import) and it exports the handler of the API
 //!    version its manifest declares;
@@ -28,6 +29,7 @@ use shopcase_contract::{FailureKind, Limits, Manifest};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
+use crate::cache::{self, CacheKey};
 use crate::plugin::{Inner, Plugin, Pre, TICKS_PER_SECOND};
 use crate::state::State;
 
@@ -52,8 +54,12 @@ impl LoadError {
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     /// Where precompiled components are kept (`None`: compile on every load).
-    /// Only the host may write here: its files are loaded as native code.
+    /// Its files are loaded as native code, and only when their tag under
+    /// `cache_key` verifies.
     pub cache_dir: Option<PathBuf>,
+    /// The key that tags cache entries, kept outside `cache_dir` (the host
+    /// keeps it in its data directory). `None`: a key for this process.
+    pub cache_key: Option<CacheKey>,
     /// The most any plugin gets, whatever its manifest asks.
     pub caps: Limits,
     /// Invocations running at once; more wait for a slot. Sizes the pools.
@@ -72,6 +78,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         RuntimeConfig {
             cache_dir: None,
+            cache_key: None,
             caps: Limits::DEFAULT_CAPS,
             max_concurrent: 16,
             max_core_instances_per_component: 256,
@@ -113,6 +120,8 @@ impl Drop for SlotGuard<'_> {
 pub(crate) struct Shared {
     pub(crate) engine: Engine,
     pub(crate) config: RuntimeConfig,
+    /// `config.cache_key`, or one made for this process.
+    cache_key: CacheKey,
     pub(crate) slots: Slots,
     linker_v0_1_0: Linker<State>,
     stop_ticker: Arc<AtomicBool>,
@@ -201,6 +210,7 @@ impl Runtime {
                 free: Mutex::new(n),
                 cv: Condvar::new(),
             },
+            cache_key: config.cache_key.clone().unwrap_or_else(CacheKey::random),
             config,
             linker_v0_1_0: linker,
             stop_ticker: stop,
@@ -210,23 +220,34 @@ impl Runtime {
     /// Load a packaged plugin from its `plugin.toml`.
     pub fn load(&self, manifest_path: &Path) -> Result<Plugin, LoadError> {
         let manifest = Manifest::load(manifest_path)
-            .map_err(|e| LoadError::new(FailureKind::BadManifest, e.to_string()))?;
+            .map_err(|e| LoadError::new(FailureKind::BadManifest, without_paths(&e)))?;
         self.load_manifest(manifest)
     }
 
     /// Load a plugin whose manifest is already parsed.
     pub fn load_manifest(&self, manifest: Manifest) -> Result<Plugin, LoadError> {
         let shared = &self.0;
+        // Load errors reach store admins (a run's failure, the admin page):
+        // they name files by their name in the plugin's package, never by
+        // the host's absolute paths.
         let component_ref = manifest
             .component()
-            .map_err(|e| LoadError::new(FailureKind::BadManifest, e.to_string()))?
+            .map_err(|e| LoadError::new(FailureKind::BadManifest, without_paths(&e)))?
             .clone();
+        let name = |p: &Path| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
         let bytes = std::fs::read(&component_ref.path).map_err(|e| {
             LoadError::new(
                 FailureKind::BadManifest,
                 format!(
-                    "cannot read the component {}: {e}",
-                    component_ref.path.display()
+                    "cannot read the component `{}` of plugin `{}` {}: {}",
+                    name(&component_ref.path),
+                    manifest.id,
+                    manifest.version,
+                    e.kind()
                 ),
             )
         })?;
@@ -235,9 +256,11 @@ impl Runtime {
             return Err(LoadError::new(
                 FailureKind::HashMismatch,
                 format!(
-                    "{} has sha256 {actual}, but {} says {}",
-                    component_ref.path.display(),
-                    manifest.path.display(),
+                    "the component `{}` of plugin `{}` {} has sha256 {actual}, but its `{}` says {}",
+                    name(&component_ref.path),
+                    manifest.id,
+                    manifest.version,
+                    name(&manifest.path),
                     component_ref.sha256
                 ),
             ));
@@ -309,46 +332,37 @@ impl Runtime {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
-        let digest_path = path.with_extension("cwasm.sha256");
-        if let Some(c) = load_cached(engine, &path, &digest_path) {
+        let key = &self.0.cache_key;
+        if let Some(bytes) = cache::read(key, &path)
+            && let Ok(c) = deserialize(engine, &bytes)
+        {
             return Ok(c);
         }
         let artifact = engine.precompile_component(bytes).map_err(invalid)?;
         // Best effort: a cache that cannot be written only costs compile time.
-        if let Err(e) = store_cached(dir, &path, &digest_path, &artifact) {
+        if let Err(e) = cache::write(key, dir, &path, &artifact) {
             tracing::warn!(cache = %dir.display(), error = %e, "cannot write the component cache");
         }
         deserialize(engine, &artifact).map_err(invalid)
     }
 }
 
-/// A cached artifact is used only if its bytes still hash to what we wrote.
-fn load_cached(engine: &Engine, path: &Path, digest_path: &Path) -> Option<Component> {
-    let expected = std::fs::read_to_string(digest_path).ok()?;
-    let bytes = std::fs::read(path).ok()?;
-    if sha256_hex(&bytes) != expected.trim() {
-        tracing::warn!(path = %path.display(), "cached component is corrupt; recompiling");
-        return None;
+/// A manifest error naming its file by name only.
+fn without_paths(e: &shopcase_contract::manifest::ManifestError) -> String {
+    let file = e
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match &e.key {
+        Some(k) => format!("{file}: `{k}`: {}", e.message),
+        None => format!("{file}: {}", e.message),
     }
-    deserialize(engine, &bytes).ok()
-}
-
-fn store_cached(
-    dir: &Path,
-    path: &Path,
-    digest_path: &Path,
-    artifact: &[u8],
-) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, artifact)?;
-    std::fs::write(digest_path, sha256_hex(artifact))?;
-    std::fs::rename(tmp, path)
 }
 
 #[allow(
     unsafe_code,
-    reason = "deserializing a precompiled component trusts it as native code; we only pass bytes this host compiled itself (fresh, or from the host-only cache after checking their sha256)"
+    reason = "deserializing a precompiled component trusts it as native code; we only pass bytes this host compiled itself (fresh, or from the cache after their HMAC tag under the host's key verified)"
 )]
 fn deserialize(engine: &Engine, artifact: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: see the reason above; wasmtime also checks the artifact's

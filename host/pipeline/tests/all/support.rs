@@ -62,7 +62,7 @@ topics = [{}]
 
 [grants]
 actions = [{}]
-host = ["log", "kv", "customer-history"]
+host = ["log", "kv", "customer-history", "settings"]
 data = [{}]
 case-types = [{}]
 {}

@@ -23,6 +23,12 @@ fn a_tampered_component_fails_its_hash() {
     std::fs::write(&wasm, bytes).unwrap();
     let err = runtime().load(&path).unwrap_err();
     assert_eq!(err.kind, FailureKind::HashMismatch, "{err}");
+    // Store admins see this message: no path of the host in it.
+    assert!(
+        !err.message.contains(&*dir.path().to_string_lossy()),
+        "{err}"
+    );
+    assert!(err.message.contains("`hostile.wasm`"), "{err}");
 }
 
 #[test]
@@ -106,5 +112,75 @@ fn precompiled_cache_is_used_and_verified() {
         std::fs::read(cwasm).unwrap(),
         bytes,
         "the corrupt artifact was replaced"
+    );
+}
+
+/// Write access to the cache directory does not get code loaded: a valid
+/// artifact of another component swapped in under this one's name, with a
+/// matching plain sha256 beside it (what the cache used to check), fails
+/// the tag under the host's key and is recompiled from the verified
+/// component. A runtime with another key trusts none of the entries.
+#[test]
+fn a_planted_cache_entry_is_not_loaded() {
+    let cache = tempfile::tempdir().unwrap();
+    let key_dir = tempfile::tempdir().unwrap();
+    let key =
+        shopcase_sandbox::CacheKey::load_or_create(&key_dir.path().join("cache.key")).unwrap();
+    let runtime = |key: shopcase_sandbox::CacheKey| {
+        shopcase_sandbox::Runtime::new(shopcase_sandbox::RuntimeConfig {
+            cache_dir: Some(cache.path().to_owned()),
+            cache_key: Some(key),
+            max_concurrent: 2,
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let rt = runtime(key.clone());
+    let cwasm_files = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+            .collect();
+        v.sort();
+        v
+    };
+    // Two components in the cache: the hostile one and the scripted one.
+    let (_h, hostile) = package("hostile", BASE_MANIFEST);
+    rt.load(&hostile).unwrap();
+    let hostile_file = cwasm_files().pop().expect("hostile cached");
+    let scripted_manifest = BASE_MANIFEST.replace("id = \"hostile\"", "id = \"scripted\"");
+    let (_s, scripted) = package("scripted", &scripted_manifest);
+    rt.load(&scripted).unwrap();
+    let scripted_file = cwasm_files()
+        .into_iter()
+        .find(|p| *p != hostile_file)
+        .expect("scripted cached");
+    // The attacker swaps the scripted artifact in under the hostile name,
+    // with the digest the old cache checked.
+    let planted = std::fs::read(&scripted_file).unwrap();
+    std::fs::write(&hostile_file, &planted).unwrap();
+    std::fs::write(
+        hostile_file.with_extension("cwasm.sha256"),
+        shopcase_contract::manifest::sha256_hex(&planted),
+    )
+    .unwrap();
+    let plugin = rt.load(&hostile).unwrap();
+    let inv = run(&plugin, serde_json::json!({"do": "ok"}));
+    assert!(inv.outcome.is_ok(), "{:?}", inv.outcome);
+    assert_ne!(
+        std::fs::read(&hostile_file).unwrap(),
+        planted,
+        "the planted artifact was recompiled over, not loaded"
+    );
+    // Another key (another host, or a key file replaced) trusts nothing
+    // this one cached: every entry is compiled again.
+    let before = std::fs::read(hostile_file.with_extension("cwasm.tag")).unwrap();
+    let other = runtime(shopcase_sandbox::CacheKey::random());
+    other.load(&hostile).unwrap();
+    assert_ne!(
+        std::fs::read(hostile_file.with_extension("cwasm.tag")).unwrap(),
+        before,
+        "re-tagged under the other key"
     );
 }

@@ -61,7 +61,8 @@ mod guest {
             // The payload's `do`, else the `do` setting: a served host
             // minimises payloads, so the battery's hostile plugins are
             // packaged with their behaviour as the setting's default (and
-            // the `settings` grant).
+            // the `settings` grant). Asking without that grant traps, so a
+            // manifest that sends it events without `do` grants `settings`.
             let what = match payload["do"].as_str() {
                 Some(w) => w.to_owned(),
                 None => match host::setting("do") {
