@@ -13,6 +13,7 @@
 //! | `abort-after-execute` | after an executor ran an action, before it is marked done |
 //! | `abort-after-case-create` | after Core Case answered a case creation, before the case link and the journal entry are recorded |
 //! | `abort-running:<dedupe key>` | after the plugins ran on the event with this dedupe key (a webhook's id), before its results are journalled: a poison event, every time it runs |
+//! | `abort-executing:<journal key>` | after an executor ran the journal entry with this key, before it is settled: a poison action, every time it runs |
 
 /// The environment variable that arms a fault point.
 pub const ENV: &str = "SHOPCASE_TEST_FAULT";
@@ -34,6 +35,9 @@ pub enum Fault {
     /// After invoking plugins on the event with this dedupe key, before
     /// the journal transaction.
     AbortRunning(String),
+    /// After executing the journal entry with this key, before settling
+    /// it.
+    AbortExecuting(String),
 }
 
 impl Fault {
@@ -44,7 +48,10 @@ impl Fault {
             "abort-after-journal" => Fault::AbortAfterJournal,
             "abort-after-execute" => Fault::AbortAfterExecute,
             "abort-after-case-create" => Fault::AbortAfterCaseCreate,
-            other => Fault::AbortRunning(other.strip_prefix("abort-running:")?.to_owned()),
+            other => match other.strip_prefix("abort-running:") {
+                Some(k) => Fault::AbortRunning(k.to_owned()),
+                None => Fault::AbortExecuting(other.strip_prefix("abort-executing:")?.to_owned()),
+            },
         })
     }
 }
@@ -80,6 +87,14 @@ impl Faults {
     pub fn hit_running(&self, dedupe_key: &str) {
         if matches!(&self.0, Some(Fault::AbortRunning(k)) if k == dedupe_key) {
             eprintln!("shopcase: test fault point AbortRunning({dedupe_key}) reached; aborting");
+            std::process::abort();
+        }
+    }
+
+    /// Abort here if `abort-executing:<key>` is armed for this entry.
+    pub fn hit_executing(&self, key: &str) {
+        if matches!(&self.0, Some(Fault::AbortExecuting(k)) if k == key) {
+            eprintln!("shopcase: test fault point AbortExecuting({key}) reached; aborting");
             std::process::abort();
         }
     }

@@ -82,6 +82,11 @@ pub(crate) struct Core {
     pub(crate) draining: AtomicBool,
     /// Unique per process run; worker names start with it.
     pub(crate) instance: String,
+    /// Held while a suspect runs — an event or a journal entry whose
+    /// earlier holder died with it — so one suspect at a time runs in the
+    /// whole process, across dispatcher workers and executors: if the
+    /// process dies again, only the suspect that ran is charged with it.
+    pub(crate) suspect_gate: Arc<tokio::sync::Semaphore>,
 }
 
 /// Sleep for `d`, or until woken or shut down.
@@ -321,6 +326,7 @@ impl PipelineBuilder {
                 &uuid::Uuid::new_v4().simple().to_string()[..8]
             ),
             config,
+            suspect_gate: Arc::new(tokio::sync::Semaphore::new(1)),
         });
         for w in &core.config.warnings {
             tracing::warn!("{w}");
@@ -330,7 +336,6 @@ impl PipelineBuilder {
                 core: core.clone(),
                 registry,
                 history,
-                suspect_gate: Arc::new(tokio::sync::Semaphore::new(1)),
             }),
             core,
             executors,

@@ -132,6 +132,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// nothing) if the claim is no longer this worker's.
     async fn settle_journal(&self, settle: JournalSettle) -> Result<bool>;
 
+    /// Give a claimed entry back without executing it: pending again, due
+    /// at `at`, its attempts and abandoned claims unchanged. Returns
+    /// `false` if the claim is no longer this worker's.
+    async fn release_journal(&self, key: &str, worker: &str, at: Timestamp) -> Result<bool>;
+
     /// The journal entries of an event, in order.
     async fn journal_for_event(&self, event_id: &str) -> Result<Vec<JournalEntry>>;
 

@@ -674,6 +674,10 @@ pub struct JournalEntry {
     pub created_at: Timestamp,
     /// Last change.
     pub updated_at: Timestamp,
+    /// Claims of it taken over, in a row, from an executor that died
+    /// holding it (reset when an execution ends). More than zero: a
+    /// suspect, run alone.
+    pub abandoned: u32,
 }
 
 /// A request to claim journal entries of one family.

@@ -159,6 +159,8 @@ pub(crate) struct Effects {
     /// Holds applied.
     pub(crate) holds: u64,
     pub(crate) dead_letters: f64,
+    /// The open dead letters by what failed and why (`action/poison`).
+    pub(crate) letter_kinds: BTreeMap<String, u64>,
     pub(crate) quarantined: f64,
 }
 
@@ -172,8 +174,18 @@ impl Effects {
     }
 
     pub(crate) fn describe(&self) -> String {
+        let kinds = if self.letter_kinds.is_empty() {
+            String::new()
+        } else {
+            let k: Vec<String> = self
+                .letter_kinds
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect();
+            format!(" ({})", k.join(", "))
+        };
         format!(
-            "{} orders: {} with one case, {} lost, {} duplicated; {} holds applied ({} twice); {} dead-lettered, {} quarantined",
+            "{} orders: {} with one case, {} lost, {} duplicated; {} holds applied ({} twice); {} dead-lettered{kinds}, {} quarantined",
             self.orders,
             self.one_case,
             self.lost,
@@ -238,6 +250,18 @@ pub(crate) async fn effects(w: &World, range: std::ops::Range<u64>) -> Result<Ef
     e.duplicate_holds = applied.values().filter(|n| **n > 1).count() as u64;
     let m = w.metrics().await?;
     e.dead_letters = m.get("shopcase_dead_letters_open");
+    if e.dead_letters > 0.0 {
+        for l in w.dead_letters().await? {
+            if l["state"] == "open" {
+                let k = format!(
+                    "{}/{}",
+                    l["what"].as_str().unwrap_or("?"),
+                    l["failure"]["kind"].as_str().unwrap_or("?")
+                );
+                *e.letter_kinds.entry(k).or_default() += 1;
+            }
+        }
+    }
     e.quarantined = m.get("shopcase_quarantined_installations");
     Ok(e)
 }

@@ -69,10 +69,6 @@ pub(crate) struct Dispatcher {
     pub(crate) core: Arc<Core>,
     pub(crate) registry: Arc<PluginRegistry>,
     pub(crate) history: Arc<dyn CustomerHistorySource>,
-    /// Held while a suspect (an event whose earlier worker died holding
-    /// it) runs: one suspect at a time in the whole process, across
-    /// workers.
-    pub(crate) suspect_gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl Dispatcher {
@@ -144,7 +140,8 @@ impl Dispatcher {
                 }
             };
             // Events whose earlier workers died holding them (suspects)
-            // run one at a time in the whole process, after the rest of
+            // run one at a time in the whole process (with the journal's
+            // suspects: `Core::suspect_gate`), after the rest of
             // the batch; the other suspects are given back, not held: if
             // the one running kills the process again, a suspect merely
             // claimed beside it must not count another abandoned claim
@@ -155,7 +152,7 @@ impl Dispatcher {
             let gate = if suspects.is_empty() {
                 None
             } else {
-                self.suspect_gate.clone().try_acquire_owned().ok()
+                self.core.suspect_gate.clone().try_acquire_owned().ok()
             };
             let keep = usize::from(gate.is_some());
             let back_at = later(cfg.lease / 2);

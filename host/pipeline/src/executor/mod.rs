@@ -189,8 +189,37 @@ pub(crate) async fn run(
             crate::server::idle(&mut shutdown, cfg.poll_interval, Some(&core.journal_wake)).await;
             continue;
         }
-        let mut first = Some(first);
+        // Entries whose earlier executor died holding them (suspects) run
+        // one at a time in the whole process (`Core::suspect_gate`, shared
+        // with the dispatcher's suspects); the others are given back for
+        // half a lease, not held: if the one running kills the process
+        // again, an entry merely claimed beside it must not count another
+        // abandoned claim toward `poison-after`.
+        let mut gate = if entries.iter().any(|e| e.abandoned > 0) {
+            core.suspect_gate.clone().try_acquire_owned().ok()
+        } else {
+            None
+        };
+        let mut run = Vec::with_capacity(entries.len());
         for entry in entries {
+            if entry.abandoned == 0 {
+                run.push((entry, None));
+            } else if let Some(g) = gate.take() {
+                run.push((entry, Some(g)));
+            } else {
+                let back_at = crate::dispatcher::later(cfg.lease / 2);
+                if let Err(e) = core
+                    .storage
+                    .release_journal(&entry.key, &worker, back_at)
+                    .await
+                {
+                    // Left to expire, it counts one more abandoned claim.
+                    tracing::warn!(key = %entry.key, error = %e, "cannot give back a suspect journal entry");
+                }
+            }
+        }
+        let mut first = Some(first);
+        for (entry, suspect) in run {
             let permit = match first.take() {
                 Some(p) => p,
                 // Claimed no more than the free slots, so this does not wait.
@@ -203,6 +232,7 @@ pub(crate) async fn run(
             tokio::spawn(async move {
                 execute_one(&core, executor.as_ref(), &worker, entry).await;
                 drop(permit);
+                drop(suspect);
             });
         }
     }
@@ -272,6 +302,7 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
         )),
     };
     core.faults.hit(Fault::AbortAfterExecute);
+    core.faults.hit_executing(&entry.key);
     if let Some(service) = service {
         let seen = match &result {
             Ok(_) | Err(ExecError::Permanent { .. }) => Outcome::Answered,

@@ -118,7 +118,8 @@ pub(crate) async fn receive(
 ) -> Response {
     let started = Instant::now();
     core.metrics.received();
-    let response = match accept(&core, &headers, body).await {
+    let mut body_read = false;
+    let response = match accept(&core, &headers, body, &mut body_read).await {
         Ok((what, event_id)) => {
             match what {
                 Accepted::New => core.metrics.accepted(),
@@ -134,7 +135,19 @@ pub(crate) async fn receive(
                 status = e.status().as_u16(),
                 "webhook rejected"
             );
-            e.into_response()
+            let mut r = e.into_response();
+            if !body_read {
+                // Refused before its body was read (too large, unsigned, an
+                // unknown store): the rest of the body may still be on its
+                // way, so this connection cannot carry another request.
+                // Saying so keeps a keep-alive client from sending its next
+                // request down a connection the server is closing.
+                r.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+            }
+            r
         }
     };
     core.metrics.ack.observe(started.elapsed());
@@ -161,6 +174,7 @@ async fn accept(
     core: &Core,
     h: &HeaderMap,
     body: Body,
+    body_read: &mut bool,
 ) -> Result<(Accepted, String), IngressError> {
     use IngressError as E;
     use headers::*;
@@ -184,7 +198,10 @@ async fn accept(
     // A client that trickles its body must not hold a request open forever.
     let body =
         match tokio::time::timeout(BODY_READ_TIMEOUT, Limited::new(body, max).collect()).await {
-            Ok(Ok(c)) => c.to_bytes(),
+            Ok(Ok(c)) => {
+                *body_read = true;
+                c.to_bytes()
+            }
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
                 return Err(E::BodyTooLarge);
             }

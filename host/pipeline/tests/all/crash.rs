@@ -623,3 +623,162 @@ async fn events_claimed_beside_a_poison_event_are_not_set_aside_with_it() {
         "the last host did not abort"
     );
 }
+
+/// A follow-up journalled for a new event of store A, as a plugin run
+/// leaves it; returns the entry's key.
+async fn journalled_follow_up(s: &Arc<dyn Storage>, webhook: &str, order: u64) -> String {
+    let ev = NewEvent {
+        shop: SHOP_A.into(),
+        topic: "orders/create".into(),
+        source: EventSource::Shopify,
+        dedupe_key: webhook.into(),
+        shopify_event_id: None,
+        api_version: "2026-07".into(),
+        triggered_at: Timestamp::now(),
+        received_at: Timestamp::now(),
+        resources: shopcase_contract::Resources {
+            order_id: Some(order),
+            ..Default::default()
+        },
+        payload: "{}".into(),
+        target_plugin: None,
+        status: EventStatus::Pending,
+        body_sha256: None,
+    };
+    let event_id = ev.event_id();
+    s.insert_event(ev).await.unwrap();
+    let claimed = s
+        .claim_events(Claim {
+            worker: "setup".into(),
+            limit: 1,
+            lease: std::time::Duration::from_secs(60),
+            now: Timestamp::now(),
+            poison_after: 0,
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    s.finish_event(EventFinish {
+        event_id: event_id.clone(),
+        worker: "setup".into(),
+        now: Timestamp::now(),
+        quarantine_after: 0,
+        read_redacted_at: None,
+        outcomes: vec![PluginOutcome {
+            plugin_id: "tagger".into(),
+            plugin_version: "1.0.0".into(),
+            result: PluginResult::Succeeded(RunSuccess {
+                actions: vec![Action::FollowUp(FollowUp {
+                    name: format!("sla-{order}"),
+                    due: "2099-01-01T00:00:00Z".into(),
+                    data: "{}".into(),
+                })],
+                kv_reads: vec![],
+                kv_writes: vec![],
+                budget: None,
+            }),
+        }],
+    })
+    .await
+    .unwrap();
+    format!("{event_id}:tagger:0")
+}
+
+/// The journal's counterpart of the test above: entries left behind by a
+/// crash (suspects) beside an action whose execution kills the host every
+/// time (`abort-executing:<key>`). They are given back while it runs, so
+/// its crashes count against it alone: it ends as a `poison` dead letter
+/// (`executor.poison-after`, 3), and the others are executed once. (Before,
+/// every claimed entry ran beside it and counted each of its crashes: a
+/// host killed repeatedly set innocent actions aside as poison.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actions_claimed_beside_a_poison_action_are_not_set_aside_with_it() {
+    let host = prepared(0).await;
+    let s = storage(&host);
+    let poison = journalled_follow_up(&s, "w-poison", 99).await;
+    let good = vec![
+        journalled_follow_up(&s, "w-a", 1).await,
+        journalled_follow_up(&s, "w-b", 2).await,
+    ];
+    drop(s);
+    // As crashes leave them: the poison entry in flight with a worker that
+    // died; the two others suspects from an earlier crash, given back.
+    let db = rusqlite::Connection::open(host.data_dir().join("shopcase.db")).unwrap();
+    db.execute(
+        "UPDATE journal SET status = 'in-flight', claimed_by = 'dead-worker', lease_until = 0
+         WHERE idempotency_key = ?1",
+        [&poison],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE journal SET abandoned = 1, abandoned_by = 'older-worker'
+         WHERE idempotency_key != ?1",
+        [&poison],
+    )
+    .unwrap();
+    drop(db);
+
+    let fault = format!("abort-executing:{poison}");
+    let s = storage(&host);
+    let mut crashes = 0;
+    while s.journal_entry(&poison).await.unwrap().unwrap().abandoned < 2 {
+        let status = child_command(&host, Some(&fault))
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(
+            !status.success(),
+            "the host executed the poison action and aborted"
+        );
+        crashes += 1;
+        assert!(crashes <= 3, "the poison action keeps being claimed");
+    }
+    for key in &good {
+        // Given back while the poison entry ran, or executed in between
+        // (which ends its suspicion): never charged with its crashes.
+        let e = s.journal_entry(key).await.unwrap().unwrap();
+        assert!(
+            e.abandoned <= 1 && e.status != JournalStatus::Dead,
+            "an entry merely claimed beside the poison one counted its crash: {e:?}"
+        );
+    }
+    drop(s);
+
+    // The next host sets the poison entry aside (it would abort if it ran
+    // it) and executes the others.
+    let (mut child, _url) = spawn(&host, Some(&fault));
+    let s = storage(&host);
+    eventually("the poison action is dead-lettered", || async {
+        s.journal_entry(&poison).await.unwrap().unwrap().status == JournalStatus::Dead
+    })
+    .await;
+    eventually("the other actions are executed", || async {
+        for key in &good {
+            if s.journal_entry(key).await.unwrap().unwrap().status != JournalStatus::Done {
+                return false;
+            }
+        }
+        true
+    })
+    .await;
+    let letters = s.dead_letters(None, true, 10).await.unwrap();
+    assert_eq!(letters.len(), 1, "only the poison action: {letters:?}");
+    assert_eq!(letters[0].failure.kind, POISON);
+    assert_eq!(letters[0].idempotency_key.as_deref(), Some(poison.as_str()));
+    for key in &good {
+        let e = s.journal_entry(key).await.unwrap().unwrap();
+        assert_eq!(e.abandoned, 0, "executed: no longer a suspect");
+    }
+    // The poison action's executions took effect before each abort
+    // (idempotently: one timer for it too).
+    assert_eq!(s.timers(SHOP_A).await.unwrap().len(), 3, "one timer each");
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    assert!(
+        child.wait().unwrap().success(),
+        "the last host did not abort"
+    );
+}

@@ -217,6 +217,11 @@ async fn bodies_over_the_cap_get_413_with_or_without_a_length() {
         (status, body["error"].as_str()),
         (413, Some("body-too-large"))
     );
+    // Refused unread, the rest of the body may still be coming: the
+    // connection is closed, and the client is told so.
+    let resp = router.clone().oneshot(d.request()).await.unwrap();
+    assert_eq!(resp.status(), 413);
+    assert_eq!(resp.headers()["connection"], "close");
 
     // Chunked, no Content-Length: cut off while reading.
     let mut req = d.request();
@@ -226,10 +231,13 @@ async fn bodies_over_the_cap_get_413_with_or_without_a_length() {
     req.headers_mut().remove("content-length");
     let resp = router.clone().oneshot(req).await.unwrap();
     assert_eq!(resp.status(), 413);
+    assert_eq!(resp.headers()["connection"], "close");
 
-    // Just under the cap is fine.
+    // Just under the cap is fine, and the connection stays open.
     let ok = Delivery::order(SHOP_A, SECRET_A, "w-ok", order(1, &"x".repeat(60_000)));
-    assert_eq!(oneshot(&router, &ok).await.0, 200);
+    let resp = router.clone().oneshot(ok.request()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().get("connection").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

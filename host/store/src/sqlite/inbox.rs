@@ -849,7 +849,10 @@ fn settle_event(c: &Connection, event_id: &str, now: i64) -> Result<EventProgres
     match next {
         Some(at) => {
             c.prepare_cached(
-                "UPDATE inbox SET next_attempt_at = ?2, claimed_by = NULL, lease_until = NULL WHERE event_id = ?1",
+                // The run ended (with retries to come): the process did
+                // not die of it, so it is no longer a suspect.
+                "UPDATE inbox SET next_attempt_at = ?2, claimed_by = NULL, lease_until = NULL, abandoned = 0
+                 WHERE event_id = ?1",
             )
             .and_then(|mut s| s.execute(params![event_id, at]))
             .map_err(db(op))?;

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::*;
 
 const COLS: &str = "idempotency_key, event_id, shop, plugin_id, idx, kind, family, action, resources, status, \
-     attempts, next_attempt_at, error_kind, error_message, result, created_at, updated_at";
+     attempts, next_attempt_at, error_kind, error_message, result, created_at, updated_at, abandoned";
 
 struct Raw {
     key: String,
@@ -28,6 +28,7 @@ struct Raw {
     result: Option<String>,
     created_at: i64,
     updated_at: i64,
+    abandoned: i64,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -74,6 +75,7 @@ impl Raw {
             result,
             created_at: ts(self.created_at),
             updated_at: ts(self.updated_at),
+            abandoned: u32::try_from(self.abandoned).unwrap_or(u32::MAX),
         })
     }
 }
@@ -241,9 +243,12 @@ fn raw_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Raw> {
         result: r.get(g(14))?,
         created_at: r.get(g(15))?,
         updated_at: r.get(g(16))?,
+        abandoned: r.get(g(17))?,
     })
 }
 
+/// An executed entry's end. Its abandoned claims are reset: it ran to an
+/// end, so the process did not die of it.
 pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
     let op = "settle-journal";
     let now = ms(s.now);
@@ -253,7 +258,7 @@ pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
             let n = c
                 .prepare_cached(&format!(
                     "UPDATE journal SET status = 'done', result = ?3, claimed_by = NULL, lease_until = NULL,
-                        next_attempt_at = NULL, updated_at = ?4 WHERE {owned}"
+                        next_attempt_at = NULL, abandoned = 0, updated_at = ?4 WHERE {owned}"
                 ))
                 .and_then(|mut st| st.execute(params![s.key, s.worker, result.to_string(), now]))
                 .map_err(db(op))?;
@@ -263,7 +268,8 @@ pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
             let n = c
                 .prepare_cached(&format!(
                     "UPDATE journal SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?3,
-                        error_kind = ?4, error_message = ?5, claimed_by = NULL, lease_until = NULL, updated_at = ?6
+                        error_kind = ?4, error_message = ?5, claimed_by = NULL, lease_until = NULL, abandoned = 0,
+                        updated_at = ?6
                      WHERE {owned}"
                 ))
                 .and_then(|mut st| st.execute(params![s.key, s.worker, ms(*at), error.kind, error.message, now]))
@@ -301,6 +307,19 @@ pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// Give a claimed entry back unexecuted, due at `at`; its attempts and
+/// abandoned claims stay as they are.
+pub(super) fn release(c: &Connection, key: &str, worker: &str, at: Timestamp) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE journal SET status = 'pending', claimed_by = NULL, lease_until = NULL, next_attempt_at = ?3
+             WHERE idempotency_key = ?1 AND claimed_by = ?2 AND status = 'in-flight'",
+        )
+        .and_then(|mut s| s.execute(params![key, worker, ms(at)]))
+        .map_err(db("release-journal"))?;
+    Ok(n == 1)
 }
 
 pub(super) fn for_event(c: &Connection, event_id: &str) -> Result<Vec<JournalEntry>> {

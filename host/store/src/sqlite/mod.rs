@@ -476,6 +476,12 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn release_journal(&self, key: &str, worker: &str, at: Timestamp) -> Result<bool> {
+        let (k, w) = (key.to_owned(), worker.to_owned());
+        self.write("release-journal", move |c| journal::release(c, &k, &w, at))
+            .await
+    }
+
     async fn journal_for_event(&self, event_id: &str) -> Result<Vec<JournalEntry>> {
         let e = event_id.to_owned();
         self.read(move |c| journal::for_event(c, &e)).await

@@ -452,6 +452,122 @@ async fn a_journal_entry_abandoned_n_times_becomes_a_poison_dead_letter_and_a_re
     );
 }
 
+/// An event taken over from a dead worker is a suspect until a run of it
+/// ends: a run that ends with retries to come clears the count, so a
+/// later crash starts it from one again.
+#[tokio::test]
+async fn an_event_whose_run_ends_is_no_longer_a_suspect() {
+    let (_d, s) = open();
+    let ev = order_event("w-1", 1);
+    let id = ev.event_id();
+    s.insert_event(ev).await.unwrap();
+    s.claim_events(claim("w1", at(10), 3)).await.unwrap();
+    let taken = s.claim_events(claim("w2", at(40), 3)).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].event.abandoned, 1, "taken over from a dead worker");
+    s.finish_event(finish(
+        &id,
+        "w2",
+        at(41),
+        vec![outcome(
+            "p",
+            PluginResult::Retry {
+                failure: FailureRecord::new("plugin-error", "later"),
+                at: at(42),
+            },
+        )],
+    ))
+    .await
+    .unwrap();
+    assert_eq!(s.event(&id).await.unwrap().unwrap().abandoned, 0);
+    // Two more workers die holding it: with the count cleared, that is two
+    // abandoned claims, below `poison-after` (3); it is handed out again.
+    s.claim_events(claim("w3", at(42), 3)).await.unwrap();
+    s.claim_events(claim("w4", at(72), 3)).await.unwrap();
+    let again = s.claim_events(claim("w5", at(102), 3)).await.unwrap();
+    assert_eq!(ids(&again), [id.as_str()]);
+    assert_eq!(again[0].event.abandoned, 2);
+    assert!(open_letters(&s).await.is_empty());
+}
+
+/// A suspect entry given back unexecuted keeps its count and waits until
+/// the time given; only its holder can give it back; an execution that
+/// ends clears its suspicion.
+#[tokio::test]
+async fn a_released_journal_entry_keeps_its_abandoned_claims_and_an_ended_execution_clears_them() {
+    let (_d, s) = open();
+    let ev = order_event("w-1", 1);
+    let id = ev.event_id();
+    s.insert_event(ev).await.unwrap();
+    s.claim_events(claim("d", at(1), 0)).await.unwrap();
+    s.finish_event(finish(&id, "d", at(1), vec![outcome("p", tagged())]))
+        .await
+        .unwrap();
+    let key = format!("{id}:p:0");
+    // Claimed by an executor that dies, then taken over: a suspect.
+    s.claim_journal(journal_claim("x1", at(2), 5))
+        .await
+        .unwrap();
+    let taken = s
+        .claim_journal(journal_claim("x2", at(2 + LEASE.as_secs() as i64), 5))
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].abandoned, 1);
+
+    // Given back: only by its holder.
+    let back_at = at(40);
+    assert!(
+        !s.release_journal(&key, "x1", back_at).await.unwrap(),
+        "not x1's"
+    );
+    assert!(s.release_journal(&key, "x2", back_at).await.unwrap());
+    assert!(
+        !s.release_journal(&key, "x2", back_at).await.unwrap(),
+        "no longer claimed"
+    );
+    let entry = s.journal_entry(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            entry.status,
+            entry.attempts,
+            entry.abandoned,
+            entry.next_attempt_at
+        ),
+        (JournalStatus::Pending, 0, 1, Some(back_at))
+    );
+    assert!(
+        s.claim_journal(journal_claim("x3", at(39), 5))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not before the time it was given back for"
+    );
+    // Claimed again after a release: no abandoned claim is added.
+    let again = s
+        .claim_journal(journal_claim("x3", at(40), 5))
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].abandoned, 1);
+    // Its execution ends (a transient failure): no longer a suspect.
+    assert!(
+        s.settle_journal(JournalSettle {
+            key: key.clone(),
+            worker: "x3".into(),
+            now: at(41),
+            outcome: JournalOutcome::Retry {
+                error: FailureRecord::new("timeout", "slow"),
+                at: at(42),
+            },
+        })
+        .await
+        .unwrap()
+    );
+    let entry = s.journal_entry(&key).await.unwrap().unwrap();
+    assert_eq!((entry.attempts, entry.abandoned), (1, 0));
+}
+
 /// `n` events of `shop`, inserted concurrently (group commit), in seq order
 /// of their webhook ids' numbers.
 async fn backlog(s: &Arc<SqliteStorage>, shop: &str, prefix: &str, n: u64) {
