@@ -36,6 +36,17 @@ impl AdminState {
         }
     }
 
+    /// Show the running pipeline's circuit breakers in the store views
+    /// (`upstreams`): pass the `Breakers` given to the pipeline
+    /// (`PipelineBuilder::breakers`).
+    pub fn with_breakers(
+        mut self,
+        breakers: Arc<shopcase_pipeline::breaker::Breakers>,
+    ) -> AdminState {
+        self.admin = self.admin.with_breakers(breakers);
+        self
+    }
+
     /// The token service (issue, list, revoke).
     pub fn tokens(&self) -> &Tokens {
         &self.tokens

@@ -115,10 +115,18 @@ pub(crate) fn assemble(
     shopify: &Shopify,
     corecase: Option<CoreCase>,
 ) -> PipelineBuilder {
+    // One set of circuit breakers: the pipeline's calls go through them,
+    // and the admin API shows each store's.
+    let breakers = std::sync::Arc::new(shopcase_pipeline::breaker::Breakers::new(
+        config.executor.breaker,
+    ));
     // The admin API and page (`/admin/`), on the same listener.
-    let admin = shopcase_admin::router(shopcase_admin::AdminState::new(storage.clone(), &config));
+    let admin = shopcase_admin::router(
+        shopcase_admin::AdminState::new(storage.clone(), &config).with_breakers(breakers.clone()),
+    );
     // The follow-up executor is built in.
     let builder = PipelineBuilder::new(config)
+        .breakers(breakers)
         .storage(storage.clone())
         .routes(admin)
         .faults_from_env()

@@ -254,6 +254,11 @@ pub struct StoreView {
     pub configured: bool,
     /// Its plugins.
     pub installations: Vec<InstallationView>,
+    /// The services its calls wait for: the store's circuit breakers that
+    /// are not closed (Shopify or Core Case down, or refusing its
+    /// credentials). Work waits and resumes by itself; empty when every
+    /// service answers (or when no pipeline runs in this process).
+    pub upstreams: Vec<crate::breaker::BreakerState>,
 }
 
 /// An installation with its effective settings.
@@ -279,6 +284,8 @@ pub struct Admin {
     plugins_dir: PathBuf,
     stores: Vec<(String, String)>,
     caps: Limits,
+    /// The running pipeline's circuit breakers, when there is one.
+    breakers: Option<Arc<crate::breaker::Breakers>>,
 }
 
 impl Admin {
@@ -293,7 +300,15 @@ impl Admin {
                 .map(|s| (s.domain.clone(), s.api_version.clone()))
                 .collect(),
             caps: config.sandbox.caps,
+            breakers: None,
         }
+    }
+
+    /// Report the running pipeline's circuit breakers in the store views
+    /// (the same `Breakers` given to [`crate::PipelineBuilder::breakers`]).
+    pub fn with_breakers(mut self, breakers: Arc<crate::breaker::Breakers>) -> Admin {
+        self.breakers = Some(breakers);
+        self
     }
 
     /// Open the configuration's data directory (blocking).
@@ -318,6 +333,7 @@ impl Admin {
                     api_version: api.clone(),
                     configured: true,
                     installations: vec![],
+                    upstreams: vec![],
                 },
             );
         }
@@ -327,6 +343,7 @@ impl Admin {
                 api_version: r.api_version,
                 configured: false,
                 installations: vec![],
+                upstreams: vec![],
             });
         }
         for inst in self.storage.installations(None).await? {
@@ -353,9 +370,15 @@ impl Admin {
                     api_version: String::new(),
                     configured: false,
                     installations: vec![],
+                    upstreams: vec![],
                 })
                 .installations
                 .push(view);
+        }
+        if let Some(b) = &self.breakers {
+            for v in views.values_mut() {
+                v.upstreams = b.held_for(&v.domain);
+            }
         }
         Ok(views.into_values().collect())
     }

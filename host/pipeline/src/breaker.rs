@@ -241,6 +241,14 @@ impl Breakers {
         }
     }
 
+    /// The breakers of `shop` that hold its calls back (not closed).
+    pub fn held_for(&self, shop: &str) -> Vec<BreakerState> {
+        self.states()
+            .into_iter()
+            .filter(|b| b.shop == shop && b.state != "closed")
+            .collect()
+    }
+
     /// Every breaker that is not closed, or has failures counted.
     pub fn states(&self) -> Vec<BreakerState> {
         let now = Instant::now();

@@ -178,6 +178,7 @@ pub struct PipelineBuilder {
     faults: Faults,
     routes: Vec<Router>,
     background: Vec<Arc<dyn BackgroundTask>>,
+    breakers: Option<Arc<crate::breaker::Breakers>>,
 }
 
 impl PipelineBuilder {
@@ -192,7 +193,17 @@ impl PipelineBuilder {
             faults: Faults::none(),
             routes: Vec::new(),
             background: Vec::new(),
+            breakers: None,
         }
+    }
+
+    /// Use these circuit breakers (one per process; their policy should be
+    /// `executor.breaker` of this configuration) instead of creating them,
+    /// so that others can report them: the admin API shows each store's
+    /// (`shopcase_admin::AdminState::with_breakers`).
+    pub fn breakers(mut self, breakers: Arc<crate::breaker::Breakers>) -> PipelineBuilder {
+        self.breakers = Some(breakers);
+        self
     }
 
     /// Serve these routes beside the pipeline's own, on the same listener
@@ -306,7 +317,9 @@ impl PipelineBuilder {
             executors.push(Arc::new(FollowUpExecutor::new(storage.clone())));
         }
         let registry = Arc::new(PluginRegistry::new(runtime, config.plugins_dir.clone()));
-        let breakers = Arc::new(crate::breaker::Breakers::new(config.executor.breaker));
+        let breakers = self
+            .breakers
+            .unwrap_or_else(|| Arc::new(crate::breaker::Breakers::new(config.executor.breaker)));
         let history: Arc<dyn CustomerHistorySource> = Arc::new(crate::breaker::GuardedHistory {
             inner: self.history,
             breakers: breakers.clone(),

@@ -195,9 +195,20 @@ function renderStore(store) {
   }
   return el('div', { class: 'store', dataset: { shop: store.domain } },
     el('h2', {}, store.domain, ' ', store.configured ? '' : badge('not configured', 'disabled')),
+    ...(store.upstreams || []).map(upstreamNotice),
     el('table', {},
       el('thead', {}, el('tr', {}, ['Plugin', 'Version', 'State', 'Settings', ''].map((h) => el('th', {}, h)))),
       el('tbody', {}, rows.flat())));
+}
+
+/** A service this store's calls wait for (a circuit breaker that is not closed). */
+function upstreamNotice(u) {
+  const name = u.service === 'shopify' ? 'Shopify' : 'Core Case';
+  const what = u.state === 'credentials-refused'
+    ? `${name} refuses this store's credentials: its calls wait until the credentials are fixed.`
+    : `${name} is not answering for this store (${u.failures} failures in a row): its calls wait and resume by themselves when it answers again.`;
+  return el('div', { class: 'form-error', dataset: { upstream: u.service, state: u.state } },
+    badge(u.state), ' ', what, u.last_error ? el('div', { class: 'muted' }, `last: ${u.last_error}`) : '');
 }
 
 function pluginRow(store, plugin, inst, id) {

@@ -40,6 +40,17 @@ async fn an_admin_enables_a_plugin_and_retries_a_dead_letter_in_the_page() {
     executor.broken.store(true, Ordering::SeqCst);
     let r = host.start(executor.clone()).await;
     let token = r.token("a-admin", ApiRole::StoreAdmin, &[SHOP_A]).await;
+    // Shopify has stopped answering for store A (its last error written
+    // as markup: shown as text).
+    for _ in 0..r.breakers.threshold() {
+        r.breakers.record(
+            SHOP_A,
+            shopcase_pipeline::breaker::Service::Shopify,
+            &shopcase_pipeline::breaker::Outcome::Unavailable(
+                "<img src=x onerror=\"window.injected=true\">".into(),
+            ),
+        );
+    }
 
     let browser = Browser::launch(&chromium);
     let page = browser.new_page().await;
@@ -62,6 +73,14 @@ async fn an_admin_enables_a_plugin_and_retries_a_dead_letter_in_the_page() {
         false,
         "a store admin sees only its store"
     );
+    page.wait_for(
+        "the notice that store A's Shopify calls wait",
+        &format!(
+            "(() => {{ const n = document.querySelector('{store_a} [data-upstream=\"shopify\"]'); \
+             return !!n && n.textContent.includes('Shopify is not answering') && n.textContent.includes('<img'); }})()"
+        ),
+    )
+    .await;
     assert!(
         page.text("#who-name")
             .await

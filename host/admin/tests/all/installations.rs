@@ -436,3 +436,65 @@ async fn new_content_is_shown_then_approved_by_the_stores_own_admins() {
     );
     r.shutdown().await;
 }
+
+/// A service a store's calls wait for is on its store view, for its own
+/// admins only, and gone once the service answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_view_says_which_services_its_calls_wait_for() {
+    use shopcase_pipeline::breaker::{Outcome, Service};
+    let host = Host::new();
+    let r = host.start(Arc::new(SwitchExecutor::default())).await;
+    let admin_a = r.token("a-admin", ApiRole::StoreAdmin, &[SHOP_A]).await;
+    let admin_b = r.token("b-admin", ApiRole::StoreAdmin, &[SHOP_B]).await;
+    let upstreams = |a: &Answer| a.json["upstreams"].as_array().cloned().unwrap();
+    let a = r.get(&admin_a, &format!("/stores/{SHOP_A}")).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert!(
+        upstreams(&a).is_empty(),
+        "every service answers: {}",
+        a.text
+    );
+
+    // Shopify stops answering for store A; Core Case refuses B's credentials.
+    for _ in 0..r.breakers.threshold() {
+        r.breakers.record(
+            SHOP_A,
+            Service::Shopify,
+            &Outcome::Unavailable("Shopify answered 503 to tagsAdd".into()),
+        );
+    }
+    r.breakers.record(
+        SHOP_B,
+        Service::CoreCase,
+        &Outcome::CredentialsRefused("Core Case refused the client credentials (401)".into()),
+    );
+    let a = r.get(&admin_a, &format!("/stores/{SHOP_A}")).await;
+    let mut held = upstreams(&a);
+    assert_eq!(held.len(), 1, "{}", a.text);
+    // Open, or half-open once its (test-short) cool-down has passed.
+    let state = held[0]["state"].take();
+    assert!(state == "open" || state == "half-open", "{state}");
+    assert_eq!(
+        held[0],
+        json!({
+            "shop": SHOP_A, "service": "shopify", "state": null,
+            "failures": r.breakers.threshold(),
+            "last_error": "Shopify answered 503 to tagsAdd"
+        })
+    );
+    let b = r.get(&admin_b, &format!("/stores/{SHOP_B}")).await;
+    assert_eq!(upstreams(&b).len(), 1);
+    assert_eq!(b.json["upstreams"][0]["service"], "core-case");
+    assert_eq!(b.json["upstreams"][0]["state"], "credentials-refused");
+    // Each store admin sees their own store's only.
+    let listed = r.get(&admin_b, "/stores").await;
+    assert!(!listed.text.contains("tagsAdd"), "{}", listed.text);
+    assert_eq!(listed.json["stores"].as_array().unwrap().len(), 1);
+
+    // Shopify answers again: nothing waits.
+    r.breakers
+        .record(SHOP_A, Service::Shopify, &Outcome::Answered);
+    let a = r.get(&admin_a, &format!("/stores/{SHOP_A}")).await;
+    assert!(upstreams(&a).is_empty(), "{}", a.text);
+    r.shutdown().await;
+}

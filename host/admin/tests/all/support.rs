@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use serde_json::{Value, json};
 use shopcase_admin::{AdminState, NewToken};
+use shopcase_pipeline::breaker::Breakers;
 use shopcase_pipeline::ingress::{headers, hmac};
 use shopcase_pipeline::{Config, ExecError, Executor, PipelineBuilder, RunningPipeline};
 use shopcase_store::{ActionFamily, ApiRole, JournalEntry, Storage};
@@ -183,8 +184,12 @@ impl Host {
     pub(crate) async fn start(&self, executor: Arc<SwitchExecutor>) -> Running {
         let config = self.config();
         let storage = shopcase_pipeline::open_storage(&config).await.unwrap();
-        let state = AdminState::new(storage.clone(), &config);
+        // Wired as `shopcase serve` does: one set of breakers for the
+        // pipeline and the admin API.
+        let breakers = Arc::new(Breakers::new(config.executor.breaker));
+        let state = AdminState::new(storage.clone(), &config).with_breakers(breakers.clone());
         let pipeline = PipelineBuilder::new(config)
+            .breakers(breakers.clone())
             .storage(storage.clone())
             .runtime(runtime())
             .executor(executor.clone())
@@ -199,6 +204,7 @@ impl Host {
             pipeline: running,
             state,
             storage,
+            breakers,
             client: reqwest::Client::new(),
         }
     }
@@ -209,6 +215,8 @@ pub(crate) struct Running {
     pub(crate) pipeline: RunningPipeline,
     pub(crate) state: AdminState,
     pub(crate) storage: Arc<dyn Storage>,
+    /// The pipeline's circuit breakers (shared with the admin API).
+    pub(crate) breakers: Arc<Breakers>,
     pub(crate) base: String,
     pub(crate) client: reqwest::Client,
 }

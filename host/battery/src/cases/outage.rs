@@ -322,6 +322,28 @@ async fn outage(
         .await?
         .sum("shopcase_upstream_open", &[])
         .max(0.0);
+    // What the store's own admin is shown meanwhile.
+    let store = &w.stores[0];
+    let (_, view) = w
+        .admin_as(
+            &store.admin_token,
+            reqwest::Method::GET,
+            &format!("/stores/{}", store.domain),
+            None,
+        )
+        .await?;
+    let shown: Vec<String> = view["upstreams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| {
+            format!(
+                "{} {}",
+                u["service"].as_str().unwrap_or("?"),
+                u["state"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
     w.shopify_proxy.up();
     w.corecase_proxy.up();
     let back = Instant::now();
@@ -343,11 +365,16 @@ async fn outage(
     )
     .happened(
         format!(
-            "{} connections refused, breakers open at the end: {open_during}; after it came back, all done in {recovery:.1} s; {}",
+            "{} connections refused, breakers open at the end: {open_during} (the store admin's view: {}); after it came back, all done in {recovery:.1} s; {}",
             refused,
+            if shown.is_empty() {
+                "nothing waits".to_owned()
+            } else {
+                shown.join(", ")
+            },
             e.describe()
         ),
-        e.clean(),
+        e.clean() && (open_during == 0.0 || !shown.is_empty()),
     );
     Ok(e.figures(r)
         .figure("recovery seconds", (recovery * 10.0).round() / 10.0))
