@@ -298,10 +298,25 @@ impl FailureRecord {
     /// outage window. It never counts toward a plugin's quarantine.
     pub const SERVICE_UNAVAILABLE: &'static str = "service-unavailable";
 
+    /// The kind of a run refused because the plugin on disk cannot be
+    /// used for the store: missing, packaged twice, failing its hash or its
+    /// load checks, or changed since the store's admin approved it. An
+    /// administration matter: it never counts toward quarantine.
+    pub const PLUGIN_UNAVAILABLE: &'static str = "plugin-unavailable";
+
     /// Whether this failure was the host's condition
     /// ([`FailureRecord::SERVICE_UNAVAILABLE`]).
     pub fn is_host_condition(&self) -> bool {
         self.kind == Self::SERVICE_UNAVAILABLE
+    }
+
+    /// Whether a dead-lettered run with this failure counts toward the
+    /// plugin's quarantine: not the host's condition, and not a plugin that
+    /// could not be used ([`FailureRecord::PLUGIN_UNAVAILABLE`]) — both say
+    /// nothing about how the plugin's runs behave, and a quarantine would
+    /// outlast the fix (an approval, a repackaging) for no reason.
+    pub fn counts_toward_quarantine(&self) -> bool {
+        !self.is_host_condition() && self.kind != Self::PLUGIN_UNAVAILABLE
     }
 
     /// A failure of `kind`.

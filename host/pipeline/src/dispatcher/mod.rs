@@ -413,7 +413,12 @@ impl Dispatcher {
             Err(e) => {
                 return outcome(
                     &inst.version,
-                    self.failed(target, "plugin-unavailable", e.to_string(), true),
+                    self.failed(
+                        target,
+                        FailureRecord::PLUGIN_UNAVAILABLE,
+                        e.to_string(),
+                        true,
+                    ),
                 );
             }
         };

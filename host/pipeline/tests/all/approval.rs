@@ -128,6 +128,13 @@ async fn a_plugin_replaced_on_disk_with_more_grants_runs_only_once_approved() {
     );
     let root = host.dir.path().to_str().unwrap();
     assert!(!message.contains(root), "no host paths: {message}");
+    // More events meanwhile: refused the same way, and never toward
+    // quarantine (quarantine-after is 2 here) — that is the admin's
+    // matter, not the plugin's behaviour, and would outlast the approval.
+    let e2b = send(&running, SHOP_A, "w-2b", 1012).await;
+    assert_eq!(run_of(&s, &e2b).await.1, "plugin-unavailable");
+    let inst = s.installation(SHOP_A, "tagger").await.unwrap().unwrap();
+    assert!(inst.quarantine.is_none(), "{inst:?}");
 
     // The difference is shown before approving.
     let admin = Admin::new(s.clone(), &host.config());

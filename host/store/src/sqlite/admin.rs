@@ -337,8 +337,9 @@ pub(super) fn count_failure(
     now: i64,
 ) -> Result<Option<String>> {
     let op = "finish-event";
-    if failure.is_host_condition() {
-        // An outage says nothing about the plugin: the streak stands.
+    if !failure.counts_toward_quarantine() {
+        // An outage, or a plugin that could not be used, says nothing
+        // about the plugin's runs: the streak stands.
         return Ok(None);
     }
     let row: Option<(i64, Option<i64>)> = c
