@@ -728,6 +728,15 @@ pub enum JournalOutcome {
         /// When.
         at: Timestamp,
     },
+    /// Not executed (the service's circuit breaker holds the store's calls
+    /// back): run at `at`, with `error` recorded, its attempts and
+    /// abandoned claims unchanged.
+    Wait {
+        /// Why it waits.
+        error: FailureRecord,
+        /// When.
+        at: Timestamp,
+    },
     /// Dead-letter it.
     Dead {
         /// Why.

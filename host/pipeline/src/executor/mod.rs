@@ -266,8 +266,9 @@ async fn execute_one(core: &Core, executor: &dyn Executor, worker: &str, entry: 
         } else {
             "circuit-open"
         };
+        // Not an attempt: nothing was tried.
         let outcome = if waited(&entry) < window {
-            JournalOutcome::Retry {
+            JournalOutcome::Wait {
                 error: FailureRecord::new(code, reason),
                 at: crate::dispatcher::later(after),
             }

@@ -541,6 +541,20 @@ async fn upstream_breaker(refuse_credentials: bool) {
         .await;
     }
     assert!(s.dead_letters(None, true, 10).await.unwrap().is_empty());
+    // Waiting behind the breaker is not an attempt: the attempts recorded
+    // are the failed calls made (each entry's last call succeeded).
+    let mut attempts = 0;
+    let mut waited_behind_it = 0;
+    for (_, k) in keys.iter().filter(|(shop, _)| *shop == SHOP_A) {
+        let e = s.journal_entry(k).await.unwrap().unwrap();
+        attempts += e.attempts;
+        if e.attempts == 0 {
+            waited_behind_it += 1;
+        }
+    }
+    let calls = upstream.calls.lock().unwrap()[SHOP_A];
+    assert_eq!(attempts, calls - 6, "attempts are calls that failed");
+    assert!(waited_behind_it > 0, "some entries only ever waited");
     let ready: serde_json::Value = client
         .get(format!("{base}/readyz"))
         .send()

@@ -247,8 +247,9 @@ fn raw_at(r: &Row<'_>, offset: usize) -> rusqlite::Result<Raw> {
     })
 }
 
-/// An executed entry's end. Its abandoned claims are reset: it ran to an
-/// end, so the process did not die of it.
+/// An entry's end. After an execution (done, retry, dead) its abandoned
+/// claims are reset: it ran to an end, so the process did not die of it;
+/// a wait (not executed) changes neither them nor its attempts.
 pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
     let op = "settle-journal";
     let now = ms(s.now);
@@ -270,6 +271,17 @@ pub(super) fn settle(c: &Connection, s: &JournalSettle) -> Result<bool> {
                     "UPDATE journal SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?3,
                         error_kind = ?4, error_message = ?5, claimed_by = NULL, lease_until = NULL, abandoned = 0,
                         updated_at = ?6
+                     WHERE {owned}"
+                ))
+                .and_then(|mut st| st.execute(params![s.key, s.worker, ms(*at), error.kind, error.message, now]))
+                .map_err(db(op))?;
+            Ok(n == 1)
+        }
+        JournalOutcome::Wait { error, at } => {
+            let n = c
+                .prepare_cached(&format!(
+                    "UPDATE journal SET status = 'pending', next_attempt_at = ?3,
+                        error_kind = ?4, error_message = ?5, claimed_by = NULL, lease_until = NULL, updated_at = ?6
                      WHERE {owned}"
                 ))
                 .and_then(|mut st| st.execute(params![s.key, s.worker, ms(*at), error.kind, error.message, now]))
