@@ -123,6 +123,9 @@ pub(crate) struct EventSummary {
     pub(crate) received_at: Timestamp,
     pub(crate) resources: Resources,
     pub(crate) claims: u32,
+    /// Claims taken over from a worker that died holding it (more than
+    /// zero: a suspect, run alone; `dispatcher.poison-after` sets it aside).
+    pub(crate) abandoned: u32,
     pub(crate) target_plugin: Option<String>,
     pub(crate) redacted_at: Option<Timestamp>,
 }
@@ -142,6 +145,7 @@ impl From<&StoredEvent> for EventSummary {
             received_at: e.received_at,
             resources: e.event.resources.clone(),
             claims: e.claims,
+            abandoned: e.abandoned,
             target_plugin: e.target_plugin.clone(),
             redacted_at: e.redacted_at,
         }

@@ -423,12 +423,17 @@ async function showEvent(id) {
       ? el('table', {},
         el('thead', {}, el('tr', {}, ['#', 'Action', 'Family', 'Status', 'Last error'].map((h) => el('th', {}, h)))),
         el('tbody', {}, r.journal.map((j) => el('tr', {},
-          el('td', {}, j.index), el('td', { class: 'mono' }, j.kind), el('td', {}, j.family), el('td', {}, badge(j.status)),
+          el('td', {}, j.index), el('td', { class: 'mono' }, j.kind), el('td', {}, j.family),
+          el('td', {}, badge(j.status), j.abandoned ? el('div', { class: 'muted' }, `taken over ${j.abandoned}× from an executor that died`) : ''),
           el('td', {}, j.last_error ? `${j.last_error.kind}: ${j.last_error.message}` : '')))))
       : el('p', { class: 'muted' }, 'No actions.')));
   box.replaceChildren(
     el('h3', {}, `Event ${d.event.topic} `, el('span', { class: 'mono muted' }, d.event.id)),
     el('p', {}, `${d.event.shop}, received ${when(d.event.received_at)}, triggered ${d.event.triggered_at}, `, badge(d.event.status)),
+    d.event.abandoned
+      ? el('p', { class: 'form-error', dataset: { abandoned: d.event.abandoned } },
+        `Taken over ${d.event.abandoned}× from a worker that died holding it (the process aborted or was killed): it runs alone until it ends, and is set aside as poison at dispatcher.poison-after.`)
+      : '',
     el('h4', {}, 'Plugins'),
     ...(runs.length ? runs : [el('p', { class: 'muted' }, 'No plugin was planned for this event.')]),
     el('h4', {}, 'Payload'),

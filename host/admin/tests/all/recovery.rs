@@ -285,3 +285,69 @@ async fn a_quarantine_is_inspected_and_reset_and_the_held_events_run() {
     assert_eq!(lifted.entry.details["released_events"], 1);
     r.shutdown().await;
 }
+
+/// An event taken over from a worker that died holding it says so in the
+/// API (and the page), before `poison-after` sets it aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_taken_over_from_a_dead_worker_shows_its_abandoned_claims() {
+    use shopcase_store::{Claim, EventSource, EventStatus, NewEvent, Timestamp};
+    let host = Host::new();
+    let ev = NewEvent {
+        shop: SHOP_A.into(),
+        topic: "orders/create".into(),
+        source: EventSource::Shopify,
+        dedupe_key: "w-taken-over".into(),
+        shopify_event_id: None,
+        api_version: "2026-07".into(),
+        triggered_at: Timestamp::now(),
+        received_at: Timestamp::now(),
+        resources: shopcase_contract::Resources {
+            order_id: Some(1),
+            ..Default::default()
+        },
+        payload: "{}".into(),
+        target_plugin: None,
+        status: EventStatus::Pending,
+        body_sha256: None,
+    };
+    let id = ev.event_id();
+    // Before the host runs: claimed for an hour by a worker that dies,
+    // then taken over by another (leases far ahead, so the host started
+    // below leaves it alone).
+    let storage = shopcase_pipeline::open_storage(&host.config())
+        .await
+        .unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+    let t0 = Timestamp::now();
+    let claim = |worker: &str, now: Timestamp| Claim {
+        worker: worker.into(),
+        limit: 1,
+        lease: hour,
+        now,
+        poison_after: 3,
+    };
+    storage.insert_event(ev).await.unwrap();
+    let first = storage.claim_events(claim("dead", t0)).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let later = t0 + shopcase_contract::time::SignedDuration::from_secs(2 * 3600);
+    let again = storage.claim_events(claim("next", later)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    drop(storage);
+
+    let r = host.start(Arc::new(SwitchExecutor::default())).await;
+    let admin = r.token("a-admin", ApiRole::StoreAdmin, &[SHOP_A]).await;
+
+    let a = r.get(&admin, &format!("/events/{id}")).await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.json["event"]["abandoned"], 1);
+    let listed = r.get(&admin, "/events").await;
+    let row = listed.json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(row["abandoned"], 1);
+    r.shutdown().await;
+}
