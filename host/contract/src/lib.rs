@@ -11,6 +11,9 @@
 //! - [`settings`]: typed per-store plugin settings.
 //! - [`event`]: the event envelope, resource ids, the event file format.
 //! - [`host_api`]: what host functions return (customer history, linked cases) and key-value limits.
+//! - [`host_rules`]: the checks host functions apply (log lines, key-value
+//!   keys and quotas, the host-call budget, own subjects), shared by the
+//!   sandbox and the SDK's test harness.
 //! - [`action`]: the actions plugins return, in the journal's JSON form.
 //! - [`validate`]: checks on returned actions (grants, own ids, sizes).
 //! - [`minimise`]: removal of ungranted personal data from payloads.
@@ -23,6 +26,7 @@ pub mod action;
 pub mod approval;
 pub mod event;
 pub mod host_api;
+pub mod host_rules;
 pub mod manifest;
 pub mod minimise;
 pub mod outcome;

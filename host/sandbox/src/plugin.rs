@@ -246,7 +246,7 @@ impl Plugin {
         let state = store.data();
         let (reads, writes) = state.kv_changes();
         let wall = state.clock.guest_time();
-        let host_time = state.clock.host_time;
+        let host_time = state.clock.host.time;
         let memory_peak = state.limiter.memory_peak;
         let logs_arc = state.logs.clone();
         let host_unavailable = state.unavailable.clone();
@@ -273,10 +273,10 @@ impl Plugin {
                 limit: limits.output_bytes,
             },
             log_bytes: Usage {
-                used: logs.bytes,
+                used: logs.budget.bytes,
                 limit: limits.log_bytes,
             },
-            log_lines_dropped: logs.dropped_lines,
+            log_lines_dropped: logs.budget.dropped,
         };
 
         let outcome = match result {

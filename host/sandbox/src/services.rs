@@ -197,3 +197,13 @@ impl HostServices for MemoryServices {
         Ok(self.cases.get(key).cloned())
     }
 }
+
+impl From<shopcase_contract::host_rules::Refusal> for HostError {
+    fn from(r: shopcase_contract::host_rules::Refusal) -> HostError {
+        use shopcase_contract::host_rules::Refusal;
+        match r {
+            Refusal::InvalidArgument(m) => HostError::InvalidArgument(m),
+            Refusal::QuotaExceeded(m) => HostError::QuotaExceeded(m),
+        }
+    }
+}

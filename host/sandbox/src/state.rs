@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use shopcase_contract::host_api::{KV_MAX_KEY_BYTES, KV_MAX_VALUE_BYTES, KV_MAX_WRITES_PER_CALL};
 use shopcase_contract::manifest::HostGrant;
 use shopcase_contract::{Grants, Resources, SettingValue};
 use wasmtime::component::ResourceTable;
@@ -17,28 +16,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView};
 use crate::plugin::{KvRead, KvWrite, LogLevel, LogLine};
 use crate::services::{HostError, HostServices, KvUsage};
 
-/// Longest single log line kept, in bytes; longer lines are truncated.
-pub(crate) const MAX_LOG_LINE: usize = 1024;
-
-/// Host service calls (key-value reads, history, case lookups) one event
-/// may make. Time in them is kept off the plugin's deadline, so they need
-/// their own bounds, or a loop of calls could hold a sandbox slot (and
-/// the database or Shopify) far longer than the deadline says.
-pub const MAX_HOST_CALLS: u32 = 1_000;
-
-/// The time host service calls may take in one event, all together.
-pub const MAX_HOST_TIME: Duration = Duration::from_secs(10);
-
-/// `c` as plugin text the host logs or stores keeps it: a control
-/// character other than a tab (a newline, an escape sequence) becomes `�`,
-/// so a plugin cannot forge lines in the host's log or drive a terminal.
-pub(crate) fn on_one_line(c: char) -> char {
-    if c.is_control() && c != '\t' {
-        '\u{fffd}'
-    } else {
-        c
-    }
-}
+use shopcase_contract::host_rules::{self as rules, HostCallBudget, LogBudget};
+pub use shopcase_contract::host_rules::{MAX_HOST_CALLS, MAX_HOST_TIME};
+pub(crate) use shopcase_contract::host_rules::{MAX_LOG_LINE, on_one_line};
 
 /// Errors raised by the host that end an invocation with a named outcome.
 /// They travel inside `wasmtime::Error` and are recovered by downcasting.
@@ -121,36 +101,19 @@ impl wasmtime::ResourceLimiter for Limiter {
 #[derive(Debug, Default)]
 pub(crate) struct LogBuffer {
     pub(crate) lines: Vec<LogLine>,
-    pub(crate) bytes: u64,
-    pub(crate) cap: u64,
-    pub(crate) dropped_lines: u64,
+    /// Bytes kept against `limits.log-bytes`, and lines dropped past it.
+    pub(crate) budget: LogBudget,
     partial: [Vec<u8>; 2],
 }
 
 impl LogBuffer {
     pub(crate) fn push(&mut self, level: LogLevel, message: &str) {
-        // One line of text: a control character (a newline, an escape
-        // sequence) could forge lines in the host's log or a terminal.
-        let mut message: String = message
-            .trim_end_matches(['\n', '\r'])
-            .chars()
-            .map(on_one_line)
-            .collect();
-        if message.len() > MAX_LOG_LINE {
-            let mut end = MAX_LOG_LINE;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-            message.push('…');
+        // One line of text, cut to size (the shared rule: the SDK's test
+        // harness applies the same).
+        let message = rules::log_line(message);
+        if self.budget.admit(&message) {
+            self.lines.push(LogLine { level, message });
         }
-        let size = message.len() as u64;
-        if self.bytes + size > self.cap {
-            self.dropped_lines += 1;
-            return;
-        }
-        self.bytes += size;
-        self.lines.push(LogLine { level, message });
     }
 
     /// Bytes from stdout (0) or stderr (1): split into lines.
@@ -225,14 +188,15 @@ pub(crate) struct Scope {
 #[derive(Debug)]
 pub(crate) struct Clock {
     pub(crate) started: Instant,
-    pub(crate) host_time: Duration,
-    pub(crate) host_calls: u32,
+    /// The host calls made and the time they took ([`MAX_HOST_CALLS`],
+    /// [`MAX_HOST_TIME`]).
+    pub(crate) host: HostCallBudget,
     pub(crate) deadline: Duration,
 }
 
 impl Clock {
     pub(crate) fn guest_time(&self) -> Duration {
-        self.started.elapsed().saturating_sub(self.host_time)
+        self.started.elapsed().saturating_sub(self.host.time)
     }
 }
 
@@ -289,15 +253,14 @@ impl State {
             services,
             kv: KvOverlay::default(),
             logs: Arc::new(Mutex::new(LogBuffer {
-                cap: log_cap,
+                budget: LogBudget::new(log_cap),
                 ..LogBuffer::default()
             })),
             history: None,
             unavailable: None,
             clock: Clock {
                 started: Instant::now(),
-                host_time: Duration::ZERO,
-                host_calls: 0,
+                host: HostCallBudget::default(),
                 deadline,
             },
             wasi: None,
@@ -340,21 +303,10 @@ impl State {
         &mut self,
         f: impl FnOnce(&dyn HostServices) -> Result<T, HostError>,
     ) -> Result<T, HostError> {
-        if self.clock.host_calls >= MAX_HOST_CALLS {
-            return Err(HostError::QuotaExceeded(format!(
-                "more than {MAX_HOST_CALLS} host calls in one event"
-            )));
-        }
-        if self.clock.host_time >= MAX_HOST_TIME {
-            return Err(HostError::QuotaExceeded(format!(
-                "host calls took more than {} s in one event",
-                MAX_HOST_TIME.as_secs()
-            )));
-        }
-        self.clock.host_calls += 1;
+        self.clock.host.admit()?;
         let start = Instant::now();
         let r = f(self.services.as_ref());
-        self.clock.host_time += start.elapsed();
+        self.clock.host.spent(start.elapsed());
         if let Err(e) = &r
             && e.is_outage()
             && self.unavailable.is_none()
@@ -369,7 +321,7 @@ impl State {
     }
 
     pub(crate) fn kv_get(&mut self, key: &str) -> Result<Option<String>, HostError> {
-        check_key(key)?;
+        rules::check_kv_key(key)?;
         if let Some(w) = self.kv.writes.get(key) {
             return Ok(w.as_ref().map(|(v, _)| v.clone()));
         }
@@ -387,20 +339,11 @@ impl State {
         value: Option<String>,
         ttl: Option<u32>,
     ) -> Result<(), HostError> {
-        check_key(key)?;
-        if let Some(v) = &value
-            && v.len() > KV_MAX_VALUE_BYTES
-        {
-            return Err(HostError::InvalidArgument(format!(
-                "value is {} bytes, more than {KV_MAX_VALUE_BYTES}",
-                v.len()
-            )));
+        rules::check_kv_key(key)?;
+        if let Some(v) = &value {
+            rules::check_kv_value(v)?;
         }
-        if !self.kv.writes.contains_key(key) && self.kv.writes.len() >= KV_MAX_WRITES_PER_CALL {
-            return Err(HostError::QuotaExceeded(format!(
-                "more than {KV_MAX_WRITES_PER_CALL} keys written in one event"
-            )));
-        }
+        rules::check_kv_writes(self.kv.writes.len(), self.kv.writes.contains_key(key))?;
         if let Some(v) = &value {
             // Quota: current usage, plus this invocation's pending new keys
             // and bytes, plus this one. Overwrites of existing keys count
@@ -433,18 +376,12 @@ impl State {
                 .filter_map(|(k, w)| w.as_ref().map(|(v, _)| (k.len() + v.len()) as u64))
                 .sum::<u64>()
                 + (key.len() + v.len()) as u64;
-            if usage.keys + new_keys > usage.quota_keys {
-                return Err(HostError::QuotaExceeded(format!(
-                    "key quota of {} keys for this plugin in this store is used up",
-                    usage.quota_keys
-                )));
-            }
-            if usage.bytes + pending_bytes > usage.quota_bytes {
-                return Err(HostError::QuotaExceeded(format!(
-                    "byte quota of {} bytes for this plugin in this store is used up",
-                    usage.quota_bytes
-                )));
-            }
+            rules::check_kv_quota(
+                usage.keys + new_keys,
+                usage.bytes + pending_bytes,
+                usage.quota_keys,
+                usage.quota_bytes,
+            )?;
         }
         self.kv
             .writes
@@ -487,16 +424,6 @@ fn jiff_seconds(s: u32) -> shopcase_contract::time::SignedDuration {
     shopcase_contract::time::SignedDuration::from_secs(i64::from(s))
 }
 
-fn check_key(key: &str) -> Result<(), HostError> {
-    if key.is_empty() || key.len() > KV_MAX_KEY_BYTES {
-        return Err(HostError::InvalidArgument(format!(
-            "keys are 1 to {KV_MAX_KEY_BYTES} bytes, this one is {}",
-            key.len()
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,7 +431,7 @@ mod tests {
     #[test]
     fn a_log_line_is_one_line_of_text() {
         let mut b = LogBuffer {
-            cap: 1 << 20,
+            budget: LogBudget::new(1 << 20),
             ..LogBuffer::default()
         };
         b.push(

@@ -133,10 +133,10 @@ impl wit_host::Host for State {
         customer_id: u64,
     ) -> wasmtime::Result<Result<wit_host::CustomerSummary, wit_host::HostError>> {
         self.require(HostGrant::CustomerHistory, "host.customer-history")?;
-        if self.scope.resources.customer_id != Some(customer_id) {
-            return Ok(Err(wit_host::HostError::InvalidArgument(format!(
-                "customer {customer_id} is not this event's customer"
-            ))));
+        if let Err(r) =
+            shopcase_contract::host_rules::check_own_customer(&self.scope.resources, customer_id)
+        {
+            return Ok(Err(to_wit_error(r.into())));
         }
         let answer = match &self.history {
             Some(answer) => answer.clone(),
@@ -187,27 +187,15 @@ impl wit_host::Host for State {
     ) -> wasmtime::Result<Result<Option<wit_host::CaseSummary>, wit_host::HostError>> {
         self.require(HostGrant::CaseLookup, "host.linked-case")?;
         let key = from_wit_key(key);
-        let r = &self.scope.resources;
-        let own = match key.subject {
-            host::Subject::Order(id) => r.order_id == Some(id),
-            host::Subject::Return(id) => r.return_id == Some(id),
-            host::Subject::Dispute(id) => r.dispute_id == Some(id),
-            host::Subject::Customer(id) => r.customer_id == Some(id),
-        };
-        if !own {
-            return Ok(Err(wit_host::HostError::InvalidArgument(format!(
-                "{} {} is not this event's",
-                key.subject.kind(),
-                key.subject.id()
-            ))));
-        }
-        // Only the case types the plugin may open: another plugin's cases
-        // are not its business.
-        if !self.scope.grants.case_types.contains(&key.case_type) {
-            return Ok(Err(wit_host::HostError::InvalidArgument(format!(
-                "case type `{}` is not granted to this plugin",
-                key.case_type
-            ))));
+        use shopcase_contract::host_rules as rules;
+        let checked = rules::check_own_subject(&self.scope.resources, key.subject).and_then(|()| {
+            rules::check_case_type_granted(
+                self.scope.grants.case_types.contains(&key.case_type),
+                &key.case_type,
+            )
+        });
+        if let Err(r) = checked {
+            return Ok(Err(to_wit_error(r.into())));
         }
         let case = match self.timed(|s| s.linked_case(&key)) {
             Ok(c) => c,

@@ -4,28 +4,28 @@
 //! settings, an empty key-value store), so plugin helpers can be called
 //! directly in tests.
 //!
-//! The checks mirror the host's (`host/sandbox`): grants, the event's own
-//! customer and case subject, key and value sizes, writes per event, quota,
-//! and log truncation and caps. A missing grant stops the invocation like
-//! the host's `grant-denied` trap: by unwinding to the harness.
+//! The checks are the host's own (`shopcase_contract::host_rules`, which
+//! `host/sandbox` applies too): grants, the event's own customer and case
+//! subject, key and value sizes, writes per event, quota, log lines
+//! flattened and truncated with their byte cap, and the budget of host
+//! calls per event, counted where the host counts them (a read the
+//! event's own writes answer is not a call; the history is asked once).
+//! A missing grant stops the invocation like the host's `grant-denied`
+//! trap: by unwinding to the harness.
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use shopcase_contract::HostGrant;
 use shopcase_contract::host_api::{
-    HISTORY_MAX_ORDERS, KV_DEFAULT_QUOTA_BYTES, KV_DEFAULT_QUOTA_KEYS, KV_MAX_KEY_BYTES,
-    KV_MAX_VALUE_BYTES, KV_MAX_WRITES_PER_CALL,
+    HISTORY_MAX_ORDERS, KV_DEFAULT_QUOTA_BYTES, KV_DEFAULT_QUOTA_KEYS,
 };
+use shopcase_contract::host_rules::{self as rules, HostCallBudget, LogBudget, Refusal};
 
 use super::{KvEntry, KvWrite, LogLine};
 use crate::{
-    CaseKey, CaseSummary, CustomerSummary, HostError, Level, Resources, SettingValue, Subject,
-    Timestamp,
+    CaseKey, CaseSummary, CustomerSummary, HostError, Level, Resources, SettingValue, Timestamp,
 };
-
-/// Longest log line kept, in bytes (as the host).
-const MAX_LOG_LINE: usize = 1024;
 
 /// What one invocation sees and does.
 #[derive(Debug)]
@@ -50,9 +50,16 @@ pub(crate) struct Session {
     pub(crate) histories: BTreeMap<u64, CustomerSummary>,
     pub(crate) cases: Vec<(CaseKey, CaseSummary)>,
     pub(crate) logs: Vec<LogLine>,
-    pub(crate) log_bytes: u64,
-    pub(crate) log_cap: u64,
-    pub(crate) dropped_log_lines: u64,
+    /// Bytes of log kept against `limits.log-bytes`, lines dropped past it.
+    pub(crate) log_budget: LogBudget,
+    /// Host calls made, as the host counts them.
+    pub(crate) host_calls: HostCallBudget,
+    /// Keys read from the store (not from this event's writes).
+    pub(crate) read: BTreeSet<String>,
+    /// Whether the key-value usage was asked (once per event).
+    pub(crate) usage_asked: bool,
+    /// The customer history's answer, asked once per event.
+    pub(crate) history_answer: Option<Result<CustomerSummary, HostError>>,
     /// Set when a host function was called without its grant.
     pub(crate) denied: Option<(HostGrant, &'static str)>,
 }
@@ -80,9 +87,11 @@ impl Session {
             histories: BTreeMap::new(),
             cases: Vec::new(),
             logs: Vec::new(),
-            log_bytes: 0,
-            log_cap: shopcase_contract::Limits::DEFAULT.log_bytes,
-            dropped_log_lines: 0,
+            log_budget: LogBudget::new(shopcase_contract::Limits::DEFAULT.log_bytes),
+            host_calls: HostCallBudget::default(),
+            read: BTreeSet::new(),
+            usage_asked: false,
+            history_answer: None,
             denied: None,
         }
     }
@@ -143,22 +152,10 @@ fn with<R>(grant: HostGrant, function: &'static str, f: impl FnOnce(&mut Session
 
 pub(crate) fn log(level: Level, message: &str) {
     with(HostGrant::Log, "host.log", |s| {
-        let mut message = message.trim_end_matches(['\n', '\r']).to_owned();
-        if message.len() > MAX_LOG_LINE {
-            let mut end = MAX_LOG_LINE;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-            message.push('…');
+        let message = rules::log_line(message);
+        if s.log_budget.admit(&message) {
+            s.logs.push(LogLine { level, message });
         }
-        let size = message.len() as u64;
-        if s.log_bytes + size > s.log_cap {
-            s.dropped_log_lines += 1;
-            return;
-        }
-        s.log_bytes += size;
-        s.logs.push(LogLine { level, message });
     })
 }
 
@@ -168,20 +165,32 @@ pub(crate) fn setting(name: &str) -> Option<SettingValue> {
     })
 }
 
-fn check_key(key: &str) -> Result<(), HostError> {
-    if key.is_empty() || key.len() > KV_MAX_KEY_BYTES {
-        return Err(HostError::InvalidArgument(format!(
-            "keys are 1 to {KV_MAX_KEY_BYTES} bytes, this one is {}",
-            key.len()
-        )));
+fn refused(r: Refusal) -> HostError {
+    match r {
+        Refusal::InvalidArgument(m) => HostError::InvalidArgument(m),
+        Refusal::QuotaExceeded(m) => HostError::QuotaExceeded(m),
     }
-    Ok(())
+}
+
+/// A host call that reaches the store or a service: within the budget.
+fn call(s: &mut Session) -> Result<(), HostError> {
+    s.host_calls.admit().map_err(refused)
+}
+
+/// A read of `key`: this event's writes answer it, else the store does
+/// (a host call).
+fn read(s: &mut Session, key: &str) -> Result<Option<String>, HostError> {
+    if !s.pending.contains_key(key) {
+        call(s)?;
+        s.read.insert(key.to_owned());
+    }
+    Ok(s.kv_current(key))
 }
 
 pub(crate) fn kv_get(key: &str) -> Result<Option<String>, HostError> {
     with(HostGrant::Kv, "host.kv-get", |s| {
-        check_key(key)?;
-        Ok(s.kv_current(key))
+        rules::check_kv_key(key).map_err(refused)?;
+        read(s, key)
     })
 }
 
@@ -196,21 +205,21 @@ pub(crate) fn kv_delete(key: &str) -> Result<(), HostError> {
 }
 
 fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Result<(), HostError> {
-    check_key(key)?;
-    if let Some((v, _)) = value
-        && v.len() > KV_MAX_VALUE_BYTES
-    {
-        return Err(HostError::InvalidArgument(format!(
-            "value is {} bytes, more than {KV_MAX_VALUE_BYTES}",
-            v.len()
-        )));
-    }
-    if !s.pending.contains_key(key) && s.pending.len() >= KV_MAX_WRITES_PER_CALL {
-        return Err(HostError::QuotaExceeded(format!(
-            "more than {KV_MAX_WRITES_PER_CALL} keys written in one event"
-        )));
-    }
+    rules::check_kv_key(key).map_err(refused)?;
     if let Some((v, _)) = value {
+        rules::check_kv_value(v).map_err(refused)?;
+    }
+    rules::check_kv_writes(s.pending.len(), s.pending.contains_key(key)).map_err(refused)?;
+    if let Some((v, _)) = value {
+        // The host reads the key (if neither read nor written yet) and the
+        // plugin's usage (once) to check the quota: host calls.
+        if !s.read.contains(key) && !s.pending.contains_key(key) {
+            read(s, key)?;
+        }
+        if !s.usage_asked {
+            call(s)?;
+            s.usage_asked = true;
+        }
         // The store as it would be after this write.
         let mut keys = 0u64;
         let mut bytes = 0u64;
@@ -232,16 +241,8 @@ fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Resu
         }
         keys += 1;
         bytes += (key.len() + v.len()) as u64;
-        if keys > KV_DEFAULT_QUOTA_KEYS {
-            return Err(HostError::QuotaExceeded(format!(
-                "key quota of {KV_DEFAULT_QUOTA_KEYS} keys for this plugin in this store is used up"
-            )));
-        }
-        if bytes > KV_DEFAULT_QUOTA_BYTES {
-            return Err(HostError::QuotaExceeded(format!(
-                "byte quota of {KV_DEFAULT_QUOTA_BYTES} bytes for this plugin in this store is used up"
-            )));
-        }
+        rules::check_kv_quota(keys, bytes, KV_DEFAULT_QUOTA_KEYS, KV_DEFAULT_QUOTA_BYTES)
+            .map_err(refused)?;
     }
     s.pending
         .insert(key.to_owned(), value.map(|(v, ttl)| (v.to_owned(), ttl)));
@@ -260,14 +261,25 @@ fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Resu
 
 pub(crate) fn customer_history(customer_id: u64) -> Result<CustomerSummary, HostError> {
     with(HostGrant::CustomerHistory, "host.customer-history", |s| {
-        if s.resources.customer_id != Some(customer_id) {
-            return Err(HostError::InvalidArgument(format!(
-                "customer {customer_id} is not this event's customer"
-            )));
-        }
-        let mut h = s.histories.get(&customer_id).cloned().ok_or_else(|| {
-            HostError::Unavailable(format!("no history for customer {customer_id} in this run"))
-        })?;
+        let resources = super::convert::resources_to_contract(&s.resources);
+        rules::check_own_customer(&resources, customer_id).map_err(refused)?;
+        // Asked once per event, as the host does; later calls get the
+        // same answer without a host call.
+        let answer = match &s.history_answer {
+            Some(a) => a.clone(),
+            None => {
+                let a = call(s).and_then(|()| {
+                    s.histories.get(&customer_id).cloned().ok_or_else(|| {
+                        HostError::Unavailable(format!(
+                            "no history for customer {customer_id} in this run"
+                        ))
+                    })
+                });
+                s.history_answer = Some(a.clone());
+                a
+            }
+        };
+        let mut h = answer?;
         h.recent_orders.truncate(HISTORY_MAX_ORDERS);
         if !s.sees_region {
             for o in &mut h.recent_orders {
@@ -280,29 +292,15 @@ pub(crate) fn customer_history(customer_id: u64) -> Result<CustomerSummary, Host
 
 pub(crate) fn linked_case(key: &CaseKey) -> Result<Option<CaseSummary>, HostError> {
     with(HostGrant::CaseLookup, "host.linked-case", |s| {
-        let r = &s.resources;
-        let own = match key.subject {
-            Subject::Order(id) => r.order_id == Some(id),
-            Subject::Return(id) => r.return_id == Some(id),
-            Subject::Dispute(id) => r.dispute_id == Some(id),
-            Subject::Customer(id) => r.customer_id == Some(id),
-        };
-        if !own {
-            return Err(HostError::InvalidArgument(format!(
-                "{} {} is not this event's",
-                key.subject.kind(),
-                key.subject.id()
-            )));
-        }
-        if s.case_types
+        let resources = super::convert::resources_to_contract(&s.resources);
+        let host_key = shopcase_contract::action::CaseKey::from(key);
+        rules::check_own_subject(&resources, host_key.subject).map_err(refused)?;
+        let granted = s
+            .case_types
             .as_ref()
-            .is_some_and(|t| !t.contains(&key.case_type))
-        {
-            return Err(HostError::InvalidArgument(format!(
-                "case type `{}` is not granted to this plugin",
-                key.case_type
-            )));
-        }
+            .is_none_or(|t| t.contains(&key.case_type));
+        rules::check_case_type_granted(granted, &key.case_type).map_err(refused)?;
+        call(s)?;
         Ok(s.cases
             .iter()
             .find(|(k, _)| k == key)

@@ -50,6 +50,7 @@ use std::path::Path;
 /// The host's contract crate, for the types [`Run::journal`] and
 /// [`HarnessError`] expose.
 pub use shopcase_contract as contract;
+use shopcase_contract::host_rules::LogBudget;
 use shopcase_contract::validate::{InvalidAction, Scope};
 use shopcase_contract::{
     ActionKind, FailureKind, Grants, HostGrant, Limits, Manifest, ManifestError,
@@ -320,7 +321,7 @@ impl Harness {
         session.resources = event.resources.clone();
         session.histories = self.histories.clone();
         session.cases = self.cases.clone();
-        session.log_cap = limits.log_bytes;
+        session.log_budget = LogBudget::new(limits.log_bytes);
 
         let previous = backend::install(session);
         let outcome = catch_unwind(AssertUnwindSafe(|| P::handle(&event)));
@@ -386,7 +387,7 @@ impl Harness {
             actions,
             journal,
             logs: session.logs,
-            dropped_log_lines: session.dropped_log_lines,
+            dropped_log_lines: session.log_budget.dropped,
             kv_writes: session.kv_writes,
         })
     }

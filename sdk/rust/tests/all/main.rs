@@ -515,6 +515,46 @@ fn kv_limits_are_the_hosts() {
     assert_eq!(h.kv_value("k0"), None, "nothing committed");
 }
 
+/// The harness applies the host's own rules (`host_rules` in the
+/// contract crate): a log line is one line of text, as the server keeps
+/// it, and the budget of host calls per event holds.
+#[test]
+fn log_lines_and_the_host_call_budget_are_the_hosts() {
+    struct Forger;
+    impl Plugin for Forger {
+        fn handle(_: &Event) -> Result<Vec<Action>, PluginError> {
+            info!("paid\n2026-11-27 ERROR forged line\u{1b}[2J\tend\n");
+            Ok(vec![])
+        }
+    }
+    let run = Harness::new().run::<Forger>(&order_event()).unwrap();
+    assert_eq!(
+        run.messages(),
+        ["paid\u{fffd}2026-11-27 ERROR forged line\u{fffd}[2J\tend"]
+    );
+
+    struct Looper;
+    impl Plugin for Looper {
+        fn handle(_: &Event) -> Result<Vec<Action>, PluginError> {
+            // Reads the event's own writes answer are not host calls.
+            kv::set("mine", "v", None)?;
+            for _ in 0..5_000 {
+                kv::get("mine")?;
+            }
+            // Reads of the store are: the budget runs out.
+            for i in 0..5_000 {
+                kv::get(&format!("other-{i}"))?;
+            }
+            Ok(vec![])
+        }
+    }
+    let err = Harness::new().run::<Looper>(&order_event()).unwrap_err();
+    assert_eq!(
+        err.plugin_error().unwrap().message,
+        "host function failed: quota exceeded: more than 1000 host calls in one event"
+    );
+}
+
 #[test]
 fn host_functions_work_outside_a_run() {
     // Plugin helpers can be unit-tested directly: a permissive empty host.

@@ -1,0 +1,301 @@
+//! The rules host functions apply to what a plugin asks, written once.
+//!
+//! The sandbox (`host/sandbox`) and the SDK's native test harness
+//! (`sdk/rust/src/harness`) both apply these, so a partner's
+//! `plugin test` refuses what the server refuses, with the same words:
+//! log lines flattened and truncated the same way and held to the same
+//! byte cap, key-value keys, values, writes and quotas checked the same
+//! way, the same budget of host calls per event, and the same "only this
+//! event's own subjects" rule for look-ups.
+
+use std::time::Duration;
+
+use crate::action::Subject;
+use crate::event::Resources;
+
+/// Longest single log line kept, in bytes; longer lines are truncated
+/// (with `…`).
+pub const MAX_LOG_LINE: usize = 1024;
+
+/// Host service calls (key-value reads, history, case look-ups) one event
+/// may make. Time in them is kept off the plugin's deadline, so they need
+/// their own bounds, or a loop of calls could hold a sandbox slot (and the
+/// database or Shopify) far longer than the deadline says.
+pub const MAX_HOST_CALLS: u32 = 1_000;
+
+/// The time host service calls may take in one event, all together.
+pub const MAX_HOST_TIME: Duration = Duration::from_secs(10);
+
+/// Why a host function refused a request (each side maps it onto its own
+/// `host-error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request itself is wrong (a key too long, another event's
+    /// subject, a case type not granted).
+    InvalidArgument(String),
+    /// A budget or quota is used up.
+    QuotaExceeded(String),
+}
+
+/// `c` as plugin text the host logs or stores keeps it: a control
+/// character other than a tab (a newline, an escape sequence) becomes `�`,
+/// so a plugin cannot forge lines in the host's log or drive a terminal.
+pub fn on_one_line(c: char) -> char {
+    if c.is_control() && c != '\t' {
+        '\u{fffd}'
+    } else {
+        c
+    }
+}
+
+/// A plugin's log message as the host keeps it: trailing line breaks
+/// dropped, one line of text ([`on_one_line`]), at most [`MAX_LOG_LINE`]
+/// bytes (cut at a character boundary, then `…`).
+pub fn log_line(message: &str) -> String {
+    let mut line: String = message
+        .trim_end_matches(['\n', '\r'])
+        .chars()
+        .map(on_one_line)
+        .collect();
+    if line.len() > MAX_LOG_LINE {
+        let mut end = MAX_LOG_LINE;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push('…');
+    }
+    line
+}
+
+/// The bytes of log one invocation may keep (`limits.log-bytes`): past it
+/// lines are counted, not kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogBudget {
+    /// Bytes kept so far.
+    pub bytes: u64,
+    /// The cap.
+    pub cap: u64,
+    /// Lines dropped for the cap.
+    pub dropped: u64,
+}
+
+impl LogBudget {
+    /// A budget of `cap` bytes.
+    pub fn new(cap: u64) -> LogBudget {
+        LogBudget {
+            bytes: 0,
+            cap,
+            dropped: 0,
+        }
+    }
+
+    /// Whether `line` (already [`log_line`]) is kept; counts it either way.
+    pub fn admit(&mut self, line: &str) -> bool {
+        let size = line.len() as u64;
+        if self.bytes + size > self.cap {
+            self.dropped += 1;
+            false
+        } else {
+            self.bytes += size;
+            true
+        }
+    }
+}
+
+/// The host calls of one event ([`MAX_HOST_CALLS`], [`MAX_HOST_TIME`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HostCallBudget {
+    /// Calls made.
+    pub calls: u32,
+    /// Time they took.
+    pub time: Duration,
+}
+
+impl HostCallBudget {
+    /// Count one more call, or refuse it (every call past the budget
+    /// answers `quota-exceeded`). Report its time with
+    /// [`HostCallBudget::spent`].
+    pub fn admit(&mut self) -> Result<(), Refusal> {
+        if self.calls >= MAX_HOST_CALLS {
+            return Err(Refusal::QuotaExceeded(format!(
+                "more than {MAX_HOST_CALLS} host calls in one event"
+            )));
+        }
+        if self.time >= MAX_HOST_TIME {
+            return Err(Refusal::QuotaExceeded(format!(
+                "host calls took more than {} s in one event",
+                MAX_HOST_TIME.as_secs()
+            )));
+        }
+        self.calls += 1;
+        Ok(())
+    }
+
+    /// Add the time an admitted call took.
+    pub fn spent(&mut self, d: Duration) {
+        self.time += d;
+    }
+}
+
+/// A key-value key: 1 to [`crate::host_api::KV_MAX_KEY_BYTES`] bytes.
+pub fn check_kv_key(key: &str) -> Result<(), Refusal> {
+    use crate::host_api::KV_MAX_KEY_BYTES;
+    if key.is_empty() || key.len() > KV_MAX_KEY_BYTES {
+        return Err(Refusal::InvalidArgument(format!(
+            "keys are 1 to {KV_MAX_KEY_BYTES} bytes, this one is {}",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A key-value value: at most [`crate::host_api::KV_MAX_VALUE_BYTES`].
+pub fn check_kv_value(value: &str) -> Result<(), Refusal> {
+    use crate::host_api::KV_MAX_VALUE_BYTES;
+    if value.len() > KV_MAX_VALUE_BYTES {
+        return Err(Refusal::InvalidArgument(format!(
+            "value is {} bytes, more than {KV_MAX_VALUE_BYTES}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+/// One more write in an event that has written `written` distinct keys
+/// (`again`: this key is one of them): at most
+/// [`crate::host_api::KV_MAX_WRITES_PER_CALL`] keys.
+pub fn check_kv_writes(written: usize, again: bool) -> Result<(), Refusal> {
+    use crate::host_api::KV_MAX_WRITES_PER_CALL;
+    if !again && written >= KV_MAX_WRITES_PER_CALL {
+        return Err(Refusal::QuotaExceeded(format!(
+            "more than {KV_MAX_WRITES_PER_CALL} keys written in one event"
+        )));
+    }
+    Ok(())
+}
+
+/// The plugin's key-value data in the store after a write, against its
+/// quota.
+pub fn check_kv_quota(
+    keys: u64,
+    bytes: u64,
+    quota_keys: u64,
+    quota_bytes: u64,
+) -> Result<(), Refusal> {
+    if keys > quota_keys {
+        return Err(Refusal::QuotaExceeded(format!(
+            "key quota of {quota_keys} keys for this plugin in this store is used up"
+        )));
+    }
+    if bytes > quota_bytes {
+        return Err(Refusal::QuotaExceeded(format!(
+            "byte quota of {quota_bytes} bytes for this plugin in this store is used up"
+        )));
+    }
+    Ok(())
+}
+
+/// `customer-history` answers about the event's own customer only.
+pub fn check_own_customer(resources: &Resources, customer_id: u64) -> Result<(), Refusal> {
+    if resources.customer_id == Some(customer_id) {
+        Ok(())
+    } else {
+        Err(Refusal::InvalidArgument(format!(
+            "customer {customer_id} is not this event's customer"
+        )))
+    }
+}
+
+/// `linked-case` looks up the event's own subjects only.
+pub fn check_own_subject(resources: &Resources, subject: Subject) -> Result<(), Refusal> {
+    let r = resources;
+    let own = match subject {
+        Subject::Order(id) => r.order_id == Some(id),
+        Subject::Return(id) => r.return_id == Some(id),
+        Subject::Dispute(id) => r.dispute_id == Some(id),
+        Subject::Customer(id) => r.customer_id == Some(id),
+    };
+    if own {
+        Ok(())
+    } else {
+        Err(Refusal::InvalidArgument(format!(
+            "{} {} is not this event's",
+            subject.kind(),
+            subject.id()
+        )))
+    }
+}
+
+/// `linked-case` looks up the case types the plugin may open only:
+/// another plugin's cases are not its business.
+pub fn check_case_type_granted(granted: bool, case_type: &str) -> Result<(), Refusal> {
+    if granted {
+        Ok(())
+    } else {
+        Err(Refusal::InvalidArgument(format!(
+            "case type `{case_type}` is not granted to this plugin"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_line_is_one_line_of_text_cut_at_a_character() {
+        assert_eq!(
+            log_line("ok\n2026-11-27 ERROR forged line\u{1b}[2J\tend\r\n"),
+            "ok\u{fffd}2026-11-27 ERROR forged line\u{fffd}[2J\tend"
+        );
+        let long = "é".repeat(MAX_LOG_LINE);
+        let cut = log_line(&long);
+        assert!(cut.ends_with('…'));
+        assert!(cut.len() <= MAX_LOG_LINE + '…'.len_utf8());
+        let mut b = LogBudget::new(5);
+        assert!(b.admit("abc"));
+        assert!(!b.admit("abc"));
+        assert!(b.admit("ab"));
+        assert_eq!((b.bytes, b.dropped), (5, 1));
+    }
+
+    #[test]
+    fn the_host_call_budget_refuses_past_its_calls_and_its_time() {
+        let mut b = HostCallBudget::default();
+        for _ in 0..MAX_HOST_CALLS {
+            b.admit().unwrap();
+        }
+        assert!(matches!(b.admit(), Err(Refusal::QuotaExceeded(_))));
+        let mut b = HostCallBudget::default();
+        b.admit().unwrap();
+        b.spent(MAX_HOST_TIME);
+        assert!(matches!(b.admit(), Err(Refusal::QuotaExceeded(m)) if m.contains("10 s")));
+    }
+
+    #[test]
+    fn only_the_events_own_subjects() {
+        let r = Resources {
+            order_id: Some(1),
+            customer_id: Some(7),
+            ..Default::default()
+        };
+        assert!(check_own_subject(&r, Subject::Order(1)).is_ok());
+        assert_eq!(
+            check_own_subject(&r, Subject::Order(2)),
+            Err(Refusal::InvalidArgument(
+                "order 2 is not this event's".into()
+            ))
+        );
+        assert!(check_own_subject(&r, Subject::Return(1)).is_err());
+        assert!(check_own_customer(&r, 7).is_ok());
+        assert!(check_own_customer(&r, 8).is_err());
+        assert!(check_kv_key("").is_err());
+        assert!(check_kv_key(&"k".repeat(129)).is_err());
+        assert!(check_kv_writes(64, true).is_ok());
+        assert!(check_kv_writes(64, false).is_err());
+        assert!(check_kv_quota(2, 10, 1, 100).is_err());
+        assert!(check_kv_quota(1, 101, 1, 100).is_err());
+        assert!(check_kv_quota(1, 100, 1, 100).is_ok());
+    }
+}
