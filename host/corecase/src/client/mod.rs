@@ -114,6 +114,15 @@ impl CoreCaseClient {
 
     /// A client from resolved settings.
     pub fn new(settings: ClientSettings) -> Result<CoreCaseClient, Error> {
+        CoreCaseClient::with_token_clock(settings, std::sync::Arc::new(tokio::time::Instant::now))
+    }
+
+    /// A client whose token cache reads `clock` to decide when a token is
+    /// due for refresh: tests move time without waiting for it.
+    pub fn with_token_clock(
+        settings: ClientSettings,
+        clock: transport::TokenClock,
+    ) -> Result<CoreCaseClient, Error> {
         settings.validate()?;
         let http = reqwest::Client::builder()
             .timeout(settings.request_timeout)
@@ -131,7 +140,7 @@ impl CoreCaseClient {
             inner: Arc::new(Inner {
                 http,
                 settings,
-                tokens: TokenCache::default(),
+                tokens: TokenCache::with_clock(clock),
             }),
         })
     }

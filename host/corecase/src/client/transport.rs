@@ -86,14 +86,38 @@ pub(crate) struct Token {
     refresh_at: Instant,
 }
 
+/// The clock the token cache reads: `Instant::now` unless a test injects
+/// one (`CoreCaseClient::with_token_clock`) to move time without waiting.
+pub type TokenClock = std::sync::Arc<dyn Fn() -> Instant + Send + Sync>;
+
 /// The token cache. One mutex, held while fetching: concurrent callers wait
 /// for the one refresh in flight instead of stampeding the token endpoint.
-#[derive(Debug, Default)]
 pub(crate) struct TokenCache {
     current: Mutex<Option<Token>>,
+    clock: TokenClock,
+}
+
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenCache").finish_non_exhaustive()
+    }
+}
+
+impl Default for TokenCache {
+    fn default() -> Self {
+        TokenCache::with_clock(std::sync::Arc::new(Instant::now))
+    }
 }
 
 impl TokenCache {
+    /// A cache that reads `clock`.
+    pub(crate) fn with_clock(clock: TokenClock) -> TokenCache {
+        TokenCache {
+            current: Mutex::new(None),
+            clock,
+        }
+    }
+
     /// A valid token, fetching one if there is none or it is due for refresh.
     pub(crate) async fn get(
         &self,
@@ -101,10 +125,11 @@ impl TokenCache {
         settings: &ClientSettings,
     ) -> Result<Token, Error> {
         let mut current = self.current.lock().await;
-        if let Some(t) = current.as_ref().filter(|t| Instant::now() < t.refresh_at) {
+        let now = (self.clock)();
+        if let Some(t) = current.as_ref().filter(|t| now < t.refresh_at) {
             return Ok(t.clone());
         }
-        let fresh = fetch_token(http, settings).await?;
+        let fresh = fetch_token(http, settings, &self.clock).await?;
         *current = Some(fresh.clone());
         Ok(fresh)
     }
@@ -121,7 +146,11 @@ impl TokenCache {
 
 /// `POST {auth_base}/tenants/{tenant}/oauth2/token`, form-encoded with HTTP
 /// Basic, retried like any call on transient failures.
-async fn fetch_token(http: &reqwest::Client, s: &ClientSettings) -> Result<Token, Error> {
+async fn fetch_token(
+    http: &reqwest::Client,
+    s: &ClientSettings,
+    clock: &TokenClock,
+) -> Result<Token, Error> {
     const OP: &str = "token";
     let url = join(&s.auth_base, &["tenants", &s.tenant_id, "oauth2", "token"])?;
     let mut attempts = 0;
@@ -139,7 +168,7 @@ async fn fetch_token(http: &reqwest::Client, s: &ClientSettings) -> Result<Token
                 let retry_after = header_retry_after(resp.headers());
                 match resp.bytes().await {
                     Ok(body) if status.is_success() => {
-                        return parse_token(&body, s.token_refresh_margin);
+                        return parse_token(&body, s.token_refresh_margin, clock());
                     }
                     Ok(body) if is_transient_status(status) => Retryable {
                         status: Some(status.as_u16()),
@@ -181,7 +210,8 @@ async fn fetch_token(http: &reqwest::Client, s: &ClientSettings) -> Result<Token
     }
 }
 
-fn parse_token(body: &[u8], margin: Duration) -> Result<Token, Error> {
+/// The token in a token answer received at `now`.
+fn parse_token(body: &[u8], margin: Duration, now: Instant) -> Result<Token, Error> {
     let answer: TokenAnswer = serde_json::from_slice(body).map_err(|e| Error::Protocol {
         operation: "token",
         detail: format!("token answer is not {{access_token, …}}: {e}"),
@@ -209,7 +239,7 @@ fn parse_token(body: &[u8], margin: Duration) -> Result<Token, Error> {
     let early = margin.min(lifetime / 2);
     Ok(Token {
         value: Secret::new(answer.access_token),
-        refresh_at: Instant::now() + (lifetime - early),
+        refresh_at: now + (lifetime - early),
     })
 }
 
@@ -514,29 +544,29 @@ mod tests {
 
     #[test]
     fn token_refresh_point() {
+        let now = Instant::now();
         let t = parse_token(
             br#"{"access_token":"a","token_type":"Bearer","expires_in":900}"#,
             Duration::from_secs(60),
+            now,
         )
         .unwrap();
-        let left = t.refresh_at - Instant::now();
-        assert!(
-            left <= Duration::from_secs(840) && left > Duration::from_secs(830),
-            "{left:?}"
-        );
+        assert_eq!(t.refresh_at - now, Duration::from_secs(840));
         let short = parse_token(
             br#"{"access_token":"a","expires_in":2}"#,
             Duration::from_secs(60),
+            now,
         )
         .unwrap();
-        assert!(short.refresh_at - Instant::now() <= Duration::from_secs(1));
+        assert_eq!(short.refresh_at - now, Duration::from_secs(1));
         assert!(
             parse_token(
                 br#"{"access_token":"a","token_type":"MAC"}"#,
-                Duration::ZERO
+                Duration::ZERO,
+                now
             )
             .is_err()
         );
-        assert!(parse_token(b"nope", Duration::ZERO).is_err());
+        assert!(parse_token(b"nope", Duration::ZERO, now).is_err());
     }
 }

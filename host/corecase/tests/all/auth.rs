@@ -1,13 +1,15 @@
 //! Tokens: acquisition, caching, refresh before expiry, expiry mid-run,
 //! bad credentials, the gateway's `fault` body.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use shopcase_corecase::emulator::{EmulatorConfig, Fault, FaultSpec};
-use shopcase_corecase::{Error, ErrorClass};
+use shopcase_corecase::{CoreCaseClient, Error, ErrorClass};
 use shopcase_net::Secret;
 
-use crate::support::{TOKEN, start, start_with};
+use crate::support::{TOKEN, fast, start, start_with};
 
 #[tokio::test]
 async fn one_token_serves_many_calls() {
@@ -47,10 +49,26 @@ async fn token_is_refreshed_before_it_expires() {
         ..EmulatorConfig::default()
     };
     let env = start_with(config, |s| s).await;
-    env.client.list_case_definitions().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    env.client.list_case_definitions().await.unwrap();
-    assert_eq!(env.emu.emulator().tokens_issued(), 2);
+    // The client's clock is moved by hand: no waiting.
+    let start = tokio::time::Instant::now();
+    let offset = Arc::new(AtomicU64::new(0));
+    let read = offset.clone();
+    let client = CoreCaseClient::with_token_clock(
+        fast(env.emu.client_settings()),
+        Arc::new(move || start + Duration::from_millis(read.load(Ordering::SeqCst))),
+    )
+    .unwrap();
+    client.list_case_definitions().await.unwrap();
+    offset.store(900, Ordering::SeqCst);
+    client.list_case_definitions().await.unwrap();
+    assert_eq!(env.emu.emulator().tokens_issued(), 1, "still fresh: reused");
+    offset.store(1_100, Ordering::SeqCst);
+    client.list_case_definitions().await.unwrap();
+    assert_eq!(
+        env.emu.emulator().tokens_issued(),
+        2,
+        "past half-way: refreshed"
+    );
     assert_eq!(
         env.count_status("GET", "/api/v1/case-definitions", "401"),
         0,

@@ -296,12 +296,24 @@ impl LiveBucket {
 }
 
 /// The GraphQL endpoint.
+/// Counts a request's handling as ended when dropped.
+struct Ended(Emulator);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.state().stats.ended += 1;
+    }
+}
+
 pub(super) async fn graphql(
     AxumState(emu): AxumState<Emulator>,
     Path(version): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Counted when this handling ends, however it ends (a client that
+    // gives up drops this future mid-way).
+    let _ended = Ended(emu.clone());
     let cfg = &emu.inner.config;
     let token = headers
         .get("x-shopify-access-token")

@@ -191,6 +191,11 @@ pub struct MutationRecord {
 pub struct Stats {
     /// GraphQL requests received.
     pub requests: u64,
+    /// GraphQL requests whose handling has ended: answered, or cut off
+    /// when the client went away. Equal to `requests` when none is in
+    /// flight (a slow answer still running, say).
+    #[serde(default)]
+    pub ended: u64,
     /// Answered 401.
     pub unauthorized: u64,
     /// Answered THROTTLED because the bucket was empty (not injected).

@@ -143,8 +143,19 @@ async fn a_slow_answer_that_times_out_is_not_applied_twice() {
         .await;
     let result = env.client.apply(SHOP, &cancel(5001), "slow").await.unwrap();
     assert!(result.is_done(), "{result:?}");
-    // Let the slow request finish on the server.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait until the slow request has ended on the server (answered late,
+    // or cut off when the client went away): then nothing more can apply.
+    let emu = &env.running.emulator;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while emu.stats().ended < emu.stats().requests {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a request never ended: {:?}",
+            emu.stats()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(emu.stats().requests >= 2, "retried after the timeout");
     assert_eq!(env.applied("orderCancel").await.len(), 1);
 }
 
