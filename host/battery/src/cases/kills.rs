@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 
 use super::case;
 use super::outage::{drained, effects};
-use crate::world::{Paths, Spec, World};
+use crate::world::{Delivery, Paths, Spec, World};
 use crate::{Report, Size};
 
 /// The fault points, each in its own case.
@@ -139,16 +139,18 @@ async fn poison(w: &mut World, order: u64) -> Result<Report> {
     let fault = format!("abort-running:{}", d.webhook_id);
     w.kill_host();
     w.start_host(Some(&fault))?;
-    w.post_until_acknowledged(&d).await?;
+    // The host may die running the poison event before its answer is
+    // written, and again at each restart: delivered as Shopify would (the
+    // same ids until a 200), restarted as a supervisor would.
+    let mut crashes = post_supervised(w, &d, &fault).await?;
     // Two good orders behind it.
     for o in order + 1..order + 3 {
         let good = w.order_created(0, o);
-        w.post_until_acknowledged(&good).await?;
+        crashes += post_supervised(w, &good, &fault).await?;
     }
     // Restart it each time it dies, the fault still armed, as a process
     // supervisor would. A crashed claim is taken over when its lease
     // expires (6 s here), so each crash comes a lease after the last.
-    let mut crashes = 0;
     loop {
         let died = w.host_exits(Duration::from_secs(20)).await?;
         if !died {
@@ -194,6 +196,31 @@ async fn poison(w: &mut World, order: u64) -> Result<Report> {
         poison == 1 && survived && crashes <= 5 && good_ok,
     )
     .figure("crashes before it was set aside", crashes as f64))
+}
+
+/// Deliver `d` until it is acknowledged, restarting the host (with
+/// `fault` armed) whenever it has died; the restarts it took.
+async fn post_supervised(w: &mut World, d: &Delivery, fault: &str) -> Result<u32> {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut restarts = 0;
+    loop {
+        if !w.host_alive() {
+            w.kill_host();
+            w.start_host(Some(fault))?;
+            restarts += 1;
+        }
+        match w.post(d).await {
+            Ok((200, _)) => return Ok(restarts),
+            Ok((status, body)) if status < 500 => {
+                anyhow::bail!("delivery {} refused: HTTP {status} {body}", d.webhook_id)
+            }
+            other if Instant::now() > deadline => {
+                anyhow::bail!("delivery {} never acknowledged: {other:?}", d.webhook_id)
+            }
+            // Down (or dying): try again in a moment.
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
 }
 
 async fn sigterm(w: &mut World, from: u64, n: u64) -> Result<Report> {

@@ -214,7 +214,8 @@ pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
 ///
 /// A claim that takes an event over from a holder whose lease expired
 /// (`claimed_by` still set: a finish, a release or a host completion clears
-/// it) counts an abandoned claim and remembers that holder.
+/// it) counts an abandoned claim and remembers that holder; the count adds
+/// up only over deaths in a row (schema migration 9, `charge_death`).
 ///
 /// PostgreSQL has no ORDER BY or LIMIT in a recursive term: there, each
 /// store's first `limit` claimable events come from a `LATERAL` subquery
@@ -249,7 +250,8 @@ const CLAIM_SQL: &str = "
       )
     UPDATE inbox SET claimed_by = ?1, lease_until = ?2, claims = claims + 1,
         abandoned = abandoned + (claimed_by IS NOT NULL),
-        abandoned_by = coalesce(claimed_by, abandoned_by)
+        abandoned_by = coalesce(claimed_by, abandoned_by),
+        taken_from = claimed_by
     WHERE seq IN (SELECT seq FROM turns)
     RETURNING ";
 
@@ -258,18 +260,35 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
-    let sql = format!("{CLAIM_SQL}{EVENT_COLS}, abandoned_by");
-    let raws = c
+    let sql = format!("{CLAIM_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death");
+    let mut raws = c
         .prepare_cached(&sql)
         .and_then(|mut s| {
             s.query_map(params![claim.worker, lease_until, now, limit], |r| {
-                Ok((raw_event(r)?, r.get::<_, Option<String>>(18)?))
+                Ok((
+                    raw_event(r)?,
+                    r.get::<_, Option<String>>(18)?,
+                    r.get::<_, Option<String>>(19)?,
+                    r.get::<_, Option<i64>>(20)?,
+                ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
         })
         .map_err(db(op))?;
+    // In seq order, so deaths found in one claim are numbered the same
+    // way each time.
+    raws.sort_by_key(|(raw, ..)| raw.seq);
     let mut out = Vec::with_capacity(raws.len());
-    for (raw, abandoned_by) in raws {
+    for (mut raw, abandoned_by, taken_from, last_death) in raws {
+        if let Some(from) = &taken_from {
+            let (abandoned, death) = super::charge_death(c, from, raw.abandoned, last_death)?;
+            c.prepare_cached(
+                "UPDATE inbox SET abandoned = ?2, abandoned_death = ?3 WHERE seq = ?1",
+            )
+            .and_then(|mut st| st.execute(params![raw.seq, abandoned, death]))
+            .map_err(db(op))?;
+            raw.abandoned = abandoned;
+        }
         let abandoned = raw.abandoned;
         let (seq, event_id, shop, claims) =
             (raw.seq, raw.event_id.clone(), raw.shop.clone(), raw.claims);

@@ -94,7 +94,8 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
     let sql = format!(
         "UPDATE journal SET status = 'in-flight', claimed_by = ?1, lease_until = ?2, updated_at = ?3,
             abandoned = abandoned + (status = 'in-flight'),
-            abandoned_by = CASE WHEN status = 'in-flight' THEN claimed_by ELSE abandoned_by END
+            abandoned_by = CASE WHEN status = 'in-flight' THEN claimed_by ELSE abandoned_by END,
+            taken_from = CASE WHEN status = 'in-flight' THEN claimed_by END
          WHERE seq IN (
              SELECT j.seq FROM journal j
              WHERE j.family = ?4 AND j.status IN ('pending', 'in-flight')
@@ -106,7 +107,7 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
                      AND p.idempotency_key < j.event_id || ':' || j.plugin_id || ';'
                      AND +p.family = j.family AND p.idx < j.idx AND +p.status IN ('pending', 'in-flight'))
              ORDER BY j.seq LIMIT ?5)
-         RETURNING seq, abandoned, abandoned_by, {COLS}"
+         RETURNING seq, abandoned, abandoned_by, taken_from, abandoned_death, {COLS}"
     );
     let mut rows = c
         .prepare_cached(&sql)
@@ -118,7 +119,9 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
                         r.get::<_, i64>(0)?,
                         r.get::<_, i64>(1)?,
                         r.get::<_, Option<String>>(2)?,
-                        raw_at(r, 3)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        raw_at(r, 5)?,
                     ))
                 },
             )?
@@ -127,7 +130,19 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
         .map_err(db("claim-journal"))?;
     rows.sort_by_key(|(seq, ..)| *seq);
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, abandoned, abandoned_by, raw) in rows {
+    for (seq, mut abandoned, abandoned_by, taken_from, last_death, mut raw) in rows {
+        // Deaths in a row add up; any other death in between starts the
+        // count again (schema migration 9).
+        if let Some(from) = &taken_from {
+            let (counted, death) = super::charge_death(c, from, abandoned, last_death)?;
+            c.prepare_cached(
+                "UPDATE journal SET abandoned = ?2, abandoned_death = ?3 WHERE seq = ?1",
+            )
+            .and_then(|mut st| st.execute(params![seq, counted, death]))
+            .map_err(db("claim-journal"))?;
+            abandoned = counted;
+            raw.abandoned = counted;
+        }
         if claim.poison_after > 0 && abandoned >= i64::from(claim.poison_after) {
             set_aside_poison(
                 c,

@@ -329,6 +329,57 @@ pub(crate) fn now_ms() -> i64 {
     Timestamp::now().as_millisecond()
 }
 
+/// The host process a worker belongs to: the pipeline names its workers
+/// `<process>-<role>`, the process being `<pid>-<random>`; a name without
+/// that shape is a process of its own.
+fn process_of(worker: &str) -> &str {
+    match worker.match_indices('-').nth(1) {
+        Some((i, _)) => &worker[..i],
+        None => worker,
+    }
+}
+
+/// The number of `worker`'s process among the processes found dead
+/// holding work (schema migration 9), numbering it if it is new.
+fn death_seq(c: &rusqlite::Connection, worker: &str) -> Result<i64> {
+    let process = process_of(worker);
+    c.prepare_cached(
+        "INSERT OR IGNORE INTO deaths (instance, seq)
+         SELECT ?1, coalesce(max(seq), 0) + 1 FROM deaths",
+    )
+    .and_then(|mut s| s.execute([process]))
+    .map_err(db("record-death"))?;
+    let seq: i64 = c
+        .prepare_cached("SELECT seq FROM deaths WHERE instance = ?1")
+        .and_then(|mut s| s.query_row([process], |r| r.get(0)))
+        .map_err(db("record-death"))?;
+    // Only the latest deaths matter.
+    c.prepare_cached("DELETE FROM deaths WHERE seq < ?1 - 10000")
+        .and_then(|mut s| s.execute([seq]))
+        .map_err(db("record-death"))?;
+    Ok(seq)
+}
+
+/// The abandoned claims of work a claim just took over from `taken_from`
+/// (`counted`: the count the claim's update made, one more than before;
+/// `last_death`: the death the work was last charged with): deaths in a
+/// row add up, any other death in between starts the count again at one.
+/// Returns the count and the death charged.
+pub(crate) fn charge_death(
+    c: &rusqlite::Connection,
+    taken_from: &str,
+    counted: i64,
+    last_death: Option<i64>,
+) -> Result<(i64, i64)> {
+    let seq = death_seq(c, taken_from)?;
+    let abandoned = if last_death == Some(seq - 1) {
+        counted
+    } else {
+        1
+    };
+    Ok((abandoned, seq))
+}
+
 pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }

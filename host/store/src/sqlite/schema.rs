@@ -27,6 +27,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "uninstalls", V6),
     (7, "approvals", V7),
     (8, "poison-and-fair-claims", V8),
+    (9, "deaths", V9),
 ];
 
 const V1: &str = r#"
@@ -363,6 +364,30 @@ ALTER TABLE inbox ADD COLUMN abandoned_by TEXT;
 ALTER TABLE journal ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE journal ADD COLUMN abandoned_by TEXT;
 CREATE INDEX inbox_pending_shop ON inbox (shop, seq, next_attempt_at) WHERE status = 'pending';
+"#;
+
+/// Which process deaths an abandoned claim counts.
+///
+/// A process killed from outside (an operator, a supervisor, an
+/// out-of-memory kill caused elsewhere) dies while *some* work runs, and
+/// that work must not be taken for poison: only deaths in a row count.
+/// `deaths` numbers each host process found dead holding work (by the
+/// claim that takes its work over; the process is the worker name's
+/// `<pid>-<random>` prefix). A claim that takes work over from a dead
+/// holder records the holder in `taken_from` (the claim's own bookkeeping,
+/// `NULL` otherwise) and counts the abandonment only if the work's last
+/// counted death (`abandoned_death`) was the death just before; after any
+/// other death in between, the count starts again at one. A poison event
+/// kills every process that runs it, so its deaths are consecutive.
+const V9: &str = r#"
+CREATE TABLE deaths (
+    instance TEXT PRIMARY KEY,
+    seq      INTEGER NOT NULL UNIQUE
+);
+ALTER TABLE inbox ADD COLUMN taken_from TEXT;
+ALTER TABLE inbox ADD COLUMN abandoned_death INTEGER;
+ALTER TABLE journal ADD COLUMN taken_from TEXT;
+ALTER TABLE journal ADD COLUMN abandoned_death INTEGER;
 "#;
 
 /// Apply the migrations this database lacks. Refuses files that are not

@@ -200,13 +200,62 @@ async fn an_event_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_res
         s.event(&id).await.unwrap().unwrap().status,
         EventStatus::Done
     );
-    // (The other event, abandoned by w5 and w6 meanwhile, is poison now.)
-    let open: Vec<String> = open_letters(&s)
-        .await
-        .into_iter()
-        .map(|l| l.event_id)
-        .collect();
-    assert_eq!(open, [other_id]);
+    // The other event was abandoned by w5 and w6 meanwhile, but w7's
+    // death (holding the first event) came between theirs as the claims
+    // found them: not deaths in a row, so its count started again.
+    assert!(open_letters(&s).await.is_empty());
+    assert_eq!(s.event(&other_id).await.unwrap().unwrap().abandoned, 1);
+}
+
+/// A process killed from outside dies while *some* work runs: the count
+/// adds up only over deaths in a row. An event charged with one death,
+/// then a death that another event was running, then its own again,
+/// starts again at one; deaths in a row set it aside.
+#[tokio::test]
+async fn only_deaths_in_a_row_count_toward_poison() {
+    let (_d, s) = open();
+    let a = order_event("w-a", 1);
+    let b = order_event("w-b", 2);
+    let (a_id, b_id) = (a.event_id(), b.event_id());
+    s.insert_event(a).await.unwrap();
+    let one = |worker: &str, t: i64| {
+        let s = &s;
+        let claim = claim(worker, at(t), 3);
+        async move {
+            let c = s.claim_events(Claim { limit: 1, ..claim }).await.unwrap();
+            ids(&c)
+        }
+    };
+    // Process p1 dies running A; p2 takes it over and dies running it.
+    assert_eq!(one("p1-x-dispatch-0", 10).await, [a_id.as_str()]);
+    assert_eq!(one("p2-x-dispatch-0", 40).await, [a_id.as_str()]);
+    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 1);
+    // Meanwhile process p3 dies running B (A given back, waiting).
+    assert!(
+        s.release_event(&a_id, "p2-x-dispatch-0", at(1_000))
+            .await
+            .unwrap()
+    );
+    s.insert_event(b).await.unwrap();
+    assert_eq!(one("p3-x-dispatch-0", 41).await, [b_id.as_str()]);
+    assert_eq!(one("p4-x-dispatch-1", 71).await, [b_id.as_str()]);
+    // A is taken over again (from p4's worker, which died holding it): a
+    // death came in between, so A's count starts again.
+    assert!(
+        s.release_event(&b_id, "p4-x-dispatch-1", at(5_000))
+            .await
+            .unwrap()
+    );
+    assert_eq!(one("p4-x-dispatch-0", 1_000).await, [a_id.as_str()]);
+    assert_eq!(one("p5-x-dispatch-0", 1_030).await, [a_id.as_str()]);
+    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 1);
+    // Then deaths in a row, every one of them running A: set aside at 3.
+    assert_eq!(one("p6-x-dispatch-0", 1_060).await, [a_id.as_str()]);
+    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 2);
+    assert!(one("p7-x-dispatch-0", 1_090).await.is_empty(), "set aside");
+    let letters = open_letters(&s).await;
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].event_id, a_id);
 }
 
 #[tokio::test]

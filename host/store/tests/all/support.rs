@@ -33,6 +33,14 @@ pub(crate) fn behind_the_back(dir: &tempfile::TempDir) -> rusqlite::Connection {
 /// What each migration since 5 added, undone: newest first.
 const UNDO: &[(i64, &str)] = &[
     (
+        9,
+        "DROP TABLE deaths;
+         ALTER TABLE inbox DROP COLUMN taken_from;
+         ALTER TABLE inbox DROP COLUMN abandoned_death;
+         ALTER TABLE journal DROP COLUMN taken_from;
+         ALTER TABLE journal DROP COLUMN abandoned_death;",
+    ),
+    (
         8,
         "DROP INDEX inbox_pending_shop;
          ALTER TABLE inbox DROP COLUMN abandoned;
