@@ -17,7 +17,7 @@ pub(crate) enum Which {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:8481")]
         listen: SocketAddr,
-        /// Emulator settings (TOML): tenant-id, client-id, client-secret, token-ttl-secs,
+        /// Emulator settings (TOML): tenant-id, client-id, client-secret, other-clients, token-ttl-secs,
         /// case-definitions, rate-limit, ...
         #[arg(long)]
         config: Option<PathBuf>,

@@ -521,6 +521,9 @@ pub struct Attachment {
     /// When.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
+    /// Who attached it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 // ---------------------------------------------------------------- history
@@ -666,6 +669,9 @@ pub struct Task {
     /// When it was opened.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_on: Option<String>,
+    /// Who opened it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
     /// When it was completed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed_on: Option<String>,

@@ -156,7 +156,16 @@ pub(crate) async fn token(
             }
         },
     };
-    if id != emu.config.client_id || !same_secret(&secret, emu.config.client_secret.expose()) {
+    let expected = if id == emu.config.client_id {
+        Some(&emu.config.client_secret)
+    } else {
+        emu.config
+            .other_clients
+            .iter()
+            .find(|c| c.client_id == id)
+            .map(|c| &c.client_secret)
+    };
+    if !expected.is_some_and(|e| same_secret(&secret, e.expose())) {
         return fault(
             StatusCode::UNAUTHORIZED,
             "Invalid client identifier or secret",

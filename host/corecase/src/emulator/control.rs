@@ -385,7 +385,7 @@ pub(crate) fn router(emu: Arc<Emulator>) -> Router {
         )
         .route("/_emulator/requests", get(requests).delete(clear_requests))
         .route("/_emulator/cases", get(cases))
-        .route("/_emulator/cases/{caseId}", get(case))
+        .route("/_emulator/cases/{caseId}", get(case).delete(delete_case))
         .route("/_emulator/rate-limit", put(rate_limit));
     served
         .merge(control)
@@ -429,6 +429,7 @@ async fn index() -> Json<Value> {
             "DELETE /_emulator/requests": "reset request counts",
             "GET /_emulator/cases": "every case with comments, attachments and history",
             "GET /_emulator/cases/{caseId}": "one case",
+            "DELETE /_emulator/cases/{caseId}": "delete a case as a tenant administrator would (later requests about it answer 404)",
             "PUT /_emulator/rate-limit": "{requestsPerSecond, burst} or null to turn rate limiting off",
         }
     }))
@@ -491,6 +492,17 @@ async fn case(State(emu): State<Arc<Emulator>>, Path(case_id): Path<String>) -> 
                 .reply(&path)
                 .into_response()
         }
+    }
+}
+
+async fn delete_case(State(emu): State<Arc<Emulator>>, Path(case_id): Path<String>) -> Response {
+    if emu.delete_case(&case_id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        let path = format!("/_emulator/cases/{case_id}");
+        ApiError::not_found("CaseNotFound", format!("no case `{case_id}`"))
+            .reply(&path)
+            .into_response()
     }
 }
 

@@ -39,6 +39,8 @@
 //! tenant-id = "shopcase-dev"
 //! client-id = "shopcase-dev"
 //! client-secret = "shopcase-dev-secret"
+//! # More clients, each acting under its own id (an analyst's tool):
+//! other-clients = [{ client-id = "analyst-alice", client-secret = "…" }]
 //! token-ttl-secs = 900
 //! case-definitions = ["fraud-investigation", { name = "complaint", id = "7c0e…" }]
 //! rate-limit = { requests-per-second = 20.0, burst = 40 }   # off when absent
@@ -75,6 +77,7 @@
 //! | `GET /_emulator/faults`, `DELETE /_emulator/faults` | list / clear pending faults |
 //! | `GET /_emulator/requests`, `DELETE /_emulator/requests` | request counts per route / reset them |
 //! | `GET /_emulator/cases`, `GET /_emulator/cases/{caseId}` | every case / one case with comments, attachments and history |
+//! | `DELETE /_emulator/cases/{caseId}` | delete a case as a tenant administrator would (the API cannot): later requests about it answer 404 |
 //! | `PUT /_emulator/rate-limit` | `{"requestsPerSecond": 5, "burst": 5}` or `null` (off) |
 //!
 //! A fault applies to the next `count` requests whose method and path match
@@ -170,6 +173,11 @@ pub struct EmulatorConfig {
     pub client_id: String,
     /// That client's secret.
     pub client_secret: Secret,
+    /// More clients it accepts (another integration, an analyst's tool).
+    /// Each acts under its own client id, which comments, attachments,
+    /// tasks and the case history record as the author, so tests can tell
+    /// the host's writes from an analyst's.
+    pub other_clients: Vec<ClientSeed>,
     /// Token lifetime (`expires_in`), in seconds.
     pub token_ttl_secs: u64,
     /// The case definitions: names, or `{name, id, case-config-id}`.
@@ -194,6 +202,7 @@ impl Default for EmulatorConfig {
             tenant_id: "shopcase-dev".into(),
             client_id: "shopcase-dev".into(),
             client_secret: Secret::new("shopcase-dev-secret"),
+            other_clients: Vec::new(),
             token_ttl_secs: 900,
             case_definitions: DEFAULT_CASE_DEFINITIONS
                 .iter()
@@ -205,6 +214,26 @@ impl Default for EmulatorConfig {
             max_items_per_page: 100,
             idempotency_window_secs: 24 * 3600,
             case_number_prefix: "CASE".into(),
+        }
+    }
+}
+
+/// A further OAuth2 client of the tenant.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ClientSeed {
+    /// Its id: what the tenant records as the author of its writes.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: Secret,
+}
+
+impl ClientSeed {
+    /// A client with this id and secret.
+    pub fn new(client_id: &str, client_secret: &str) -> ClientSeed {
+        ClientSeed {
+            client_id: client_id.into(),
+            client_secret: Secret::new(client_secret),
         }
     }
 }
@@ -309,6 +338,18 @@ impl EmulatorConfig {
         }
         if self.client_secret.is_empty() {
             return bad("`client-secret` is empty".into());
+        }
+        let mut clients = std::collections::HashSet::from([self.client_id.as_str()]);
+        for c in &self.other_clients {
+            if c.client_id.trim().is_empty() || c.client_secret.is_empty() {
+                return bad("`other-clients`: a client has an empty id or secret".into());
+            }
+            if !clients.insert(c.client_id.as_str()) {
+                return bad(format!(
+                    "`other-clients`: `{}` is listed twice",
+                    c.client_id
+                ));
+            }
         }
         if self.token_ttl_secs == 0 {
             return bad("`token-ttl-secs` must be at least 1".into());
@@ -447,6 +488,13 @@ impl Emulator {
     pub fn case(&self, case_id: &str) -> Option<serde_json::Value> {
         lock(&self.model).inspect(case_id)
     }
+
+    /// Delete a case, as a tenant administrator can in Core Case's UI (the
+    /// REST API has no such operation): every later request about it
+    /// answers 404. Returns whether it existed.
+    pub fn delete_case(&self, case_id: &str) -> bool {
+        lock(&self.model).remove_case(case_id)
+    }
 }
 
 /// The emulator's routes: the API, the token endpoint and `/_emulator/`.
@@ -537,6 +585,20 @@ impl EmulatorHandle {
         )
     }
 
+    /// Client settings that reach this emulator as `client_id`, one of
+    /// its `other-clients` (`None` for an id it does not know).
+    pub fn client_settings_as(&self, client_id: &str) -> Option<ClientSettings> {
+        let c = self.emulator.config();
+        let other = c.other_clients.iter().find(|o| o.client_id == client_id)?;
+        Some(ClientSettings::new(
+            self.base_url(),
+            self.base_url(),
+            &c.tenant_id,
+            &other.client_id,
+            other.client_secret.clone(),
+        ))
+    }
+
     /// Stop accepting, let in-flight requests finish (briefly), and wait.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -607,6 +669,17 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("token-ttl-secs")
+        );
+        let twice = EmulatorConfig {
+            other_clients: vec![ClientSeed::new("shopcase-dev", "x")],
+            ..Default::default()
+        };
+        assert!(
+            twice
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("`shopcase-dev` is listed twice")
         );
     }
 

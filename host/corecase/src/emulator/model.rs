@@ -1069,6 +1069,19 @@ impl Model {
     pub(crate) fn inspect(&self, case_id: &str) -> Option<Value> {
         self.cases.get(case_id).map(|c| self.inspect_case(c))
     }
+
+    /// Remove a case as an administrator of the tenant would (the API has
+    /// no such operation): afterwards every request about it answers 404,
+    /// and its `externalReference` is free again. Returns whether it existed.
+    pub(crate) fn remove_case(&mut self, case_id: &str) -> bool {
+        let Some(case) = self.cases.remove(case_id) else {
+            return false;
+        };
+        if let Some(r) = case.external_reference {
+            self.external_refs.remove(&(case.def_id, r));
+        }
+        true
+    }
 }
 
 fn collection(items: Vec<Value>) -> Value {

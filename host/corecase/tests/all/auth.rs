@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use shopcase_corecase::emulator::{EmulatorConfig, Fault, FaultSpec};
+use shopcase_corecase::client::dto::CaseDataUpdate;
+use shopcase_corecase::emulator::{ClientSeed, EmulatorConfig, Fault, FaultSpec};
 use shopcase_corecase::{CoreCaseClient, Error, ErrorClass};
 use shopcase_net::Secret;
 
@@ -202,4 +203,48 @@ async fn debug_output_shows_no_token_or_secret() {
         !printed.contains("emu-"),
         "the access token must not print: {printed}"
     );
+}
+
+#[tokio::test]
+async fn another_client_acts_under_its_own_id() {
+    let config = EmulatorConfig {
+        other_clients: vec![ClientSeed::new("analyst-alice", "alice-secret")],
+        ..EmulatorConfig::default()
+    };
+    let env = start_with(config, |s| s).await;
+    let case = env.case("other-client-1").await;
+    let alice = CoreCaseClient::new(env.emu.client_settings_as("analyst-alice").unwrap()).unwrap();
+    let mut update = CaseDataUpdate::default();
+    update
+        .custom_attributes
+        .insert("note".into(), "checked by phone".into());
+    alice
+        .update_case_data(&env.def, &case, &update, None)
+        .await
+        .unwrap();
+    let history = env.client.history(&env.def, &case).await.unwrap();
+    let note = history
+        .iter()
+        .find(|h| h.field == "customAttributes.note")
+        .unwrap();
+    assert_eq!(note.actor, "analyst-alice");
+    let read = env.client.get_case(&env.def, &case).await.unwrap();
+    assert_eq!(
+        read.case_properties
+            .default_attributes
+            .created_by
+            .as_deref(),
+        Some("shopcase-dev")
+    );
+
+    // Its id with another client's secret is refused.
+    let mut s = env.emu.client_settings_as("analyst-alice").unwrap();
+    s.client_secret = Secret::new("shopcase-dev-secret");
+    let err = CoreCaseClient::new(s)
+        .unwrap()
+        .list_case_definitions()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Auth { status: 401, .. }), "{err:?}");
+    assert!(env.emu.client_settings_as("analyst-bob").is_none());
 }

@@ -266,3 +266,41 @@ async fn a_reset_fault_closes_the_connection_without_an_answer() {
         .unwrap();
     assert_eq!(ok.status(), 200);
 }
+
+#[tokio::test]
+async fn a_case_deleted_by_an_administrator_answers_404_everywhere() {
+    let env = start().await;
+    let http = reqwest::Client::new();
+    let id = env.case("deleted-1").await;
+    let other = env.case("kept-1").await;
+    let resp = http
+        .delete(env.url(&format!("/_emulator/cases/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+
+    // The API no longer knows it: reads and writes answer 404.
+    let err = env.client.get_case(&env.def, &id).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let err = env.client.list_comments(&env.def, &id).await.unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    let err = env
+        .client
+        .update_case_data(&env.def, &id, &Default::default(), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    // The other case is untouched.
+    assert!(env.client.get_case(&env.def, &other).await.is_ok());
+
+    // Deleting it twice: 404 in the service error shape.
+    let resp = http
+        .delete(env.url(&format!("/_emulator/cases/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["exception"], "CaseNotFound");
+}
