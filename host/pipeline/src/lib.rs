@@ -28,7 +28,8 @@
 //!   built-in follow-up executor.
 //! - [`timers`]: due timers into the inbox; housekeeping.
 //! - [`retention`]: deleting finished work older than `storage.retention`.
-//! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`.
+//! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`;
+//!   `erasure`: their part in Core Case.
 //! - [`admin`]: store administration (`shopcase store ...`, admin API).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
 //! - [`metrics`]: Prometheus text exposition.
@@ -44,6 +45,7 @@ pub mod breaker;
 pub mod config;
 pub mod corecase;
 pub mod dispatcher;
+mod erasure;
 pub mod executor;
 pub mod fault;
 pub mod ingress;

@@ -78,6 +78,9 @@ pub(crate) struct Core {
     pub(crate) faults: Faults,
     /// Per (store, service): whether to call Shopify or Core Case now.
     pub(crate) breakers: Arc<crate::breaker::Breakers>,
+    /// Core Case, for the erasure of privacy requests (`None`: no
+    /// `[corecase]`; a redaction then records that nothing was done there).
+    pub(crate) corecase: Option<shopcase_corecase::CoreCaseClient>,
     /// Set when shutdown starts: `/readyz` answers 503.
     pub(crate) draining: AtomicBool,
     /// Unique per process run; worker names start with it.
@@ -175,6 +178,7 @@ pub struct PipelineBuilder {
     runtime: Option<Runtime>,
     executors: Vec<Arc<dyn Executor>>,
     history: Arc<dyn CustomerHistorySource>,
+    corecase: Option<shopcase_corecase::CoreCaseClient>,
     faults: Faults,
     routes: Vec<Router>,
     background: Vec<Arc<dyn BackgroundTask>>,
@@ -190,6 +194,7 @@ impl PipelineBuilder {
             runtime: None,
             executors: Vec::new(),
             history: Arc::new(NoCustomerHistory),
+            corecase: None,
             faults: Faults::none(),
             routes: Vec::new(),
             background: Vec::new(),
@@ -244,6 +249,16 @@ impl PipelineBuilder {
     /// Where the `customer-history` host function gets its data.
     pub fn customer_history(mut self, source: Arc<dyn CustomerHistorySource>) -> PipelineBuilder {
         self.history = source;
+        self
+    }
+
+    /// The Core Case client privacy requests erase through
+    /// ([`crate::CoreCase::register`] sets it).
+    pub fn corecase_erasure(
+        mut self,
+        client: shopcase_corecase::CoreCaseClient,
+    ) -> PipelineBuilder {
+        self.corecase = Some(client);
         self
     }
 
@@ -326,6 +341,7 @@ impl PipelineBuilder {
         });
         let core = Arc::new(Core {
             breakers,
+            corecase: self.corecase,
             shops: Shops::from_config(&config),
             storage,
             metrics: Arc::new(Metrics::default()),

@@ -297,6 +297,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         now: Timestamp,
     ) -> Result<RedactionReport>;
 
+    /// What identifies a customer in stored text: the request's emails and
+    /// phones plus the names, emails, phones and street lines found in the
+    /// customer's own events (read only; [`Storage::redact_customer`] learns
+    /// the same before it scrubs). Read it before the redaction: afterwards
+    /// the events no longer hold the names.
+    async fn customer_needles(&self, who: CustomerIdentity) -> Result<privacy::Needles>;
+
     /// The store's recorded uninstall, if any: an `app/uninstalled`
     /// delivery ([`Storage::insert_event`] records it with the event, in the
     /// same transaction) or an operator's confirmation. A shop redaction
@@ -372,8 +379,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     async fn case_record_by_key(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseRecord>>;
 
     /// Apply what the poller saw of a case: the link's last-seen values and,
-    /// if given, the `corecase/case-updated` event (deduplicated by its key),
-    /// in one transaction.
+    /// if given, the `corecase/case-updated` event (deduplicated by its key;
+    /// not inserted when the link already records this very `lastUpdatedOn`,
+    /// e.g. the erasure of a privacy request recorded its own change as
+    /// seen), in one transaction.
     async fn record_case_observation(&self, observation: CaseObservation) -> Result<Observed>;
 
     /// The poller's high-water marks, one per case definition in use.

@@ -12,9 +12,10 @@
 //! | numeric Shopify ids (customer, order), case links | kept: they are pseudonymous references the case system and the idempotency keys need, and hold no contact data |
 //!
 //! "Mentions" are: the request's email addresses and phone numbers (case
-//! insensitive, phones also by their digits), and the names and further
-//! emails/phones found in the customer's own events before they are
-//! scrubbed (names match as whole words).
+//! insensitive, phones also by their digits), and the names, street lines
+//! (`address1`, `address2`) and further emails/phones found in the
+//! customer's own events before they are scrubbed (names match as whole
+//! words).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -126,6 +127,9 @@ impl Needles {
             match (k.as_str(), val) {
                 ("email" | "contact_email" | "phone", Value::String(s)) => self.add_contact(k, s),
                 ("first_name" | "last_name" | "name", Value::String(s)) => self.add_word(s),
+                // Street lines identify the customer as much as a phone
+                // does; plugins granted addresses copy them into cases.
+                ("address1" | "address2", Value::String(s)) => self.add_substring(s),
                 ("default_address" | "addresses", a) => match a {
                     Value::Array(items) => items.iter().for_each(|i| self.learn_person(i)),
                     a => self.learn_person(a),
@@ -286,7 +290,7 @@ mod tests {
         );
         n.learn_from(
             &json!({"id": 5001, "customer": {"id": 7001, "first_name": "Ann", "last_name": "Lee-Smith"},
-                    "shipping_address": {"name": "Ann Lee-Smith", "phone": "555 222 3333"}}),
+                    "shipping_address": {"name": "Ann Lee-Smith", "phone": "555 222 3333", "address1": "12 Birch Lane"}}),
             7001,
         );
         n
@@ -299,6 +303,10 @@ mod tests {
         assert!(n.mentioned_in("call 5550100199"), "phone by digits");
         assert!(n.mentioned_in("call 555 222 3333"), "learned phone");
         assert!(n.mentioned_in("spoke to ann today"));
+        assert!(
+            n.mentioned_in("ships to 12 birch lane"),
+            "learned street line"
+        );
         assert!(!n.mentioned_in("annual report"), "names are whole words");
         assert!(n.mentioned_with_ids_in("customer:7001:count"));
         assert!(!n.mentioned_with_ids_in("customer:17001:count"));

@@ -136,9 +136,11 @@ impl CoreCase {
     }
 
     /// Register the executor and the poller with a pipeline that uses
-    /// `storage` (set on the builder here, so both share it).
+    /// `storage` (set on the builder here, so both share it), and the
+    /// client for the privacy requests' erasure in Core Case.
     pub fn register(&self, builder: PipelineBuilder, storage: Arc<dyn Storage>) -> PipelineBuilder {
         builder
+            .corecase_erasure(self.client.clone())
             .storage(storage.clone())
             .executor(self.executor(storage.clone()))
             .background(self.poller(storage))

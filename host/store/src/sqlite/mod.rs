@@ -698,6 +698,10 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn customer_needles(&self, who: CustomerIdentity) -> Result<crate::privacy::Needles> {
+        self.read(move |c| privacy::needles(c, &who)).await
+    }
+
     async fn redact_customer(
         &self,
         who: CustomerIdentity,

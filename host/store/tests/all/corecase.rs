@@ -193,6 +193,33 @@ async fn an_observation_updates_the_link_and_inserts_its_event_once() {
             .unwrap(),
         Observed::Recorded { event: None }
     );
+    // A later state recorded as seen without an event (the erasure of a
+    // privacy request records its own change so), then observed by a
+    // poller pass that read the link before: no event either.
+    let scrubbed = CaseObservation {
+        last_updated_on: "2026-11-26T10:00:02.000+0000".into(),
+        event: None,
+        ..observation.clone()
+    };
+    assert_eq!(
+        s.record_case_observation(scrubbed.clone()).await.unwrap(),
+        Observed::Recorded { event: None }
+    );
+    let mut late = order_event("corecase:c-1:2026-11-26T10:00:02.000+0000", 5001);
+    late.topic = "corecase/case-updated".into();
+    late.source = EventSource::CoreCase;
+    late.shopify_event_id = None;
+    assert_eq!(
+        s.record_case_observation(CaseObservation {
+            event: Some(late.clone()),
+            fingerprint: "fp-2".into(),
+            ..scrubbed
+        })
+        .await
+        .unwrap(),
+        Observed::Recorded { event: None }
+    );
+    assert!(s.event(&late.event_id()).await.unwrap().is_none());
     // A case nobody linked: nothing is written.
     let stranger = CaseObservation {
         case_id: "c-unknown".into(),

@@ -10,6 +10,7 @@
 //! - `faults`: 500s, 429 + Retry-After, resets, slow answers, token expiry.
 //! - `crash`: the process killed between the create call and the journal.
 //! - `timers`: a follow-up timer survives a restart.
+//! - `privacy`: `customers/redact` and `shop/redact` erase in Core Case.
 //! - `scenarios`: first-party plugins on recorded scenario events.
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ mod crash;
 mod executor;
 mod faults;
 mod poller;
+mod privacy;
 mod scenarios;
 mod timers;
 
