@@ -178,7 +178,7 @@ pub(crate) async fn handle(
             tracing::warn!(shop = %ev.event.shop, topic, %message, "Core Case unreachable for a privacy request; it waits and runs again");
             let delay = core.config.dispatcher.retry.outage_delay(waited);
             storage
-                .release_event(&ev.event.id, worker, crate::dispatcher::later(delay))
+                .defer_event(&ev.event.id, worker, crate::dispatcher::later(delay))
                 .await
                 .map(|_| ())
         }

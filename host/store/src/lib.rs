@@ -83,6 +83,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// shutting down). Only the claiming worker can.
     async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool>;
 
+    /// Give an event back because a service it needs is unavailable (a
+    /// host-handled event waiting out an outage): like
+    /// [`Storage::release_event`], but this claim is not counted in
+    /// `claims`, so waiting uses up none of the event's attempts.
+    async fn defer_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool>;
+
     /// Extend every lease `worker` still holds (claimed, not finished, not
     /// yet expired at `now`) to `until`. A worker whose batch runs longer
     /// than its lease renews it, so that no other worker re-claims events

@@ -902,6 +902,19 @@ pub(super) fn release(c: &Connection, event_id: &str, worker: &str, at: Timestam
     Ok(n == 1)
 }
 
+/// [`release`], and this claim uncounted (the event waited, it did not fail).
+pub(super) fn defer(c: &Connection, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = ?3,
+                claims = max(claims - 1, 0)
+             WHERE event_id = ?1 AND claimed_by = ?2 AND status = 'pending'",
+        )
+        .and_then(|mut s| s.execute(params![event_id, worker, ms(at)]))
+        .map_err(db("defer-event"))?;
+    Ok(n == 1)
+}
+
 pub(super) fn renew(c: &Connection, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
     // Pending rows only (a partial index); a lease that expired may have
     // been claimed by another worker already, and `claimed_by` says so.

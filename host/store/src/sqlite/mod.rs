@@ -470,6 +470,12 @@ impl Storage for SqliteStorage {
             .await
     }
 
+    async fn defer_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("defer-event", move |c| inbox::defer(c, &e, &w, at))
+            .await
+    }
+
     async fn renew_claims(&self, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
         let w = worker.to_owned();
         self.write_one("renew-claims", move |c| inbox::renew(c, &w, until, now))

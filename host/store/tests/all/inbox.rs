@@ -234,6 +234,18 @@ async fn claims_are_leases_that_expire() {
     );
     assert!(s.claim_events(claim("c", at(45))).await.unwrap().is_empty());
     assert_eq!(s.claim_events(claim("c", at(50))).await.unwrap().len(), 1);
+    // A deferred event (waiting out an outage) is claimable at the time
+    // given, and that claim is not counted.
+    let second = &again[1].event.event.id;
+    assert!(s.defer_event(second, "b", at(60)).await.unwrap());
+    assert!(
+        !s.defer_event(second, "b", at(60)).await.unwrap(),
+        "only the holder defers"
+    );
+    assert_eq!(s.event(second).await.unwrap().unwrap().claims, 1);
+    let later = s.claim_events(claim("c", at(60))).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].event.claims, 2);
 }
 
 #[tokio::test]
