@@ -467,6 +467,25 @@ impl World {
             .await
     }
 
+    /// A new store-admin token of the admin API for store `i` (made with
+    /// `shopcase admin token create`, as an operator would).
+    pub(crate) fn store_admin_token(&self, i: usize, name: &str) -> Result<String> {
+        let out = std::process::Command::new(self.shopcase())
+            .args(["admin", "token", "create", "--config"])
+            .arg(self.config_path())
+            .args(["--name", name, "--role", "store-admin", "--by", "battery"])
+            .args(["--store", &self.stores[i].domain])
+            .output()
+            .context("shopcase admin token create")?;
+        if !out.status.success() {
+            bail!(
+                "shopcase admin token create failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
     /// The admin API with another token.
     pub(crate) async fn admin_as(
         &self,

@@ -324,9 +324,10 @@ async fn outage(
         .max(0.0);
     // What the store's own admin is shown meanwhile.
     let store = &w.stores[0];
-    let (_, view) = w
+    let token = w.store_admin_token(0, &format!("{name}-store-admin"))?;
+    let (view_status, view) = w
         .admin_as(
-            &store.admin_token,
+            &token,
             reqwest::Method::GET,
             &format!("/stores/{}", store.domain),
             None,
@@ -367,7 +368,9 @@ async fn outage(
         format!(
             "{} connections refused, breakers open at the end: {open_during} (the store admin's view: {}); after it came back, all done in {recovery:.1} s; {}",
             refused,
-            if shown.is_empty() {
+            if view_status != 200 {
+                format!("HTTP {view_status} {view}")
+            } else if shown.is_empty() {
                 "nothing waits".to_owned()
             } else {
                 shown.join(", ")

@@ -125,21 +125,7 @@ async fn logs(w: &World) -> Result<Report> {
 }
 
 async fn cross_store(w: &World) -> Result<Report> {
-    let out = std::process::Command::new(w.shopcase())
-        .args(["admin", "token", "create", "--config"])
-        .arg(w.config_path())
-        .args([
-            "--name",
-            "store-a-admin",
-            "--role",
-            "store-admin",
-            "--by",
-            "battery",
-        ])
-        .args(["--store", &w.stores[0].domain])
-        .output()
-        .context("shopcase admin token create")?;
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let token = w.store_admin_token(0, "store-a-admin")?;
     {
         let a = &w.stores[0].domain;
         let b = &w.stores[1].domain;
