@@ -105,9 +105,11 @@ impl fmt::Display for HostGrant {
     }
 }
 
-/// Classes of personal data in Shopify payloads (`[grants] data`). Without a
-/// class, the host removes that data from the payload before the plugin sees
-/// it (see [`crate::minimise`]).
+/// Classes of personal data in Shopify payloads (`[grants] data`). A payload
+/// field reaches a plugin only if it is always visible at its place in the
+/// payload or belongs to a class the plugin is granted; every other field,
+/// including any field the host does not know, is removed before the plugin
+/// sees the payload (see [`crate::minimise`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataClass {
@@ -123,6 +125,10 @@ pub enum DataClass {
     /// Card details from payment gateways: BIN, masked number, AVS/CVV
     /// results, receipts.
     PaymentDetails,
+    /// Free text the customer typed: the order's note and cart attributes
+    /// (`note`, `note_attributes`, `po_number`), line item properties
+    /// (engraving text, gift messages) and the notes of a return request.
+    CustomerNotes,
 }
 
 impl DataClass {
@@ -133,6 +139,7 @@ impl DataClass {
         DataClass::AddressRegion,
         DataClass::ClientDetails,
         DataClass::PaymentDetails,
+        DataClass::CustomerNotes,
     ];
 
     /// The manifest spelling.
@@ -143,6 +150,7 @@ impl DataClass {
             DataClass::AddressRegion => "address-region",
             DataClass::ClientDetails => "client-details",
             DataClass::PaymentDetails => "payment-details",
+            DataClass::CustomerNotes => "customer-notes",
         }
     }
 

@@ -250,6 +250,27 @@ mod tests {
         assert_eq!(e.resources.case_id.as_deref(), Some("c-1"));
     }
 
+    /// The minimiser's allow-list for this topic covers every field the
+    /// host writes, so a plugin granted nothing gets the payload whole.
+    #[test]
+    fn the_payload_reaches_plugins_whole() {
+        let c = case();
+        let p = case_updated(
+            &record(),
+            &c,
+            &c.tasks,
+            &[held()],
+            Some("https://t/c-1".into()),
+        );
+        let mut seen = p.clone();
+        shopcase_contract::minimise::minimise(
+            &mut seen,
+            "corecase/case-updated",
+            &shopcase_contract::Grants::default(),
+        );
+        assert_eq!(seen, p);
+    }
+
     #[test]
     fn the_fingerprint_ignores_what_changes_on_every_delivery() {
         let c = case();
