@@ -223,7 +223,7 @@ async fn enabled_plugins_get_the_stores_events_and_disabled_ones_stop() {
     let d = r.get(&admin_a, &format!("/events/{e1}")).await;
     assert_eq!(d.status, 200, "{}", d.text);
     assert_eq!(d.json["event"]["resources"]["order_id"], 1001);
-    assert_eq!(d.json["payload"]["do"], "ok");
+    assert_eq!(d.json["payload"]["tags"], "do:ok");
     let runs = d.json["plugins"].as_array().unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0]["plugin_id"], "tagger");

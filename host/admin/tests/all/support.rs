@@ -293,7 +293,7 @@ impl Running {
     pub(crate) async fn order(&self, shop: &str, webhook: &str, order: u64, what: &str) -> String {
         let secret = if shop == SHOP_A { SECRET_A } else { SECRET_B };
         let body = serde_json::to_vec(&json!({
-            "id": order, "name": format!("#{order}"), "do": what, "total_price": "120.00",
+            "id": order, "name": format!("#{order}"), "tags": format!("do:{what}"), "total_price": "120.00",
             "customer": {"id": 7001, "email": "pat@example.com"},
         }))
         .unwrap();

@@ -33,7 +33,7 @@ pub(crate) fn order_payload(i: u64, what: &str) -> Value {
     json!({
         "id": 5_834_211_000_000u64 + i,
         "admin_graphql_api_id": format!("gid://shopify/Order/{}", 5_834_211_000_000u64 + i),
-        "name": format!("#{}", 1000 + i), "order_number": 1000 + i, "do": what,
+        "name": format!("#{}", 1000 + i), "order_number": 1000 + i,
         "email": "ann.lindqvist@example.com", "contact_email": "ann.lindqvist@example.com", "phone": "+1 555-010-0199",
         "created_at": "2026-11-26T10:22:31-05:00", "updated_at": "2026-11-26T10:22:33-05:00",
         "processed_at": "2026-11-26T10:22:31-05:00", "currency": "USD", "presentment_currency": "USD",
@@ -44,7 +44,7 @@ pub(crate) fn order_payload(i: u64, what: &str) -> Value {
         "client_details": {"browser_ip": "203.0.113.77", "accept_language": "en-US,en;q=0.9",
             "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15"},
         "payment_gateway_names": ["shopify_payments"], "note": null,
-        "note_attributes": [{"name": "gift", "value": "no"}], "tags": "", "test": false, "source_name": "web",
+        "note_attributes": [{"name": "gift", "value": "no"}], "tags": format!("do:{what}"), "test": false, "source_name": "web",
         "billing_address": address("billing"), "shipping_address": address("shipping"),
         "customer": {"id": 7_001_000 + i % 500, "email": "ann.lindqvist@example.com", "first_name": "Ann",
             "last_name": "Lindqvist", "admin_graphql_api_id": format!("gid://shopify/Customer/{}", 7_001_000 + i % 500),

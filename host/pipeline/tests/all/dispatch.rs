@@ -538,7 +538,7 @@ async fn historian_runs(
                     SHOP_A,
                     SECRET_A,
                     &format!("w-{what}-{order}"),
-                    json!({"id": order, "customer": {"id": order + 2000}, "do": what}),
+                    json!({"id": order, "customer": {"id": order + 2000}, "tags": format!("do:{what}")}),
                 ),
             )
             .await,

@@ -13,7 +13,7 @@ use crate::support::*;
 const EMAIL: &str = "ann.lindqvist@example.com";
 
 fn ann_order(id: u64) -> serde_json::Value {
-    json!({"id": id, "do": "kv-counter", "email": EMAIL, "phone": "+1 555-010-0199",
+    json!({"id": id, "tags": "do:kv-counter", "email": EMAIL, "phone": "+1 555-010-0199",
            "note": "Ann Lindqvist called about delivery",
            "customer": {"id": 7001, "email": EMAIL, "first_name": "Ann", "last_name": "Lindqvist"},
            "shipping_address": {"name": "Ann Lindqvist", "address1": "12 Birch Lane", "city": "Springfield"},

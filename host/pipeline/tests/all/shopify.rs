@@ -225,7 +225,15 @@ async fn send(
 
 /// An `orders/*` payload for the scripted plugin.
 fn order_payload(order_id: u64, customer_id: u64, actions: Vec<Value>) -> Value {
-    json!({"id": order_id, "name": format!("#{order_id}"), "customer": {"id": customer_id}, "actions": actions})
+    json!({"id": order_id, "name": format!("#{order_id}"), "customer": {"id": customer_id},
+           "note": json!({"actions": actions}).to_string()})
+}
+
+/// A `returns/*` payload for the scripted plugin: its script is the
+/// customer's note on the return's line.
+fn return_payload(return_id: u64, order_id: u64, action: Value) -> Value {
+    json!({"id": return_id, "order": {"id": order_id},
+           "return_line_items": [{"id": 1, "customer_note": json!({"actions": [action]}).to_string()}]})
 }
 
 /// Wait until the event's plugin run journalled `n` actions (failing with
@@ -347,9 +355,14 @@ async fn every_shopify_action_kind_runs_end_to_end_from_the_journal() {
         SHOP,
         "returns/request",
         "w-8001",
-        json!({"id": 8001, "order": {"id": 5003}, "actions": [op(ShopifyOperation::ApproveReturn(ApproveReturn {
-            return_id: 8001, notify_customer: true,
-        }))]}),
+        return_payload(
+            8001,
+            5003,
+            op(ShopifyOperation::ApproveReturn(ApproveReturn {
+                return_id: 8001,
+                notify_customer: true,
+            })),
+        ),
     )
     .await;
     let declined = send(
@@ -357,9 +370,16 @@ async fn every_shopify_action_kind_runs_end_to_end_from_the_journal() {
         SHOP,
         "returns/request",
         "w-8002",
-        json!({"id": 8002, "order": {"id": 5001}, "actions": [op(ShopifyOperation::DeclineReturn(DeclineReturn {
-            return_id: 8002, reason: DeclineReason::FinalSale, note: "Final sale item.".into(), notify_customer: true,
-        }))]}),
+        return_payload(
+            8002,
+            5001,
+            op(ShopifyOperation::DeclineReturn(DeclineReturn {
+                return_id: 8002,
+                reason: DeclineReason::FinalSale,
+                note: "Final sale item.".into(),
+                notify_customer: true,
+            })),
+        ),
     )
     .await;
 
@@ -912,7 +932,7 @@ async fn customer_history_is_read_through_a_cache_that_expires() {
             &format!("w-history-{n}"),
             // Each delivery's body differs, as Shopify's do (`updated_at`):
             // the same body again would be a duplicate.
-            json!({"id": order, "customer": {"id": customer}, "do": "history", "delivery": n}),
+            json!({"id": order, "customer": {"id": customer}, "tags": "do:history", "delivery": n}),
         )
         .await;
         let e = settled(&s, &id, 1).await.remove(0);

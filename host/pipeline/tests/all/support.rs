@@ -331,7 +331,7 @@ impl Delivery {
 
 /// An order payload.
 pub(crate) fn order(id: u64, what: &str) -> Value {
-    json!({"id": id, "name": format!("#{id}"), "do": what, "total_price": "120.00",
+    json!({"id": id, "name": format!("#{id}"), "tags": format!("do:{what}"), "total_price": "120.00",
            "customer": {"id": 7001}, "line_items": [{"id": 1, "title": "Shirt", "quantity": 1, "price": "120.00"}]})
 }
 

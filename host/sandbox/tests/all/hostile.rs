@@ -24,7 +24,7 @@ fn failure(inv: &Invocation) -> (FailureKind, String) {
 
 /// After any failure, the same plugin on the same runtime works again.
 fn next_event_is_fine(plugin: &Plugin) {
-    let inv = run(plugin, json!({"do": "ok"}));
+    let inv = run(plugin, json!({"tags": "do:ok"}));
     let actions = inv.outcome.expect("the next event runs normally");
     assert_eq!(actions.len(), 1);
 }
@@ -32,7 +32,7 @@ fn next_event_is_fine(plugin: &Plugin) {
 #[test]
 fn infinite_loop_runs_out_of_fuel() {
     let p = with_limits("fuel = 20_000_000");
-    let inv = run(&p, json!({"do": "infinite-loop"}));
+    let inv = run(&p, json!({"tags": "do:infinite-loop"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::FuelExhausted, "{msg}");
     assert_eq!(inv.budget.fuel.used, 20_000_000);
@@ -43,7 +43,7 @@ fn infinite_loop_runs_out_of_fuel() {
 fn infinite_loop_with_ample_fuel_hits_the_deadline() {
     let p = with_limits("fuel = 2_000_000_000_000\ndeadline-ms = 50");
     let start = Instant::now();
-    let inv = run(&p, json!({"do": "infinite-loop"}));
+    let inv = run(&p, json!({"tags": "do:infinite-loop"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::DeadlineExceeded, "{msg}");
     assert!(inv.budget.wall_time_us.used >= 50_000, "{:?}", inv.budget);
@@ -57,7 +57,7 @@ fn infinite_loop_with_ample_fuel_hits_the_deadline() {
 #[test]
 fn deep_recursion_overflows_the_stack() {
     let p = with_limits("fuel = 1_000_000_000");
-    let inv = run(&p, json!({"do": "recurse"}));
+    let inv = run(&p, json!({"tags": "do:recurse"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::StackOverflow, "{msg}");
     next_event_is_fine(&p);
@@ -67,7 +67,7 @@ fn deep_recursion_overflows_the_stack() {
 fn memory_bombs_hit_the_memory_limit() {
     let p = with_limits("memory-mib = 16\nfuel = 1_000_000_000");
     for what in ["grow-loop", "huge-alloc"] {
-        let inv = run(&p, json!({"do": what}));
+        let inv = run(&p, json!({"tags": format!("do:{what}")}));
         let (kind, msg) = failure(&inv);
         assert_eq!(kind, FailureKind::MemoryLimit, "{what}: {msg}");
         assert!(
@@ -82,7 +82,7 @@ fn memory_bombs_hit_the_memory_limit() {
 #[test]
 fn huge_output_is_refused() {
     let p = with_limits("memory-mib = 64\noutput-kib = 256");
-    let inv = run(&p, json!({"do": "huge-output"}));
+    let inv = run(&p, json!({"tags": "do:huge-output"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::OutputTooLarge, "{msg}");
     assert!(inv.budget.output_bytes.used > 256 << 10);
@@ -92,7 +92,7 @@ fn huge_output_is_refused() {
 #[test]
 fn log_flood_is_capped_and_counted() {
     let p = with_limits("log-kib = 4\nfuel = 2_000_000_000\ndeadline-ms = 5000");
-    let inv = run(&p, json!({"do": "log-flood"}));
+    let inv = run(&p, json!({"tags": "do:log-flood"}));
     assert!(inv.outcome.is_ok(), "{:?}", inv.outcome);
     assert!(inv.budget.log_bytes.used <= 4 << 10);
     assert!(inv.logs.iter().map(|l| l.message.len()).sum::<usize>() <= 4 << 10);
@@ -104,7 +104,7 @@ fn log_flood_is_capped_and_counted() {
 #[test]
 fn panic_is_a_trap() {
     let p = with_limits("");
-    let inv = run(&p, json!({"do": "panic"}));
+    let inv = run(&p, json!({"tags": "do:panic"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::Trap, "{msg}");
     // The panic message went to stderr, which is the plugin's log.
@@ -126,7 +126,7 @@ fn invalid_actions_are_refused_with_the_reason() {
         ("other-order", "order 1002 is not this event's order (1001)"),
         ("bad-metafield-type", "type: `bogus_type` is not one of"),
     ] {
-        let inv = run(&p, json!({"do": what}));
+        let inv = run(&p, json!({"tags": format!("do:{what}")}));
         let (kind, msg) = failure(&inv);
         assert_eq!(kind, FailureKind::InvalidAction, "{what}: {msg}");
         assert!(msg.contains(want), "{what}: {msg}");
@@ -137,7 +137,7 @@ fn invalid_actions_are_refused_with_the_reason() {
 #[test]
 fn ungranted_action_kind_is_refused() {
     let p = load("hostile", &BASE_MANIFEST.replace("\"tags-add\", ", ""));
-    let inv = run(&p, json!({"do": "ok"}));
+    let inv = run(&p, json!({"tags": "do:ok"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::InvalidAction);
     assert!(
@@ -149,7 +149,7 @@ fn ungranted_action_kind_is_refused() {
 #[test]
 fn host_call_without_its_grant_is_denied() {
     let p = with_limits("");
-    let inv = run(&p, json!({"do": "kv-counter"}));
+    let inv = run(&p, json!({"tags": "do:kv-counter"}));
     let (kind, msg) = failure(&inv);
     assert_eq!(kind, FailureKind::GrantDenied, "{msg}");
     assert!(msg.contains("`host.kv-get` needs the `kv` grant"), "{msg}");
@@ -160,14 +160,16 @@ fn host_call_without_its_grant_is_denied() {
 #[test]
 fn plugin_errors_carry_retryable() {
     let p = with_limits("");
-    let inv = run(&p, json!({"do": "plugin-error"}));
+    let inv = run(&p, json!({"tags": "do:plugin-error"}));
     let f = inv.outcome.unwrap_err();
     assert_eq!(f.kind, FailureKind::PluginError);
     assert!(f.retryable);
     assert_eq!(f.message, "the hostile plugin gives up");
     // A message is stored and logged: it is cut at the contract's 1000
     // characters.
-    let f = run(&p, json!({"do": "long-error"})).outcome.unwrap_err();
+    let f = run(&p, json!({"tags": "do:long-error"}))
+        .outcome
+        .unwrap_err();
     assert_eq!(f.message.chars().count(), 1000, "999 and the mark");
     assert!(f.message.ends_with("é…"));
 }
@@ -180,7 +182,7 @@ fn kv_writes_are_buffered_and_read_back() {
     );
     let services = Arc::new(MemoryServices::new());
     for n in 1..=3 {
-        let inv = run_with(&p, json!({"do": "kv-counter"}), services.clone());
+        let inv = run_with(&p, json!({"tags": "do:kv-counter"}), services.clone());
         let actions = inv.outcome.expect("kv counter");
         let json = serde_json::to_string(&actions).unwrap();
         assert!(json.contains(&format!("count-{n}")), "{json}");
@@ -228,7 +230,7 @@ fn customer_history_only_for_the_events_customer() {
     let history = |manifest: &str| {
         let actions = run_with(
             &load("hostile", manifest),
-            json!({"do": "history"}),
+            json!({"tags": "do:history"}),
             services.clone(),
         )
         .outcome
@@ -271,7 +273,7 @@ fn case_lookups_are_limited_to_granted_case_types() {
     );
     let actions = run_with(
         &p,
-        json!({"do": "lookup", "case_types": ["hostile", "fraud-investigation"]}),
+        json!({"tags": "do:lookup, case-type:hostile, case-type:fraud-investigation"}),
         services,
     )
     .outcome
@@ -333,7 +335,7 @@ fn host_calls_are_budgeted_per_event() {
         }),
         ..Counting::default()
     });
-    let actions = run_with(&p, json!({"do": "host-call-flood"}), services.clone())
+    let actions = run_with(&p, json!({"tags": "do:host-call-flood"}), services.clone())
         .outcome
         .expect("the flood ends");
     let json = serde_json::to_string(&actions).unwrap();
@@ -365,7 +367,7 @@ fn a_sleep_does_not_wait() {
     let p = with_limits("");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(run(&p, json!({"do": "sleep"})).outcome);
+        let _ = tx.send(run(&p, json!({"tags": "do:sleep"})).outcome);
     });
     let outcome = rx
         .recv_timeout(std::time::Duration::from_secs(120))
@@ -377,8 +379,8 @@ fn a_sleep_does_not_wait() {
 #[test]
 fn time_and_randomness_are_deterministic_per_event() {
     let p = with_limits("");
-    let a = run(&p, json!({"do": "entropy"})).outcome.unwrap();
-    let b = run(&p, json!({"do": "entropy"})).outcome.unwrap();
+    let a = run(&p, json!({"tags": "do:entropy"})).outcome.unwrap();
+    let b = run(&p, json!({"tags": "do:entropy"})).outcome.unwrap();
     assert_eq!(a, b, "same event, same actions");
     let json = serde_json::to_string(&a).unwrap();
     // 2026-11-26T10:00:00Z, the event's triggered-at.
@@ -388,7 +390,7 @@ fn time_and_randomness_are_deterministic_per_event() {
 #[test]
 fn budget_is_reported_for_a_normal_run() {
     let p = with_limits("");
-    let inv = run(&p, json!({"do": "ok"}));
+    let inv = run(&p, json!({"tags": "do:ok"}));
     assert!(inv.outcome.is_ok());
     let b = inv.budget;
     assert!(b.fuel.used > 0 && b.fuel.used < b.fuel.limit, "{b:?}");
@@ -402,11 +404,13 @@ fn budget_is_reported_for_a_normal_run() {
 #[test]
 fn the_plugin_sees_only_granted_data_classes() {
     let payload = json!({
-        "do": "echo",
+        "tags": "do:echo",
         "email": "ann@example.com",
         "browser_ip": "203.0.113.9",
         "shipping_address": {"address1": "1 Main St", "city": "Springfield", "country_code": "US", "name": "Ann Lee"},
-        "total_price": "10.00"
+        "total_price": "10.00",
+        "note": "Ring Ann on +1 555 0100",
+        "future_field": "whatever Shopify adds next"
     });
     let seen = |manifest: &str| -> serde_json::Value {
         let p = load("hostile", manifest);
@@ -423,10 +427,15 @@ fn the_plugin_sees_only_granted_data_classes() {
         "{none}"
     );
     assert!(none.get("shipping_address").is_none(), "{none}");
+    // Free text the customer typed, and fields the host does not know.
+    assert!(
+        none.get("note").is_none() && none.get("future_field").is_none(),
+        "{none}"
+    );
 
     let region = seen(&BASE_MANIFEST.replace(
         "case-types",
-        "data = [\"address-region\", \"client-details\"]\ncase-types",
+        "data = [\"address-region\", \"client-details\", \"customer-notes\"]\ncase-types",
     ));
     assert_eq!(
         region["shipping_address"],
@@ -434,4 +443,6 @@ fn the_plugin_sees_only_granted_data_classes() {
     );
     assert_eq!(region["browser_ip"], "203.0.113.9");
     assert!(region.get("email").is_none(), "{region}");
+    assert_eq!(region["note"], "Ring Ann on +1 555 0100");
+    assert!(region.get("future_field").is_none(), "{region}");
 }

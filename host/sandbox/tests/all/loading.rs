@@ -106,7 +106,7 @@ fn precompiled_cache_is_used_and_verified() {
     bytes[mid] ^= 0xff;
     std::fs::write(cwasm, &bytes).unwrap();
     let plugin = rt.load(&path).unwrap();
-    let inv = run(&plugin, serde_json::json!({"do": "ok"}));
+    let inv = run(&plugin, serde_json::json!({"tags": "do:ok"}));
     assert!(inv.outcome.is_ok());
     assert_ne!(
         std::fs::read(cwasm).unwrap(),
@@ -166,7 +166,7 @@ fn a_planted_cache_entry_is_not_loaded() {
     )
     .unwrap();
     let plugin = rt.load(&hostile).unwrap();
-    let inv = run(&plugin, serde_json::json!({"do": "ok"}));
+    let inv = run(&plugin, serde_json::json!({"tags": "do:ok"}));
     assert!(inv.outcome.is_ok(), "{:?}", inv.outcome);
     assert_ne!(
         std::fs::read(&hostile_file).unwrap(),

@@ -49,7 +49,10 @@ fn every_action_kind_round_trips_through_the_component_boundary() {
     .unwrap();
     let plugin = load("scripted", &manifest);
     let script = every_action();
-    let inv = run(&plugin, json!({"do": "script", "actions": script}));
+    let inv = run(
+        &plugin,
+        json!({"note": json!({"actions": script}).to_string()}),
+    );
     let actions = inv.outcome.expect("scripted actions");
     assert_eq!(serde_json::to_value(&actions).unwrap(), script);
 }
@@ -64,7 +67,7 @@ fn a_scripted_failure_is_reported_as_the_plugins() {
     let plugin = load("scripted", &manifest);
     let f = run(
         &plugin,
-        json!({"error": {"message": "nope", "retryable": true}}),
+        json!({"note": json!({"error": {"message": "nope", "retryable": true}}).to_string()}),
     )
     .outcome
     .unwrap_err();

@@ -69,7 +69,7 @@ pub(crate) fn event(payload: serde_json::Value) -> Event {
     EventFile {
         topic: "orders/create".into(),
         shop: "demo.myshopify.com".into(),
-        webhook_id: Some(format!("w-{}", p["do"])),
+        webhook_id: Some(format!("w-{}", p["tags"])),
         event_id: None,
         triggered_at: Some("2026-11-26T10:00:00Z".into()),
         api_version: None,

@@ -1,7 +1,10 @@
 //! A hostile plugin, built from source by `cargo xtask` for the sandbox's
-//! hostile-plugin suite (`host/sandbox/tests/hostile.rs`). The event
-//! payload's `"do"` field selects what it does; each case must end with its
-//! named outcome, and the next event must run normally.
+//! hostile-plugin suite (`host/sandbox/tests/hostile.rs`). The order's tag
+//! `do:<what>` selects what it does (tags reach every plugin, whatever its
+//! data grants; any other field a test made up would be removed by the
+//! host), else its `do` setting (how the field battery packages it), else
+//! `ok`; each case must end with its named outcome, and the next event must
+//! run normally.
 
 #[allow(
     unsafe_code,
@@ -58,12 +61,19 @@ mod guest {
         fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
             let payload: serde_json::Value =
                 serde_json::from_str(&event.payload).unwrap_or_default();
-            // The payload's `do`, else the `do` setting: a served host
-            // minimises payloads, so the battery's hostile plugins are
-            // packaged with their behaviour as the setting's default (and
-            // the `settings` grant). Asking without that grant traps, so a
-            // manifest that sends it events without `do` grants `settings`.
-            let what = match payload["do"].as_str() {
+            // The order's tag `do:<what>`, else the `do` setting: a served
+            // host minimises payloads (a made-up field would be removed), so
+            // the battery's hostile plugins are packaged with their
+            // behaviour as the setting's default (and the `settings` grant).
+            // Asking without that grant traps, so a manifest that sends it
+            // events without a `do:` tag grants `settings`.
+            let tags: Vec<String> = payload["tags"]
+                .as_str()
+                .unwrap_or_default()
+                .split(',')
+                .map(|t| t.trim().to_owned())
+                .collect();
+            let what = match tags.iter().find_map(|t| t.strip_prefix("do:")) {
                 Some(w) => w.to_owned(),
                 None => match host::setting("do") {
                     Some(host::SettingValue::Text(w)) => w,
@@ -202,13 +212,13 @@ mod guest {
                         ],
                     )])
                 }
-                // Looks up the case of its own order for each case type in
-                // the payload's `case_types`.
+                // Looks up the case of its own order for each case type
+                // tagged `case-type:<type>`, in tag order.
                 "lookup" => {
                     let mut seen = Vec::new();
-                    for t in payload["case_types"].as_array().into_iter().flatten() {
+                    for t in tags.iter().filter_map(|t| t.strip_prefix("case-type:")) {
                         let key = CaseKey {
-                            case_type: t.as_str().unwrap_or_default().into(),
+                            case_type: t.into(),
                             subject: Subject::Order(order),
                         };
                         seen.push(match host::linked_case(&key) {

@@ -1,7 +1,10 @@
 //! A test plugin that returns the actions its payload lists.
 //!
-//! Payload: `{"actions": [<action in the journal's JSON form>, ...]}`,
-//! optionally `"error": {"message": "...", "retryable": bool}`. For
+//! The script, `{"actions": [<action in the journal's JSON form>, ...]}`
+//! and optionally `"error": {"message": "...", "retryable": bool}`, is JSON
+//! text in the order's `note` or in a return line's `customer_note` (fields
+//! the host delivers under the `customer-notes` grant; a field a test made
+//! up would be removed by the host). For
 //! `corecase/case-updated` and `timer/fired` events it looks for the list
 //! under `"on_case_updated"` / `"on_timer"` in the case's attributes or the
 //! timer's data (a JSON string), so a test can script the reaction too.
@@ -29,7 +32,16 @@ impl Plugin for Scripted {
                 .and_then(|s| serde_json::from_str(s).ok())
                 .unwrap_or_default(),
             "timer/fired" => payload["data"]["on_timer"].clone(),
-            _ => payload.clone(),
+            _ => std::iter::once(&payload["note"])
+                .chain(
+                    payload["return_line_items"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|l| &l["customer_note"]),
+                )
+                .find_map(|n| serde_json::from_str::<serde_json::Value>(n.as_str()?).ok())
+                .unwrap_or_default(),
         };
         if let Some(e) = script.get("error") {
             return Err(PluginError {

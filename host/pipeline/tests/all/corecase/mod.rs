@@ -1,7 +1,7 @@
 //! Core Case in the pipeline, end to end: a real host (SQLite, the
 //! `scripted` test component as plugins, axum on 127.0.0.1:0) talking to
 //! the Core Case emulator over real HTTP with the real client. Plugins are
-//! scripted through the webhook payload (`"actions"`), and through the
+//! scripted through the order's note (`{"actions": [...]}` as JSON text), and through the
 //! case's `on_case_updated` attribute for their reaction to case changes.
 //!
 //! - `executor`: case actions, links, documents, dead letters.
@@ -206,7 +206,8 @@ pub(crate) fn scripted_order(webhook: &str, order: u64, actions: Value) -> Deliv
         SHOP_A,
         SECRET_A,
         webhook,
-        json!({"id": order, "name": format!("#{order}"), "customer": {"id": 7001}, "actions": actions}),
+        json!({"id": order, "name": format!("#{order}"), "customer": {"id": 7001},
+               "note": json!({"actions": actions}).to_string()}),
     )
 }
 
