@@ -19,7 +19,9 @@
 //! - an event of a topic the manifest does not subscribe to is refused;
 //! - settings are the manifest's defaults overlaid with
 //!   [`Harness::setting`], each checked against its declaration;
-//! - the payload is minimised to the granted data classes;
+//! - the payload is minimised by the host's own code
+//!   (`shopcase_contract::minimise::minimise_text`): only the fields always
+//!   visible and those of the granted data classes remain;
 //! - a host function without its grant stops the run with
 //!   [`HarnessError::GrantDenied`];
 //! - the returned actions are converted to the host's form and validated

@@ -12,7 +12,9 @@
 //! `#[non_exhaustive]` so fields can be added without breaking plugins.
 //!
 //! Fields a plugin's manifest does not grant (e.g. `email`, addresses,
-//! `browser_ip`) are simply absent: `None` or empty.
+//! `browser_ip`, the order's `note`) are simply absent: `None` or empty, as
+//! are fields the host does not deliver to any plugin (a field Shopify adds
+//! before the host lists it, `order_status_url`).
 //!
 //! # Layout
 //! - `order`: [`Order`] and its parts (line items, addresses, customer, ...);

@@ -80,9 +80,10 @@ pub struct Order {
     /// Comma-separated; see [`Order::tags`].
     #[serde(deserialize_with = "de::nullable")]
     pub tags: String,
-    /// The staff/customer note.
+    /// The order's note (the customer's at checkout, or staff's). Needs the
+    /// `customer-notes` grant.
     pub note: Option<String>,
-    /// Cart attributes.
+    /// Cart attributes. Needs the `customer-notes` grant.
     #[serde(deserialize_with = "de::nullable")]
     pub note_attributes: Vec<NoteAttribute>,
     /// A test order (bogus gateway or test mode).
@@ -326,7 +327,8 @@ pub struct LineItem {
     /// A gift card.
     #[serde(deserialize_with = "de::nullable")]
     pub gift_card: bool,
-    /// Line item properties (engraving text, ...).
+    /// Line item properties (engraving text, ...). Needs the
+    /// `customer-notes` grant.
     #[serde(deserialize_with = "de::nullable")]
     pub properties: Vec<NoteAttribute>,
 }

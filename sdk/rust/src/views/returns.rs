@@ -85,9 +85,11 @@ pub struct ReturnLineItem {
     /// `not_as_described`, `unwanted`, `other`.
     #[serde(deserialize_with = "de::nullable")]
     pub return_reason: String,
-    /// The merchant's note on the reason (for `other`).
+    /// The note on the reason (for `other`; written by the customer in a
+    /// self-serve return). Needs the `customer-notes` grant.
     pub return_reason_note: Option<String>,
-    /// What the customer wrote (at most 300 characters).
+    /// What the customer wrote (at most 300 characters). Needs the
+    /// `customer-notes` grant.
     pub customer_note: Option<String>,
     /// The fulfilled line being returned.
     pub fulfillment_line_item: Option<FulfillmentLineItem>,

@@ -152,6 +152,46 @@ fn a_manifest_run_resolves_settings_minimises_and_records() {
     );
 }
 
+/// Reports the free text and secrets it can see.
+struct Peek;
+
+impl Plugin for Peek {
+    fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
+        let order = event.order()?;
+        info!(
+            "engraving {:?}, {} cart attributes, status url {}",
+            order
+                .line_items
+                .first()
+                .and_then(|l| l.properties.first())
+                .map(|p| p.value.as_str()),
+            order.note_attributes.len(),
+            event.payload.contains("order_status_url")
+        );
+        Ok(vec![])
+    }
+}
+
+/// The harness minimises with the server's allow-list: free text needs
+/// `customer-notes`, and `order_status_url` is never delivered.
+#[test]
+fn a_manifest_run_sees_what_the_server_would_deliver() {
+    let messages = |mut h: Harness| h.run::<Peek>(&order_event()).unwrap().messages();
+    assert_eq!(
+        messages(Harness::new()),
+        ["engraving Some(\"L.H.\"), 2 cart attributes, status url true"],
+        "without a manifest nothing is minimised"
+    );
+    assert_eq!(
+        messages(harness("full.toml")),
+        ["engraving None, 0 cart attributes, status url false"]
+    );
+    assert_eq!(
+        messages(harness("notes.toml")),
+        ["engraving Some(\"L.H.\"), 2 cart attributes, status url false"]
+    );
+}
+
 #[test]
 fn settings_are_overridden_and_checked_against_the_manifest() {
     let mut h = harness("full.toml")
