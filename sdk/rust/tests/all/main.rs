@@ -176,7 +176,10 @@ impl Plugin for Peek {
 /// `customer-notes`, and `order_status_url` is never delivered.
 #[test]
 fn a_manifest_run_sees_what_the_server_would_deliver() {
-    let messages = |mut h: Harness| h.run::<Peek>(&order_event()).unwrap().messages();
+    let messages = |mut h: Harness| -> Vec<String> {
+        let run = h.run::<Peek>(&order_event()).unwrap();
+        run.messages().into_iter().map(str::to_owned).collect()
+    };
     assert_eq!(
         messages(Harness::new()),
         ["engraving Some(\"L.H.\"), 2 cart attributes, status url true"],
