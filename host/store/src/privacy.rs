@@ -5,7 +5,7 @@
 //!
 //! | data | what happens |
 //! |---|---|
-//! | inbox payloads of the customer's events (their customer id, one of the named orders, or a payload that mentions them) | every personal-data class is removed as for a plugin granted nothing ([`shopcase_contract::minimise`]: contact details, names, addresses, client IPs, payment details), and any remaining mention of the customer (email, phone, names) in free text is replaced by `[redacted]`; the event is marked redacted |
+//! | inbox payloads of the customer's events (their customer id, one of the named orders, or a payload that mentions them) | every personal-data class is removed as for a plugin granted nothing ([`shopcase_contract::minimise`]: contact details, names, addresses, client IPs, payment details, the customer's free text; fields the host does not know go too), and any remaining mention of the customer (email, phone, names) in free text is replaced by `[redacted]`; the event is marked redacted |
 //! | journal action and result JSON | mentions of the customer in every string are replaced by `[redacted]`; documents whose content mentions them have their content replaced |
 //! | key-value entries whose key or value mentions the customer (email, phone, names, or the customer id / a named order id as a whole token) | deleted |
 //! | timers' data, dead-letter reasons, dispatch failure messages, audit details, held operations and approvers' comments | mentions replaced by `[redacted]` |
@@ -346,12 +346,16 @@ mod tests {
         let n = needles();
         let payload = json!({"id": 5001, "email": "ann@example.com", "note": "Ann asked for gift wrap",
             "customer": {"id": 7001, "first_name": "Ann", "email": "ann@example.com"},
-            "shipping_address": {"address1": "1 Main St", "city": "Springfield"}, "total_price": "10.00"});
+            "shipping_address": {"address1": "1 Main St", "city": "Springfield"}, "total_price": "10.00",
+            "tags": "vip, Ann"});
         let out: Value =
             serde_json::from_str(&n.scrub_payload("orders/create", &payload.to_string())).unwrap();
+        // The note is the customer's free text (`customer-notes`): gone
+        // with the other classes; a mention left in a field every plugin
+        // sees (a tag) is replaced.
         assert_eq!(
             out,
-            json!({"id": 5001, "note": "[redacted] asked for gift wrap", "customer": {"id": 7001}, "total_price": "10.00"})
+            json!({"id": 5001, "customer": {"id": 7001}, "total_price": "10.00", "tags": "vip, [redacted]"})
         );
         assert_eq!(n.scrub_payload("orders/create", "not json"), "{}");
     }
