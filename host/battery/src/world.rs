@@ -755,13 +755,13 @@ topics = ["orders/create"]
 [grants]
 actions = ["open-case", "tags-add", "set-metafield"]
 host = ["log", "settings", "kv", "customer-history", "case-lookup"]
-data = ["customer-contact", "address", "address-region", "client-details", "payment-details"]
+data = ["customer-contact", "address", "address-region", "client-details", "payment-details", "customer-notes"]
 case-types = ["hostile"]
 
 [settings.do]
 type = "text"
 default = "{behaviour}"
-description = "What the hostile component does when the payload says nothing."
+description = "What the hostile component does when no `do:<what>` order tag says."
 "#
     )
 }
