@@ -66,9 +66,9 @@ fn ann_order(webhook: &str, id: u64) -> Delivery {
         json!({"id": id, "name": format!("#{id}"), "email": EMAIL, "phone": PHONE,
                "customer": {"id": 7001, "email": EMAIL, "first_name": "Ann", "last_name": "Lindqvist"},
                "shipping_address": {"name": "Ann Lindqvist", "address1": "12 Birch Lane", "city": "Springfield"},
-               "actions": [case,
+               "note": json!({"actions": [case,
                    {"kind": "comment", "key": key("scripted", id), "text": format!("Ann Lindqvist called from {PHONE}"), "visibility": "internal"},
-                   {"kind": "comment", "key": key("scripted", id), "text": "Risk score checked", "visibility": "internal"}]}),
+                   {"kind": "comment", "key": key("scripted", id), "text": "Risk score checked", "visibility": "internal"}]}).to_string()}),
     )
 }
 
@@ -82,7 +82,7 @@ fn bob_order(webhook: &str, id: u64) -> Delivery {
         webhook,
         json!({"id": id, "name": format!("#{id}"), "email": "bob@example.com",
                "customer": {"id": 8002, "email": "bob@example.com", "first_name": "Bob", "last_name": "Berg"},
-               "actions": [case]}),
+               "note": json!({"actions": [case]}).to_string()}),
     )
 }
 
@@ -759,7 +759,8 @@ async fn shop_redact_scrubs_every_case_of_the_store_before_deleting_its_rows() {
             SHOP_B,
             SECRET_B,
             "w-b",
-            json!({"id": 7001, "customer": {"id": 9003}, "actions": [other]}),
+            json!({"id": 7001, "customer": {"id": 9003},
+                   "note": json!({"actions": [other]}).to_string()}),
         ),
     )
     .await;
