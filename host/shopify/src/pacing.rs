@@ -181,11 +181,24 @@ impl Bucket {
         if let Some(t) = status {
             // Shopify's figure is the truth as of the answer; requests still
             // in flight (or waiting) have not been charged in it yet.
+            let now = Instant::now();
+            let told = t.currently_available.min(t.maximum_available) - s.in_flight;
+            // Answers can arrive out of order: an older answer's higher
+            // figure must not undo what a newer answer (and the requests
+            // it charged) already said. An answer lowers the estimate; only
+            // time raises it (the estimate refills at the restore rate).
+            let available = match &s.known {
+                Some(k) => told.min(
+                    (k.available + k.rate * now.saturating_duration_since(k.at).as_secs_f64())
+                        .min(t.maximum_available),
+                ),
+                None => told,
+            };
             s.known = Some(Known {
                 max: t.maximum_available,
                 rate: t.restore_rate,
-                available: t.currently_available.min(t.maximum_available) - s.in_flight,
-                at: Instant::now(),
+                available,
+                at: now,
             });
         }
         if probe {
@@ -280,6 +293,28 @@ mod tests {
             Duration::ZERO,
             "the next request probes at once"
         );
+    }
+
+    #[test]
+    fn an_older_answer_arriving_late_does_not_raise_the_estimate() {
+        let b = Arc::new(Bucket::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            // Known: 100 of 100, restoring 1 a second.
+            b.reserve(1.0).await.settle(status(100.0, 100.0, 1.0));
+            // Two requests of 40: the later-processed answer says 20 left,
+            // then the earlier-processed one (60 left) arrives late.
+            let first = b.reserve(40.0).await;
+            let second = b.reserve(40.0).await;
+            second.settle(status(100.0, 20.0, 1.0));
+            first.settle(status(100.0, 60.0, 1.0));
+            // 20 left (plus a moment's refill), not 60: a request of 50 waits.
+            let wait = b.time_until(50.0).unwrap();
+            assert!(wait > Duration::from_secs(25), "{wait:?}");
+        });
     }
 
     #[test]
