@@ -216,19 +216,13 @@ impl World {
         std::fs::write(d.join("shopcase.toml"), config)?;
 
         // The operator's admin token, minted on the host's shell.
-        let out = Command::new(&paths.shopcase)
-            .args(["admin", "token", "create", "--config"])
-            .arg(d.join("shopcase.toml"))
-            .args(["--name", "battery", "--role", "operator", "--by", "battery"])
-            .output()
-            .context("shopcase admin token create")?;
-        if !out.status.success() {
-            bail!(
-                "shopcase admin token create failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let admin_token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let admin_token = create_token(
+            &paths.shopcase,
+            &d.join("shopcase.toml"),
+            "battery",
+            "operator",
+            None,
+        )?;
 
         let mut canaries: Vec<String> = vec![corecase_secret, admin_token.clone()];
         for s in &stores {
@@ -470,20 +464,13 @@ impl World {
     /// A new store-admin token of the admin API for store `i` (made with
     /// `shopcase admin token create`, as an operator would).
     pub(crate) fn store_admin_token(&self, i: usize, name: &str) -> Result<String> {
-        let out = std::process::Command::new(self.shopcase())
-            .args(["admin", "token", "create", "--config"])
-            .arg(self.config_path())
-            .args(["--name", name, "--role", "store-admin", "--by", "battery"])
-            .args(["--store", &self.stores[i].domain])
-            .output()
-            .context("shopcase admin token create")?;
-        if !out.status.success() {
-            bail!(
-                "shopcase admin token create failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        create_token(
+            self.shopcase(),
+            &self.config_path(),
+            name,
+            "store-admin",
+            Some(&self.stores[i].domain),
+        )
     }
 
     /// The admin API with another token.
@@ -616,6 +603,32 @@ impl World {
             .await?;
         Ok(v["dead_letters"].as_array().cloned().unwrap_or_default())
     }
+}
+
+/// An admin API token made with `shopcase admin token create` on the
+/// host's configuration, as an operator would.
+fn create_token(
+    shopcase: &Path,
+    config: &Path,
+    name: &str,
+    role: &str,
+    store: Option<&str>,
+) -> Result<String> {
+    let mut cmd = Command::new(shopcase);
+    cmd.args(["admin", "token", "create", "--config"])
+        .arg(config)
+        .args(["--name", name, "--role", role, "--by", "battery"]);
+    if let Some(store) = store {
+        cmd.args(["--store", store]);
+    }
+    let out = cmd.output().context("shopcase admin token create")?;
+    if !out.status.success() {
+        bail!(
+            "shopcase admin token create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// Parsed `/metrics`.

@@ -304,58 +304,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
     let host = prepared(0).await;
     // A follow-up journalled for an event, as a plugin run would leave it.
     let s = storage(&host);
-    let ev = NewEvent {
-        shop: SHOP_A.into(),
-        topic: "orders/create".into(),
-        source: EventSource::Shopify,
-        dedupe_key: "w-1".into(),
-        shopify_event_id: None,
-        api_version: "2026-07".into(),
-        triggered_at: Timestamp::now(),
-        received_at: Timestamp::now(),
-        resources: shopcase_contract::Resources {
-            order_id: Some(1),
-            ..Default::default()
-        },
-        payload: "{}".into(),
-        target_plugin: None,
-        status: EventStatus::Pending,
-        body_sha256: None,
-    };
-    let event_id = ev.event_id();
-    s.insert_event(ev).await.unwrap();
-    s.claim_events(Claim {
-        worker: "setup".into(),
-        limit: 1,
-        lease: std::time::Duration::from_secs(60),
-        now: Timestamp::now(),
-        poison_after: 0,
-    })
-    .await
-    .unwrap();
-    s.finish_event(EventFinish {
-        event_id: event_id.clone(),
-        worker: "setup".into(),
-        now: Timestamp::now(),
-        quarantine_after: 0,
-        read_redacted_at: None,
-        outcomes: vec![PluginOutcome {
-            plugin_id: "tagger".into(),
-            plugin_version: "1.0.0".into(),
-            result: PluginResult::Succeeded(RunSuccess {
-                actions: vec![Action::FollowUp(FollowUp {
-                    name: "sla".into(),
-                    due: "2099-01-01T00:00:00Z".into(),
-                    data: "{}".into(),
-                })],
-                kv_reads: vec![],
-                kv_writes: vec![],
-                budget: None,
-            }),
-        }],
-    })
-    .await
-    .unwrap();
+    let key = journalled_follow_up(&s, "w-1", 1).await;
     drop(s);
 
     // The executor starts with the host and may abort before the listener
@@ -371,7 +320,6 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
     );
     let s = storage(&host);
     assert_eq!(s.timers(SHOP_A).await.unwrap().len(), 1);
-    let key = format!("{event_id}:tagger:0");
     assert_eq!(
         s.journal_entry(&key).await.unwrap().unwrap().status,
         JournalStatus::InFlight
