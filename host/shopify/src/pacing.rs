@@ -59,6 +59,11 @@ struct State {
     /// Cost reserved by requests that have not been answered yet.
     in_flight: f64,
     probing: bool,
+    /// Reservations made so far: each ticket's number, in sending order.
+    reserved: u64,
+    /// The number of the newest reservation whose answer's status was
+    /// taken into the estimate.
+    applied: u64,
 }
 
 /// A reservation: [`Ticket::settle`] it once answered. Dropping it unsettled
@@ -71,6 +76,8 @@ pub(crate) struct Ticket {
     cost: f64,
     wait: Duration,
     probe: bool,
+    /// Its number among the bucket's reservations.
+    number: u64,
     settled: bool,
 }
 
@@ -84,14 +91,16 @@ impl Ticket {
     /// the answer if it had one.
     pub(crate) fn settle(mut self, status: Option<ThrottleStatus>) {
         self.settled = true;
-        self.bucket.release(self.cost, self.probe, status);
+        self.bucket
+            .release(self.cost, self.probe, self.number, status);
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
         if !self.settled {
-            self.bucket.release(self.cost, self.probe, None);
+            self.bucket
+                .release(self.cost, self.probe, self.number, None);
         }
     }
 }
@@ -129,11 +138,14 @@ impl Bucket {
                 if s.known.is_none() && s.probing && now < deadline {
                     None
                 } else {
-                    Some(Self::reserve_locked(&mut s, cost, now)).map(|(wait, probe)| Ticket {
+                    let (wait, probe) = Self::reserve_locked(&mut s, cost, now);
+                    s.reserved += 1;
+                    Some(Ticket {
                         bucket: self.clone(),
                         cost,
                         wait,
                         probe,
+                        number: s.reserved,
                         settled: false,
                     })
                 }
@@ -175,30 +187,23 @@ impl Bucket {
         }
     }
 
-    fn release(&self, cost: f64, probe: bool, status: Option<ThrottleStatus>) {
+    fn release(&self, cost: f64, probe: bool, number: u64, status: Option<ThrottleStatus>) {
         let mut s = self.lock();
         s.in_flight = (s.in_flight - cost).max(0.0);
-        if let Some(t) = status {
+        // Answers can arrive out of order: the status of a request sent
+        // before the one whose status is already in the estimate is older
+        // news, and would undo what the newer answer (and the requests it
+        // charged) said. Newer answers are taken whole, refunds included
+        // (Shopify charges the actual cost, often below the requested one).
+        if let Some(t) = status.filter(|_| number > s.applied) {
+            s.applied = number;
             // Shopify's figure is the truth as of the answer; requests still
             // in flight (or waiting) have not been charged in it yet.
-            let now = Instant::now();
-            let told = t.currently_available.min(t.maximum_available) - s.in_flight;
-            // Answers can arrive out of order: an older answer's higher
-            // figure must not undo what a newer answer (and the requests
-            // it charged) already said. An answer lowers the estimate; only
-            // time raises it (the estimate refills at the restore rate).
-            let available = match &s.known {
-                Some(k) => told.min(
-                    (k.available + k.rate * now.saturating_duration_since(k.at).as_secs_f64())
-                        .min(t.maximum_available),
-                ),
-                None => told,
-            };
             s.known = Some(Known {
                 max: t.maximum_available,
                 rate: t.restore_rate,
-                available,
-                at: now,
+                available: t.currently_available.min(t.maximum_available) - s.in_flight,
+                at: Instant::now(),
             });
         }
         if probe {
@@ -315,6 +320,15 @@ mod tests {
             let wait = b.time_until(50.0).unwrap();
             assert!(wait > Duration::from_secs(25), "{wait:?}");
         });
+    }
+
+    #[tokio::test]
+    async fn a_newer_answer_refunds_what_a_request_did_not_cost() {
+        let b = Arc::new(Bucket::default());
+        b.reserve(1.0).await.settle(status(100.0, 100.0, 1.0));
+        // Reserved at its requested cost (80), charged its actual cost (10).
+        b.reserve(80.0).await.settle(status(100.0, 90.0, 1.0));
+        assert_eq!(b.time_until(50.0), Some(Duration::ZERO));
     }
 
     #[test]
