@@ -376,8 +376,10 @@ impl Admin {
                 .push(view);
         }
         if let Some(b) = &self.breakers {
-            for v in views.values_mut() {
-                v.upstreams = b.held_for(&v.domain);
+            for held in b.held() {
+                if let Some(v) = views.get_mut(&held.shop) {
+                    v.upstreams.push(held);
+                }
             }
         }
         Ok(views.into_values().collect())

@@ -241,11 +241,11 @@ impl Breakers {
         }
     }
 
-    /// The breakers of `shop` that hold its calls back (not closed).
-    pub fn held_for(&self, shop: &str) -> Vec<BreakerState> {
+    /// The breakers that hold calls back (not closed), by store.
+    pub fn held(&self) -> Vec<BreakerState> {
         self.states()
             .into_iter()
-            .filter(|b| b.shop == shop && b.state != "closed")
+            .filter(|b| b.state != "closed")
             .collect()
     }
 

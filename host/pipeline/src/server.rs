@@ -572,12 +572,7 @@ async fn readyz(State(core): State<Arc<Core>>) -> Response {
         // Webhooks are still accepted while a service is down, so the host
         // stays ready; which services wait is detail for the operator.
         Ok(Ok(())) => {
-            let held: Vec<_> = core
-                .breakers
-                .states()
-                .into_iter()
-                .filter(|b| b.state != "closed")
-                .collect();
+            let held = core.breakers.held();
             axum::Json(json!({"status": "ready", "upstreams": held})).into_response()
         }
         Ok(Err(e)) => {

@@ -103,12 +103,6 @@ impl std::fmt::Debug for TokenCache {
     }
 }
 
-impl Default for TokenCache {
-    fn default() -> Self {
-        TokenCache::with_clock(std::sync::Arc::new(Instant::now))
-    }
-}
-
 impl TokenCache {
     /// A cache that reads `clock`.
     pub(crate) fn with_clock(clock: TokenClock) -> TokenCache {

@@ -339,7 +339,7 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
         };
         out.push(ClaimedEvent { event, dispatch });
     }
-    out.sort_by_key(|e| e.event.seq);
+    // In seq order already (sorted above).
     Ok(out)
 }
 
@@ -386,7 +386,7 @@ fn set_aside_poison(
     let failure = FailureRecord::new(
         POISON,
         format!(
-            "`{}` was claimed {abandoned} times by a worker that never finished it (the process \
+            "`{}` was claimed {abandoned} times in a row by a worker that never finished it (the process \
              aborted or ran out of memory, or its task panicked, and the lease expired); last held \
              by `{last_worker}`; {stage}",
             raw.topic

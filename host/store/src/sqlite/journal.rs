@@ -209,7 +209,7 @@ fn set_aside_poison(
     let failure = FailureRecord::new(
         POISON,
         format!(
-            "`{}` ({} failed executions recorded) was claimed {abandoned} times by an executor that never \
+            "`{}` ({} failed executions recorded) was claimed {abandoned} times in a row by an executor that never \
              settled it (the process aborted or ran out of memory, or its task panicked, and the lease \
              expired); last held by `{last_worker}`",
             raw.kind, raw.attempts
