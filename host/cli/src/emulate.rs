@@ -71,7 +71,7 @@ async fn run(which: Which) -> Result<()> {
                         .with_context(|| format!("cannot read {}", path.display()))?;
                     toml::from_str(&text).with_context(|| format!("{}", path.display()))?
                 }
-                None => shopcase_corecase::emulator::EmulatorConfig::default(),
+                None => shopcase_corecase_emulator::EmulatorConfig::default(),
             };
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
@@ -82,10 +82,10 @@ async fn run(which: Which) -> Result<()> {
                 config.tenant_id,
                 config.client_id
             );
-            shopcase_corecase::emulator::serve(listener, config, shutdown_signal()).await?;
+            shopcase_corecase_emulator::serve(listener, config, shutdown_signal()).await?;
         }
         Which::Shopify { listen, seed } => {
-            let mut config = shopcase_shopify::emulator::EmulatorConfig::default();
+            let mut config = shopcase_shopify_emulator::EmulatorConfig::default();
             if let Some(path) = seed {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read {}", path.display()))?;
@@ -93,7 +93,7 @@ async fn run(which: Which) -> Result<()> {
                     serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
             }
             let emulator =
-                shopcase_shopify::emulator::Emulator::new(config).map_err(anyhow::Error::msg)?;
+                shopcase_shopify_emulator::Emulator::new(config).map_err(anyhow::Error::msg)?;
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -101,7 +101,7 @@ async fn run(which: Which) -> Result<()> {
                 "Shopify Admin API emulator on http://{}; Ctrl-C stops it",
                 listener.local_addr()?
             );
-            shopcase_shopify::emulator::serve(listener, emulator, shutdown_signal()).await?;
+            shopcase_shopify_emulator::serve(listener, emulator, shutdown_signal()).await?;
         }
     }
     Ok(())

@@ -28,7 +28,9 @@ use clap::{Parser, Subcommand};
 mod admin_cmd;
 mod config_check;
 mod corecase_check;
+#[cfg(feature = "emulators")]
 mod demo;
+#[cfg(feature = "emulators")]
 mod emulate;
 mod plugin_dev;
 mod plugin_run;
@@ -49,8 +51,10 @@ enum Command {
     /// Develop and check plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    #[cfg(feature = "emulators")]
     /// Every scenario end to end, in-process: emulators, host, plugins, analyst.
     Demo(demo::Args),
+    #[cfg(feature = "emulators")]
     /// Run a Core Case or Shopify emulator (for development and demos).
     #[command(subcommand)]
     Emulate(emulate::Which),
@@ -91,7 +95,9 @@ fn main() -> ExitCode {
         Command::Plugin(PluginCommand::New(args)) => plugin_dev::new(args),
         Command::Plugin(PluginCommand::Build(args)) => plugin_dev::build(args),
         Command::Plugin(PluginCommand::Test(args)) => plugin_dev::test(args),
+        #[cfg(feature = "emulators")]
         Command::Demo(args) => demo::main(args),
+        #[cfg(feature = "emulators")]
         Command::Emulate(which) => emulate::main(which),
         Command::Serve(args) => serve::main(args),
         Command::Replay(args) => replay::main(args),
@@ -103,6 +109,7 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr; `RUST_LOG` sets the filter (default `info`).
+#[cfg(feature = "emulators")]
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

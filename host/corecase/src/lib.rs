@@ -1,5 +1,6 @@
-//! OpenText Core Case for shopcase: the REST client the host uses, and an
-//! emulator that speaks the same contract on loopback.
+//! OpenText Core Case for shopcase: the REST client the host uses. The
+//! emulator that speaks the same contract on loopback is its own crate,
+//! `shopcase-corecase-emulator`.
 //!
 //! Both implement `spec/corecase-api.md` (the project's model of the Core
 //! Case API). A real tenant is reached by changing URLs and credentials only;
@@ -10,14 +11,11 @@
 //! - [`client`]: [`CoreCaseClient`], its configuration ([`CoreCaseConfig`]),
 //!   the API's request/response types ([`client::dto`]) and the error policy
 //!   ([`Error`], [`ErrorClass`]).
-//! - [`emulator`]: an in-memory Core Case tenant over HTTP (axum), with
-//!   `/_emulator/` endpoints for fault injection and inspection.
 //! - [`lifecycle`]: the case status state machine both sides agree on.
 //! - [`api_time`]: Core Case's timestamp format (`2026-11-26T10:22:31.193+0000`).
 
 pub mod api_time;
 pub mod client;
-pub mod emulator;
 pub mod lifecycle;
 
 pub use client::error::{Error, ErrorClass};

@@ -13,8 +13,10 @@ use serde_json::Value;
 
 /// `query` or `mutation`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpKind {
+pub enum OpKind {
+    /// `query`.
     Query,
+    /// `mutation`.
     Mutation,
 }
 
@@ -31,9 +33,21 @@ enum Tok<'a> {
 
 /// A type in a variable definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TypeRef {
-    Named { name: String, non_null: bool },
-    List { of: Box<TypeRef>, non_null: bool },
+pub enum TypeRef {
+    /// `Name` or `Name!`.
+    Named {
+        /// The type's name.
+        name: String,
+        /// Ends with `!`.
+        non_null: bool,
+    },
+    /// `[Of]` or `[Of]!`.
+    List {
+        /// The element type.
+        of: Box<TypeRef>,
+        /// Ends with `!`.
+        non_null: bool,
+    },
 }
 
 impl TypeRef {
@@ -56,19 +70,26 @@ impl std::fmt::Display for TypeRef {
 
 /// An argument value: a variable reference or a literal.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Arg {
+pub enum Arg {
+    /// `$name`.
     Var(String),
+    /// A literal value.
     Literal(Value),
 }
 
 /// A parsed document with one operation and one root field.
 #[derive(Debug)]
-pub(crate) struct Document<'a> {
-    pub(crate) kind: OpKind,
-    pub(crate) var_defs: Vec<(String, TypeRef, Option<Value>)>,
-    pub(crate) root_field: &'a str,
-    pub(crate) root_args: BTreeMap<String, Arg>,
-    pub(crate) directives: BTreeMap<String, BTreeMap<String, Arg>>,
+pub struct Document<'a> {
+    /// Query or mutation.
+    pub kind: OpKind,
+    /// The variable definitions: name, type, default.
+    pub var_defs: Vec<(String, TypeRef, Option<Value>)>,
+    /// The one root field.
+    pub root_field: &'a str,
+    /// The root field's arguments.
+    pub root_args: BTreeMap<String, Arg>,
+    /// The root field's directives and their arguments (`@idempotent(key:)`).
+    pub directives: BTreeMap<String, BTreeMap<String, Arg>>,
     toks: Vec<Tok<'a>>,
 }
 
@@ -298,7 +319,7 @@ impl<'a> Parser<'_, 'a> {
 }
 
 /// Parse a document of one operation with one root field.
-pub(crate) fn parse(doc: &str) -> Result<Document<'_>, String> {
+pub fn parse(doc: &str) -> Result<Document<'_>, String> {
     let toks = lex(doc)?;
     let mut p = Parser {
         toks: &toks,
@@ -395,7 +416,7 @@ pub(crate) fn parse(doc: &str) -> Result<Document<'_>, String> {
 impl Document<'_> {
     /// The arguments of the first field called `field` anywhere in the
     /// selection (e.g. `metafield(namespace: $ns, key: $key)`).
-    pub(crate) fn field_args(&self, field: &str) -> Option<BTreeMap<String, Arg>> {
+    pub fn field_args(&self, field: &str) -> Option<BTreeMap<String, Arg>> {
         let at = self
             .toks
             .windows(2)
@@ -408,12 +429,12 @@ impl Document<'_> {
     }
 
     /// Whether a field named `field` is selected anywhere.
-    pub(crate) fn selects(&self, field: &str) -> bool {
+    pub fn selects(&self, field: &str) -> bool {
         self.toks.contains(&Tok::Name(field))
     }
 
     /// Every `$variable` the document uses outside its definitions.
-    pub(crate) fn used_variables(&self) -> Vec<&str> {
+    pub fn used_variables(&self) -> Vec<&str> {
         let defs_end = self
             .toks
             .iter()
@@ -442,7 +463,7 @@ impl Document<'_> {
 /// size of every connection it selects. The emulator charges exactly this;
 /// real Shopify computes its own figure, which the client learns from each
 /// response's `requestedQueryCost` and prefers once known.
-pub(crate) fn estimate_cost(doc: &Document<'_>) -> u64 {
+pub fn estimate_cost(doc: &Document<'_>) -> u64 {
     match doc.kind {
         OpKind::Mutation => 10,
         OpKind::Query => 1 + doc.page_sizes().map(|n| n.min(250)).sum::<u64>(),
@@ -451,7 +472,7 @@ pub(crate) fn estimate_cost(doc: &Document<'_>) -> u64 {
 
 /// Resolve an argument against the request's variables (a missing variable
 /// reads as `null`, the definition's default first).
-pub(crate) fn resolve(
+pub fn resolve(
     doc: &Document<'_>,
     arg: &Arg,
     variables: &serde_json::Map<String, Value>,
@@ -472,11 +493,15 @@ pub(crate) fn resolve(
 
 /// One problem with a variable's value: the path inside it and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub(crate) variable: String,
-    pub(crate) type_name: String,
-    pub(crate) path: Vec<String>,
-    pub(crate) explanation: String,
+pub struct Problem {
+    /// The variable.
+    pub variable: String,
+    /// Its declared type.
+    pub type_name: String,
+    /// Where inside its value.
+    pub path: Vec<String>,
+    /// Why.
+    pub explanation: String,
 }
 
 const SCALARS: &[&str] = &[
@@ -496,7 +521,7 @@ const SCALARS: &[&str] = &[
 /// Check every defined variable's value against its declared type (scalars,
 /// lists, nullability; input objects must be objects, enums strings), and
 /// that every used variable is defined.
-pub(crate) fn check_variables(
+pub fn check_variables(
     doc: &Document<'_>,
     variables: &serde_json::Map<String, Value>,
 ) -> Vec<Problem> {

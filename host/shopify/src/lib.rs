@@ -1,7 +1,8 @@
 //! Shopify Admin GraphQL for shopcase: the client the executor writes back
 //! with, idempotent write-back of journalled operations, the cached
-//! customer history plugins read, and an emulator that speaks the same
-//! contract on loopback.
+//! customer history plugins read. The emulator that speaks the same
+//! contract on loopback is its own crate, `shopcase-shopify-emulator`, so
+//! that a build without it compiles none of its server code.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,18 +32,17 @@
 //!   [`shopcase_contract::ShopifyOperation`] at most once; the idempotency
 //!   technique of each operation.
 //! - [`history`]: [`HistoryCache`], customer history with a TTL.
-//! - [`emulator`]: the Shopify emulator (axum), its seed format and its
-//!   `/_emulator/` control endpoints.
 //! - [`error`]: [`Error`], permanent vs transient.
 //! - [`gid`]: `gid://shopify/Kind/N` helpers.
-//! - `graphql` (internal): the small GraphQL reader the emulator dispatches
-//!   with and the client estimates cost with.
-//! - `money` (internal): exact decimal amounts.
+//! - [`graphql`]: the small GraphQL reader the emulator dispatches with
+//!   and the client estimates cost with (one reader, so both charge the
+//!   same cost).
+//! - [`money`]: exact decimal amounts.
 //!
 //! # Against the emulator
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use shopcase_shopify::emulator::{self, EmulatorConfig};
+//! use shopcase_shopify_emulator::{self as emulator, EmulatorConfig};
 //! use shopcase_shopify::{ClientConfig, ShopConfig, ShopifyClient};
 //! use shopcase_net::Secret;
 //!
@@ -107,12 +107,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 pub mod client;
-pub mod emulator;
 pub mod error;
 pub mod gid;
-pub(crate) mod graphql;
+pub mod graphql;
 pub mod history;
-pub(crate) mod money;
+pub mod money;
 pub mod pacing;
 pub mod writeback;
 

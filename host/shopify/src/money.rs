@@ -6,13 +6,14 @@ use std::fmt;
 /// An amount in thousandths of the currency unit (3 decimals covers every
 /// ISO 4217 currency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub(crate) struct Amount(i64);
+pub struct Amount(i64);
 
 impl Amount {
-    pub(crate) const ZERO: Amount = Amount(0);
+    /// Nothing.
+    pub const ZERO: Amount = Amount(0);
 
     /// Parse a non-negative decimal string with at most three decimals.
-    pub(crate) fn parse(s: &str) -> Option<Amount> {
+    pub fn parse(s: &str) -> Option<Amount> {
         let s = s.trim();
         let (int, frac) = s.split_once('.').unwrap_or((s, ""));
         let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
@@ -31,7 +32,7 @@ impl Amount {
     }
 
     /// From a JSON string or number.
-    pub(crate) fn from_json(v: &serde_json::Value) -> Option<Amount> {
+    pub fn from_json(v: &serde_json::Value) -> Option<Amount> {
         match v {
             serde_json::Value::String(s) => Amount::parse(s),
             serde_json::Value::Number(n) => Amount::parse(&n.to_string()),
@@ -39,15 +40,18 @@ impl Amount {
         }
     }
 
-    pub(crate) fn saturating_add(self, o: Amount) -> Amount {
+    /// The sum, saturating.
+    pub fn saturating_add(self, o: Amount) -> Amount {
         Amount(self.0.saturating_add(o.0))
     }
 
-    pub(crate) fn saturating_sub(self, o: Amount) -> Amount {
+    /// The difference, saturating.
+    pub fn saturating_sub(self, o: Amount) -> Amount {
         Amount(self.0.saturating_sub(o.0))
     }
 
-    pub(crate) fn is_positive(self) -> bool {
+    /// More than nothing.
+    pub fn is_positive(self) -> bool {
         self.0 > 0
     }
 }

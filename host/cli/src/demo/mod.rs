@@ -183,7 +183,7 @@ async fn run(args: &Args) -> Result<Summary> {
         }
     };
     progress(args, "starting the Core Case and Shopify emulators");
-    let corecase_emulator = shopcase_corecase::emulator::spawn(Default::default())
+    let corecase_emulator = shopcase_corecase_emulator::spawn(Default::default())
         .await
         .context("Core Case emulator")?;
     // The scenario files were recorded on fixed dates: every timestamp in
@@ -191,7 +191,7 @@ async fn run(args: &Args) -> Result<Summary> {
     let shift = seed::shift_to(&scenarios, Timestamp::now())?;
     let seed = seed::build(&scenarios, SHOP, ADMIN_TOKEN, shift)?;
     let shopify_emulator =
-        shopcase_shopify::emulator::spawn(shopcase_shopify::emulator::EmulatorConfig {
+        shopcase_shopify_emulator::spawn(shopcase_shopify_emulator::EmulatorConfig {
             seed,
             ..Default::default()
         })
@@ -364,7 +364,7 @@ async fn settle(storage: &dyn Storage, quiet: Duration) -> Result<()> {
 async fn summarise(
     storage: &dyn Storage,
     cases: &[serde_json::Value],
-    shopify: &shopcase_shopify::emulator::Emulator,
+    shopify: &shopcase_shopify_emulator::Emulator,
     analyst: Vec<analyst::Done>,
     webhooks: Webhooks,
     timers_fired: usize,

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use shopcase_contract::EventFile;
 use shopcase_contract::time::{SignedDuration, Timestamp};
-use shopcase_shopify::emulator::model::{Customer, LineItem, Order, Return, Seed, ShopSeed};
+use shopcase_shopify_emulator::model::{Customer, LineItem, Order, Return, Seed, ShopSeed};
 
 /// The scenario folders, in the order the demo plays them.
 pub(crate) const FOLDERS: &[&str] = &[

@@ -61,7 +61,7 @@ fn points(report: &Value) -> Vec<(String, bool)> {
 fn every_contract_point_holds_against_the_emulator_and_a_wrong_secret_is_named() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let emulator = rt
-        .block_on(shopcase_corecase::emulator::spawn(Default::default()))
+        .block_on(shopcase_corecase_emulator::spawn(Default::default()))
         .unwrap();
     let base = emulator.base_url().to_string();
     let secret = emulator.client_settings().client_secret.expose().to_owned();

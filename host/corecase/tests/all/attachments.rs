@@ -5,7 +5,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use shopcase_corecase::Error;
 use shopcase_corecase::client::dto::NewAttachment;
-use shopcase_corecase::emulator::{EmulatorConfig, Fault, FaultSpec};
+use shopcase_corecase_emulator::{EmulatorConfig, Fault, FaultSpec};
 
 use crate::support::{new_case, start, start_with};
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use shopcase_corecase::client::dto::CaseDataUpdate;
-use shopcase_corecase::emulator::{ClientSeed, EmulatorConfig, Fault, FaultSpec};
+use shopcase_corecase_emulator::{ClientSeed, EmulatorConfig, Fault, FaultSpec};
 use shopcase_corecase::{CoreCaseClient, Error, ErrorClass};
 use shopcase_net::Secret;
 

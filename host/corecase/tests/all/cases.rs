@@ -17,7 +17,7 @@ async fn definitions_are_seeded_with_stable_ids() {
     assert_eq!(ids["fraud-investigation"], env.def);
     assert_eq!(
         ids["refund-approval"],
-        shopcase_corecase::emulator::definition_id("refund-approval").to_string()
+        shopcase_corecase_emulator::definition_id("refund-approval").to_string()
     );
 }
 

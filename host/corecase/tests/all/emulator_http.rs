@@ -2,7 +2,7 @@
 //! limiting, validation messages.
 
 use serde_json::{Value, json};
-use shopcase_corecase::emulator::RateLimit;
+use shopcase_corecase_emulator::RateLimit;
 
 use crate::support::{CREATE, start};
 

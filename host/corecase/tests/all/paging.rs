@@ -141,7 +141,7 @@ async fn status_and_reference_filters() {
         a
     );
     // Other definitions are not mixed in.
-    let other = shopcase_corecase::emulator::definition_id("complaint").to_string();
+    let other = shopcase_corecase_emulator::definition_id("complaint").to_string();
     assert!(
         env.client
             .list_all_cases(&other, &CaseQuery::default())

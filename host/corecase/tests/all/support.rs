@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use shopcase_contract::action::Priority;
 use shopcase_corecase::client::dto::NewCase;
-use shopcase_corecase::emulator::{self, EmulatorConfig, EmulatorHandle};
+use shopcase_corecase_emulator::{self as emulator, EmulatorConfig, EmulatorHandle};
 use shopcase_corecase::{ClientSettings, CoreCaseClient};
 use shopcase_net::Backoff;
 

@@ -24,8 +24,8 @@ use shopcase_contract::action::{
 };
 use shopcase_pipeline::{Config, PipelineBuilder, RunningPipeline, Shopify};
 use shopcase_shopify::ManualClock;
-use shopcase_shopify::emulator::{
-    self, BucketConfig, EmulatorConfig, Fault, FaultKind, RunningEmulator, Seed,
+use shopcase_shopify_emulator::{
+    self as emulator, BucketConfig, EmulatorConfig, Fault, FaultKind, RunningEmulator, Seed,
 };
 use shopcase_store::{JournalEntry, JournalStatus, Storage};
 

@@ -3,7 +3,7 @@
 //! the `/_emulator/` endpoints.
 
 use serde_json::{Value, json};
-use shopcase_shopify::emulator::{self, Emulator, EmulatorConfig};
+use shopcase_shopify_emulator::{self as emulator, Emulator, EmulatorConfig};
 use shopcase_shopify::{Error, Request};
 use tower::ServiceExt;
 

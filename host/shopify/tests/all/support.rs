@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shopcase_net::{Backoff, Secret};
-use shopcase_shopify::emulator::{self, EmulatorConfig, RunningEmulator};
+use shopcase_shopify_emulator::{self as emulator, EmulatorConfig, RunningEmulator};
 use shopcase_shopify::{ClientConfig, ShopConfig, ShopifyClient};
 
 /// The demo store of the built-in seed.

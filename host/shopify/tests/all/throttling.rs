@@ -6,7 +6,7 @@ use futures::future::join_all;
 use serde_json::json;
 use shopcase_contract::ShopifyOperation;
 use shopcase_contract::action::{TagsChange, Target};
-use shopcase_shopify::emulator::{BucketConfig, EmulatorConfig, ThrottleAnswer};
+use shopcase_shopify_emulator::{BucketConfig, EmulatorConfig, ThrottleAnswer};
 
 use crate::support::{SHOP, TOKEN, env, env_with, fast_client_config};
 

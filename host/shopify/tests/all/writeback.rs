@@ -7,7 +7,7 @@ use shopcase_contract::action::{
     ApproveReturn, CancelOrder, CancelReason, DeclineReason, DeclineReturn, HoldFulfillment,
     HoldReason, Metafield, NoteAppend, Refund, ReleaseFulfillment, StoreCredit, TagsChange, Target,
 };
-use shopcase_shopify::emulator::Seed;
+use shopcase_shopify_emulator::Seed;
 use shopcase_shopify::{Applied, Error};
 
 use crate::support::{SHOP, env};

@@ -59,7 +59,7 @@ async fn complete(
     task_id: &str,
     outcome: TaskOutcome,
 ) -> Result<(), shopcase_corecase::Error> {
-    let def = shopcase_corecase::emulator::definition_id("scripted").to_string();
+    let def = shopcase_corecase_emulator::definition_id("scripted").to_string();
     analyst(emu)
         .complete_task(
             &def,

@@ -86,7 +86,7 @@ async fn open_case_creates_the_case_with_its_documents_and_links_it() {
     assert_eq!(
         rec.definition_id.as_deref(),
         Some(
-            shopcase_corecase::emulator::definition_id("scripted")
+            shopcase_corecase_emulator::definition_id("scripted")
                 .to_string()
                 .as_str()
         )
@@ -325,7 +325,7 @@ async fn what_cannot_succeed_is_dead_lettered_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unmapped_case_type_is_dead_lettered_and_explicit_mappings_are_used() {
     let emu = emulator().await;
-    let scripted = shopcase_corecase::emulator::definition_id("scripted");
+    let scripted = shopcase_corecase_emulator::definition_id("scripted");
     let host = host(
         &emu,
         2,
@@ -364,7 +364,7 @@ async fn a_case_that_exists_already_is_adopted_not_duplicated() {
     let emu = emulator().await;
     // Opened earlier with the same external reference (an idempotency
     // record long expired, or a host restored from an old backup).
-    let def = shopcase_corecase::emulator::definition_id("scripted").to_string();
+    let def = shopcase_corecase_emulator::definition_id("scripted").to_string();
     let existing = analyst(&emu)
         .create_case(
             &def,

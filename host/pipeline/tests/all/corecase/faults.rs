@@ -5,7 +5,7 @@
 //! task twice.
 
 use serde_json::json;
-use shopcase_corecase::emulator::{Fault, FaultSpec};
+use shopcase_corecase_emulator::{Fault, FaultSpec};
 use shopcase_store::*;
 
 use super::*;

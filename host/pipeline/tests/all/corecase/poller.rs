@@ -61,7 +61,7 @@ async fn case_changes_come_back_as_events_to_the_stores_plugins() {
         .as_str()
         .unwrap()
         .to_owned();
-    let def = shopcase_corecase::emulator::definition_id("scripted").to_string();
+    let def = shopcase_corecase_emulator::definition_id("scripted").to_string();
 
     // The poller reports the new case once.
     let first = &wait_events(&host, &s, &case_id, 1).await[0];
@@ -201,7 +201,7 @@ async fn rereading_changes_and_strangers_cases_deliver_nothing() {
     let running = start(&host, |b| b).await;
     let s = running.storage().clone();
     host.enable(&s, SHOP_A, "scripted", &[]).await;
-    let def = shopcase_corecase::emulator::definition_id("scripted").to_string();
+    let def = shopcase_corecase_emulator::definition_id("scripted").to_string();
     let a = analyst(&emu);
 
     // Seven linked cases (more than a page of five) and a stranger's case.

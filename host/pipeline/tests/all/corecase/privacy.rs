@@ -7,7 +7,7 @@ use shopcase_contract::action::CaseStatus;
 use shopcase_corecase::client::dto::{
     CaseDataUpdate, NewComment, NewTask, ResolutionInput, StatusChange, TaskKind,
 };
-use shopcase_corecase::emulator::{ClientSeed, Fault, FaultSpec};
+use shopcase_corecase_emulator::{ClientSeed, Fault, FaultSpec};
 use shopcase_store::*;
 
 use super::*;

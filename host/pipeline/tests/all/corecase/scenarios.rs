@@ -109,7 +109,7 @@ async fn a_large_refund_waits_for_its_approval_and_is_carried_out_once() {
     };
     assert_eq!(refunds(&recorder), 0);
 
-    let def = shopcase_corecase::emulator::definition_id("refund-approval").to_string();
+    let def = shopcase_corecase_emulator::definition_id("refund-approval").to_string();
     analyst(&emu)
         .complete_task(
             &def,

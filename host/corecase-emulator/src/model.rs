@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::EmulatorConfig;
 use super::error::{ApiError, Reply};
-use crate::{api_time, lifecycle};
+use shopcase_corecase::{api_time, lifecycle};
 
 /// A case definition.
 #[derive(Debug, Clone)]

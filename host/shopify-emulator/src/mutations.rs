@@ -11,9 +11,9 @@ use super::model::{
     CreditAccount, CreditTransaction, Hold, MetafieldRecord, Order, RefundRecord, Shop, Transaction,
 };
 use super::queries::{hold_json, metafield_json, note_value, return_json};
-use crate::gid;
-use crate::graphql;
-use crate::money::Amount;
+use shopcase_shopify::gid;
+use shopcase_shopify::graphql;
+use shopcase_shopify::money::Amount;
 
 /// A payload that only carries user errors (nothing applied).
 fn refused(mut payload: Value, errors_field: &str, errors: Vec<Value>) -> Outcome {

@@ -5,7 +5,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::api_time;
+use shopcase_corecase::api_time;
 
 /// A JSON answer, as stored for `Idempotency-Key` replays.
 #[derive(Debug, Clone)]

@@ -28,7 +28,7 @@ use super::model::{
     TaskInput, TaskKind,
 };
 use super::{Emulator, lock};
-use crate::api_time;
+use shopcase_corecase::api_time;
 
 /// Header set on a replayed answer.
 const REPLAYED: &str = "idempotent-replayed";

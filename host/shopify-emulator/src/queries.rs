@@ -9,8 +9,8 @@ use super::graphql_api::{Ctx, Handled, Outcome, money, parts};
 use super::model::{
     CreditAccount, CreditTransaction, Customer, Hold, MetafieldRecord, Order, Return, Shop,
 };
-use crate::gid;
-use crate::money::Amount;
+use shopcase_shopify::gid;
+use shopcase_shopify::money::Amount;
 
 pub(super) fn order_currency<'o>(shop: &'o Shop, o: &'o Order) -> &'o str {
     o.currency.as_deref().unwrap_or(&shop.currency)

@@ -2,9 +2,9 @@
 //! partners develop against (`shopcase emulate corecase --listen ADDR`).
 //!
 //! It implements `spec/corecase-api.md` — the same contract the
-//! [client](crate::client) speaks — with its rules enforced: validation
+//! [client](shopcase_corecase::client) speaks — with its rules enforced: validation
 //! (400 with `{status, exception, message, path, timestamp}`), the case
-//! lifecycle ([`crate::lifecycle`], 409 on illegal transitions),
+//! lifecycle ([`shopcase_corecase::lifecycle`], 409 on illegal transitions),
 //! `externalReference` unique per definition (409
 //! `DuplicateExternalReference` with `existingCaseId`), `Idempotency-Key` on
 //! every POST (same key and body within the window: the first answer is
@@ -22,8 +22,8 @@
 //! In process, on a free loopback port:
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), shopcase_corecase::emulator::EmulatorError> {
-//! use shopcase_corecase::emulator::{self, EmulatorConfig};
+//! # async fn demo() -> Result<(), shopcase_corecase_emulator::EmulatorError> {
+//! use shopcase_corecase_emulator::{self as emulator, EmulatorConfig};
 //! let handle = emulator::spawn(EmulatorConfig::default()).await?;
 //! let client = shopcase_corecase::CoreCaseClient::new(handle.client_settings()).unwrap();
 //! // … use `client`; inspect with `handle.emulator()` …
@@ -133,7 +133,7 @@ use uuid::Uuid;
 
 pub use control::{Fault, FaultSpec, RouteCount};
 
-use crate::client::ClientSettings;
+use shopcase_corecase::ClientSettings;
 
 /// The case types seeded when the configuration names none.
 pub const DEFAULT_CASE_DEFINITIONS: &[&str] = &[

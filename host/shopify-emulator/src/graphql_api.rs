@@ -16,9 +16,9 @@ use super::{
     Emulator, EmulatorConfig, FaultKind, LiveBucket, MutationRecord, State, ThrottleAnswer,
 };
 use super::{mutations, queries};
-use crate::gid;
-use crate::graphql::{self, Arg, Document, OpKind};
-use crate::money::Amount;
+use shopcase_shopify::gid;
+use shopcase_shopify::graphql::{self, Arg, Document, OpKind};
+use shopcase_shopify::money::Amount;
 
 /// What an operation produced: its payload, and the gid it changed when it
 /// was an applied mutation (for the log).

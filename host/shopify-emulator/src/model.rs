@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::money::Amount;
+use shopcase_shopify::money::Amount;
 
 /// A seed document: stores and their data.
 ///

@@ -414,7 +414,7 @@ pub struct RunningEmulator {
 }
 
 impl RunningEmulator {
-    /// `http://127.0.0.1:PORT/`, the base URL to give a [`crate::ShopConfig`].
+    /// `http://127.0.0.1:PORT/`, the base URL to give a [`shopcase_shopify::ShopConfig`].
     pub fn base_url(&self) -> Url {
         Url::parse(&format!("http://{}/", self.addr)).expect("a socket address always makes a URL")
     }
