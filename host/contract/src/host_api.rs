@@ -55,3 +55,47 @@ pub struct LinkedCase {
     pub escalation_level: u8,
     pub opened_at: String,
 }
+
+/// A host function could not answer; handed to the plugin as `host-error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The service behind the function did not answer (down, timed out,
+    /// throttling): the host's condition, waited out if the run fails.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// The service refused the host's credentials for this store (a
+    /// revoked token). The guest is told `unavailable`; for the host it is
+    /// an outage an operator must fix, waited out like one.
+    #[error("unavailable: {0}")]
+    CredentialsRefused(String),
+    /// Nothing on this host answers the function for this store (no
+    /// Admin API token configured). The guest is told `unavailable`; it is
+    /// not an outage, so a run that fails on it is the plugin's failure.
+    #[error("unavailable: {0}")]
+    NotConfigured(String),
+}
+
+impl HostError {
+    /// Whether the error is a service being down (or refusing the host's
+    /// credentials): the host's condition, not the plugin's.
+    pub fn is_outage(&self) -> bool {
+        matches!(
+            self,
+            HostError::Unavailable(_) | HostError::CredentialsRefused(_)
+        )
+    }
+}
+
+impl From<crate::host_rules::Refusal> for HostError {
+    fn from(r: crate::host_rules::Refusal) -> HostError {
+        use crate::host_rules::Refusal;
+        match r {
+            Refusal::InvalidArgument(m) => HostError::InvalidArgument(m),
+            Refusal::QuotaExceeded(m) => HostError::QuotaExceeded(m),
+        }
+    }
+}

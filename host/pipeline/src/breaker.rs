@@ -26,30 +26,12 @@
 //! finds out again with its first calls.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-/// A service the host calls on a store's behalf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Service {
-    /// The store's Shopify Admin API.
-    Shopify,
-    /// Core Case.
-    CoreCase,
-}
-
-impl fmt::Display for Service {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Service::Shopify => "shopify",
-            Service::CoreCase => "corecase",
-        })
-    }
-}
+pub use shopcase_host_api::Service;
 
 /// How a call to a service went, as far as the breaker cares.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,7 +33,8 @@
 //! - [`admin`]: store administration (`shopcase store ...`, admin API).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
 //! - [`metrics`]: Prometheus text exposition.
-//! - [`fault`]: test-only fault points for crash tests.
+//! - [`fault`]: test-only fault points for crash tests (from
+//!   `shopcase-host-api`, with the traits integrations implement).
 //! - [`shopify`]: the Shopify executor and the customer-history source
 //!   over `shopcase-shopify`, configured by `[shopify]`.
 //! - `shops`: configured stores and their webhook secrets.
@@ -47,7 +48,7 @@ pub mod corecase;
 pub mod dispatcher;
 mod erasure;
 pub mod executor;
-pub mod fault;
+pub use shopcase_host_api::fault;
 pub mod ingress;
 pub mod metrics;
 pub mod privacy;

@@ -40,6 +40,7 @@ use crate::executor::follow_up::FollowUpExecutor;
 use crate::fault::Faults;
 use crate::metrics::Metrics;
 use crate::shops::Shops;
+pub use shopcase_host_api::{BackgroundTask, EventProducer};
 
 /// Why the pipeline could not start or stopped.
 #[derive(Debug, thiserror::Error)]
@@ -72,9 +73,9 @@ pub(crate) struct Core {
     pub(crate) shops: Shops,
     pub(crate) metrics: Arc<Metrics>,
     /// New events in the inbox.
-    pub(crate) wake: Notify,
+    pub(crate) wake: Arc<Notify>,
     /// New entries in the journal.
-    pub(crate) journal_wake: Notify,
+    pub(crate) journal_wake: Arc<Notify>,
     pub(crate) faults: Faults,
     /// Per (store, service): whether to call Shopify or Core Case now.
     pub(crate) breakers: Arc<crate::breaker::Breakers>,
@@ -116,58 +117,6 @@ pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, PipelineE
         .await
         .map_err(|_| StoreError::Closed)??;
     Ok(Arc::new(opened))
-}
-
-/// For the host's own event producers (the Core Case poller, ...): puts an
-/// event in the inbox (deduplicated by its `dedupe_key`, e.g.
-/// `corecase:<caseId>:<lastUpdatedOn>`) and wakes the dispatcher.
-#[derive(Debug, Clone)]
-pub struct EventProducer {
-    core: Arc<Core>,
-}
-
-impl EventProducer {
-    /// Insert durably; a duplicate is reported, not an error.
-    pub async fn submit(
-        &self,
-        event: shopcase_store::NewEvent,
-    ) -> Result<shopcase_store::Inserted, StoreError> {
-        let inserted = self.core.storage.insert_event(event).await?;
-        if matches!(inserted, shopcase_store::Inserted::New { .. }) {
-            self.core.wake.notify_waiters();
-        }
-        Ok(inserted)
-    }
-
-    /// The storage, for producers that write events in their own
-    /// transactions (then call [`EventProducer::events_added`]).
-    pub fn storage(&self) -> &Arc<dyn Storage> {
-        &self.core.storage
-    }
-
-    /// Wake the dispatcher: events were put in the inbox.
-    pub fn events_added(&self) {
-        self.core.wake.notify_waiters();
-    }
-
-    /// Wake the executors: entries were put in the journal (e.g. a held
-    /// operation released by an approval).
-    pub fn journal_added(&self) {
-        self.core.journal_wake.notify_waiters();
-    }
-}
-
-/// A loop that runs beside the dispatcher, the executors and the timer
-/// loop for as long as the pipeline runs, e.g. the Core Case poller
-/// (`crate::corecase::Poller`). It must return soon after `shutdown` turns
-/// `true`.
-#[async_trait::async_trait]
-pub trait BackgroundTask: Send + Sync + std::fmt::Debug + 'static {
-    /// A name for logs.
-    fn name(&self) -> &'static str;
-
-    /// Run until `shutdown` turns `true`.
-    async fn run(self: Arc<Self>, producer: EventProducer, shutdown: watch::Receiver<bool>);
 }
 
 /// Builds a [`Pipeline`].
@@ -345,8 +294,8 @@ impl PipelineBuilder {
             shops: Shops::from_config(&config),
             storage,
             metrics: Arc::new(Metrics::default()),
-            wake: Notify::new(),
-            journal_wake: Notify::new(),
+            wake: Arc::new(Notify::new()),
+            journal_wake: Arc::new(Notify::new()),
             faults: self.faults,
             draining: AtomicBool::new(false),
             instance: format!(
@@ -420,9 +369,11 @@ impl Pipeline {
 
     /// A handle for internal event producers (Core Case poller).
     pub fn producer(&self) -> EventProducer {
-        EventProducer {
-            core: self.core.clone(),
-        }
+        EventProducer::new(
+            self.core.storage.clone(),
+            self.core.wake.clone(),
+            self.core.journal_wake.clone(),
+        )
     }
 
     /// Serve on `listener` and run the dispatcher workers, the executors,

@@ -472,11 +472,7 @@ pub fn estimate_cost(doc: &Document<'_>) -> u64 {
 
 /// Resolve an argument against the request's variables (a missing variable
 /// reads as `null`, the definition's default first).
-pub fn resolve(
-    doc: &Document<'_>,
-    arg: &Arg,
-    variables: &serde_json::Map<String, Value>,
-) -> Value {
+pub fn resolve(doc: &Document<'_>, arg: &Arg, variables: &serde_json::Map<String, Value>) -> Value {
     match arg {
         Arg::Literal(v) => v.clone(),
         Arg::Var(name) => match variables.get(name) {

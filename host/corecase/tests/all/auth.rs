@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use shopcase_corecase::client::dto::CaseDataUpdate;
-use shopcase_corecase_emulator::{ClientSeed, EmulatorConfig, Fault, FaultSpec};
 use shopcase_corecase::{CoreCaseClient, Error, ErrorClass};
+use shopcase_corecase_emulator::{ClientSeed, EmulatorConfig, Fault, FaultSpec};
 use shopcase_net::Secret;
 
 use crate::support::{TOKEN, fast, start, start_with};

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use shopcase_contract::action::{CaseStatus, Visibility};
 use shopcase_corecase::client::dto::{NewComment, StatusChange};
-use shopcase_corecase_emulator::{Fault, FaultSpec};
 use shopcase_corecase::{Error, ErrorClass};
+use shopcase_corecase_emulator::{Fault, FaultSpec};
 
 use crate::support::{COMMENTS, CREATE, new_case, start, start_with};
 

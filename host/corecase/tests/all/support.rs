@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use shopcase_contract::action::Priority;
 use shopcase_corecase::client::dto::NewCase;
-use shopcase_corecase_emulator::{self as emulator, EmulatorConfig, EmulatorHandle};
 use shopcase_corecase::{ClientSettings, CoreCaseClient};
+use shopcase_corecase_emulator::{self as emulator, EmulatorConfig, EmulatorHandle};
 use shopcase_net::Backoff;
 
 /// The route of case creation, as request counts name it.

@@ -19,7 +19,7 @@ use shopcase_corecase::client::dto::{Case, Task, TaskKind, TaskOutcome};
 use shopcase_store::{DecisionOutcome, HeldDecision, HeldOperation, HeldStatus, Storage};
 
 use super::poller::PollError;
-use crate::server::EventProducer;
+use shopcase_host_api::EventProducer;
 
 /// What [`settle`] found.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::settings::DefinitionRef;
-use crate::executor::ExecError;
+use shopcase_host_api::ExecError;
 
 /// Look the tenant's definitions up again at most this often when a case
 /// type is missing (a definition added while the host runs is found).

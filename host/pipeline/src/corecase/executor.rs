@@ -43,8 +43,8 @@ use shopcase_store::{
 use super::definitions::Definitions;
 use super::mapping;
 use super::settings::DefinitionRef;
-use crate::executor::{ExecError, Executor};
-use crate::fault::{Fault, Faults};
+use shopcase_host_api::fault::{Fault, Faults};
+use shopcase_host_api::{ExecError, Executor};
 
 /// Executes the case family of the journal against Core Case.
 #[derive(Debug, Clone)]
@@ -473,8 +473,8 @@ impl Executor for CaseExecutor {
         "corecase.execute-timeout"
     }
 
-    fn service(&self) -> Option<crate::breaker::Service> {
-        Some(crate::breaker::Service::CoreCase)
+    fn service(&self) -> Option<shopcase_host_api::Service> {
+        Some(shopcase_host_api::Service::CoreCase)
     }
 }
 

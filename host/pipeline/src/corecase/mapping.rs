@@ -24,7 +24,7 @@ use shopcase_corecase::client::dto::{
 };
 
 use super::settings::DefinitionRef;
-use crate::executor::ExecError;
+use shopcase_host_api::ExecError;
 
 /// Custom attributes the host sets on every case it opens (a plugin
 /// attribute of the same name is overridden: these are facts).

@@ -39,8 +39,8 @@ use shopcase_corecase::CoreCaseClient;
 use shopcase_store::Storage;
 
 use crate::config::{Config, ConfigError};
-use crate::fault::Faults;
 use crate::server::PipelineBuilder;
+use shopcase_host_api::fault::Faults;
 
 mod approvals;
 mod definitions;

@@ -36,7 +36,7 @@ use tokio::sync::watch;
 use super::approvals;
 use super::payload;
 use super::settings::CoreCaseSettings;
-use crate::server::{BackgroundTask, EventProducer};
+use shopcase_host_api::{BackgroundTask, EventProducer};
 
 /// Most pages one definition's pass reads (a guard against a server that
 /// pages forever); the next pass goes on from the mark.

@@ -22,7 +22,7 @@ use shopcase_contract::Action;
 use shopcase_shopify::{Applied, ShopifyClient};
 use shopcase_store::{ActionFamily, JournalEntry};
 
-use crate::executor::{ExecError, Executor};
+use shopcase_host_api::{ExecError, Executor};
 
 /// Executes journalled Shopify operations through one shared client.
 #[derive(Debug, Clone)]
@@ -72,8 +72,8 @@ impl Executor for ShopifyExecutor {
         "shopify.execute-timeout"
     }
 
-    fn service(&self) -> Option<crate::breaker::Service> {
-        Some(crate::breaker::Service::Shopify)
+    fn service(&self) -> Option<shopcase_host_api::Service> {
+        Some(shopcase_host_api::Service::Shopify)
     }
 }
 

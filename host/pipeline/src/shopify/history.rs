@@ -21,7 +21,7 @@ use shopcase_contract::host_api::CustomerHistory;
 use shopcase_sandbox::HostError;
 use shopcase_shopify::HistoryCache;
 
-use crate::dispatcher::services::CustomerHistorySource;
+use shopcase_host_api::CustomerHistorySource;
 
 /// Customer history from the Shopify Admin API, cached per store.
 #[derive(Debug, Clone)]

@@ -3,8 +3,8 @@
 //! the `/_emulator/` endpoints.
 
 use serde_json::{Value, json};
-use shopcase_shopify_emulator::{self as emulator, Emulator, EmulatorConfig};
 use shopcase_shopify::{Error, Request};
+use shopcase_shopify_emulator::{self as emulator, Emulator, EmulatorConfig};
 use tower::ServiceExt;
 
 use crate::support::{SHOP, TOKEN, VERSION, env};

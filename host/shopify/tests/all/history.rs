@@ -9,8 +9,8 @@ use serde_json::json;
 use shopcase_contract::ShopifyOperation;
 use shopcase_contract::action::{TagsChange, Target};
 use shopcase_net::Secret;
-use shopcase_shopify_emulator::Seed;
 use shopcase_shopify::{HistoryCache, HistoryConfig, ManualClock, ShopConfig, ShopifyClient};
+use shopcase_shopify_emulator::Seed;
 
 use crate::support::{SHOP, env, fast_client_config};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use shopcase_net::{Backoff, Secret};
-use shopcase_shopify_emulator::{self as emulator, EmulatorConfig, RunningEmulator};
 use shopcase_shopify::{ClientConfig, ShopConfig, ShopifyClient};
+use shopcase_shopify_emulator::{self as emulator, EmulatorConfig, RunningEmulator};
 
 /// The demo store of the built-in seed.
 pub(crate) const SHOP: &str = "demo.myshopify.com";

@@ -7,8 +7,8 @@ use shopcase_contract::action::{
     ApproveReturn, CancelOrder, CancelReason, DeclineReason, DeclineReturn, HoldFulfillment,
     HoldReason, Metafield, NoteAppend, Refund, ReleaseFulfillment, StoreCredit, TagsChange, Target,
 };
-use shopcase_shopify_emulator::Seed;
 use shopcase_shopify::{Applied, Error};
+use shopcase_shopify_emulator::Seed;
 
 use crate::support::{SHOP, env};
 

@@ -19,8 +19,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use shopcase_corecase_emulator::{self as emulator, DefinitionSeed, EmulatorConfig, EmulatorHandle};
 use shopcase_corecase::{CoreCaseClient, RetryConfig};
+use shopcase_corecase_emulator::{
+    self as emulator, DefinitionSeed, EmulatorConfig, EmulatorHandle,
+};
 use shopcase_pipeline::{CoreCase, ExecError, Executor, PipelineBuilder, RunningPipeline};
 use shopcase_store::*;
 

@@ -1,0 +1,33 @@
+//! The host's extension API: what an integration implements to plug into
+//! the shopcase pipeline, and nothing of the pipeline itself.
+//!
+//! An integration (Core Case, Shopify, a service of a partner's own) gives
+//! the pipeline some of:
+//! - an [`Executor`] per action family it performs (journalled actions,
+//!   exactly once by key; failures classified by [`ExecError`]), calling a
+//!   remote [`Service`] through that service's circuit breaker;
+//! - [`BackgroundTask`]s that feed events back through an
+//!   [`EventProducer`] (the Core Case poller);
+//! - a [`CustomerHistorySource`] for the `customer-history` host function.
+//!
+//! [`fault`] holds the test-only fault points crash tests arm.
+//!
+//! The pipeline (`shopcase-pipeline`) runs them; it re-exports this crate's
+//! items where they used to live, so either path works.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod executor;
+pub mod fault;
+mod history;
+mod producer;
+mod service;
+
+pub use executor::{ExecError, Executor};
+pub use history::{CustomerHistorySource, NoCustomerHistory};
+pub use producer::{BackgroundTask, EventProducer};
+pub use service::Service;
+
+/// The storage crate, for implementers of executors and producers.
+pub use shopcase_store as store;
