@@ -8,15 +8,16 @@
 //! token create ...)` works) and what it is on stderr. The token is shown
 //! this once: only its SHA-256 is stored.
 //!
-//! Exit codes: 0 done, 1 refused (unknown store, bad role, no such
+//! Exit codes (the runner's table): 0 done, 1 refused (unknown store, bad role, no such
 //! token...), 2 bad configuration.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use shopcase_admin::{AdminState, NewToken};
 use shopcase_pipeline::store::{ApiRole, ApiToken};
 use shopcase_pipeline::{Admin, Config};
+
+use crate::runner::{CliError, Exit};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum AdminCommand {
@@ -73,40 +74,29 @@ fn parse_role(s: &str) -> Result<ApiRole, String> {
     s.parse()
 }
 
-pub(crate) fn main(cmd: AdminCommand) -> ExitCode {
+impl AdminCommand {
+    /// `--json` was given.
+    pub(crate) fn json(&self) -> bool {
+        matches!(
+            self,
+            AdminCommand::Token(TokenCommand::List { json: true, .. })
+        )
+    }
+}
+
+pub(crate) async fn run(cmd: AdminCommand) -> Result<Exit, CliError> {
     let AdminCommand::Token(cmd) = cmd;
     let config_path = match &cmd {
         TokenCommand::Create { config, .. }
         | TokenCommand::List { config, .. }
         | TokenCommand::Revoke { config, .. } => config.clone(),
     };
-    let config = match Config::load_without_secrets(&config_path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(cmd, &config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let config = Config::load_without_secrets(&config_path).map_err(CliError::bad_config)?;
+    token(cmd, &config).await?;
+    Ok(Exit::Done)
 }
 
-async fn run(cmd: TokenCommand, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn token(cmd: TokenCommand, config: &Config) -> Result<(), CliError> {
     let admin = Admin::open(config)?;
     let state = AdminState::new(admin.storage().clone(), config);
     let tokens = state.tokens();

@@ -5,21 +5,30 @@
 //!
 //! An error names the file, the line (where the key can be found), the
 //! key and what is wrong; `examples/shopcase.toml` shows every key with
-//! its default. Exit codes: 0 the configuration is valid (warnings
-//! allowed), 1 it has an error, 2 the file cannot be read.
+//! its default. Exit codes (the runner's table): 0 the configuration is
+//! valid (warnings allowed), 1 it has an error, 2 the file cannot be read.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Serialize;
 use shopcase_pipeline::{Config, ConfigError, CoreCase, Shopify};
 
+use crate::runner::{CliError, Exit};
+
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum ConfigCommand {
     /// Check a configuration file as `serve` would, without serving.
     Check(CheckArgs),
+}
+
+impl ConfigCommand {
+    /// `--json` was given.
+    pub(crate) fn json(&self) -> bool {
+        let ConfigCommand::Check(args) = self;
+        args.json
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,21 +60,13 @@ struct Outcome {
 /// outages of Shopify or Core Case.
 const SHORT_OUTAGE_WINDOW: Duration = Duration::from_secs(3600);
 
-pub(crate) fn main(cmd: ConfigCommand) -> ExitCode {
+pub(crate) fn run(cmd: ConfigCommand) -> Result<Exit, CliError> {
     let ConfigCommand::Check(args) = cmd;
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", args.config.display());
-            return ExitCode::from(2);
-        }
-    };
+    let text = std::fs::read_to_string(&args.config)
+        .map_err(|e| CliError::bad_config(format!("cannot read {}: {e}", args.config.display())))?;
     let outcome = check(&args.config, &text);
     if args.json {
-        match serde_json::to_string_pretty(&outcome) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
+        println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
         for e in &outcome.errors {
             let at = match e.line {
@@ -92,11 +93,7 @@ pub(crate) fn main(cmd: ConfigCommand) -> ExitCode {
             );
         }
     }
-    if outcome.valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    Ok(Exit::done_if(outcome.valid))
 }
 
 fn check(path: &Path, text: &str) -> Outcome {

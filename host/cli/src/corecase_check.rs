@@ -10,11 +10,10 @@
 //! attachment, task, status changes, `updatedSince` listing — and is
 //! resolved and closed at the end.
 //!
-//! Exit codes: 0 every point holds, 1 some differ, 2 the configuration
-//! cannot be used.
+//! Exit codes (the runner's table): 0 every point holds, 1 some differ, 2
+//! the configuration cannot be used.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use serde::Serialize;
 use shopcase_contract::action::{CaseStatus, Priority, Visibility};
@@ -26,10 +25,20 @@ use shopcase_corecase::client::dto::{
 };
 use shopcase_pipeline::{Config, CoreCase};
 
+use crate::runner::{CliError, Exit};
+
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum CorecaseCommand {
     /// Check the Core Case tenant of a configuration, point by point.
     Check(CheckArgs),
+}
+
+impl CorecaseCommand {
+    /// `--json` was given.
+    pub(crate) fn json(&self) -> bool {
+        let CorecaseCommand::Check(args) = self;
+        args.json
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,41 +85,18 @@ impl Report {
     }
 }
 
-pub(crate) fn main(cmd: CorecaseCommand) -> ExitCode {
+pub(crate) async fn run(cmd: CorecaseCommand) -> Result<Exit, CliError> {
     let CorecaseCommand::Check(args) = cmd;
-    let core = match Config::load(&args.config)
-        .map_err(|e| e.to_string())
-        .and_then(|c| CoreCase::from_config(&c).map_err(|e| e.to_string()))
-    {
-        Ok(Some(core)) => core,
-        Ok(None) => {
-            eprintln!(
-                "error: {} has no [corecase] table: nothing to check",
-                args.config.display()
-            );
-            return ExitCode::from(2);
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
+    let config = Config::load(&args.config).map_err(CliError::bad_config)?;
+    let Some(core) = CoreCase::from_config(&config).map_err(CliError::bad_config)? else {
+        return Err(CliError::bad_config(format!(
+            "{} has no [corecase] table: nothing to check",
+            args.config.display()
+        )));
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let report = rt.block_on(check(&core, &args));
+    let report = check(&core, &args).await;
     if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("Core Case tenant {}:", report.tenant);
         for p in &report.points {
@@ -133,11 +119,7 @@ pub(crate) fn main(cmd: CorecaseCommand) -> ExitCode {
             }
         );
     }
-    if report.points.iter().all(|p| p.holds) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    Ok(Exit::done_if(report.points.iter().all(|p| p.holds)))
 }
 
 async fn check(core: &CoreCase, args: &CheckArgs) -> Report {

@@ -3,12 +3,14 @@
 //!
 //! Both serve `/_emulator/` control endpoints without authentication, so
 //! they listen on loopback unless told otherwise.
+//!
+//! Exit codes (the runner's table): 0 after Ctrl-C, 1 if serving failed
+//! (the address cannot be bound), 2 for an unusable `--config` or `--seed`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::runner::{CliError, Exit};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Which {
@@ -34,27 +36,6 @@ pub(crate) enum Which {
     },
 }
 
-pub(crate) fn main(which: Which) -> ExitCode {
-    crate::init_tracing();
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(which)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
 async fn shutdown_signal() {
     // If the signal handler cannot be installed, run until killed.
     if tokio::signal::ctrl_c().await.is_err() {
@@ -62,41 +43,34 @@ async fn shutdown_signal() {
     }
 }
 
-async fn run(which: Which) -> Result<()> {
+pub(crate) async fn run(which: Which) -> Result<Exit, CliError> {
     match which {
         Which::Corecase { listen, config } => {
             let config = match config {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    toml::from_str(&text).with_context(|| format!("{}", path.display()))?
-                }
+                Some(path) => toml::from_str(&read(&path)?)
+                    .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?,
                 None => shopcase_corecase_emulator::EmulatorConfig::default(),
             };
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+            let (tenant, client) = (config.tenant_id.clone(), config.client_id.clone());
+            let emulator =
+                shopcase_corecase_emulator::Emulator::new(config).map_err(CliError::bad_input)?;
+            let listener = bind(listen).await?;
             eprintln!(
-                "Core Case emulator on http://{} (tenant `{}`, client `{}`); Ctrl-C stops it",
+                "Core Case emulator on http://{} (tenant `{tenant}`, client `{client}`); Ctrl-C stops it",
                 listener.local_addr()?,
-                config.tenant_id,
-                config.client_id
             );
-            shopcase_corecase_emulator::serve(listener, config, shutdown_signal()).await?;
+            shopcase_corecase_emulator::serve_emulator(listener, emulator, shutdown_signal())
+                .await?;
         }
         Which::Shopify { listen, seed } => {
             let mut config = shopcase_shopify_emulator::EmulatorConfig::default();
             if let Some(path) = seed {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                config.seed =
-                    serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+                config.seed = serde_json::from_str(&read(&path)?)
+                    .map_err(|e| CliError::bad_input(format!("{}: {e}", path.display())))?;
             }
             let emulator =
-                shopcase_shopify_emulator::Emulator::new(config).map_err(anyhow::Error::msg)?;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
+                shopcase_shopify_emulator::Emulator::new(config).map_err(CliError::bad_input)?;
+            let listener = bind(listen).await?;
             eprintln!(
                 "Shopify Admin API emulator on http://{}; Ctrl-C stops it",
                 listener.local_addr()?
@@ -104,5 +78,18 @@ async fn run(which: Which) -> Result<()> {
             shopcase_shopify_emulator::serve(listener, emulator, shutdown_signal()).await?;
         }
     }
-    Ok(())
+    Ok(Exit::Done)
+}
+
+/// A `--config` or `--seed` file: exit 2 if it cannot be read.
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| CliError::bad_input(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Exit 1 if the address cannot be listened on.
+async fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot listen on {listen}: {e}")))
 }

@@ -1,8 +1,11 @@
 //! `shopcase`: the host binary.
 //!
 //! # Layout
-//! Each subcommand lives in its own module; this file only parses the
-//! command line and dispatches.
+//! Each subcommand lives in its own module as a plain function of its
+//! arguments returning `Result<Exit, CliError>`; this file parses the
+//! command line and hands each command to the [`runner`], which builds the
+//! runtime, sets up the logs, prints the error and maps it to the exit code
+//! (one table for every command: the runner's docs).
 //! - `plugin run` ([`plugin_run`]): one event through one plugin, in the
 //!   server's sandbox.
 //! - `plugin new | build | test` ([`plugin_dev`]): scaffold, build and
@@ -18,12 +21,14 @@
 //!   the configured tenant, point by point.
 //! - `config check` ([`config_check`]): a configuration as `serve` checks
 //!   it, with warnings for risky choices.
+//! - [`runner`]: runs a command; exit codes, error printing (`--json`).
 
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use runner::{Logs, Runner};
 
 mod admin_cmd;
 mod config_check;
@@ -35,12 +40,16 @@ mod emulate;
 mod plugin_dev;
 mod plugin_run;
 mod replay;
+mod runner;
 mod serve;
 mod store_cmd;
 
+/// The exit codes of every command (`runner`).
+const EXIT_CODES: &str = "Exit codes: 0 done; 1 the command ran and something failed or did not hold (a refusal, a plugin failure, a check that differs, a rejected webhook); 2 the command could not start (bad arguments, configuration or input). With --json, an error is one JSON object on stdout: {\"error\": {\"kind\", \"message\"}}.";
+
 /// Shopify events in, Core Case cases out, business logic in sandboxed Wasm plugins.
 #[derive(Debug, Parser)]
-#[command(name = "shopcase", version, about, long_about = None)]
+#[command(name = "shopcase", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,32 +99,39 @@ enum PluginCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let runner = Runner::new();
     match cli.command {
-        Command::Plugin(PluginCommand::Run(args)) => plugin_run::main(args),
-        Command::Plugin(PluginCommand::New(args)) => plugin_dev::new(args),
-        Command::Plugin(PluginCommand::Build(args)) => plugin_dev::build(args),
-        Command::Plugin(PluginCommand::Test(args)) => plugin_dev::test(args),
+        Command::Plugin(PluginCommand::Run(args)) => runner
+            .json_with(args.json, plugin_run::json_fields())
+            .run_sync(|| plugin_run::run(args)),
+        Command::Plugin(PluginCommand::New(args)) => runner.run_sync(|| plugin_dev::new(args)),
+        Command::Plugin(PluginCommand::Build(args)) => runner.run_sync(|| plugin_dev::build(args)),
+        Command::Plugin(PluginCommand::Test(args)) => {
+            runner.json(args.json).run_sync(|| plugin_dev::test(args))
+        }
         #[cfg(feature = "emulators")]
-        Command::Demo(args) => demo::main(args),
+        Command::Demo(args) => runner
+            .multi_thread()
+            .json(args.json)
+            .logs(if args.verbose {
+                Logs::Info(runner::LogFormat::Text)
+            } else {
+                Logs::ErrorsOnly
+            })
+            .run(demo::run(args)),
         #[cfg(feature = "emulators")]
-        Command::Emulate(which) => emulate::main(which),
-        Command::Serve(args) => serve::main(args),
-        Command::Replay(args) => replay::main(args),
-        Command::Store(cmd) => store_cmd::main(cmd),
-        Command::Admin(cmd) => admin_cmd::main(cmd),
-        Command::Corecase(cmd) => corecase_check::main(cmd),
-        Command::Config(cmd) => config_check::main(cmd),
+        Command::Emulate(which) => runner
+            .multi_thread()
+            .logs(Logs::Info(runner::LogFormat::Text))
+            .run(emulate::run(which)),
+        Command::Serve(args) => runner
+            .multi_thread()
+            .logs(Logs::Info(args.log_format))
+            .run(serve::run(args)),
+        Command::Replay(args) => runner.json(args.json).run(replay::run(args)),
+        Command::Store(cmd) => runner.json(cmd.json()).run(store_cmd::run(cmd)),
+        Command::Admin(cmd) => runner.json(cmd.json()).run(admin_cmd::run(cmd)),
+        Command::Corecase(cmd) => runner.json(cmd.json()).run(corecase_check::run(cmd)),
+        Command::Config(cmd) => runner.json(cmd.json()).run_sync(|| config_check::run(cmd)),
     }
-}
-
-/// Logs to stderr; `RUST_LOG` sets the filter (default `info`).
-#[cfg(feature = "emulators")]
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second initialisation (tests) is harmless.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }

@@ -8,7 +8,7 @@
 //! ```
 //!
 //! # Layout
-//! - this file: the command-line arguments, the error type and exit codes;
+//! - this file: the command-line arguments;
 //! - [`scaffold`]: `plugin new`, the project templates of each language;
 //! - [`build`]: `plugin build`, language detection, the toolchains
 //!   (cargo, componentize-js, componentize-py) and packaging;
@@ -16,52 +16,23 @@
 //!   in the server's sandbox and the report;
 //! - [`diff`]: the line diff the report prints on a mismatch.
 //!
-//! Exit codes, as `plugin run`: 0 success, 1 a plugin failed (a build that
-//! does not compile, a fixture that does not match), 2 bad input (bad
-//! manifest or fixture, missing toolchain, unloadable plugin).
+//! Exit codes (the runner's table, as `plugin run`): 0 success, 1 a plugin
+//! failed (a build that does not compile, a fixture that does not match),
+//! 2 bad input (bad manifest or fixture, missing toolchain, unloadable
+//! plugin).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
+
+use crate::runner::{CliError, Exit};
 
 mod build;
 mod conformance;
 mod diff;
 mod scaffold;
 
-/// Why a `plugin` development command stopped.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DevError {
-    /// The command's input is wrong: a bad manifest, fixture or argument,
-    /// a missing toolchain. Exit 2.
-    #[error("{0}")]
-    BadInput(String),
-    /// The plugin itself failed: it does not compile. Exit 1.
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl DevError {
-    fn exit_code(&self) -> ExitCode {
-        match self {
-            DevError::BadInput(_) => ExitCode::from(2),
-            DevError::Failed(_) => ExitCode::from(1),
-        }
-    }
-}
-
-fn bad(msg: impl Into<String>) -> DevError {
-    DevError::BadInput(msg.into())
-}
-
-/// Report an error on stderr and turn it into the exit code.
-fn finish(result: Result<ExitCode, DevError>) -> ExitCode {
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            e.exit_code()
-        }
-    }
+/// Bad input: exit 2.
+fn bad(msg: impl Into<String>) -> CliError {
+    CliError::bad_input(msg.into())
 }
 
 /// A plugin language `plugin new` and `plugin build` know.
@@ -129,7 +100,7 @@ pub(crate) struct TestArgs {
     fixtures: PathBuf,
     /// Print one JSON report instead of text.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Run only the fixtures whose name contains this.
     #[arg(long)]
     filter: Option<String>,
@@ -139,16 +110,18 @@ pub(crate) struct TestArgs {
 }
 
 /// `shopcase plugin new`.
-pub(crate) fn new(args: NewArgs) -> ExitCode {
-    finish(scaffold::run(&args).map(|()| ExitCode::SUCCESS))
+pub(crate) fn new(args: NewArgs) -> Result<Exit, CliError> {
+    scaffold::run(&args)?;
+    Ok(Exit::Done)
 }
 
 /// `shopcase plugin build`.
-pub(crate) fn build(args: BuildArgs) -> ExitCode {
-    finish(build::run(&args).map(|_| ExitCode::SUCCESS))
+pub(crate) fn build(args: BuildArgs) -> Result<Exit, CliError> {
+    build::run(&args)?;
+    Ok(Exit::Done)
 }
 
 /// `shopcase plugin test`.
-pub(crate) fn test(args: TestArgs) -> ExitCode {
-    finish(conformance::run(&args))
+pub(crate) fn test(args: TestArgs) -> Result<Exit, CliError> {
+    conformance::run(&args)
 }

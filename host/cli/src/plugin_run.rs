@@ -2,17 +2,22 @@
 //! sandbox the server uses (same engine configuration, limits, minimisation
 //! and validation), printing the actions and the budget report.
 //!
-//! Exit codes: 0 success, 1 the plugin failed (a named outcome), 2 bad input
-//! (unreadable event, bad manifest, unknown setting).
+//! Exit codes (the runner's table): 0 success, 1 the plugin failed (a named
+//! outcome), 2 bad input (unreadable event, bad manifest, unknown setting,
+//! a plugin that cannot load). With `--json`, bad input is printed in the
+//! output's shape: `{"actions": [], "budget": null, "error": {"kind",
+//! "message"}}`, `kind` being `bad-input`, `bad-manifest` or the load
+//! failure's outcome name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use serde_json::json;
 use shopcase_contract::{EventFile, FailureKind, Manifest, SettingValue};
 use shopcase_sandbox::{Invocation, MemoryServices, Runtime, RuntimeConfig};
+
+use crate::runner::{CliError, Exit};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -36,35 +41,22 @@ pub(crate) struct Args {
     history: Option<PathBuf>,
     /// Print one JSON object: {"actions", "budget", "error"}.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Where precompiled components are cached.
     #[arg(long, env = "SHOPCASE_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
 }
 
-/// Bad input: exit 2 with a message. `kind` is `bad-manifest` when the
-/// plugin's manifest is to blame, `bad-input` otherwise.
-struct BadInput(String, &'static str);
-
-fn bad(msg: String) -> BadInput {
-    BadInput(msg, "bad-input")
+/// The fields of the `--json` output around an error that stopped the run.
+pub(crate) fn json_fields() -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = serde_json::Map::new();
+    fields.insert("actions".into(), json!([]));
+    fields.insert("budget".into(), serde_json::Value::Null);
+    fields
 }
 
-pub(crate) fn main(args: Args) -> ExitCode {
-    match run(&args) {
-        Ok(code) => code,
-        Err(BadInput(msg, kind)) => {
-            if args.json {
-                println!(
-                    "{}",
-                    json!({"actions": [], "budget": null, "error": {"kind": kind, "message": msg}})
-                );
-            } else {
-                eprintln!("error: {msg}");
-            }
-            ExitCode::from(2)
-        }
-    }
+fn bad(msg: String) -> CliError {
+    CliError::bad_input(msg)
 }
 
 fn manifest_path(p: &Path) -> PathBuf {
@@ -75,7 +67,7 @@ fn manifest_path(p: &Path) -> PathBuf {
     }
 }
 
-fn run(args: &Args) -> Result<ExitCode, BadInput> {
+pub(crate) fn run(args: Args) -> Result<Exit, CliError> {
     let text = std::fs::read_to_string(&args.event)
         .map_err(|e| bad(format!("cannot read event {}: {e}", args.event.display())))?;
     let mut file =
@@ -91,7 +83,7 @@ fn run(args: &Args) -> Result<ExitCode, BadInput> {
     let event = file.to_event();
 
     let manifest = Manifest::load(&manifest_path(&args.plugin))
-        .map_err(|e| BadInput(e.to_string(), "bad-manifest"))?;
+        .map_err(|e| CliError::bad_input(e).with_kind("bad-manifest"))?;
     let mut overrides = BTreeMap::new();
     for kv in &args.settings {
         let (k, v) = kv
@@ -137,36 +129,23 @@ fn run(args: &Args) -> Result<ExitCode, BadInput> {
         ..RuntimeConfig::default()
     })
     .map_err(|e| bad(e.to_string()))?;
-    let plugin = match runtime.load_manifest(manifest) {
-        Ok(p) => p,
-        // A plugin that cannot load is bad input to this command, but its
-        // outcome still has its name (hash-mismatch, forbidden-import...).
-        Err(e) => {
-            if args.json {
-                println!(
-                    "{}",
-                    json!({"actions": [], "budget": null, "error": {"kind": e.kind, "message": e.message}})
-                );
-            } else {
-                eprintln!("error: plugin cannot be loaded: {e}");
-            }
-            return Ok(ExitCode::from(2));
-        }
-    };
+    // A plugin that cannot load is bad input to this command, but its
+    // outcome still has its name (hash-mismatch, forbidden-import...).
+    let plugin = runtime.load_manifest(manifest).map_err(|e| {
+        CliError::bad_input(&e.message)
+            .with_kind(e.kind.to_string())
+            .shown_as(format!("plugin cannot be loaded: {e}"))
+    })?;
     let invocation = plugin.invoke(&event, Arc::new(settings), Arc::new(services));
     if args.json {
         print_json(&invocation);
     } else {
         print_human(plugin.manifest(), &event.topic, &invocation);
     }
-    Ok(if invocation.outcome.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(Exit::done_if(invocation.outcome.is_ok()))
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, BadInput> {
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| bad(format!("{}: {e}", path.display())))

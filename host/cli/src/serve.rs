@@ -2,23 +2,15 @@
 //! dispatches them to the stores' plugins, executes the journalled actions,
 //! and drains gracefully on SIGTERM or Ctrl-C.
 //!
-//! Exit codes: 0 after a clean shutdown, 1 if serving failed, 2 for a bad
-//! configuration.
+//! Exit codes (the runner's table): 0 after a clean shutdown, 1 if serving
+//! failed, 2 for a bad configuration.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use shopcase_pipeline::{Config, CoreCase, PipelineBuilder, Shopify};
 
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object per line.
-    Json,
-}
+use crate::runner::{CliError, Exit, LogFormat};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -30,54 +22,24 @@ pub(crate) struct Args {
     listen: Option<SocketAddr>,
     /// Log format (the level comes from RUST_LOG, default `info`).
     #[arg(long, value_enum, env = "SHOPCASE_LOG_FORMAT", default_value = "text")]
-    log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 }
 
-pub(crate) fn main(args: Args) -> ExitCode {
-    init_tracing(args.log_format);
-    let config = match Config::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+pub(crate) async fn run(args: Args) -> Result<Exit, CliError> {
+    let config = Config::load(&args.config).map_err(CliError::bad_config)?;
     // `[shopify]` and the stores' Admin API tokens: checked with the rest of
     // the configuration.
-    let shopify = match Shopify::from_config(&config) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let shopify = Shopify::from_config(&config).map_err(CliError::bad_config)?;
     // `[corecase]`: the client secret is read now, so a missing one is a
     // configuration error, not a failure at the first case action.
-    let corecase = match CoreCase::from_config(&config) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(serve(config, shopify, corecase, args.listen)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    let corecase = CoreCase::from_config(&config).map_err(CliError::bad_config)?;
+    serve(config, shopify, corecase, args.listen)
+        .await
+        .map_err(|e| {
             tracing::error!(error = %e, "shopcase stopped with an error");
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+            CliError::failed(e)
+        })?;
+    Ok(Exit::Done)
 }
 
 async fn serve(
@@ -165,18 +127,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term => {}
     }
-}
-
-fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }

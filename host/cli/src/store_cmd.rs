@@ -6,14 +6,15 @@
 //! while the server does (SQLite serialises the writes); the server picks
 //! the change up with the next event. Secrets are not read.
 //!
-//! Exit codes: 0 done, 1 refused (unknown store, plugin, setting...), 2 bad
-//! configuration.
+//! Exit codes (the runner's table): 0 done, 1 refused (unknown store,
+//! plugin, setting...), 2 bad configuration or a malformed `--set`.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use shopcase_pipeline::admin::{InstallationView, StoreView};
 use shopcase_pipeline::{Admin, ApproveRequest, Config, EnableRequest, SetRequest, SettingInput};
+
+use crate::runner::{CliError, Exit};
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Common {
@@ -111,7 +112,14 @@ pub(crate) enum StoreCommand {
     },
 }
 
-pub(crate) fn main(cmd: StoreCommand) -> ExitCode {
+impl StoreCommand {
+    /// `--json` was given.
+    pub(crate) fn json(&self) -> bool {
+        matches!(self, StoreCommand::List { json: true, .. })
+    }
+}
+
+pub(crate) async fn run(cmd: StoreCommand) -> Result<Exit, CliError> {
     let config_path = match &cmd {
         StoreCommand::List { common, .. }
         | StoreCommand::Enable { common, .. }
@@ -119,44 +127,26 @@ pub(crate) fn main(cmd: StoreCommand) -> ExitCode {
         | StoreCommand::Set { common, .. }
         | StoreCommand::Approve { common, .. } => common.config.clone(),
     };
-    let config = match Config::load_without_secrets(&config_path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(run(cmd, &config)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let config = Config::load_without_secrets(&config_path).map_err(CliError::bad_config)?;
+    change(cmd, &config).await?;
+    Ok(Exit::Done)
 }
 
-fn parse_settings(raw: &[String]) -> Result<Vec<(String, SettingInput)>, String> {
+/// `--set KEY=VALUE`s; a malformed one is bad input (exit 2).
+fn parse_settings(raw: &[String]) -> Result<Vec<(String, SettingInput)>, CliError> {
     raw.iter()
         .map(|kv| match kv.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => {
                 Ok((k.trim().to_owned(), SettingInput::Text(v.to_owned())))
             }
-            _ => Err(format!("--set `{kv}`: expected KEY=VALUE")),
+            _ => Err(CliError::bad_input(format!(
+                "--set `{kv}`: expected KEY=VALUE"
+            ))),
         })
         .collect()
 }
 
-async fn run(cmd: StoreCommand, config: &Config) -> Result<(), Box<dyn std::error::Error>> {
+async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
     let admin = Admin::open(config)?;
     match cmd {
         StoreCommand::List { json, .. } => {

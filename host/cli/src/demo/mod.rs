@@ -15,9 +15,11 @@
 //! - this file: the run and the summary;
 //! - `seed`: the Shopify emulator's data, from the scenario files;
 //! - `analyst`: the analyst's decisions, through the Core Case client.
+//!
+//! Exit codes (the runner's table): 0 the demo ran, 1 it failed, 2 no
+//! packaged plugins in `--plugins`.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -26,6 +28,8 @@ use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
 use shopcase_contract::time::{SignedDuration, Timestamp};
 use shopcase_pipeline::store::{ActionFamily, JournalStatus, Storage};
 use shopcase_pipeline::{Admin, Config, CoreCase, EnableRequest, Shopify};
+
+use crate::runner::{CliError, Exit};
 
 mod analyst;
 mod seed;
@@ -50,7 +54,7 @@ const PLUGINS: &[&str] = &[
 pub(crate) struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// The packaged plugins (`cargo xtask build-plugins` writes them here).
     #[arg(long, default_value = "target/plugins")]
     plugins: PathBuf,
@@ -63,48 +67,25 @@ pub(crate) struct Args {
     keep: Option<PathBuf>,
     /// Show the host's logs (RUST_LOG sets the filter).
     #[arg(long)]
-    verbose: bool,
+    pub(crate) verbose: bool,
 }
 
-pub(crate) fn main(args: Args) -> ExitCode {
-    if args.verbose {
-        crate::init_tracing();
+pub(crate) async fn run(args: Args) -> Result<Exit, CliError> {
+    if !args.plugins.join("fraud/plugin.toml").exists() {
+        return Err(CliError::bad_input(format!(
+            "no packaged plugins in {}: build them with `cargo xtask build-plugins` (or run `cargo xtask demo`)",
+            args.plugins.display()
+        )));
+    }
+    let summary = play(&args)
+        .await
+        .map_err(|e| CliError::failed(format!("demo failed: {e:#}")))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("error"))
-            .with_writer(std::io::stderr)
-            .try_init();
+        print_summary(&summary);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(run(&args)) {
-        Ok(summary) => {
-            if args.json {
-                match serde_json::to_string_pretty(&summary) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return ExitCode::FAILURE;
-                    }
-                }
-            } else {
-                print_summary(&summary);
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("demo failed: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    Ok(Exit::Done)
 }
 
 /// The demo's result (`--json`).
@@ -161,14 +142,9 @@ struct Webhooks {
     duplicate: usize,
 }
 
-async fn run(args: &Args) -> Result<Summary> {
+/// Every scenario, end to end.
+async fn play(args: &Args) -> Result<Summary> {
     let started = Instant::now();
-    if !args.plugins.join("fraud/plugin.toml").exists() {
-        bail!(
-            "no packaged plugins in {}: build them with `cargo xtask build-plugins` (or run `cargo xtask demo`)",
-            args.plugins.display()
-        );
-    }
     let plugins_dir = std::fs::canonicalize(&args.plugins)?;
     let scenarios = args.scenarios.clone();
     let temp;

@@ -24,7 +24,8 @@ use std::process::Command;
 
 use shopcase_contract::Manifest;
 
-use super::{BuildArgs, DevError, Lang, bad};
+use super::{BuildArgs, Lang, bad};
+use crate::runner::CliError;
 
 /// The WIT package the plugins are built against (`wit/v0.1.0`).
 const WIT: &[(&str, &str)] = &[
@@ -50,7 +51,7 @@ const PY_SDK: &str = include_str!("../../../../sdk/python/shopcase_sdk/__init__.
 const PY_TOOL: &str = "componentize-py==0.25.1";
 
 /// Build and package; returns the packaged `plugin.toml`.
-pub(super) fn run(args: &BuildArgs) -> Result<PathBuf, DevError> {
+pub(super) fn run(args: &BuildArgs) -> Result<PathBuf, CliError> {
     let dir = &args.dir;
     let source = dir.join("plugin.toml");
     let manifest = Manifest::load(&source).map_err(|e| bad(e.to_string()))?;
@@ -87,7 +88,7 @@ pub(super) fn run(args: &BuildArgs) -> Result<PathBuf, DevError> {
 }
 
 /// The project's language, from its files.
-fn detect(dir: &Path) -> Result<Lang, DevError> {
+fn detect(dir: &Path) -> Result<Lang, CliError> {
     if dir.join("Cargo.toml").is_file() {
         Ok(Lang::Rust)
     } else if dir.join("src/plugin.js").is_file() {
@@ -107,7 +108,7 @@ fn detect(dir: &Path) -> Result<Lang, DevError> {
     }
 }
 
-fn build_rust(dir: &Path) -> Result<PathBuf, DevError> {
+fn build_rust(dir: &Path) -> Result<PathBuf, CliError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args([
@@ -127,7 +128,7 @@ fn build_rust(dir: &Path) -> Result<PathBuf, DevError> {
         ))
     })?;
     if !out.status.success() {
-        return Err(DevError::Failed(format!(
+        return Err(CliError::failed(format!(
             "cargo build failed ({}); if the target is missing: `rustup target add wasm32-wasip2`",
             out.status
         )));
@@ -157,7 +158,7 @@ fn cdylib_wasm(messages: &str) -> Option<PathBuf> {
 }
 
 /// Write the WIT package into `work/wit`.
-fn stage_wit(work: &Path) -> Result<PathBuf, DevError> {
+fn stage_wit(work: &Path) -> Result<PathBuf, CliError> {
     let wit = work.join("wit");
     std::fs::create_dir_all(&wit)
         .map_err(|e| bad(format!("cannot create {}: {e}", wit.display())))?;
@@ -167,7 +168,7 @@ fn stage_wit(work: &Path) -> Result<PathBuf, DevError> {
     Ok(wit)
 }
 
-fn write(path: &Path, text: &str) -> Result<(), DevError> {
+fn write(path: &Path, text: &str) -> Result<(), CliError> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .map_err(|e| bad(format!("cannot create {}: {e}", parent.display())))?;
@@ -175,7 +176,7 @@ fn write(path: &Path, text: &str) -> Result<(), DevError> {
     std::fs::write(path, text).map_err(|e| bad(format!("cannot write {}: {e}", path.display())))
 }
 
-fn build_js(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf, DevError> {
+fn build_js(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf, CliError> {
     let has_toolchain = |d: &Path| {
         d.join("node_modules/@bytecodealliance/componentize-js/package.json")
             .is_file()
@@ -222,14 +223,14 @@ fn build_js(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf, De
             ))
         })?;
     if !status.success() {
-        return Err(DevError::Failed(format!(
+        return Err(CliError::failed(format!(
             "the JavaScript build failed ({status})"
         )));
     }
     Ok(out)
 }
 
-fn build_python(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf, DevError> {
+fn build_python(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf, CliError> {
     let tool = match tools {
         Some(t) if t.join("venv/bin/componentize-py").is_file() => {
             t.join("venv/bin/componentize-py")
@@ -262,7 +263,7 @@ fn build_python(dir: &Path, work: &Path, tools: Option<&Path>) -> Result<PathBuf
             ))
         })?;
     if !status.success() {
-        return Err(DevError::Failed(format!(
+        return Err(CliError::failed(format!(
             "componentize-py failed ({status})"
         )));
     }

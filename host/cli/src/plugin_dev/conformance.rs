@@ -39,7 +39,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,7 +47,8 @@ use serde_json::{Map, Value, json};
 use shopcase_contract::{EventFile, Manifest, SettingValue};
 use shopcase_sandbox::{Budget, Invocation, MemoryServices, Plugin, Runtime, RuntimeConfig};
 
-use super::{DevError, TestArgs, bad, diff};
+use super::{TestArgs, bad, diff};
+use crate::runner::{CliError, Exit};
 
 /// `expected/<name>.json`.
 #[derive(Debug, Deserialize)]
@@ -105,7 +105,7 @@ struct Outcome {
     micros: u128,
 }
 
-pub(super) fn run(args: &TestArgs) -> Result<ExitCode, DevError> {
+pub(super) fn run(args: &TestArgs) -> Result<Exit, CliError> {
     let manifest_path = if args.plugin.is_dir() {
         args.plugin.join("plugin.toml")
     } else {
@@ -151,11 +151,9 @@ pub(super) fn run(args: &TestArgs) -> Result<ExitCode, DevError> {
         print_human(&plugin, &args.fixtures, &outcomes, passed, failed, errors);
     }
     Ok(if errors > 0 {
-        ExitCode::from(2)
-    } else if failed > 0 {
-        ExitCode::from(1)
+        Exit::BadInput
     } else {
-        ExitCode::SUCCESS
+        Exit::done_if(failed == 0)
     })
 }
 
@@ -163,7 +161,7 @@ pub(super) fn run(args: &TestArgs) -> Result<ExitCode, DevError> {
 fn list_fixtures(
     dir: &Path,
     filter: Option<&str>,
-) -> Result<Vec<(String, PathBuf, PathBuf)>, DevError> {
+) -> Result<Vec<(String, PathBuf, PathBuf)>, CliError> {
     let events = dir.join("events");
     let entries = std::fs::read_dir(&events).map_err(|e| {
         bad(format!(

@@ -14,9 +14,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{DevError, Lang, NewArgs, bad};
+use super::{Lang, NewArgs, bad};
+use crate::runner::CliError;
 
-pub(super) fn run(args: &NewArgs) -> Result<(), DevError> {
+pub(super) fn run(args: &NewArgs) -> Result<(), CliError> {
     let id = &args.name;
     if !shopcase_contract::manifest::is_id(id) {
         return Err(bad(format!(
@@ -67,7 +68,7 @@ pub(super) fn run(args: &NewArgs) -> Result<(), DevError> {
 
 /// The Rust SDK to depend on: given, or the repository this binary was
 /// built in (`<repo>/target/<profile>/shopcase` → `<repo>/sdk/rust`).
-fn rust_sdk(given: Option<&Path>) -> Result<PathBuf, DevError> {
+fn rust_sdk(given: Option<&Path>) -> Result<PathBuf, CliError> {
     let found = match given {
         Some(p) => Some(p.to_owned()),
         None => std::env::current_exe().ok().and_then(|exe| {
