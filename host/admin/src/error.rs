@@ -3,11 +3,11 @@
 //! and other internal failures are logged here and answered with a bare
 //! code: nothing internal (paths, SQL, stack) reaches the caller.
 
+use crate::stores::AdminError;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use shopcase_pipeline::AdminError;
 use shopcase_store::StoreError;
 
 /// Why a request was refused. `code()` values are part of the API

@@ -17,7 +17,7 @@
 //! # let _ = pipeline; Ok(()) }
 //! ```
 //!
-//! Every change goes through `shopcase_pipeline::Admin`, the code path of
+//! Every change goes through [`Admin`], the code path of
 //! `shopcase store ...`, so the command line and the API enforce the same
 //! rules and write the same audit records. Authentication and
 //! authorisation are in `auth` (roles, 403 and 404, denial
@@ -49,6 +49,7 @@ mod extract;
 mod openapi;
 mod page;
 mod state;
+pub mod stores;
 pub mod tokens;
 mod views;
 
@@ -56,6 +57,7 @@ pub use api::API_PREFIX;
 pub use extract::MAX_BODY_BYTES;
 pub use openapi::{OPENAPI_PATH, openapi_document};
 pub use state::AdminState;
+pub use stores::{Admin, AdminError, ApproveRequest, EnableRequest, SetRequest, SettingInput};
 pub use tokens::{IssuedToken, NewToken, TokenError, Tokens};
 
 /// The admin API (`/admin/api/...`), its OpenAPI document and the admin

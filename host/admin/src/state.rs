@@ -3,7 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use shopcase_pipeline::{Admin, Config};
+use shopcase_pipeline::Config;
+
+use crate::stores::Admin;
 use shopcase_store::{Storage, Timestamp};
 
 use crate::tokens::Tokens;

@@ -13,9 +13,10 @@
 
 use std::path::PathBuf;
 
+use shopcase_admin::Admin;
 use shopcase_admin::{AdminState, NewToken};
+use shopcase_pipeline::Config;
 use shopcase_pipeline::store::{ApiRole, ApiToken};
-use shopcase_pipeline::{Admin, Config};
 
 use crate::runner::{CliError, Exit};
 

@@ -1,6 +1,6 @@
 //! `shopcase store list|enable|disable|set|approve`: which plugins run for
 //! which store, and what content of them the store approved. Only parsing and printing live here; the rules are in
-//! `shopcase_pipeline::admin`, shared with the admin API.
+//! `shopcase_admin::stores`, shared with the admin API.
 //!
 //! The commands work on the data directory named by `--config` and can run
 //! while the server does (SQLite serialises the writes); the server picks
@@ -11,8 +11,9 @@
 
 use std::path::PathBuf;
 
-use shopcase_pipeline::admin::{InstallationView, StoreView};
-use shopcase_pipeline::{Admin, ApproveRequest, Config, EnableRequest, SetRequest, SettingInput};
+use shopcase_admin::stores::{InstallationView, StoreView};
+use shopcase_admin::{Admin, ApproveRequest, EnableRequest, SetRequest, SettingInput};
+use shopcase_pipeline::Config;
 
 use crate::runner::{CliError, Exit};
 

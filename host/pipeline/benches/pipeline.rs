@@ -19,9 +19,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+use shopcase_admin::{Admin, EnableRequest};
 use shopcase_contract::Resources;
 use shopcase_contract::time::Timestamp;
-use shopcase_pipeline::{Admin, Config, EnableRequest, PipelineBuilder};
+use shopcase_pipeline::{Config, PipelineBuilder};
 use shopcase_store::{ActionFamily, EventSource, EventStatus, JournalStatus, NewEvent};
 
 const SHOP: &str = "bench.myshopify.com";

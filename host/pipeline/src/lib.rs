@@ -30,7 +30,6 @@
 //! - [`retention`]: deleting finished work older than `storage.retention`.
 //! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`;
 //!   `erasure`: their part in Core Case.
-//! - [`admin`]: store administration (`shopcase store ...`, admin API).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
 //! - [`metrics`]: Prometheus text exposition.
 //! - [`fault`]: test-only fault points for crash tests (from
@@ -41,7 +40,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod admin;
 pub mod breaker;
 pub mod config;
 pub mod corecase;
@@ -60,7 +58,6 @@ pub mod timers;
 
 mod shops;
 
-pub use admin::{Admin, AdminError, ApproveRequest, EnableRequest, SetRequest, SettingInput};
 pub use config::{Config, ConfigError};
 pub use corecase::{CaseExecutor, CoreCase, CoreCaseSettings, Poller};
 pub use dispatcher::services::{CustomerHistorySource, NoCustomerHistory};

@@ -239,9 +239,8 @@ impl PipelineBuilder {
             .await?;
         // Installations from before approvals were recorded (storage
         // migration 7) take the plugin on disk now as approved, before any
-        // event runs; see `Admin::record_missing_approvals`.
-        match crate::admin::Admin::new(storage.clone(), &config)
-            .record_missing_approvals()
+        // event runs; see `registry::record_missing_approvals`.
+        match crate::dispatcher::registry::record_missing_approvals(&*storage, &config.plugins_dir)
             .await
         {
             Ok(0) => {}

@@ -1,15 +1,15 @@
 //! Stores, per-store installations (enable, disable, settings, version
 //! pinning, approving new content) and quarantine. Every change goes through
-//! `shopcase_pipeline::Admin`, the code path `shopcase store ...` uses.
+//! [`crate::Admin`], the code path `shopcase store ...` uses.
 
 use std::collections::BTreeMap;
 
+use crate::stores::{ApproveRequest, EnableRequest, SetRequest, SettingInput};
+use crate::stores::{InstallationView, StoreView};
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shopcase_pipeline::admin::{InstallationView, StoreView};
-use shopcase_pipeline::{ApproveRequest, EnableRequest, SetRequest, SettingInput};
 
 use crate::auth::Principal;
 use crate::error::ApiError;

@@ -188,7 +188,7 @@ async fn settings_and_versions_are_checked_against_the_manifest() {
     assert_eq!(changes[1].entry.details["before"], serde_json::Value::Null);
 
     // What the CLI lists is what the API wrote (one code path).
-    let listed = shopcase_pipeline::Admin::new(r.storage.clone(), &host.config())
+    let listed = shopcase_admin::Admin::new(r.storage.clone(), &host.config())
         .list()
         .await
         .unwrap();

@@ -24,10 +24,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
+use shopcase_admin::{Admin, EnableRequest};
 use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
 use shopcase_contract::time::{SignedDuration, Timestamp};
 use shopcase_pipeline::store::{ActionFamily, JournalStatus, Storage};
-use shopcase_pipeline::{Admin, Config, CoreCase, EnableRequest, Shopify};
+use shopcase_pipeline::{Config, CoreCase, Shopify};
 
 use crate::runner::{CliError, Exit};
 

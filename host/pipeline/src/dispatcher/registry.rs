@@ -16,10 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use shopcase_contract::approval::GrantDiff;
+use serde_json::json;
+use shopcase_contract::approval::{GrantDiff, grants_of};
+use shopcase_contract::manifest::sha256_hex;
+use shopcase_contract::time::Timestamp;
 use shopcase_contract::{FailureKind, Manifest};
 use shopcase_sandbox::{LoadError, Plugin, Runtime};
-use shopcase_store::{Approval, Installation};
+use shopcase_store::{Approval, Installation, InstallationKey, NewAudit, Storage, StoreError};
 
 /// How long a failed load is remembered before it is tried again.
 const RETRY_FAILED_LOAD_AFTER: Duration = Duration::from_secs(30);
@@ -452,4 +455,85 @@ impl PluginRegistry {
             }
         }
     }
+}
+
+/// An approval of `manifest` as it is on disk now: the component is hashed
+/// (it must match the manifest's sha256, or it would not load) and the
+/// grants written as canonical lines. `None`: the component is missing or
+/// does not match.
+pub fn approval_of(manifest: &Manifest, actor: &str, now: Timestamp) -> Option<Approval> {
+    let component = manifest.component.as_ref()?;
+    let bytes = std::fs::read(&component.path).ok()?;
+    if sha256_hex(&bytes) != component.sha256 {
+        return None;
+    }
+    let (grants, grants_digest) = grants_of(manifest);
+    Some(Approval {
+        sha256: component.sha256.clone(),
+        grants_digest,
+        grants,
+        by: actor.to_owned(),
+        at: now,
+    })
+}
+
+/// For every installation with no approval recorded (written before
+/// approvals existed, storage migration 7), record the plugin as it is
+/// on disk now, audited as `installation.approval-recorded` by `host`.
+/// The host does this once at start-up, before any event runs, so
+/// existing installations keep running after the upgrade. One whose
+/// plugin is not on disk (or does not match its manifest) is left
+/// without one, logged, and refused until an admin approves it.
+/// Returns how many were recorded.
+pub async fn record_missing_approvals(
+    storage: &dyn Storage,
+    plugins_dir: &Path,
+) -> Result<usize, StoreError> {
+    let mut recorded = 0;
+    for inst in storage.installations(None).await? {
+        if inst.approved.is_some() {
+            continue;
+        }
+        let now = Timestamp::now();
+        let approval = match lookup(plugins_dir, &inst.plugin_id, &inst.version)
+            .map_err(|m| m.describe(&inst.plugin_id, &inst.version))
+            .and_then(|m| {
+                approval_of(&m, "host", now)
+                    .ok_or_else(|| "the component does not match its manifest".to_owned())
+            }) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::warn!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version, error = %e,
+                    "no approval recorded for the installation and none can be taken from disk; its runs are refused until an admin approves it");
+                continue;
+            }
+        };
+        let audit = NewAudit {
+            actor: "host".into(),
+            action: "installation.approval-recorded".into(),
+            shop: Some(inst.shop.clone()),
+            plugin_id: Some(inst.plugin_id.clone()),
+            details: json!({
+                "version": inst.version,
+                "reason": "installed before approvals were recorded: the plugin on disk at the upgrade is taken as approved",
+                "after": {"sha256": approval.sha256, "grants_digest": approval.grants_digest},
+                "grants": approval.grants,
+            }),
+            at: now,
+        };
+        let key = InstallationKey {
+            shop: inst.shop.clone(),
+            plugin_id: inst.plugin_id.clone(),
+            version: inst.version.clone(),
+        };
+        if storage
+            .approve_installation(key, None, approval, audit)
+            .await?
+        {
+            tracing::info!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version,
+                "recorded the plugin on disk as approved for an installation from before approvals");
+            recorded += 1;
+        }
+    }
+    Ok(recorded)
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use shopcase_pipeline::{Admin, AdminError, EnableRequest, SetRequest, SettingInput};
+use shopcase_admin::{Admin, AdminError, EnableRequest, SetRequest, SettingInput};
 use shopcase_store::{SqliteStorage, Storage};
 
 use crate::support::*;

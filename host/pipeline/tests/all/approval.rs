@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use shopcase_pipeline::admin::ApprovalState;
-use shopcase_pipeline::{Admin, AdminError, ApproveRequest, EnableRequest, RunningPipeline};
+use shopcase_admin::stores::ApprovalState;
+use shopcase_admin::{Admin, AdminError, ApproveRequest, EnableRequest};
+use shopcase_pipeline::RunningPipeline;
 use shopcase_store::{DispatchStatus, SqliteStorage, Storage};
 
 use crate::support::*;
@@ -70,7 +71,7 @@ fn approve(shop: &str, by: &str) -> ApproveRequest {
     }
 }
 
-async fn approval_of(admin: &Admin, shop: &str) -> shopcase_pipeline::admin::ApprovalStatus {
+async fn approval_of(admin: &Admin, shop: &str) -> shopcase_admin::stores::ApprovalStatus {
     admin
         .list()
         .await

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use shopcase_admin::SetRequest;
 use shopcase_contract::Action;
 use shopcase_contract::action::ShopifyOperation;
-use shopcase_pipeline::SetRequest;
 use shopcase_store::{DispatchStatus, Storage};
 
 use crate::support::*;
@@ -81,7 +81,7 @@ async fn plugins_get_only_their_topics_and_disabled_plugins_nothing() {
     for p in ["tagger", "payments", "off"] {
         host.enable(&s, SHOP_A, p, &[]).await;
     }
-    shopcase_pipeline::Admin::new(s.clone(), &host.config())
+    shopcase_admin::Admin::new(s.clone(), &host.config())
         .disable(SHOP_A, "off", "test@example.com")
         .await
         .unwrap();
@@ -244,7 +244,7 @@ async fn failures_retry_dead_letter_and_quarantine_per_plugin_while_others_go_on
     assert_eq!(s.journal_for_event(&e4).await.unwrap().len(), 1);
 
     // Lifting the quarantine runs the held event.
-    shopcase_pipeline::Admin::new(s.clone(), &host.config())
+    shopcase_admin::Admin::new(s.clone(), &host.config())
         .set(SetRequest {
             shop: SHOP_A.into(),
             plugin: "tagger".into(),
@@ -337,7 +337,7 @@ async fn settings_and_versions_come_from_the_installation() {
     eventually("dispatched", || is_done(&s, &e)).await;
     let row = &s.dispatch_rows(&e).await.unwrap()[0];
     assert_eq!(row.plugin_version, "1.0.0");
-    let listed = shopcase_pipeline::Admin::new(s.clone(), &host.config())
+    let listed = shopcase_admin::Admin::new(s.clone(), &host.config())
         .list()
         .await
         .unwrap();

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use http::Request;
 use serde_json::{Value, json};
+use shopcase_admin::{Admin, EnableRequest, SettingInput};
 use shopcase_pipeline::ingress::{headers, hmac};
-use shopcase_pipeline::{
-    Admin, Config, EnableRequest, PipelineBuilder, RunningPipeline, SettingInput,
-};
+use shopcase_pipeline::{Config, PipelineBuilder, RunningPipeline};
 use shopcase_store::Storage;
 use tower::ServiceExt as _;
 

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::json;
 use shopcase_contract::approval::{GrantDiff, grants_of};
-use shopcase_contract::manifest::sha256_hex;
 use shopcase_contract::time::Timestamp;
 use shopcase_contract::{Limits, Manifest, SettingValue};
 use shopcase_store::{
@@ -32,8 +31,8 @@ use shopcase_store::{
     Storage, StoreError,
 };
 
-use crate::config::Config;
-use crate::dispatcher::registry;
+use shopcase_pipeline::Config;
+use shopcase_pipeline::dispatcher::registry;
 
 /// Why an administration request was refused.
 #[derive(Debug, thiserror::Error)]
@@ -258,7 +257,7 @@ pub struct StoreView {
     /// are not closed (Shopify or Core Case down, or refusing its
     /// credentials). Work waits and resumes by itself; empty when every
     /// service answers (or when no pipeline runs in this process).
-    pub upstreams: Vec<crate::breaker::BreakerState>,
+    pub upstreams: Vec<shopcase_pipeline::breaker::BreakerState>,
 }
 
 /// An installation with its effective settings.
@@ -285,7 +284,7 @@ pub struct Admin {
     stores: Vec<(String, String)>,
     caps: Limits,
     /// The running pipeline's circuit breakers, when there is one.
-    breakers: Option<Arc<crate::breaker::Breakers>>,
+    breakers: Option<Arc<shopcase_pipeline::breaker::Breakers>>,
 }
 
 impl Admin {
@@ -305,8 +304,8 @@ impl Admin {
     }
 
     /// Report the running pipeline's circuit breakers in the store views
-    /// (the same `Breakers` given to [`crate::PipelineBuilder::breakers`]).
-    pub fn with_breakers(mut self, breakers: Arc<crate::breaker::Breakers>) -> Admin {
+    /// (the same `Breakers` given to [`shopcase_pipeline::PipelineBuilder::breakers`]).
+    pub fn with_breakers(mut self, breakers: Arc<shopcase_pipeline::breaker::Breakers>) -> Admin {
         self.breakers = Some(breakers);
         self
     }
@@ -580,63 +579,6 @@ impl Admin {
         })
     }
 
-    /// For every installation with no approval recorded (written before
-    /// approvals existed, storage migration 7), record the plugin as it is
-    /// on disk now, audited as `installation.approval-recorded` by `host`.
-    /// The host does this once at start-up, before any event runs, so
-    /// existing installations keep running after the upgrade. One whose
-    /// plugin is not on disk (or does not match its manifest) is left
-    /// without one, logged, and refused until an admin approves it.
-    /// Returns how many were recorded.
-    pub async fn record_missing_approvals(&self) -> Result<usize, AdminError> {
-        let mut recorded = 0;
-        for inst in self.storage.installations(None).await? {
-            if inst.approved.is_some() {
-                continue;
-            }
-            let now = Timestamp::now();
-            let approval = match registry::lookup(&self.plugins_dir, &inst.plugin_id, &inst.version)
-                .map_err(|m| AdminError::Invalid(m.describe(&inst.plugin_id, &inst.version)))
-                .and_then(|m| approval_of(&m, "host", now))
-            {
-                Ok(a) => a,
-                Err(e) => {
-                    tracing::warn!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version, error = %e,
-                        "no approval recorded for the installation and none can be taken from disk; its runs are refused until an admin approves it");
-                    continue;
-                }
-            };
-            let audit = NewAudit {
-                actor: "host".into(),
-                action: "installation.approval-recorded".into(),
-                shop: Some(inst.shop.clone()),
-                plugin_id: Some(inst.plugin_id.clone()),
-                details: json!({
-                    "version": inst.version,
-                    "reason": "installed before approvals were recorded: the plugin on disk at the upgrade is taken as approved",
-                    "after": {"sha256": approval.sha256, "grants_digest": approval.grants_digest},
-                    "grants": approval.grants,
-                }),
-                at: now,
-            };
-            let key = InstallationKey {
-                shop: inst.shop.clone(),
-                plugin_id: inst.plugin_id.clone(),
-                version: inst.version.clone(),
-            };
-            if self
-                .storage
-                .approve_installation(key, None, approval, audit)
-                .await?
-            {
-                tracing::info!(shop = %inst.shop, plugin = %inst.plugin_id, version = %inst.version,
-                    "recorded the plugin on disk as approved for an installation from before approvals");
-                recorded += 1;
-            }
-        }
-        Ok(recorded)
-    }
-
     /// The configured stores' domains.
     pub fn configured_stores(&self) -> impl Iterator<Item = &str> {
         self.stores.iter().map(|(d, _)| d.as_str())
@@ -877,26 +819,13 @@ fn apply_settings(
     Ok(())
 }
 
-/// An approval of `manifest` as it is on disk now: the component is hashed
-/// (it must match the manifest's sha256, or it would not load) and the
-/// grants written as canonical lines.
+/// An approval of `manifest` as it is on disk now (see
+/// [`registry::approval_of`]); a missing or changed component is a
+/// hash mismatch.
 fn approval_of(manifest: &Manifest, actor: &str, now: Timestamp) -> Result<Approval, AdminError> {
-    let mismatch = || AdminError::HashMismatch {
+    registry::approval_of(manifest, actor, now).ok_or_else(|| AdminError::HashMismatch {
         plugin: manifest.id.clone(),
         version: manifest.version.clone(),
-    };
-    let component = manifest.component.as_ref().ok_or_else(mismatch)?;
-    let bytes = std::fs::read(&component.path).map_err(|_| mismatch())?;
-    if sha256_hex(&bytes) != component.sha256 {
-        return Err(mismatch());
-    }
-    let (grants, grants_digest) = grants_of(manifest);
-    Ok(Approval {
-        sha256: component.sha256.clone(),
-        grants_digest,
-        grants,
-        by: actor.to_owned(),
-        at: now,
     })
 }
 
