@@ -10,7 +10,9 @@
 //!   [`EventProducer`] (the Core Case poller);
 //! - a [`CustomerHistorySource`] for the `customer-history` host function.
 //!
-//! [`fault`] holds the test-only fault points crash tests arm.
+//! [`breaker`] holds the per-(store, service) circuit breakers every call
+//! to a service goes through; [`fault`] the test-only fault points crash
+//! tests arm.
 //!
 //! The pipeline (`shopcase-pipeline`) runs them; it re-exports this crate's
 //! items where they used to live, so either path works.
@@ -18,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod breaker;
 mod executor;
 pub mod fault;
 mod history;
