@@ -272,7 +272,8 @@ impl crate::CustomerHistorySource for GuardedHistory {
         &self,
         shop: &str,
         customer_id: u64,
-    ) -> Result<shopcase_contract::host_api::CustomerHistory, shopcase_contract::host_api::HostError> {
+    ) -> Result<shopcase_contract::host_api::CustomerHistory, shopcase_contract::host_api::HostError>
+    {
         use shopcase_contract::host_api::HostError;
         if let Admit::Wait {
             reason,

@@ -8,7 +8,8 @@
 //!   remote [`Service`] through that service's circuit breaker;
 //! - [`BackgroundTask`]s that feed events back through an
 //!   [`EventProducer`] (the Core Case poller);
-//! - a [`CustomerHistorySource`] for the `customer-history` host function.
+//! - a [`CustomerHistorySource`] for the `customer-history` host function;
+//! - an [`Erasure`] for the privacy requests' part in a case system.
 //!
 //! [`breaker`] holds the per-(store, service) circuit breakers every call
 //! to a service goes through; [`fault`] the test-only fault points crash
@@ -21,12 +22,14 @@
 #![warn(missing_docs)]
 
 pub mod breaker;
+mod erasure;
 mod executor;
 pub mod fault;
 mod history;
 mod producer;
 mod service;
 
+pub use erasure::{Erased, Erasure, ErasureScope};
 pub use executor::{ExecError, Executor};
 pub use history::{CustomerHistorySource, NoCustomerHistory};
 pub use producer::{BackgroundTask, EventProducer};

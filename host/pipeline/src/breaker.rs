@@ -21,4 +21,3 @@ pub(crate) fn render(states: &[BreakerState], out: &mut String) {
         );
     }
 }
-

@@ -28,8 +28,8 @@
 //!   built-in follow-up executor.
 //! - [`timers`]: due timers into the inbox; housekeeping.
 //! - [`retention`]: deleting finished work older than `storage.retention`.
-//! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`;
-//!   `erasure`: their part in Core Case.
+//! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`
+//!   (their part in Core Case: `corecase::erasure`).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
 //! - [`metrics`]: Prometheus text exposition.
 //! - [`fault`]: test-only fault points for crash tests (from
@@ -44,7 +44,6 @@ pub mod breaker;
 pub mod config;
 pub mod corecase;
 pub mod dispatcher;
-mod erasure;
 pub mod executor;
 pub use shopcase_host_api::fault;
 pub mod ingress;

@@ -28,7 +28,7 @@
 //!
 //! Both redactions first scrub, through the Core Case API, what the host
 //! wrote into the cases it linked for the customer (or the store), and
-//! list what could not be scrubbed (the rule: [`crate::erasure`]); the
+//! list what could not be scrubbed (Core Case's rule: `corecase::erasure`); the
 //! list goes into the request's record for an operator. Core Case
 //! unreachable: the request waits (the host-side erasure too, since it
 //! removes the names the Core Case pass looks for) and runs again, up to
@@ -55,13 +55,9 @@ use shopcase_store::{
     StoreError, StoredEvent,
 };
 
-use shopcase_contract::action::Subject;
-use shopcase_corecase::client::dto::Case;
-use shopcase_store::CaseObservation;
-use shopcase_store::admin_model::CaseLinkQuery;
+use shopcase_host_api::{Erased, ErasureScope};
 
 use crate::dispatcher::services::CustomerHistorySource;
-use crate::erasure::{self, Scope, Target, Unreachable};
 use crate::server::Core;
 
 /// Exports live here, under the data directory.
@@ -286,7 +282,7 @@ async fn redact_customer(
     let who = identity(ev, &p, p.orders_to_redact.as_deref().unwrap_or_default())?;
     // Core Case first: the host's copies of the customer's events hold the
     // names it looks for, and the host-side erasure removes them.
-    let corecase = corecase_pass(core, ev, Pass::Customer(&who)).await?;
+    let corecase = corecase_pass(core, ev, ErasureScope::Customer(&who)).await?;
     // The cached customer history (tags, amounts) goes first, so no plugin
     // run after this point reads it from memory.
     history.forget(&who.shop, Some(who.customer_id));
@@ -340,7 +336,7 @@ async fn redact_shop(
     tracing::info!(%shop, uninstalled_at = %uninstall.at, by = %uninstall.by, "shop redaction confirmed by the store's uninstall");
     // Core Case first: the case links that lead to the cases go with the
     // store's rows.
-    let corecase = corecase_pass(core, ev, Pass::Shop).await?;
+    let corecase = corecase_pass(core, ev, ErasureScope::Shop).await?;
     history.forget(shop, None);
     let report = core.storage.redact_shop(shop, Timestamp::now()).await?;
     let dir = shop_exports(core, shop);
@@ -364,40 +360,24 @@ async fn redact_shop(
     Ok(())
 }
 
-/// Whose data a Core Case pass erases.
-enum Pass<'a> {
-    Customer(&'a CustomerIdentity),
-    Shop,
-}
-
-/// Most case links a store's pass reads.
-const MAX_LINKS: usize = 1_000_000;
-
-/// The Core Case part of a redaction, as the record's `corecase` value:
-/// what was scrubbed and what was not, per case (see [`crate::erasure`]).
-async fn corecase_pass(core: &Core, ev: &StoredEvent, pass: Pass<'_>) -> Result<Value, Failure> {
+/// The case-system part of a redaction, as the record's `corecase` value
+/// (see [`shopcase_host_api::Erasure`]; Core Case's rule is in
+/// `corecase::erasure`). Unreachable: the request waits and runs again,
+/// up to `dispatcher.outage-window` after it arrived; then the cases are
+/// listed for an operator and the host-side erasure goes ahead.
+async fn corecase_pass(
+    core: &Core,
+    ev: &StoredEvent,
+    scope: ErasureScope<'_>,
+) -> Result<Value, Failure> {
     let shop = &ev.event.shop;
-    let Some(client) = core.corecase.as_ref() else {
+    let Some(erasure) = core.erasure.as_ref() else {
         return Ok(json!({"status": "not-configured",
             "note": "Core Case not configured: nothing was scrubbed there"}));
     };
-    let targets = targets(core, shop, &pass).await?;
-    let needles;
-    let scope = match pass {
-        Pass::Customer(who) => {
-            needles = core.storage.customer_needles(who.clone()).await?;
-            Scope::Customer(&needles)
-        }
-        Pass::Shop => Scope::Shop,
-    };
-    let mut changed = Vec::new();
-    let outcome = erasure::erase(client, &core.breakers, shop, &targets, scope, &mut changed).await;
-    for case in &changed {
-        seen(core, case).await?;
-    }
-    match outcome {
-        Ok(report) => Ok(serde_json::to_value(report).unwrap_or_default()),
-        Err(Unreachable(why)) => {
+    match erasure.erase(shop, scope, &core.breakers).await? {
+        Erased::Done(report) => Ok(report),
+        Erased::Unreachable { why, cases } => {
             let waited =
                 std::time::Duration::try_from(Timestamp::now().duration_since(ev.received_at))
                     .unwrap_or_default();
@@ -407,91 +387,11 @@ async fn corecase_pass(core: &Core, ev: &StoredEvent, pass: Pass<'_>) -> Result<
             // Waited long enough: the host-side erasure must not wait for
             // ever. The cases are listed for an operator to erase by hand.
             tracing::error!(%shop, topic = %ev.event.topic, %why, waited_secs = waited.as_secs(), "Core Case unreachable past dispatcher.outage-window: the host-side erasure goes ahead; the cases are listed for an operator");
-            let cases: Vec<Value> = targets
-                .iter()
-                .map(|t| json!({"case_id": t.case_id, "case_number": t.case_number, "case_type": t.case_type,
-                    "scrubbed": [], "not_scrubbed": [{"part": "case", "reason": "Core Case could not be reached"}]}))
-                .collect();
             Ok(json!({"status": "unreachable",
                 "note": format!("Core Case could not be reached for {} s (dispatcher.outage-window): {why}", waited.as_secs()),
                 "scrubbed": 0, "not_scrubbed": cases.len(), "cases": cases}))
         }
     }
-}
-
-/// Record a case the pass changed as seen by the poller at that state,
-/// with no event: the scrub is no news for plugins, and its
-/// `corecase/case-updated` event would carry back into the inbox, after
-/// the host-side erasure, whatever personal data stays in the case (an
-/// analyst's attribute, a task's title). The poller reports the case again
-/// when it next changes; the fingerprint is kept, so that change is
-/// reported as usual. An observation older than the poller's own is
-/// harmless: the poller then finds the newer state again and its event is
-/// a duplicate.
-async fn seen(core: &Core, case: &Case) -> Result<(), Failure> {
-    let (Some(rec), Some(raw)) = (
-        core.storage.case_record(&case.id).await?,
-        case.case_properties
-            .default_attributes
-            .last_updated_on
-            .clone(),
-    ) else {
-        return Ok(());
-    };
-    let d = &case.case_properties.default_attributes;
-    core.storage
-        .record_case_observation(CaseObservation {
-            case_id: case.id.clone(),
-            status: case.status().unwrap_or(rec.link.status),
-            priority: case.priority().unwrap_or(rec.link.priority),
-            escalation_level: d.escalation_level.map_or(rec.link.escalation_level, |l| {
-                u8::try_from(l).unwrap_or(u8::MAX)
-            }),
-            last_updated_on: raw,
-            fingerprint: rec.fingerprint.unwrap_or_default(),
-            event: None,
-            now: Timestamp::now(),
-        })
-        .await?;
-    Ok(())
-}
-
-/// The cases the host linked for the customer (subject, or opening event
-/// about them or one of the request's orders), or every case of the store.
-async fn targets(core: &Core, shop: &str, pass: &Pass<'_>) -> Result<Vec<Target>, Failure> {
-    let links = core
-        .storage
-        .search_case_links(CaseLinkQuery {
-            shops: Some(vec![shop.to_owned()]),
-            limit: MAX_LINKS,
-            ..CaseLinkQuery::default()
-        })
-        .await?;
-    let mut out = Vec::new();
-    for link in links {
-        let record = core.storage.case_record(&link.case_id).await?;
-        if let Pass::Customer(who) = pass {
-            let res = record.as_ref().and_then(|r| r.resources.as_ref());
-            let about = match link.key.subject {
-                Subject::Customer(id) => id == who.customer_id,
-                Subject::Order(id) => who.orders.contains(&id),
-                _ => false,
-            } || res.is_some_and(|r| {
-                r.customer_id == Some(who.customer_id)
-                    || r.order_id.is_some_and(|o| who.orders.contains(&o))
-            });
-            if !about {
-                continue;
-            }
-        }
-        out.push(Target {
-            definition_id: record.and_then(|r| r.definition_id),
-            case_id: link.case_id,
-            case_number: link.case_number,
-            case_type: link.key.case_type,
-        });
-    }
-    Ok(out)
 }
 
 async fn data_request(core: &Core, ev: &StoredEvent) -> Result<(), Failure> {

@@ -79,9 +79,9 @@ pub(crate) struct Core {
     pub(crate) faults: Faults,
     /// Per (store, service): whether to call Shopify or Core Case now.
     pub(crate) breakers: Arc<crate::breaker::Breakers>,
-    /// Core Case, for the erasure of privacy requests (`None`: no
+    /// The case system's part of privacy requests (`None`: no
     /// `[corecase]`; a redaction then records that nothing was done there).
-    pub(crate) corecase: Option<shopcase_corecase::CoreCaseClient>,
+    pub(crate) erasure: Option<Arc<dyn shopcase_host_api::Erasure>>,
     /// Set when shutdown starts: `/readyz` answers 503.
     pub(crate) draining: AtomicBool,
     /// Unique per process run; worker names start with it.
@@ -127,7 +127,7 @@ pub struct PipelineBuilder {
     runtime: Option<Runtime>,
     executors: Vec<Arc<dyn Executor>>,
     history: Arc<dyn CustomerHistorySource>,
-    corecase: Option<shopcase_corecase::CoreCaseClient>,
+    erasure: Option<Arc<dyn shopcase_host_api::Erasure>>,
     faults: Faults,
     routes: Vec<Router>,
     background: Vec<Arc<dyn BackgroundTask>>,
@@ -143,7 +143,7 @@ impl PipelineBuilder {
             runtime: None,
             executors: Vec::new(),
             history: Arc::new(NoCustomerHistory),
-            corecase: None,
+            erasure: None,
             faults: Faults::none(),
             routes: Vec::new(),
             background: Vec::new(),
@@ -201,13 +201,10 @@ impl PipelineBuilder {
         self
     }
 
-    /// The Core Case client privacy requests erase through
-    /// ([`crate::CoreCase::register`] sets it).
-    pub fn corecase_erasure(
-        mut self,
-        client: shopcase_corecase::CoreCaseClient,
-    ) -> PipelineBuilder {
-        self.corecase = Some(client);
+    /// What privacy requests erase in the case system through
+    /// ([`crate::CoreCase::register`] sets Core Case's).
+    pub fn erasure(mut self, erasure: Arc<dyn shopcase_host_api::Erasure>) -> PipelineBuilder {
+        self.erasure = Some(erasure);
         self
     }
 
@@ -289,7 +286,7 @@ impl PipelineBuilder {
         });
         let core = Arc::new(Core {
             breakers,
-            corecase: self.corecase,
+            erasure: self.erasure,
             shops: Shops::from_config(&config),
             storage,
             metrics: Arc::new(Metrics::default()),

@@ -31,6 +31,7 @@
 //! - `definitions`: case type → case definition (configured or discovered).
 //! - [`poller`]: [`Poller`], changed cases → case-updated events.
 //! - `approvals`: completed approval tasks → held operations decided.
+//! - [`erasure`]: [`CaseErasure`], what privacy requests scrub in cases.
 //! - `payload`: the case-updated payload, its resources and fingerprint.
 
 use std::sync::Arc;
@@ -44,12 +45,14 @@ use shopcase_host_api::fault::Faults;
 
 mod approvals;
 mod definitions;
+pub mod erasure;
 pub mod executor;
 mod mapping;
 mod payload;
 pub mod poller;
 pub mod settings;
 
+pub use erasure::CaseErasure;
 pub use executor::CaseExecutor;
 pub use poller::{PassReport, Poller};
 pub use settings::{CoreCaseSettings, DefinitionRef};
@@ -140,7 +143,10 @@ impl CoreCase {
     /// client for the privacy requests' erasure in Core Case.
     pub fn register(&self, builder: PipelineBuilder, storage: Arc<dyn Storage>) -> PipelineBuilder {
         builder
-            .corecase_erasure(self.client.clone())
+            .erasure(Arc::new(CaseErasure::new(
+                self.client.clone(),
+                storage.clone(),
+            )))
             .storage(storage.clone())
             .executor(self.executor(storage.clone()))
             .background(self.poller(storage))

@@ -53,17 +53,158 @@
 //! named by its status and exception, never its message, which may echo
 //! what was sent): never the text.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use shopcase_contract::action::Subject;
+use shopcase_contract::time::Timestamp;
 use shopcase_corecase::client::dto::{Case, CaseDataUpdate, HistoryEntry};
 use shopcase_corecase::{CoreCaseClient, Error as CaseError, ErrorClass};
+use shopcase_host_api::breaker::{Admit, Breakers, Outcome};
+use shopcase_host_api::{Erased, Erasure, ErasureScope, Service};
+use shopcase_store::admin_model::CaseLinkQuery;
 use shopcase_store::privacy::{Needles, REDACTED};
+use shopcase_store::{CaseObservation, Storage, StoreError};
 
-use crate::breaker::{Admit, Breakers, Outcome, Service};
+/// Core Case's [`Erasure`]: the cases the host linked, over the storage
+/// that holds the links, through the client.
+#[derive(Debug, Clone)]
+pub struct CaseErasure {
+    client: CoreCaseClient,
+    storage: Arc<dyn Storage>,
+}
+
+/// Most case links a store's pass reads.
+const MAX_LINKS: usize = 1_000_000;
+
+#[async_trait]
+impl Erasure for CaseErasure {
+    async fn erase(
+        &self,
+        shop: &str,
+        scope: ErasureScope<'_>,
+        breakers: &Breakers,
+    ) -> Result<Erased, StoreError> {
+        let targets = self.targets(shop, scope).await?;
+        let needles;
+        let scope = match scope {
+            ErasureScope::Customer(who) => {
+                needles = self.storage.customer_needles(who.clone()).await?;
+                Scope::Customer(&needles)
+            }
+            ErasureScope::Shop => Scope::Shop,
+        };
+        let mut changed = Vec::new();
+        let outcome = erase(&self.client, breakers, shop, &targets, scope, &mut changed).await;
+        for case in &changed {
+            self.seen(case).await?;
+        }
+        Ok(match outcome {
+            Ok(report) => Erased::Done(serde_json::to_value(report).unwrap_or_default()),
+            Err(Unreachable(why)) => Erased::Unreachable {
+                why,
+                cases: targets
+                    .iter()
+                    .map(|t| json!({"case_id": t.case_id, "case_number": t.case_number, "case_type": t.case_type,
+                        "scrubbed": [], "not_scrubbed": [{"part": "case", "reason": "Core Case could not be reached"}]}))
+                    .collect(),
+            },
+        })
+    }
+}
+
+impl CaseErasure {
+    /// Over the client and the storage holding the case links.
+    pub fn new(client: CoreCaseClient, storage: Arc<dyn Storage>) -> CaseErasure {
+        CaseErasure { client, storage }
+    }
+
+    /// The cases the host linked for the customer (subject, or opening
+    /// event about them or one of the request's orders), or every case of
+    /// the store.
+    async fn targets(
+        &self,
+        shop: &str,
+        scope: ErasureScope<'_>,
+    ) -> Result<Vec<Target>, StoreError> {
+        let links = self
+            .storage
+            .search_case_links(CaseLinkQuery {
+                shops: Some(vec![shop.to_owned()]),
+                limit: MAX_LINKS,
+                ..CaseLinkQuery::default()
+            })
+            .await?;
+        let mut out = Vec::new();
+        for link in links {
+            let record = self.storage.case_record(&link.case_id).await?;
+            if let ErasureScope::Customer(who) = scope {
+                let res = record.as_ref().and_then(|r| r.resources.as_ref());
+                let about = match link.key.subject {
+                    Subject::Customer(id) => id == who.customer_id,
+                    Subject::Order(id) => who.orders.contains(&id),
+                    _ => false,
+                } || res.is_some_and(|r| {
+                    r.customer_id == Some(who.customer_id)
+                        || r.order_id.is_some_and(|o| who.orders.contains(&o))
+                });
+                if !about {
+                    continue;
+                }
+            }
+            out.push(Target {
+                definition_id: record.and_then(|r| r.definition_id),
+                case_id: link.case_id,
+                case_number: link.case_number,
+                case_type: link.key.case_type,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Record a case the pass changed as seen by the poller at that state,
+    /// with no event: the scrub is no news for plugins, and its
+    /// `corecase/case-updated` event would carry back into the inbox, after
+    /// the host-side erasure, whatever personal data stays in the case (an
+    /// analyst's attribute, a task's title). The poller reports the case
+    /// again when it next changes; the fingerprint is kept, so that change
+    /// is reported as usual. An observation older than the poller's own is
+    /// harmless: the poller then finds the newer state again and its event
+    /// is a duplicate.
+    async fn seen(&self, case: &Case) -> Result<(), StoreError> {
+        let (Some(rec), Some(raw)) = (
+            self.storage.case_record(&case.id).await?,
+            case.case_properties
+                .default_attributes
+                .last_updated_on
+                .clone(),
+        ) else {
+            return Ok(());
+        };
+        let d = &case.case_properties.default_attributes;
+        self.storage
+            .record_case_observation(CaseObservation {
+                case_id: case.id.clone(),
+                status: case.status().unwrap_or(rec.link.status),
+                priority: case.priority().unwrap_or(rec.link.priority),
+                escalation_level: d.escalation_level.map_or(rec.link.escalation_level, |l| {
+                    u8::try_from(l).unwrap_or(u8::MAX)
+                }),
+                last_updated_on: raw,
+                fingerprint: rec.fingerprint.unwrap_or_default(),
+                event: None,
+                now: Timestamp::now(),
+            })
+            .await?;
+        Ok(())
+    }
+}
 
 /// Whose data is erased.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Scope<'a> {
+enum Scope<'a> {
     /// One customer: text that mentions them.
     Customer(&'a Needles),
     /// A whole store: every text the host wrote.
@@ -122,66 +263,66 @@ impl Scope<'_> {
 
 /// A case to erase in.
 #[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub(crate) case_id: String,
-    pub(crate) case_number: String,
-    pub(crate) case_type: String,
-    pub(crate) definition_id: Option<String>,
+struct Target {
+    case_id: String,
+    case_number: String,
+    case_type: String,
+    definition_id: Option<String>,
 }
 
 /// Something left in Core Case, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Left {
+struct Left {
     /// `case`, `title`, `summary`, `resolution`, `customAttributes.<name>`,
     /// `comment`, `attachment`, `task` or `history`.
-    pub(crate) part: String,
+    part: String,
     /// The comment's, attachment's or task's id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) id: Option<String>,
+    id: Option<String>,
     /// Who wrote it, when Core Case says.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) by: Option<String>,
+    by: Option<String>,
     /// Why it was not scrubbed.
-    pub(crate) reason: String,
+    reason: String,
 }
 
 /// What was done in one case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct CaseReport {
-    pub(crate) case_id: String,
-    pub(crate) case_number: String,
-    pub(crate) case_type: String,
+struct CaseReport {
+    case_id: String,
+    case_number: String,
+    case_type: String,
     /// The parts scrubbed (`customAttributes.<name>`): the host's
     /// attributes whose value held the data and now holds `[redacted]` in
     /// its place, by this run or an earlier one (the case history tells),
     /// so a run again after an outage reports what the first one did.
-    pub(crate) scrubbed: Vec<String>,
+    scrubbed: Vec<String>,
     /// What is left, for an operator.
-    pub(crate) not_scrubbed: Vec<Left>,
+    not_scrubbed: Vec<Left>,
 }
 
 /// What a pass did, for the privacy record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct Report {
+struct Report {
     /// `done`.
-    pub(crate) status: &'static str,
+    status: &'static str,
     /// Parts scrubbed, all cases together.
-    pub(crate) scrubbed: usize,
+    scrubbed: usize,
     /// Items left, all cases together.
-    pub(crate) not_scrubbed: usize,
+    not_scrubbed: usize,
     /// Per case.
-    pub(crate) cases: Vec<CaseReport>,
+    cases: Vec<CaseReport>,
 }
 
 /// Core Case could not be reached (down, throttling, credentials refused,
 /// breaker open): nothing is decided; run the pass again later.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Unreachable(pub(crate) String);
+struct Unreachable(String);
 
 /// Erase in every target case. `changed` receives Core Case's answer to
 /// each change made (also when the pass ends [`Unreachable`] later), so
 /// the caller can record the cases as seen at that state.
-pub(crate) async fn erase(
+async fn erase(
     client: &CoreCaseClient,
     breakers: &Breakers,
     shop: &str,
