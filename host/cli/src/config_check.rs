@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use shopcase_pipeline::{Config, ConfigError, CoreCase, Shopify};
+use shopcase_pipeline::{Config, CoreCase, Shopify, config};
 
 use crate::runner::{CliError, Exit};
 
@@ -62,9 +62,10 @@ const SHORT_OUTAGE_WINDOW: Duration = Duration::from_secs(3600);
 
 pub(crate) fn run(cmd: ConfigCommand) -> Result<Exit, CliError> {
     let ConfigCommand::Check(args) = cmd;
-    let text = std::fs::read_to_string(&args.config)
+    // An unreadable file is exit code 2, not a configuration error.
+    std::fs::read_to_string(&args.config)
         .map_err(|e| CliError::bad_config(format!("cannot read {}: {e}", args.config.display())))?;
-    let outcome = check(&args.config, &text);
+    let outcome = check(&args.config);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcome)?);
     } else {
@@ -96,18 +97,17 @@ pub(crate) fn run(cmd: ConfigCommand) -> Result<Exit, CliError> {
     Ok(Exit::done_if(outcome.valid))
 }
 
-fn check(path: &Path, text: &str) -> Outcome {
+fn check(path: &Path) -> Outcome {
     let mut out = Outcome {
         file: path.display().to_string(),
         valid: true,
         errors: Vec::new(),
         warnings: Vec::new(),
     };
-    let mut fail = |e: ConfigError| {
-        let line = e.key.as_deref().and_then(|k| locate(text, k));
+    let mut fail = |e: config::Error| {
         out.errors.push(Problem {
             key: e.key,
-            line,
+            line: e.line,
             message: e.message,
         });
     };
@@ -188,42 +188,6 @@ fn plain_http_off_machine(u: &str) -> bool {
     !(host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback()))
 }
 
-/// The line (1-based) of a dotted key (`server.max-age`,
-/// `stores[1].webhook-secret-env`, `corecase.case-types.fraud`) in the
-/// TOML text, where it is written as `name = ...` in its table.
-fn locate(text: &str, key: &str) -> Option<usize> {
-    // The table path and its array index, and the key's own name.
-    let (table, name) = key.rsplit_once('.').unwrap_or(("", key));
-    let (table, index) = match table.split_once('[') {
-        Some((t, rest)) => (t, rest.trim_end_matches(']').parse::<usize>().ok()),
-        None => (table, None),
-    };
-    let mut current = String::new();
-    let mut occurrence: Option<usize> = None;
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if let Some(h) = line.strip_prefix("[[").and_then(|l| l.split_once("]]")) {
-            current = h.0.trim().to_owned();
-            if current == table {
-                occurrence = Some(occurrence.map_or(0, |o| o + 1));
-            }
-            continue;
-        }
-        if let Some(h) = line.strip_prefix('[').and_then(|l| l.split_once(']')) {
-            current = h.0.trim().to_owned();
-            continue;
-        }
-        let in_table = current == table && (index.is_none() || index == occurrence);
-        let names_it = line
-            .strip_prefix(name)
-            .is_some_and(|rest| rest.trim_start().starts_with('='));
-        if in_table && names_it {
-            return Some(n + 1);
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,16 +200,5 @@ mod tests {
         assert!(!plain_http_off_machine("http://localhost:8482/x"));
         assert!(!plain_http_off_machine("http://[::1]:8482"));
         assert!(!plain_http_off_machine("https://shop.example.com"));
-    }
-
-    #[test]
-    fn keys_are_found_in_their_tables() {
-        let text = "data-dir = \"d\"\n[server]\nmax-age = \"2d\"\n\n[[stores]]\ndomain = \"a\"\nwebhook-secret-env = \"A\"\n[[stores]]\ndomain = \"b\"\nwebhook-secret-env = \"B\"\n[corecase.case-types]\nfraud = \"x\"\n";
-        assert_eq!(locate(text, "data-dir"), Some(1));
-        assert_eq!(locate(text, "server.max-age"), Some(3));
-        assert_eq!(locate(text, "stores[0].webhook-secret-env"), Some(7));
-        assert_eq!(locate(text, "stores[1].webhook-secret-env"), Some(10));
-        assert_eq!(locate(text, "corecase.case-types.fraud"), Some(12));
-        assert_eq!(locate(text, "server.listen"), None);
     }
 }

@@ -5,8 +5,17 @@
 //! - [`Secret`]: a credential that never appears in `Debug`, `Display` or
 //!   serialised output, so it cannot reach a log by accident.
 //! - [`retry_after`]: parse a `Retry-After` header value.
+//! - [`config`]: value types of configuration files, checked while they are
+//!   read: [`HumanDuration`], [`ByteSize`], [`Count`], [`SecretSource`],
+//!   [`RenamedDuration`].
 
 #![forbid(unsafe_code)]
+
+pub mod config;
+
+pub use config::{
+    ByteSize, Count, HumanDuration, NonZeroCount, NonZeroCount32, RenamedDuration, SecretSource,
+};
 
 use std::fmt;
 use std::time::Duration;

@@ -1,29 +1,70 @@
 //! `shopcase.toml`: the host's configuration.
 //!
-//! Parsing is strict: unknown keys are errors naming the key (serde's
-//! `deny_unknown_fields`), and every value this module checks is reported as
-//! "FILE: `KEY`: WHAT IS WRONG". Relative paths are resolved against the
-//! file's directory. Durations are written `250ms`, `30s`, `5m`, `24h`, `2d`.
+//! The file is deserialised straight into checked value types
+//! ([`HumanDuration`], [`ByteSize`], [`NonZeroCount`], secret sources; see
+//! [`shopcase_net::config`]), with defaults written once, in the `Default`
+//! impls of the file's sections below; a small validation step then checks
+//! what involves several keys (retention against `server.max-age`, the
+//! dispatcher's lease against the deadline cap, one secret source per
+//! secret). Unknown keys are errors (serde's `deny_unknown_fields`).
+//!
+//! Every error names the file, the line where it can be placed and the
+//! dotted key: "shopcase.toml:12: `dispatcher.batch`: must be at least 1"
+//! ([`Error`]). Relative paths are resolved against the file's directory.
+//! Durations are written one way, `250ms`, `30s`, `5m`, `24h`, `2d`; the
+//! keys that were integers with their unit in the name
+//! (`sandbox.caps.deadline-ms`, `corecase.request-timeout-ms`, …) are still
+//! read, with a warning in [`Config::warnings`] naming the key to write
+//! instead; giving both spellings is an error.
 //!
 //! Secrets (webhook secrets, Admin API tokens) come from the environment
 //! (`*-env`), a file (`*-file`) or, for development only, inline; they are
 //! held as [`Secret`]s and never printed.
 //!
 //! The `[corecase]` and `[shopify]` sections belong to the Core Case and
-//! Shopify clients; they are kept as raw TOML here for those crates to read.
+//! Shopify clients; they are kept as raw TOML here for those crates to read
+//! (their errors are [`ConfigError`]s, placed in the file by
+//! [`Config::locate`]). Only `[corecase]`'s renamed keys are looked at
+//! here, to warn about them.
+//!
+//! The admin guide's configuration reference (`docs/admin-guide.md`) and
+//! `examples/shopcase.toml` are checked against these types by the tests
+//! below: every key accepted is documented and every key documented is
+//! accepted.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use shopcase_contract::Limits;
 use shopcase_contract::event::DEFAULT_API_VERSION;
 use shopcase_contract::time::Timestamp;
-use shopcase_net::{Backoff, Secret};
+use shopcase_net::{
+    Backoff, ByteSize, HumanDuration, NonZeroCount, NonZeroCount32, RenamedDuration, Secret,
+    SecretSource,
+};
 use shopcase_store::{SqliteConfig, Synchronous};
 
-/// A configuration error, naming the file and, where there is one, the key.
+/// A configuration error: the file, the line where it can be placed, the
+/// dotted key where there is one, and what is wrong. Displayed as
+/// `shopcase.toml:12: `dispatcher.batch`: must be at least 1`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{}: {}{message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default(), key.as_deref().map(|k| format!("`{k}`: ")).unwrap_or_default())]
+pub struct Error {
+    /// The configuration file.
+    pub file: PathBuf,
+    /// The line (from 1) of the key, or of the table it is missing from.
+    pub line: Option<usize>,
+    /// The offending key, dotted (`stores[0].webhook-secret-env`).
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// An error in a section read after the file (`[corecase]`, `[shopify]`),
+/// naming the file and the dotted key; [`Config::locate`] adds the line,
+/// making it an [`Error`].
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {}{message}", file.display(), key.as_deref().map(|k| format!("`{k}`: ")).unwrap_or_default())]
 pub struct ConfigError {
@@ -33,16 +74,6 @@ pub struct ConfigError {
     pub key: Option<String>,
     /// What is wrong.
     pub message: String,
-}
-
-impl ConfigError {
-    fn at(file: &Path, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            file: file.to_owned(),
-            key: Some(key.into()),
-            message: message.into(),
-        }
-    }
 }
 
 /// The whole configuration, checked and with secrets resolved.
@@ -75,8 +106,11 @@ pub struct Config {
     pub corecase: Option<toml::Value>,
     /// `[shopify]`, for the Shopify client to read.
     pub shopify: Option<toml::Value>,
-    /// Things worth a warning at start-up (e.g. inline secrets).
+    /// Things worth a warning at start-up (inline secrets, deprecated
+    /// keys), each naming the file, the line and the key.
     pub warnings: Vec<String>,
+    /// Where each key is in the file.
+    index: KeyIndex,
 }
 
 /// `[server]`.
@@ -227,126 +261,307 @@ pub struct StoreConfig {
     pub admin_base_url: Option<String>,
 }
 
-// ---- raw TOML shape --------------------------------------------------------
+// ---- the file's shape -------------------------------------------------------
+//
+// Each section's `Default` holds its defaults: a key left out takes the
+// value written here, and `examples/shopcase.toml` repeats them.
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawConfig {
-    data_dir: String,
-    plugins_dir: Option<String>,
+struct FileConfig {
+    data_dir: PathBuf,
+    #[serde(default = "default_plugins_dir")]
+    plugins_dir: PathBuf,
     #[serde(default)]
-    server: RawServer,
+    server: FileServer,
     #[serde(default)]
-    storage: RawStorage,
+    storage: FileStorage,
     #[serde(default)]
-    sandbox: RawSandbox,
+    sandbox: FileSandbox,
     #[serde(default)]
-    dispatcher: RawDispatcher,
+    dispatcher: FileDispatcher,
     #[serde(default)]
-    executor: RawExecutor,
+    executor: FileExecutor,
     #[serde(default)]
-    timers: RawTimers,
+    timers: FileTimers,
     #[serde(default)]
-    stores: Vec<RawStore>,
+    stores: Vec<FileStore>,
     corecase: Option<toml::Value>,
     shopify: Option<toml::Value>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawServer {
-    listen: Option<String>,
-    max_body_bytes: Option<u64>,
-    max_age: Option<String>,
-    ack_timeout: Option<String>,
-    max_clock_skew: Option<String>,
+fn default_plugins_dir() -> PathBuf {
+    PathBuf::from("plugins")
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawStorage {
-    synchronous: Option<Synchronous>,
-    busy_timeout: Option<String>,
-    read_connections: Option<u64>,
-    retention: Option<String>,
-    prune_interval: Option<String>,
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileServer {
+    #[serde(deserialize_with = "listen_address")]
+    listen: SocketAddr,
+    max_body_bytes: ByteSize,
+    max_age: HumanDuration,
+    ack_timeout: HumanDuration,
+    max_clock_skew: HumanDuration,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawSandbox {
-    cache_dir: Option<String>,
-    max_concurrent: Option<u32>,
-    #[serde(default)]
-    caps: RawCaps,
+impl Default for FileServer {
+    fn default() -> Self {
+        FileServer {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: ByteSize::mib(1),
+            max_age: HumanDuration::from_secs(48 * 3600),
+            ack_timeout: HumanDuration::from_secs(4),
+            max_clock_skew: HumanDuration::from_secs(300),
+        }
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawCaps {
-    fuel: Option<u64>,
-    memory_mib: Option<u64>,
-    deadline_ms: Option<u64>,
-    output_kib: Option<u64>,
-    log_kib: Option<u64>,
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileStorage {
+    synchronous: Synchronous,
+    busy_timeout: HumanDuration,
+    read_connections: NonZeroCount,
+    retention: Retention,
+    prune_interval: HumanDuration,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawDispatcher {
-    workers: Option<u64>,
-    batch: Option<u64>,
-    lease: Option<String>,
-    poll_interval: Option<String>,
-    max_attempts: Option<u32>,
-    backoff_base: Option<String>,
-    backoff_max: Option<String>,
-    quarantine_after: Option<u32>,
-    kv_conflict_retries: Option<u32>,
-    kv_quota_keys: Option<u64>,
-    kv_quota_bytes: Option<u64>,
-    outage_window: Option<String>,
-    poison_after: Option<u32>,
+impl Default for FileStorage {
+    fn default() -> Self {
+        FileStorage {
+            synchronous: Synchronous::Full,
+            busy_timeout: HumanDuration::from_secs(2),
+            read_connections: NonZeroCount::clamped(4),
+            retention: Retention::Keep(HumanDuration::from_secs(30 * 86_400)),
+            prune_interval: HumanDuration::from_secs(600),
+        }
+    }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawExecutor {
-    concurrency: Option<u64>,
-    lease: Option<String>,
-    poll_interval: Option<String>,
-    max_attempts: Option<u32>,
-    backoff_base: Option<String>,
-    backoff_max: Option<String>,
-    outage_window: Option<String>,
-    breaker_threshold: Option<u32>,
-    breaker_cool_down: Option<String>,
-    breaker_max_cool_down: Option<String>,
-    poison_after: Option<u32>,
+/// `storage.retention`: a duration or `"off"`.
+#[derive(Clone, Copy)]
+enum Retention {
+    Off,
+    Keep(HumanDuration),
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawTimers {
-    poll_interval: Option<String>,
+impl<'de> Deserialize<'de> for Retention {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Retention, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim() == "off" {
+            return Ok(Retention::Off);
+        }
+        HumanDuration::parse(&s)
+            .map(Retention::Keep)
+            .map_err(|m| serde::de::Error::custom(format!("{m}, or \"off\"")))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileSandbox {
+    cache_dir: Option<PathBuf>,
+    max_concurrent: NonZeroCount32,
+    caps: FileCaps,
+}
+
+impl Default for FileSandbox {
+    fn default() -> Self {
+        FileSandbox {
+            cache_dir: None,
+            max_concurrent: NonZeroCount32::clamped(8),
+            caps: FileCaps::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileCaps {
+    fuel: NonZeroCount,
+    memory_mib: NonZeroCount,
+    deadline: Option<HumanDuration>,
+    /// Deprecated: `deadline`.
+    deadline_ms: Option<NonZeroCount>,
+    output_kib: NonZeroCount,
+    log_kib: NonZeroCount,
+}
+
+impl Default for FileCaps {
+    fn default() -> Self {
+        let d = Limits::DEFAULT_CAPS;
+        FileCaps {
+            fuel: NonZeroCount::clamped(d.fuel),
+            memory_mib: NonZeroCount::clamped(d.memory_bytes >> 20),
+            deadline: None,
+            deadline_ms: None,
+            output_kib: NonZeroCount::clamped(d.output_bytes >> 10),
+            log_kib: NonZeroCount::clamped(d.log_bytes >> 10),
+        }
+    }
+}
+
+/// `sandbox.caps.deadline-ms`, now `sandbox.caps.deadline`.
+const DEADLINE_RENAMED: RenamedDuration = RenamedDuration::millis("deadline-ms", "deadline");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileDispatcher {
+    workers: usize,
+    batch: NonZeroCount,
+    lease: HumanDuration,
+    poll_interval: HumanDuration,
+    max_attempts: NonZeroCount32,
+    backoff_base: HumanDuration,
+    backoff_max: HumanDuration,
+    quarantine_after: u32,
+    kv_conflict_retries: u32,
+    kv_quota_keys: u64,
+    kv_quota_bytes: ByteSize,
+    outage_window: HumanDuration,
+    poison_after: NonZeroCount32,
+}
+
+impl Default for FileDispatcher {
+    fn default() -> Self {
+        FileDispatcher {
+            workers: 2,
+            batch: NonZeroCount::clamped(32),
+            lease: HumanDuration::from_secs(60),
+            poll_interval: HumanDuration::from_millis(200),
+            max_attempts: NonZeroCount32::clamped(5),
+            backoff_base: HumanDuration::from_secs(1),
+            backoff_max: HumanDuration::from_secs(300),
+            quarantine_after: 5,
+            kv_conflict_retries: 3,
+            kv_quota_keys: shopcase_contract::host_api::KV_DEFAULT_QUOTA_KEYS,
+            kv_quota_bytes: ByteSize::new(shopcase_contract::host_api::KV_DEFAULT_QUOTA_BYTES),
+            outage_window: HumanDuration::from(DEFAULT_OUTAGE_WINDOW),
+            poison_after: NonZeroCount32::clamped(u64::from(DEFAULT_POISON_AFTER)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileExecutor {
+    concurrency: NonZeroCount,
+    lease: HumanDuration,
+    poll_interval: HumanDuration,
+    max_attempts: NonZeroCount32,
+    backoff_base: HumanDuration,
+    backoff_max: HumanDuration,
+    outage_window: HumanDuration,
+    breaker_threshold: NonZeroCount32,
+    breaker_cool_down: HumanDuration,
+    breaker_max_cool_down: HumanDuration,
+    poison_after: NonZeroCount32,
+}
+
+impl Default for FileExecutor {
+    fn default() -> Self {
+        let b = crate::breaker::BreakerPolicy::default();
+        FileExecutor {
+            concurrency: NonZeroCount::clamped(8),
+            lease: HumanDuration::from_secs(60),
+            poll_interval: HumanDuration::from_millis(250),
+            max_attempts: NonZeroCount32::clamped(8),
+            backoff_base: HumanDuration::from_secs(1),
+            backoff_max: HumanDuration::from_secs(600),
+            outage_window: HumanDuration::from(DEFAULT_OUTAGE_WINDOW),
+            breaker_threshold: NonZeroCount32::clamped(u64::from(b.threshold)),
+            breaker_cool_down: HumanDuration::from(b.cool_down),
+            breaker_max_cool_down: HumanDuration::from(b.max_cool_down),
+            poison_after: NonZeroCount32::clamped(u64::from(DEFAULT_POISON_AFTER)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+struct FileTimers {
+    poll_interval: HumanDuration,
+}
+
+impl Default for FileTimers {
+    fn default() -> Self {
+        FileTimers {
+            poll_interval: HumanDuration::from_secs(1),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct RawStore {
+struct FileStore {
+    #[serde(deserialize_with = "shop_domain")]
     domain: String,
-    api_version: Option<String>,
+    #[serde(default = "default_api_version", deserialize_with = "api_version")]
+    api_version: String,
     webhook_secret: Option<Secret>,
     webhook_secret_env: Option<String>,
-    webhook_secret_file: Option<String>,
+    webhook_secret_file: Option<PathBuf>,
     previous_webhook_secret: Option<Secret>,
     previous_webhook_secret_env: Option<String>,
-    previous_webhook_secret_file: Option<String>,
-    previous_webhook_secret_until: Option<String>,
+    previous_webhook_secret_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "timestamp")]
+    previous_webhook_secret_until: Option<Timestamp>,
     admin_token: Option<Secret>,
     admin_token_env: Option<String>,
-    admin_token_file: Option<String>,
+    admin_token_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "http_url")]
     admin_base_url: Option<String>,
+}
+
+fn default_api_version() -> String {
+    DEFAULT_API_VERSION.to_owned()
+}
+
+fn listen_address<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(|_| {
+        serde::de::Error::custom(format!("`{s}` is not an address like 127.0.0.1:8080"))
+    })
+}
+
+fn shop_domain<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if shopcase_contract::event::is_shop_domain(&s) {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{s}` is not a store domain like example.myshopify.com"
+        )))
+    }
+}
+
+fn api_version<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if is_api_version(&s) {
+        Ok(s)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "`{s}` is not an Admin API version like 2026-07"
+        )))
+    }
+}
+
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
+    let s = String::deserialize(d)?;
+    shopcase_contract::time::parse(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let s = String::deserialize(d)?;
+    match reqwest::Url::parse(&s) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(Some(s)),
+        _ => Err(serde::de::Error::custom(format!(
+            "`{s}` is not an http(s) URL"
+        ))),
+    }
 }
 
 /// Whether to read secrets (`shopcase store ...` works without them).
@@ -358,7 +573,7 @@ enum Secrets {
 
 impl Config {
     /// Read and check a configuration file, resolving secrets.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path) -> Result<Config, Error> {
         let text = read(path)?;
         Config::parse_with(&text, path, Secrets::Resolve)
     }
@@ -366,113 +581,72 @@ impl Config {
     /// Read a configuration for administration commands: secrets are not
     /// read (they may not be available on the admin's machine) and are left
     /// empty.
-    pub fn load_without_secrets(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load_without_secrets(path: &Path) -> Result<Config, Error> {
         let text = read(path)?;
         Config::parse_with(&text, path, Secrets::Skip)
     }
 
     /// Check configuration text; `path` names it in errors and anchors
     /// relative paths.
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         Config::parse_with(text, path, Secrets::Resolve)
     }
 
-    fn parse_with(text: &str, path: &Path, secrets: Secrets) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError {
-            file: path.to_owned(),
-            key: None,
-            // toml's message names the key and shows the line.
-            message: e.to_string().trim_end().to_owned(),
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let resolve = |p: &str| {
-            let p = Path::new(p);
-            if p.is_absolute() {
-                p.to_owned()
-            } else {
-                base.join(p)
-            }
-        };
-        let data_dir = resolve(&raw.data_dir);
-        let plugins_dir = resolve(raw.plugins_dir.as_deref().unwrap_or("plugins"));
-        let dur =
-            |key: &str, v: &Option<String>, default: Duration| -> Result<Duration, ConfigError> {
-                match v {
-                    None => Ok(default),
-                    Some(s) => parse_duration(s).map_err(|m| ConfigError::at(path, key, m)),
-                }
+    fn parse_with(text: &str, path: &Path, secrets: Secrets) -> Result<Config, Error> {
+        let index = KeyIndex::new(text);
+        let file: FileConfig = toml::from_str(text).map_err(|e| {
+            let (key, line) = match e.span() {
+                Some(span) => index.at(span),
+                None => (None, None),
             };
-        let at_least_one = |key: &str, v: u64| {
-            if v == 0 {
-                Err(ConfigError::at(path, key, "must be at least 1"))
-            } else {
-                Ok(v)
+            Error {
+                file: path.to_owned(),
+                line,
+                key,
+                message: e.message().trim_end().to_owned(),
             }
+        })?;
+        let at = |key: &str, message: String| index.error(path, key, message);
+        let mut warnings = Vec::new();
+        let mut warn = |key: &str, message: String| {
+            warnings.push(index.error(path, key, message).to_string());
         };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+        let data_dir = resolve(file.data_dir);
+        let plugins_dir = resolve(file.plugins_dir);
 
-        let s = raw.server;
-        let listen = s.listen.as_deref().unwrap_or("127.0.0.1:8080");
+        let s = file.server;
+        if s.max_body_bytes.get() == 0 {
+            return Err(at("server.max-body-bytes", "must be at least 1".into()));
+        }
         let server = ServerConfig {
-            listen: listen.parse().map_err(|_| {
-                ConfigError::at(
-                    path,
-                    "server.listen",
-                    format!("`{listen}` is not an address like 127.0.0.1:8080"),
-                )
-            })?,
-            max_body_bytes: usize::try_from(at_least_one(
-                "server.max-body-bytes",
-                s.max_body_bytes.unwrap_or(1 << 20),
-            )?)
-            .unwrap_or(usize::MAX),
-            max_age: dur("server.max-age", &s.max_age, Duration::from_secs(48 * 3600))?,
-            ack_timeout: dur("server.ack-timeout", &s.ack_timeout, Duration::from_secs(4))?,
-            max_clock_skew: dur(
-                "server.max-clock-skew",
-                &s.max_clock_skew,
-                Duration::from_secs(300),
-            )?,
+            listen: s.listen,
+            max_body_bytes: s.max_body_bytes.get_usize(),
+            max_age: s.max_age.get(),
+            ack_timeout: s.ack_timeout.get(),
+            max_clock_skew: s.max_clock_skew.get(),
         };
 
-        let st = raw.storage;
+        let st = file.storage;
         let storage = SqliteConfig {
-            synchronous: st.synchronous.unwrap_or_default(),
-            busy_timeout: dur(
-                "storage.busy-timeout",
-                &st.busy_timeout,
-                Duration::from_secs(2),
-            )?,
-            read_connections: usize::try_from(at_least_one(
-                "storage.read-connections",
-                st.read_connections.unwrap_or(4),
-            )?)
-            .unwrap_or(4),
+            synchronous: st.synchronous,
+            busy_timeout: st.busy_timeout.get(),
+            read_connections: st.read_connections.get_usize(),
             ..SqliteConfig::default()
         };
-        if storage.synchronous == Synchronous::Normal {
-            // Reported, not refused: useful for disposable environments.
-        }
         let retention = RetentionConfig {
-            keep: match st.retention.as_deref().map(str::trim) {
-                Some("off") => None,
-                _ => Some(dur(
-                    "storage.retention",
-                    &st.retention,
-                    Duration::from_secs(30 * 86_400),
-                )?),
+            keep: match st.retention {
+                Retention::Off => None,
+                Retention::Keep(d) => Some(d.get()),
             },
-            interval: dur(
-                "storage.prune-interval",
-                &st.prune_interval,
-                Duration::from_secs(600),
-            )?,
+            interval: st.prune_interval.get(),
         };
         let least = server.max_age.saturating_add(RETENTION_MARGIN);
         if let Some(keep) = retention.keep
             && keep < least
         {
-            return Err(ConfigError::at(
-                path,
+            return Err(at(
                 "storage.retention",
                 format!(
                     "must be at least `server.max-age` ({}) plus {} ({} in all), or \"off\": a redelivery is recognised as a duplicate only while its event is kept",
@@ -483,211 +657,125 @@ impl Config {
             ));
         }
         if retention.interval.is_zero() {
-            return Err(ConfigError::at(
-                path,
+            return Err(at(
                 "storage.prune-interval",
-                "must be longer than 0s",
+                "must be longer than 0s".into(),
             ));
         }
 
-        let sb = raw.sandbox;
-        let d = Limits::DEFAULT_CAPS;
+        let sb = file.sandbox;
+        let c = sb.caps;
+        let deadline = DEADLINE_RENAMED
+            .pick(
+                "sandbox.caps.",
+                c.deadline,
+                c.deadline_ms.map(NonZeroCount::get),
+            )
+            .map_err(|m| at("sandbox.caps.deadline-ms", m))?;
+        if let Some(w) = deadline.warning {
+            warn("sandbox.caps.deadline-ms", w);
+        }
+        let deadline = deadline
+            .value
+            .map_or(Limits::DEFAULT_CAPS.deadline, HumanDuration::get);
+        if deadline.is_zero() {
+            return Err(at("sandbox.caps.deadline", "must be longer than 0s".into()));
+        }
         let caps = Limits {
-            fuel: at_least_one("sandbox.caps.fuel", sb.caps.fuel.unwrap_or(d.fuel))?,
-            memory_bytes: at_least_one(
-                "sandbox.caps.memory-mib",
-                sb.caps.memory_mib.unwrap_or(d.memory_bytes >> 20),
-            )?
-            .saturating_mul(1 << 20),
-            deadline: Duration::from_millis(at_least_one(
-                "sandbox.caps.deadline-ms",
-                sb.caps.deadline_ms.unwrap_or(d.deadline.as_millis() as u64),
-            )?),
-            output_bytes: at_least_one(
-                "sandbox.caps.output-kib",
-                sb.caps.output_kib.unwrap_or(d.output_bytes >> 10),
-            )?
-            .saturating_mul(1 << 10),
-            log_bytes: at_least_one(
-                "sandbox.caps.log-kib",
-                sb.caps.log_kib.unwrap_or(d.log_bytes >> 10),
-            )?
-            .saturating_mul(1 << 10),
+            fuel: c.fuel.get(),
+            memory_bytes: c.memory_mib.get().saturating_mul(1 << 20),
+            deadline,
+            output_bytes: c.output_kib.get().saturating_mul(1 << 10),
+            log_bytes: c.log_kib.get().saturating_mul(1 << 10),
         };
         let sandbox = SandboxConfig {
             cache_dir: sb
                 .cache_dir
-                .as_deref()
                 .map(resolve)
                 .unwrap_or_else(|| data_dir.join("cache")),
-            max_concurrent: u32::try_from(at_least_one(
-                "sandbox.max-concurrent",
-                u64::from(sb.max_concurrent.unwrap_or(8)),
-            )?)
-            .unwrap_or(8),
+            max_concurrent: sb.max_concurrent.get_u32(),
             caps,
         };
 
-        let dp = raw.dispatcher;
+        let dp = file.dispatcher;
         let dispatcher = DispatcherConfig {
-            workers: usize::try_from(dp.workers.unwrap_or(2)).unwrap_or(2),
-            batch: usize::try_from(at_least_one("dispatcher.batch", dp.batch.unwrap_or(32))?)
-                .unwrap_or(32),
-            lease: dur("dispatcher.lease", &dp.lease, Duration::from_secs(60))?,
-            poll_interval: dur(
-                "dispatcher.poll-interval",
-                &dp.poll_interval,
-                Duration::from_millis(200),
-            )?,
+            workers: dp.workers,
+            batch: dp.batch.get_usize(),
+            lease: dp.lease.get(),
+            poll_interval: dp.poll_interval.get(),
             retry: Backoff {
-                base: dur(
-                    "dispatcher.backoff-base",
-                    &dp.backoff_base,
-                    Duration::from_secs(1),
-                )?,
-                max: dur(
-                    "dispatcher.backoff-max",
-                    &dp.backoff_max,
-                    Duration::from_secs(300),
-                )?,
-                max_attempts: u32::try_from(at_least_one(
-                    "dispatcher.max-attempts",
-                    u64::from(dp.max_attempts.unwrap_or(5)),
-                )?)
-                .unwrap_or(5),
+                base: dp.backoff_base.get(),
+                max: dp.backoff_max.get(),
+                max_attempts: dp.max_attempts.get_u32(),
                 max_retry_after: Duration::from_secs(3600),
             },
-            quarantine_after: dp.quarantine_after.unwrap_or(5),
-            kv_conflict_retries: dp.kv_conflict_retries.unwrap_or(3),
-            kv_quota_keys: dp
-                .kv_quota_keys
-                .unwrap_or(shopcase_contract::host_api::KV_DEFAULT_QUOTA_KEYS),
-            kv_quota_bytes: dp
-                .kv_quota_bytes
-                .unwrap_or(shopcase_contract::host_api::KV_DEFAULT_QUOTA_BYTES),
-            outage_window: dur(
-                "dispatcher.outage-window",
-                &dp.outage_window,
-                DEFAULT_OUTAGE_WINDOW,
-            )?,
-            poison_after: u32::try_from(at_least_one(
-                "dispatcher.poison-after",
-                u64::from(dp.poison_after.unwrap_or(DEFAULT_POISON_AFTER)),
-            )?)
-            .unwrap_or(DEFAULT_POISON_AFTER),
+            quarantine_after: dp.quarantine_after,
+            kv_conflict_retries: dp.kv_conflict_retries,
+            kv_quota_keys: dp.kv_quota_keys,
+            kv_quota_bytes: dp.kv_quota_bytes.get(),
+            outage_window: dp.outage_window.get(),
+            poison_after: dp.poison_after.get_u32(),
         };
         if dispatcher.lease <= caps.deadline * 2 {
-            return Err(ConfigError::at(
-                path,
+            return Err(at(
                 "dispatcher.lease",
                 format!(
-                    "must be longer than twice the sandbox deadline cap ({} ms), or events would be re-claimed while their plugins still run",
-                    caps.deadline.as_millis()
+                    "must be longer than twice the sandbox deadline cap ({}), or events would be re-claimed while their plugins still run",
+                    format_duration(caps.deadline)
                 ),
             ));
         }
 
-        let ex = raw.executor;
+        let ex = file.executor;
         let executor = ExecutorConfig {
-            concurrency: usize::try_from(at_least_one(
-                "executor.concurrency",
-                ex.concurrency.unwrap_or(8),
-            )?)
-            .unwrap_or(8),
-            lease: dur("executor.lease", &ex.lease, Duration::from_secs(60))?,
-            poll_interval: dur(
-                "executor.poll-interval",
-                &ex.poll_interval,
-                Duration::from_millis(250),
-            )?,
+            concurrency: ex.concurrency.get_usize(),
+            lease: ex.lease.get(),
+            poll_interval: ex.poll_interval.get(),
             retry: Backoff {
-                base: dur(
-                    "executor.backoff-base",
-                    &ex.backoff_base,
-                    Duration::from_secs(1),
-                )?,
-                max: dur(
-                    "executor.backoff-max",
-                    &ex.backoff_max,
-                    Duration::from_secs(600),
-                )?,
-                max_attempts: u32::try_from(at_least_one(
-                    "executor.max-attempts",
-                    u64::from(ex.max_attempts.unwrap_or(8)),
-                )?)
-                .unwrap_or(8),
+                base: ex.backoff_base.get(),
+                max: ex.backoff_max.get(),
+                max_attempts: ex.max_attempts.get_u32(),
                 max_retry_after: Duration::from_secs(3600),
             },
-            outage_window: dur(
-                "executor.outage-window",
-                &ex.outage_window,
-                DEFAULT_OUTAGE_WINDOW,
-            )?,
-            breaker: {
-                let d = crate::breaker::BreakerPolicy::default();
-                crate::breaker::BreakerPolicy {
-                    threshold: u32::try_from(at_least_one(
-                        "executor.breaker-threshold",
-                        u64::from(ex.breaker_threshold.unwrap_or(d.threshold)),
-                    )?)
-                    .unwrap_or(d.threshold),
-                    cool_down: dur(
-                        "executor.breaker-cool-down",
-                        &ex.breaker_cool_down,
-                        d.cool_down,
-                    )?,
-                    max_cool_down: dur(
-                        "executor.breaker-max-cool-down",
-                        &ex.breaker_max_cool_down,
-                        d.max_cool_down,
-                    )?,
-                }
+            outage_window: ex.outage_window.get(),
+            breaker: crate::breaker::BreakerPolicy {
+                threshold: ex.breaker_threshold.get_u32(),
+                cool_down: ex.breaker_cool_down.get(),
+                max_cool_down: ex.breaker_max_cool_down.get(),
             },
-            poison_after: u32::try_from(at_least_one(
-                "executor.poison-after",
-                u64::from(ex.poison_after.unwrap_or(DEFAULT_POISON_AFTER)),
-            )?)
-            .unwrap_or(DEFAULT_POISON_AFTER),
+            poison_after: ex.poison_after.get_u32(),
         };
         let timers = TimerConfig {
-            poll_interval: dur(
-                "timers.poll-interval",
-                &raw.timers.poll_interval,
-                Duration::from_secs(1),
-            )?,
+            poll_interval: file.timers.poll_interval.get(),
         };
 
-        let mut warnings = Vec::new();
         if storage.synchronous == Synchronous::Normal {
-            warnings.push(format!(
-                "{}: `storage.synchronous = \"normal\"`: commits are not fsynced; a power loss can lose acknowledged webhooks",
-                path.display()
-            ));
+            warn(
+                "storage.synchronous",
+                "`storage.synchronous = \"normal\"`: commits are not fsynced; a power loss can lose acknowledged webhooks".into(),
+            );
         }
-        let mut stores: Vec<StoreConfig> = Vec::with_capacity(raw.stores.len());
-        for (i, st) in raw.stores.into_iter().enumerate() {
+        let mut stores: Vec<StoreConfig> = Vec::with_capacity(file.stores.len());
+        for (i, st) in file.stores.into_iter().enumerate() {
             let key = |k: &str| format!("stores[{i}].{k}");
-            if !shopcase_contract::event::is_shop_domain(&st.domain) {
-                return Err(ConfigError::at(
-                    path,
-                    key("domain"),
-                    format!(
-                        "`{}` is not a store domain like example.myshopify.com",
-                        st.domain
-                    ),
-                ));
-            }
             if stores.iter().any(|s| s.domain == st.domain) {
-                return Err(ConfigError::at(
-                    path,
-                    key("domain"),
+                return Err(at(
+                    &key("domain"),
                     format!("`{}` is configured twice", st.domain),
                 ));
             }
-            let source =
-                |name: &str, inline: Option<Secret>, env: Option<String>, file: Option<String>| {
-                    SecretSource::new(path, &key(name), inline, env, file)
-                };
+            let source = |name: &str,
+                          inline: Option<Secret>,
+                          env: Option<String>,
+                          file: Option<PathBuf>|
+             -> Result<Option<(SecretSource, String)>, Error> {
+                let s = SecretSource::from_keys(name, inline, env, file, base)
+                    .map_err(|m| at(&key(name), m))?;
+                Ok(s.map(|s| {
+                    let k = key(&s.key(name));
+                    (s, k)
+                }))
+            };
             let webhook = source(
                 "webhook-secret",
                 st.webhook_secret,
@@ -695,10 +783,10 @@ impl Config {
                 st.webhook_secret_file,
             )?
             .ok_or_else(|| {
-                ConfigError::at(
-                    path,
-                    key("webhook-secret-env"),
-                    "a webhook secret is required: set webhook-secret-env (or webhook-secret-file)",
+                at(
+                    &key("webhook-secret-env"),
+                    "a webhook secret is required: set webhook-secret-env (or webhook-secret-file)"
+                        .into(),
                 )
             })?;
             let previous = source(
@@ -713,70 +801,81 @@ impl Config {
                 st.admin_token_env,
                 st.admin_token_file,
             )?;
-            for s in [Some(&webhook), previous.as_ref(), admin.as_ref()]
+            for (s, k) in [Some(&webhook), previous.as_ref(), admin.as_ref()]
                 .into_iter()
                 .flatten()
             {
-                if let SecretSource::Inline(_, k) = s {
-                    warnings.push(format!(
-                        "{}: `{k}` is written in the file: for development only; use `{k}-env` or `{k}-file`",
-                        path.display()
-                    ));
+                if s.is_inline() {
+                    warn(
+                        k,
+                        format!(
+                            "`{k}` is written in the file: for development only; use `{k}-env` or `{k}-file`"
+                        ),
+                    );
                 }
             }
+            let read = |(s, k): (SecretSource, String)| -> Result<Secret, Error> {
+                match secrets {
+                    Secrets::Skip => Ok(Secret::new("")),
+                    Secrets::Resolve => s.resolve().map_err(|m| at(&k, m)),
+                }
+            };
             let previous_webhook_secret = match (previous, st.previous_webhook_secret_until) {
                 (None, None) => None,
                 (None, Some(_)) => {
-                    return Err(ConfigError::at(
-                        path,
-                        key("previous-webhook-secret-until"),
-                        "set only with a previous webhook secret",
+                    return Err(at(
+                        &key("previous-webhook-secret-until"),
+                        "set only with a previous webhook secret".into(),
                     ));
                 }
                 (Some(_), None) => {
-                    return Err(ConfigError::at(
-                        path,
-                        key("previous-webhook-secret-until"),
-                        "required with a previous webhook secret: the end of the rotation window (RFC 3339), e.g. one hour after the rotation",
+                    return Err(at(
+                        &key("previous-webhook-secret-until"),
+                        "required with a previous webhook secret: the end of the rotation window (RFC 3339), e.g. one hour after the rotation".into(),
                     ));
                 }
                 (Some(p), Some(until)) => Some(PreviousSecret {
-                    secret: p.resolve(path, secrets)?,
-                    until: shopcase_contract::time::parse(&until).map_err(|m| {
-                        ConfigError::at(path, key("previous-webhook-secret-until"), m)
-                    })?,
+                    secret: read(p)?,
+                    until,
                 }),
             };
-            let api_version = st
-                .api_version
-                .unwrap_or_else(|| DEFAULT_API_VERSION.to_owned());
-            if !is_api_version(&api_version) {
-                return Err(ConfigError::at(
-                    path,
-                    key("api-version"),
-                    format!("`{api_version}` is not an Admin API version like 2026-07"),
-                ));
-            }
-            if let Some(u) = &st.admin_base_url {
-                match reqwest::Url::parse(u) {
-                    Ok(url) if matches!(url.scheme(), "http" | "https") => {}
-                    _ => {
-                        return Err(ConfigError::at(
-                            path,
-                            key("admin-base-url"),
-                            format!("`{u}` is not an http(s) URL"),
-                        ));
-                    }
-                }
-            }
             stores.push(StoreConfig {
                 domain: st.domain,
-                api_version,
-                webhook_secret: webhook.resolve(path, secrets)?,
+                api_version: st.api_version,
+                webhook_secret: read(webhook)?,
                 previous_webhook_secret,
-                admin_token: admin.map(|a| a.resolve(path, secrets)).transpose()?,
+                admin_token: admin.map(read).transpose()?,
                 admin_base_url: st.admin_base_url,
             });
+        }
+
+        // `[corecase]` is read by the Core Case client; its renamed keys
+        // are warned about here, where the warnings are collected.
+        if let Some(toml::Value::Table(cc)) = &file.corecase {
+            for r in shopcase_corecase::client::config::RENAMED {
+                let get = |k: &str| {
+                    let (table, name) = match k.split_once('.') {
+                        Some((t, n)) => (cc.get(t).and_then(toml::Value::as_table), n),
+                        None => (Some(cc), k),
+                    };
+                    table.and_then(|t| t.get(name))
+                };
+                let (Some(old), new) = (get(r.old), get(r.new)) else {
+                    continue;
+                };
+                let old_key = format!("corecase.{}", r.old);
+                let Some(n) = old.as_integer().and_then(|n| u64::try_from(n).ok()) else {
+                    // Not a count: the client's reading names the problem.
+                    continue;
+                };
+                // Any value stands for the new key: only its presence matters.
+                let picked = r
+                    .pick("corecase.", new.map(|_| HumanDuration::ZERO), Some(n))
+                    .map_err(|m| at(&old_key, m))?;
+                if let Some(w) = picked.warning {
+                    warn(&old_key, w);
+                }
+            }
         }
 
         Ok(Config {
@@ -791,9 +890,10 @@ impl Config {
             executor,
             timers,
             stores,
-            corecase: raw.corecase,
-            shopify: raw.shopify,
+            corecase: file.corecase,
+            shopify: file.shopify,
             warnings,
+            index,
         })
     }
 
@@ -801,91 +901,148 @@ impl Config {
     pub fn store(&self, domain: &str) -> Option<&StoreConfig> {
         self.stores.iter().find(|s| s.domain == domain)
     }
+
+    /// The line (from 1) of a dotted key (`server.max-age`,
+    /// `stores[1].webhook-secret-env`, `corecase.case-types.fraud`), or, if
+    /// it is not in the file, of the nearest table it belongs to.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.index.line_of(key)
+    }
+
+    /// An error of a section read after the file, placed at its key's line.
+    pub fn locate(&self, e: ConfigError) -> Error {
+        Error {
+            line: e.key.as_deref().and_then(|k| self.index.line_of(k)),
+            file: e.file,
+            key: e.key,
+            message: e.message,
+        }
+    }
 }
 
-fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError {
+fn read(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error {
         file: path.to_owned(),
+        line: None,
         key: None,
         message: format!("cannot read: {e}"),
     })
 }
 
-/// Where a secret comes from; the key it was configured under is kept for
-/// messages.
-enum SecretSource {
-    Inline(Secret, String),
-    Env(String, String),
-    File(PathBuf, String),
+/// Where each key of a TOML text is: dotted keys (`stores[1].domain`) with
+/// the spans of the key and of its value, to turn a span into a key and a
+/// line, and a key into a line.
+#[derive(Clone, Default)]
+struct KeyIndex {
+    entries: Vec<KeyEntry>,
+    /// Byte offsets where lines start.
+    line_starts: Vec<usize>,
 }
 
-impl SecretSource {
-    fn new(
-        path: &Path,
-        key: &str,
-        inline: Option<Secret>,
-        env: Option<String>,
-        file: Option<String>,
-    ) -> Result<Option<SecretSource>, ConfigError> {
-        let given = usize::from(inline.is_some())
-            + usize::from(env.is_some())
-            + usize::from(file.is_some());
-        if given > 1 {
-            return Err(ConfigError::at(
-                path,
-                key,
-                format!("give exactly one of `{key}`, `{key}-env` and `{key}-file`"),
-            ));
+#[derive(Clone)]
+struct KeyEntry {
+    key: String,
+    key_span: std::ops::Range<usize>,
+    value_span: std::ops::Range<usize>,
+}
+
+impl std::fmt::Debug for KeyIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyIndex({} keys)", self.entries.len())
+    }
+}
+
+impl KeyIndex {
+    /// The keys of `text`; empty if it is not TOML (the parse error then
+    /// has a span, placed by line alone).
+    fn new(text: &str) -> KeyIndex {
+        let mut index = KeyIndex {
+            entries: Vec::new(),
+            line_starts: std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        };
+        if let Ok(doc) = toml::de::DeTable::parse(text) {
+            index.walk("", doc.get_ref());
         }
-        let base = path.parent().unwrap_or(Path::new("."));
-        Ok(match (inline, env, file) {
-            (Some(s), _, _) => Some(SecretSource::Inline(s, key.to_owned())),
-            (_, Some(e), _) => Some(SecretSource::Env(e, format!("{key}-env"))),
-            (_, _, Some(f)) => {
-                let p = Path::new(&f);
-                Some(SecretSource::File(
-                    if p.is_absolute() {
-                        p.to_owned()
-                    } else {
-                        base.join(p)
-                    },
-                    format!("{key}-file"),
-                ))
-            }
-            _ => None,
-        })
+        index
     }
 
-    fn resolve(self, path: &Path, secrets: Secrets) -> Result<Secret, ConfigError> {
-        if secrets == Secrets::Skip {
-            return Ok(Secret::new(""));
+    fn walk(&mut self, prefix: &str, table: &toml::de::DeTable<'_>) {
+        for (k, v) in table.iter() {
+            let key = if prefix.is_empty() {
+                k.get_ref().to_string()
+            } else {
+                format!("{prefix}.{}", k.get_ref())
+            };
+            self.entries.push(KeyEntry {
+                key: key.clone(),
+                key_span: k.span(),
+                value_span: v.span(),
+            });
+            match v.get_ref() {
+                toml::de::DeValue::Table(t) => self.walk(&key, t),
+                toml::de::DeValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let key = format!("{key}[{i}]");
+                        self.entries.push(KeyEntry {
+                            key: key.clone(),
+                            key_span: item.span(),
+                            value_span: item.span(),
+                        });
+                        if let toml::de::DeValue::Table(t) = item.get_ref() {
+                            self.walk(&key, t);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
-        let (value, key) = match self {
-            SecretSource::Inline(s, key) => (s.expose().to_owned(), key),
-            SecretSource::Env(var, key) => (
-                std::env::var(&var).map_err(|_| {
-                    ConfigError::at(
-                        path,
-                        &key,
-                        format!("the environment variable `{var}` is not set"),
-                    )
-                })?,
-                key,
-            ),
-            SecretSource::File(file, key) => (
-                std::fs::read_to_string(&file)
-                    .map_err(|e| {
-                        ConfigError::at(path, &key, format!("cannot read {}: {e}", file.display()))
-                    })?
-                    .trim_end_matches(['\n', '\r'])
-                    .to_owned(),
-                key,
-            ),
+    }
+
+    /// The line (from 1) of a byte offset.
+    fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= offset)
+    }
+
+    /// The key an error's span points into (the innermost) and its line.
+    fn at(&self, span: std::ops::Range<usize>) -> (Option<String>, Option<usize>) {
+        if span.is_empty() && span.start == 0 {
+            // An empty span at the very start: the document as a whole.
+            return (None, None);
+        }
+        let within = |r: &std::ops::Range<usize>| {
+            r.start <= span.start && (span.start < r.end || span.start == r.start)
         };
-        if value.is_empty() {
-            return Err(ConfigError::at(path, key, "the secret is empty"));
+        let key = self
+            .entries
+            .iter()
+            .flat_map(|e| [(e, &e.key_span), (e, &e.value_span)])
+            .filter(|(_, r)| within(r))
+            .min_by_key(|(_, r)| r.end - r.start)
+            .map(|(e, _)| e.key.clone());
+        (key, Some(self.line(span.start)))
+    }
+
+    /// The line of `key`, or of the nearest enclosing table in the file.
+    fn line_of(&self, key: &str) -> Option<usize> {
+        let mut key = key;
+        loop {
+            if let Some(e) = self.entries.iter().find(|e| e.key == key) {
+                return Some(self.line(e.key_span.start));
+            }
+            key = &key[..key.rfind(['.', '['])?];
         }
-        Ok(Secret::new(value))
+    }
+
+    /// An error about `key`, placed at its line.
+    fn error(&self, file: &Path, key: &str, message: String) -> Error {
+        Error {
+            file: file.to_owned(),
+            line: self.line_of(key),
+            key: Some(key.to_owned()),
+            message,
+        }
     }
 }
 
@@ -899,39 +1056,14 @@ fn is_api_version(s: &str) -> bool {
                 .all(|(i, b)| i == 4 || b.is_ascii_digit()))
 }
 
-/// `250ms`, `30s`, `5m`, `24h`, `2d`.
+/// `250ms`, `30s`, `5m`, `24h`, `2d` ([`HumanDuration`]).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let bad = || format!("`{s}` is not a duration like 250ms, 30s, 5m, 24h or 2d");
-    let n: u64 = num.parse().map_err(|_| bad())?;
-    let ms = match unit {
-        "ms" => n,
-        "s" => n.saturating_mul(1000),
-        "m" => n.saturating_mul(60_000),
-        "h" => n.saturating_mul(3_600_000),
-        "d" => n.saturating_mul(86_400_000),
-        _ => return Err(bad()),
-    };
-    Ok(Duration::from_millis(ms))
+    HumanDuration::parse(s).map(HumanDuration::get)
 }
 
 /// A duration as [`parse_duration`] reads it, in its largest exact unit.
 pub fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    let units: [(u128, &str); 4] = [
-        (86_400_000, "d"),
-        (3_600_000, "h"),
-        (60_000, "m"),
-        (1000, "s"),
-    ];
-    for (size, unit) in units {
-        if ms > 0 && ms.is_multiple_of(size) {
-            return format!("{}{unit}", ms / size);
-        }
-    }
-    format!("{ms}ms")
+    HumanDuration::from(d).to_string()
 }
 
 #[cfg(test)]
@@ -977,7 +1109,7 @@ webhook-secret = "dev-secret"
         let cases: &[(&str, &str)] = &[
             (
                 "data-dir = \"d\"\nlisten = 1",
-                "line 2, column 1\n  |\n2 | listen = 1\n  | ^^^^^^\nunknown field `listen`, expected one of `data-dir`",
+                ":2: `listen`: unknown field `listen`, expected one of `data-dir`",
             ),
             (
                 "data-dir = \"d\"\n[server]\nmax-age = \"soon\"",
@@ -1021,7 +1153,7 @@ webhook-secret = "dev-secret"
             ),
             (
                 "data-dir = \"d\"\n[executor]\npoison-after = \"3\"",
-                "invalid type: string \"3\", expected u32",
+                "`executor.poison-after`: invalid type: string \"3\", expected an integer of at least 1",
             ),
             (
                 "data-dir = \"d\"\n[dispatcher]\nlease = \"5s\"",
@@ -1063,7 +1195,7 @@ webhook-secret = "dev-secret"
         for (text, want) in cases {
             let err = parse(text).unwrap_err();
             assert!(
-                err.starts_with("/etc/shopcase/shopcase.toml: "),
+                err.starts_with("/etc/shopcase/shopcase.toml:"),
                 "the file is named: {err:?}"
             );
             assert!(err.contains(want), "want {want:?} in {err:?}");
@@ -1112,6 +1244,258 @@ webhook-secret = "dev-secret"
         );
         assert!(with("max-age = \"10d\"", "retention = \"off\"").is_ok());
         assert!(with("max-age = \"10d\"", "retention = \"11d\"").is_ok());
+    }
+
+    #[test]
+    fn errors_give_the_line_of_the_key() {
+        let text = "data-dir = \"d\"\n\n[dispatcher]\nworkers = 2\nbatch = 0\n";
+        assert_eq!(
+            parse(text).unwrap_err(),
+            "/etc/shopcase/shopcase.toml:5: `dispatcher.batch`: must be at least 1"
+        );
+        let e = Config::parse(text, Path::new("shopcase.toml")).unwrap_err();
+        assert_eq!(
+            (e.line, e.key.as_deref()),
+            (Some(5), Some("dispatcher.batch"))
+        );
+        for (text, want) in [
+            // A bad duration, in a table of an array of tables, inline.
+            (
+                "data-dir = \"d\"\n[server]\nmax-age = \"2 days\"",
+                ":3: `server.max-age`: `2 days` is not a duration like 250ms, 30s, 5m, 24h or 2d",
+            ),
+            (
+                "data-dir = \"d\"\nserver = { ack-timeout = \"4\" }",
+                ":2: `server.ack-timeout`: `4` is not a duration",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\nmax-age = 3600",
+                ":3: `server.max-age`: invalid type: integer `3600`, expected a duration like 250ms",
+            ),
+            (
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\n[[stores]]\ndomain = \"b.myshopify.com\"\nwebhook-secret = \"x\"\napi-version = \"july\"",
+                ":8: `stores[1].api-version`: `july` is not an Admin API version",
+            ),
+            // Zero counts.
+            (
+                "data-dir = \"d\"\n[executor]\n\nconcurrency = 0",
+                ":4: `executor.concurrency`: must be at least 1",
+            ),
+            (
+                "data-dir = \"d\"\n[sandbox.caps]\nmemory-mib = 0",
+                ":3: `sandbox.caps.memory-mib`: must be at least 1",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\nmax-body-bytes = \"0KiB\"",
+                ":3: `server.max-body-bytes`: must be at least 1",
+            ),
+            // Missing from a table: the table's line.
+            (
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\n\n[[stores]]\nadmin-token-env = \"X\"",
+                ":5: `stores[1]`: missing field `domain`",
+            ),
+            (
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"",
+                ":2: `stores[0].webhook-secret-env`: a webhook secret is required",
+            ),
+            // Not TOML at all: the line of the mistake.
+            (
+                "data-dir = \"d\"\n[server\nlisten = 1",
+                ":2: unclosed table",
+            ),
+            // Nowhere in particular.
+            ("[server]", "shopcase.toml: missing field `data-dir`"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(err.contains(want), "want {want:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn deprecated_ms_keys_are_read_with_a_warning() {
+        let text = "data-dir = \"d\"\n[sandbox.caps]\ndeadline-ms = 2500\n";
+        let c = parse(text).unwrap();
+        assert_eq!(c.sandbox.caps.deadline, Duration::from_millis(2500));
+        assert_eq!(
+            c.warnings,
+            [
+                "/etc/shopcase/shopcase.toml:3: `sandbox.caps.deadline-ms`: `sandbox.caps.deadline-ms` is deprecated: write `sandbox.caps.deadline = \"2500ms\"` instead"
+            ]
+        );
+        let c = parse("data-dir = \"d\"\n[sandbox.caps]\ndeadline = \"2s\"\n").unwrap();
+        assert_eq!(c.sandbox.caps.deadline, Duration::from_secs(2));
+        assert!(c.warnings.is_empty());
+
+        // Both: an error at the old key.
+        let err =
+            parse("data-dir = \"d\"\n[sandbox.caps]\ndeadline = \"2s\"\ndeadline-ms = 2000\n")
+                .unwrap_err();
+        assert_eq!(
+            err,
+            "/etc/shopcase/shopcase.toml:4: `sandbox.caps.deadline-ms`: `sandbox.caps.deadline-ms` is the deprecated spelling of `sandbox.caps.deadline`: give only `sandbox.caps.deadline`"
+        );
+        for (text, want) in [
+            (
+                "deadline-ms = 0",
+                ":3: `sandbox.caps.deadline-ms`: must be at least 1",
+            ),
+            (
+                "deadline = \"0s\"",
+                ":3: `sandbox.caps.deadline`: must be longer than 0s",
+            ),
+        ] {
+            let err = parse(&format!("data-dir = \"d\"\n[sandbox.caps]\n{text}")).unwrap_err();
+            assert!(err.contains(want), "want {want:?} in {err:?}");
+        }
+
+        // [corecase]'s old keys are warned about here too (the client reads them).
+        let corecase = "[corecase]\napi-base = \"http://127.0.0.1:1\"\nauth-base = \"http://127.0.0.1:1\"\ntenant-id = \"t\"\nclient-id = \"c\"\nclient-secret-env = \"S\"\n";
+        let c = parse(&format!(
+            "data-dir = \"d\"\n{corecase}request-timeout-ms = 1000\n[corecase.retry]\nbase-ms = 5\n"
+        ))
+        .unwrap();
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
+        assert!(
+            c.warnings[0].ends_with(":8: `corecase.request-timeout-ms`: `corecase.request-timeout-ms` is deprecated: write `corecase.request-timeout = \"1s\"` instead"),
+            "{:?}",
+            c.warnings
+        );
+        assert!(
+            c.warnings[1].contains(":10: `corecase.retry.base-ms`: `corecase.retry.base-ms` is deprecated: write `corecase.retry.base = \"5ms\"`"),
+            "{:?}",
+            c.warnings
+        );
+        let err = parse(&format!(
+            "data-dir = \"d\"\n{corecase}request-timeout = \"1s\"\nrequest-timeout-ms = 1000\n"
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains(":9: `corecase.request-timeout-ms`: `corecase.request-timeout-ms` is the deprecated spelling of `corecase.request-timeout`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn section_errors_are_placed_by_their_key() {
+        let text = "data-dir = \"d\"\n\n[shopify]\nmax-attempts = 0\n";
+        let c = parse(text).unwrap();
+        assert_eq!(c.line_of("shopify.max-attempts"), Some(4));
+        assert_eq!(c.line_of("shopify.history-ttl"), Some(3), "its table");
+        assert_eq!(c.line_of("timers.poll-interval"), None);
+        let e = crate::Shopify::from_config(&c).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "/etc/shopcase/shopcase.toml:4: `shopify.max-attempts`: must be at least 1"
+        );
+    }
+
+    /// Every key the file's types accept, dotted (`stores[].domain`), from
+    /// serde's own list of fields (its unknown-field message): what the
+    /// types accept, not what someone remembered to list.
+    fn accepted_keys() -> std::collections::BTreeSet<String> {
+        let tables = [
+            ("", ""),
+            ("server", "data-dir = \"d\"\n[server]"),
+            ("storage", "data-dir = \"d\"\n[storage]"),
+            ("sandbox", "data-dir = \"d\"\n[sandbox]"),
+            ("sandbox.caps", "data-dir = \"d\"\n[sandbox.caps]"),
+            ("dispatcher", "data-dir = \"d\"\n[dispatcher]"),
+            ("executor", "data-dir = \"d\"\n[executor]"),
+            ("timers", "data-dir = \"d\"\n[timers]"),
+            ("stores[]", "data-dir = \"d\"\n[[stores]]"),
+        ];
+        let sections = [
+            "server",
+            "storage",
+            "sandbox",
+            "caps",
+            "dispatcher",
+            "executor",
+            "timers",
+            "stores",
+            "corecase",
+            "shopify",
+        ];
+        let mut keys = std::collections::BTreeSet::new();
+        for (table, header) in tables {
+            let err = parse(&format!("{header}\n\"?\" = 1\n")).unwrap_err();
+            let (_, expected) = err.split_once("expected").expect("an unknown-field error");
+            for (i, name) in expected.split('`').enumerate() {
+                if i % 2 == 1 && !sections.contains(&name) {
+                    keys.insert(if table.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{table}.{name}")
+                    });
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn the_admin_guide_documents_every_key_and_no_other() {
+        let guide = include_str!("../../../docs/admin-guide.md");
+        let start = guide
+            .find("### Every key")
+            .expect("the admin guide has a configuration reference");
+        let end = guide[start..]
+            .find("\n## ")
+            .map_or(guide.len(), |e| start + e);
+        let mut documented = std::collections::BTreeSet::new();
+        for row in guide[start..end].lines().filter(|l| l.starts_with("| `")) {
+            let first = row.split('|').nth(1).unwrap_or("");
+            for (i, key) in first.split('`').enumerate() {
+                if i % 2 == 1 {
+                    documented.insert(key.to_owned());
+                }
+            }
+        }
+        let accepted = accepted_keys();
+        assert!(
+            accepted.contains("sandbox.caps.deadline-ms"),
+            "{accepted:?}"
+        );
+        let missing: Vec<_> = accepted.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&accepted).collect();
+        assert!(
+            missing.is_empty() && unknown.is_empty(),
+            "keys accepted but not in docs/admin-guide.md's \"Every key\": {missing:?}; documented but not accepted: {unknown:?}"
+        );
+    }
+
+    #[test]
+    fn the_example_shows_every_key_but_the_optional_ones() {
+        let text = include_str!("../../../examples/shopcase.toml");
+        let index = KeyIndex::new(text);
+        // Keys written or commented out (`# key = ...`) in the example.
+        let shown = |key: &str| {
+            let dotted = key.replace("[]", "[0]");
+            let name = dotted.rsplit('.').next().unwrap_or(&dotted);
+            index.entries.iter().any(|e| e.key == dotted)
+                || text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with(&format!("# {name} =")))
+        };
+        let optional = [
+            // Alternatives to the source the example uses.
+            "stores[].webhook-secret",
+            "stores[].webhook-secret-file",
+            "stores[].previous-webhook-secret",
+            "stores[].previous-webhook-secret-file",
+            "stores[].admin-token",
+            "stores[].admin-token-file",
+            // Deprecated.
+            "sandbox.caps.deadline-ms",
+        ];
+        let missing: Vec<_> = accepted_keys()
+            .into_iter()
+            .filter(|k| !optional.contains(&k.as_str()) && !shown(k))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in examples/shopcase.toml: {missing:?}"
+        );
     }
 
     #[test]
@@ -1179,6 +1563,16 @@ webhook-secret = "dev-secret"
         );
         assert_eq!(c.retention.interval, Duration::from_secs(600));
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+        crate::ShopifySettings::from_config(&c).unwrap();
+        let corecase = crate::CoreCaseSettings::from_config(&c).unwrap().unwrap();
+        assert!(
+            corecase.client.warnings.is_empty(),
+            "the example uses no old key"
+        );
+        assert_eq!(
+            corecase.client.request_timeout.get(),
+            Duration::from_secs(30)
+        );
     }
 
     #[test]

@@ -91,7 +91,7 @@ busy-timeout = "200ms"
 max-concurrent = 4
 
 [sandbox.caps]
-deadline-ms = 1000
+deadline = "1s"
 
 [dispatcher]
 workers = 2

@@ -48,7 +48,7 @@ pub(crate) async fn run(paths: &Paths, size: Size) -> Result<Vec<Report>> {
         .plugins(plugins)
         // Tighter than the defaults so a battery run is short; each limit
         // is still the one that must stop its misbehaviour.
-        .tune("sandbox.caps", "deadline-ms", "1500")
+        .tune("sandbox.caps", "deadline", "\"1500ms\"")
         .tune("sandbox.caps", "fuel", "400000000")
         .tune("dispatcher", "max-attempts", "2")
         .tune("dispatcher", "quarantine-after", "3");

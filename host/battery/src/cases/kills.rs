@@ -41,7 +41,7 @@ pub(crate) async fn run(paths: &Paths, size: Size) -> Result<Vec<Report>> {
     // Short leases: work a killed process held is taken over after 6 s
     // instead of a minute, so a case of many kills runs in minutes.
     let spec = Spec::new(1, size.kills * per_kill + 40)
-        .tune("sandbox.caps", "deadline-ms", "2500")
+        .tune("sandbox.caps", "deadline", "\"2500ms\"")
         .tune("dispatcher", "lease", "\"6s\"")
         .tune("executor", "lease", "\"6s\"");
     let mut w = World::start(paths, spec).await?;

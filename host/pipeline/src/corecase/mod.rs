@@ -39,7 +39,7 @@ use std::sync::Arc;
 use shopcase_corecase::CoreCaseClient;
 use shopcase_store::Storage;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{self, Config, ConfigError};
 use crate::server::PipelineBuilder;
 use shopcase_host_api::fault::Faults;
 
@@ -73,15 +73,18 @@ impl CoreCase {
     /// From `[corecase]` (the client secret is read now); `None` when the
     /// configuration has no `[corecase]`: case actions then wait in the
     /// journal.
-    pub fn from_config(config: &Config) -> Result<Option<CoreCase>, ConfigError> {
-        let Some(settings) = CoreCaseSettings::from_config(config)? else {
+    pub fn from_config(config: &Config) -> Result<Option<CoreCase>, config::Error> {
+        let located = |e: ConfigError| config.locate(e);
+        let Some(settings) = CoreCaseSettings::from_config(config).map_err(located)? else {
             return Ok(None);
         };
-        let client_settings = settings.resolve_client(&config.path)?;
-        let client = CoreCaseClient::new(client_settings).map_err(|e| ConfigError {
-            file: config.path.clone(),
-            key: Some("corecase".into()),
-            message: e.to_string(),
+        let client_settings = settings.resolve_client(&config.path).map_err(located)?;
+        let client = CoreCaseClient::new(client_settings).map_err(|e| {
+            located(ConfigError {
+                file: config.path.clone(),
+                key: Some("corecase".into()),
+                message: e.to_string(),
+            })
         })?;
         Ok(Some(CoreCase::new(settings, client)))
     }

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use shopcase_net::Secret;
 use shopcase_shopify::{Clock, HistoryCache, ShopConfig, ShopifyClient};
 
-use crate::config::{Config, ConfigError};
+use crate::config::{self, Config, ConfigError};
 use crate::server::PipelineBuilder;
 
 pub mod executor;
@@ -56,12 +56,14 @@ impl Shopify {
     /// `admin-base-url`. Stores without a token get no write-back: their
     /// Shopify actions are dead-lettered as `no-admin-token` and their
     /// customer history is unavailable (a warning is logged).
-    pub fn from_config(config: &Config) -> Result<Shopify, ConfigError> {
-        let settings = ShopifySettings::from_config(config)?;
-        let at = |key: String, message: String| ConfigError {
-            file: config.path.clone(),
-            key: Some(key),
-            message,
+    pub fn from_config(config: &Config) -> Result<Shopify, config::Error> {
+        let settings = ShopifySettings::from_config(config).map_err(|e| config.locate(e))?;
+        let at = |key: String, message: String| {
+            config.locate(ConfigError {
+                file: config.path.clone(),
+                key: Some(key),
+                message,
+            })
         };
         let client = ShopifyClient::new(settings.client.clone())
             .map_err(|e| at("shopify".to_owned(), e.to_string()))?;
@@ -195,7 +197,7 @@ admin-base-url = "http://127.0.0.1:9/?x=1"
         );
         let e = Shopify::from_config(&c).unwrap_err().to_string();
         assert!(
-            e.starts_with("/etc/shopcase/shopcase.toml: `stores[0].admin-base-url`: "),
+            e.starts_with("/etc/shopcase/shopcase.toml:7: `stores[0].admin-base-url`: "),
             "{e}"
         );
     }

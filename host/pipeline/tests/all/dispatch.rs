@@ -438,7 +438,7 @@ async fn a_batch_longer_than_its_lease_is_not_claimed_twice() {
     // renewal the second worker would re-claim and run the events again.
     let host = Host::with_config(
         &config_text("workers = 2\n")
-            .replace("deadline-ms = 500", "deadline-ms = 200")
+            .replace("deadline = \"500ms\"", "deadline = \"200ms\"")
             // The first `lease` is the dispatcher's (the executor's follows).
             .replacen("lease = \"2s\"", "lease = \"600ms\"", 1),
     );

@@ -57,7 +57,7 @@ busy-timeout = "500ms"
 max-concurrent = 4
 
 [sandbox.caps]
-deadline-ms = 500
+deadline = "500ms"
 
 [dispatcher]
 workers = 2

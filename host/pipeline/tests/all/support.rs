@@ -137,7 +137,7 @@ busy-timeout = "100ms"
 max-concurrent = 4
 
 [sandbox.caps]
-deadline-ms = 500
+deadline = "500ms"
 
 [dispatcher]
 batch = 16

@@ -42,7 +42,7 @@ async fn every_action_is_applied_once_through_faults() {
             .after_apply()
             .times(3),
         FaultSpec::new("POST", CASES, Fault::Reset).times(2),
-        // Applied, answered after the client gave up (request-timeout-ms = 1000).
+        // Applied, answered after the client gave up (request-timeout = "1s").
         FaultSpec::new(
             "POST",
             &format!("{CASE}/comments"),

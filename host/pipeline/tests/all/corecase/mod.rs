@@ -23,6 +23,7 @@ use shopcase_corecase::{CoreCaseClient, RetryConfig};
 use shopcase_corecase_emulator::{
     self as emulator, DefinitionSeed, EmulatorConfig, EmulatorHandle,
 };
+use shopcase_net::HumanDuration;
 use shopcase_pipeline::{CoreCase, ExecError, Executor, PipelineBuilder, RunningPipeline};
 use shopcase_store::*;
 
@@ -50,10 +51,10 @@ pub(crate) async fn emulator() -> EmulatorHandle {
 pub(crate) fn analyst(emu: &EmulatorHandle) -> CoreCaseClient {
     let mut s = emu.client_settings();
     s.backoff = RetryConfig {
-        base_ms: 5,
-        max_ms: 20,
+        base: HumanDuration::from_millis(5),
+        max: HumanDuration::from_millis(20),
         max_attempts: 3,
-        max_retry_after_ms: 1000,
+        max_retry_after: HumanDuration::from_secs(1),
     }
     .backoff();
     CoreCaseClient::new(s).unwrap()
@@ -71,7 +72,7 @@ auth-base = "{base}"
 tenant-id = "shopcase-dev"
 client-id = "shopcase-dev"
 client-secret-file = "corecase.secret"
-request-timeout-ms = 1000
+request-timeout = "1s"
 poll-interval = "100ms"
 poll-overlap = "1s"
 poll-page-size = 5
@@ -79,10 +80,10 @@ execute-timeout = "1500ms"
 {extra}
 
 [corecase.retry]
-base-ms = 5
-max-ms = 30
+base = "5ms"
+max = "30ms"
 max-attempts = 3
-max-retry-after-ms = 500
+max-retry-after = "500ms"
 "#
     )
 }

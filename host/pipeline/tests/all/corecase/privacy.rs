@@ -646,7 +646,7 @@ async fn an_analysts_edit_made_during_the_scrub_is_not_overwritten() {
     let emu = emulator_with_alice().await;
     // Requests may take long here: the emulator holds one answer back.
     let host = host_with(&emu, 2, "", |t| {
-        t.replace("request-timeout-ms = 1000", "request-timeout-ms = 20000")
+        t.replace("request-timeout = \"1s\"", "request-timeout = \"20s\"")
     });
     let running = start(&host, |b| b).await;
     let s = running.storage().clone();
