@@ -1,5 +1,6 @@
-//! Test support shared by the integration tests of `shopcase-pipeline` and
-//! `shopcase-admin` (a dev-dependency only; never part of the binary).
+//! Test support shared by the integration tests of `shopcase-sandbox`,
+//! `shopcase-pipeline`, `shopcase-admin` and the harness/sandbox
+//! cross-check (a dev-dependency only; never part of the binary).
 //!
 //! - [`wasm`]: a test component, built on demand (or taken from
 //!   `SHOPCASE_WASM_DIR`, where `cargo xtask build-plugins` put them);
