@@ -5,8 +5,12 @@
 //! `plugin test` refuses what the server refuses, with the same words:
 //! log lines flattened and truncated the same way and held to the same
 //! byte cap, key-value keys, values, writes and quotas checked the same
-//! way, the same budget of host calls per event, and the same "only this
-//! event's own subjects" rule for look-ups.
+//! way, the same budget of host calls per event, the same "only this
+//! event's own subjects" rule for look-ups, and plugin error messages kept
+//! the same way.
+//!
+//! `tests/crosscheck` proves it: it runs one scripted plugin through both
+//! on a corpus of normal and hostile cases and requires identical outcomes.
 
 use std::time::Duration;
 
@@ -196,6 +200,58 @@ pub fn check_kv_quota(
     Ok(())
 }
 
+/// A key this event sets or deletes, for [`kv_usage_after`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingKvWrite<'a> {
+    /// The key.
+    pub key: &'a str,
+    /// The value set, or `None` for a delete.
+    pub value: Option<&'a str>,
+    /// Whether a read of this event showed the key already in the store.
+    pub existed: bool,
+}
+
+/// The plugin's key-value usage, `(keys, bytes)`, after this event's
+/// `writes` (the write being checked among them), as the host estimates it
+/// for [`check_kv_quota`] at each `kv-set`: the store's usage when the
+/// event first asked, plus the key and value bytes of every key the event
+/// sets and one key for each not known (read) to exist already. Deletes
+/// free nothing, and a key set again counts its bytes again, until the
+/// event commits: the estimate errs high, so a quota is never overrun.
+pub fn kv_usage_after<'a>(
+    start_keys: u64,
+    start_bytes: u64,
+    writes: impl IntoIterator<Item = PendingKvWrite<'a>>,
+) -> (u64, u64) {
+    let (mut keys, mut bytes) = (start_keys, start_bytes);
+    for w in writes {
+        if let Some(v) = w.value {
+            keys += u64::from(!w.existed);
+            bytes += (w.key.len() + v.len()) as u64;
+        }
+    }
+    (keys, bytes)
+}
+
+/// The longest plugin error message kept, in characters (the contract's
+/// limit); a longer one is cut and ends with `…`.
+pub const MAX_ERROR_MESSAGE: usize = 1000;
+
+/// A plugin's error message as the host stores and logs it: one line of
+/// text ([`on_one_line`]) of at most [`MAX_ERROR_MESSAGE`] characters.
+pub fn error_message(message: &str) -> String {
+    if message.chars().nth(MAX_ERROR_MESSAGE).is_none() {
+        return message.chars().map(on_one_line).collect();
+    }
+    let mut out: String = message
+        .chars()
+        .take(MAX_ERROR_MESSAGE - 1)
+        .map(on_one_line)
+        .collect();
+    out.push('…');
+    out
+}
+
 /// `customer-history` answers about the event's own customer only.
 pub fn check_own_customer(resources: &Resources, customer_id: u64) -> Result<(), Refusal> {
     if resources.customer_id == Some(customer_id) {
@@ -258,6 +314,44 @@ mod tests {
         assert!(!b.admit("abc"));
         assert!(b.admit("ab"));
         assert_eq!((b.bytes, b.dropped), (5, 1));
+    }
+
+    #[test]
+    fn the_quota_estimate_errs_high() {
+        let w = |key, value, existed| PendingKvWrite {
+            key,
+            value,
+            existed,
+        };
+        // A new key: one more key and its bytes.
+        assert_eq!(
+            kv_usage_after(10, 100, [w("ab", Some("xyz"), false)]),
+            (11, 105)
+        );
+        // An existing key set again: its bytes count again, no new key.
+        assert_eq!(
+            kv_usage_after(10, 100, [w("ab", Some("xyz"), true)]),
+            (10, 105)
+        );
+        // A delete frees nothing until the event commits.
+        assert_eq!(
+            kv_usage_after(10, 100, [w("ab", None, true), w("c", Some(""), false)]),
+            (11, 101)
+        );
+    }
+
+    #[test]
+    fn error_messages_are_one_line_of_at_most_the_limit() {
+        assert_eq!(error_message("héllo"), "héllo");
+        assert_eq!(
+            error_message("a\nforged\u{1b}[2J"),
+            "a\u{fffd}forged\u{fffd}[2J"
+        );
+        let exact = "é".repeat(MAX_ERROR_MESSAGE);
+        assert_eq!(error_message(&exact), exact);
+        let long = error_message(&"é".repeat(MAX_ERROR_MESSAGE + 1));
+        assert_eq!(long.chars().count(), MAX_ERROR_MESSAGE);
+        assert!(long.ends_with("é…"));
     }
 
     #[test]

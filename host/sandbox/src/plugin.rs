@@ -486,25 +486,10 @@ fn backtrace_hint(e: &wasmtime::Error) -> String {
     }
 }
 
-/// The longest plugin error message kept, in characters (the contract's
-/// limit); a longer one is cut and ends with `…`.
-const MAX_ERROR_MESSAGE: usize = 1000;
-
-/// A plugin's error message as the host stores and logs it: one line of
-/// text (control characters replaced, as in log lines) of at most
-/// [`MAX_ERROR_MESSAGE`] characters.
+/// A plugin's error message as the host stores and logs it (the shared
+/// rule: the SDK's test harness applies the same).
 fn error_message(message: &str) -> String {
-    use crate::state::on_one_line;
-    if message.chars().nth(MAX_ERROR_MESSAGE).is_none() {
-        return message.chars().map(on_one_line).collect();
-    }
-    let mut out: String = message
-        .chars()
-        .take(MAX_ERROR_MESSAGE - 1)
-        .map(on_one_line)
-        .collect();
-    out.push('…');
-    out
+    shopcase_contract::host_rules::error_message(message)
 }
 
 /// The size of `value` as JSON, counted without building the text, and
@@ -545,19 +530,5 @@ mod size_tests {
         assert_eq!(json_size(&v, 1 << 20), exact);
         assert_eq!(json_size(&v, exact), exact);
         assert!(json_size(&v, exact - 1) > exact - 1);
-    }
-
-    #[test]
-    fn error_messages_are_one_line_of_at_most_the_limit() {
-        assert_eq!(error_message("héllo"), "héllo");
-        assert_eq!(
-            error_message("a\nforged\u{1b}[2J"),
-            "a\u{fffd}forged\u{fffd}[2J"
-        );
-        let exact = "é".repeat(MAX_ERROR_MESSAGE);
-        assert_eq!(error_message(&exact), exact);
-        let long = error_message(&"é".repeat(MAX_ERROR_MESSAGE + 1));
-        assert_eq!(long.chars().count(), MAX_ERROR_MESSAGE);
-        assert!(long.ends_with("é…"));
     }
 }

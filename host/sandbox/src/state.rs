@@ -16,9 +16,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView};
 use crate::plugin::{KvRead, KvWrite, LogLevel, LogLine};
 use crate::services::{HostError, HostServices, KvUsage};
 
+pub(crate) use shopcase_contract::host_rules::MAX_LOG_LINE;
 use shopcase_contract::host_rules::{self as rules, HostCallBudget, LogBudget};
 pub use shopcase_contract::host_rules::{MAX_HOST_CALLS, MAX_HOST_TIME};
-pub(crate) use shopcase_contract::host_rules::{MAX_LOG_LINE, on_one_line};
 
 /// Errors raised by the host that end an invocation with a named outcome.
 /// They travel inside `wasmtime::Error` and are recovered by downcasting.
@@ -345,10 +345,11 @@ impl State {
         }
         rules::check_kv_writes(self.kv.writes.len(), self.kv.writes.contains_key(key))?;
         if let Some(v) = &value {
-            // Quota: current usage, plus this invocation's pending new keys
-            // and bytes, plus this one. Overwrites of existing keys count
-            // their bytes again (a conservative estimate; the embedder
-            // re-checks exactly when it commits).
+            // Quota: the usage when the event first asked, plus this
+            // invocation's writes, this one included (the shared estimate,
+            // which errs high: the SDK's harness makes the same). A key
+            // neither read nor written yet is read first, to know whether
+            // it exists.
             if !self.kv.reads.contains_key(key) && !self.kv.writes.contains_key(key) {
                 self.kv_get(key)?;
             }
@@ -360,28 +361,25 @@ impl State {
                     u
                 }
             };
-            let is_new = |k: &str| !matches!(self.kv.reads.get(k), Some(Some(_)));
-            let new_keys = self
-                .kv
-                .writes
-                .iter()
-                .filter(|(k, w)| w.is_some() && is_new(k) && k.as_str() != key)
-                .count() as u64
-                + u64::from(is_new(key));
-            let pending_bytes: u64 = self
+            let existed = |k: &str| matches!(self.kv.reads.get(k), Some(Some(_)));
+            let pending = self
                 .kv
                 .writes
                 .iter()
                 .filter(|(k, _)| k.as_str() != key)
-                .filter_map(|(k, w)| w.as_ref().map(|(v, _)| (k.len() + v.len()) as u64))
-                .sum::<u64>()
-                + (key.len() + v.len()) as u64;
-            rules::check_kv_quota(
-                usage.keys + new_keys,
-                usage.bytes + pending_bytes,
-                usage.quota_keys,
-                usage.quota_bytes,
-            )?;
+                .map(|(k, w)| rules::PendingKvWrite {
+                    key: k,
+                    value: w.as_ref().map(|(v, _)| v.as_str()),
+                    existed: existed(k),
+                });
+            let this = rules::PendingKvWrite {
+                key,
+                value: Some(v),
+                existed: existed(key),
+            };
+            let (keys, bytes) =
+                rules::kv_usage_after(usage.keys, usage.bytes, pending.chain([this]));
+            rules::check_kv_quota(keys, bytes, usage.quota_keys, usage.quota_bytes)?;
         }
         self.kv
             .writes

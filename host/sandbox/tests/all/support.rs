@@ -1,25 +1,15 @@
 //! Finding the test components and packaging them with a manifest.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use shopcase_contract::{Event, EventFile};
 use shopcase_sandbox::{HostServices, Invocation, MemoryServices, Plugin, Runtime, RuntimeConfig};
 
-/// Where `cargo xtask build-plugins` puts the test components.
+/// A test component: from `SHOPCASE_WASM_DIR` (where `cargo xtask
+/// build-plugins` puts them), else built on demand.
 pub(crate) fn wasm(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SHOPCASE_WASM_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/plugin")
-        });
-    let path = dir.join(format!("{}.wasm", name.replace('-', "_")));
-    assert!(
-        path.exists(),
-        "{} is missing: build the test components first with `cargo xtask build-plugins` (or run `cargo xtask test`)",
-        path.display()
-    );
-    path
+    shopcase_testkit::wasm(name)
 }
 
 /// One runtime for the whole test binary, as in the server.

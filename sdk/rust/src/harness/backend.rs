@@ -6,7 +6,8 @@
 //!
 //! The checks are the host's own (`shopcase_contract::host_rules`, which
 //! `host/sandbox` applies too): grants, the event's own customer and case
-//! subject, key and value sizes, writes per event, quota, log lines
+//! subject, key and value sizes, writes per event, quota (estimated as the
+//! host estimates it, erring high until the event commits), log lines
 //! flattened and truncated with their byte cap, and the budget of host
 //! calls per event, counted where the host counts them (a read the
 //! event's own writes answer is not a call; the history is asked once).
@@ -54,8 +55,9 @@ pub(crate) struct Session {
     pub(crate) log_budget: LogBudget,
     /// Host calls made, as the host counts them.
     pub(crate) host_calls: HostCallBudget,
-    /// Keys read from the store (not from this event's writes).
-    pub(crate) read: BTreeSet<String>,
+    /// Keys read from the store (not from this event's writes), and
+    /// whether they were there.
+    pub(crate) read: BTreeMap<String, bool>,
     /// Whether the key-value usage was asked (once per event).
     pub(crate) usage_asked: bool,
     /// The customer history's answer, asked once per event.
@@ -89,7 +91,7 @@ impl Session {
             logs: Vec::new(),
             log_budget: LogBudget::new(shopcase_contract::Limits::DEFAULT.log_bytes),
             host_calls: HostCallBudget::default(),
-            read: BTreeSet::new(),
+            read: BTreeMap::new(),
             usage_asked: false,
             history_answer: None,
             denied: None,
@@ -100,11 +102,27 @@ impl Session {
         if let Some(w) = self.pending.get(key) {
             return w.as_ref().map(|(v, _)| v.clone());
         }
-        let e = self.kv.get(key)?;
-        match (e.expires_at, self.now) {
-            (Some(exp), Some(now)) if exp <= now => None,
-            _ => Some(e.value.clone()),
-        }
+        self.kv_stored(key).map(|e| e.value.clone())
+    }
+
+    /// The committed entry of `key`, unless it has expired.
+    fn kv_stored(&self, key: &str) -> Option<&KvEntry> {
+        self.kv.get(key).filter(|e| self.live(e))
+    }
+
+    fn live(&self, e: &KvEntry) -> bool {
+        !matches!((e.expires_at, self.now), (Some(exp), Some(now)) if exp <= now)
+    }
+
+    /// The committed entries' usage, `(keys, bytes)`, as the host's store
+    /// reports it (expired entries not counted).
+    fn kv_usage(&self) -> (u64, u64) {
+        self.kv
+            .iter()
+            .filter(|(_, e)| self.live(e))
+            .fold((0, 0), |(n, b), (k, e)| {
+                (n + 1, b + (k.len() + e.value.len()) as u64)
+            })
     }
 }
 
@@ -182,7 +200,8 @@ fn call(s: &mut Session) -> Result<(), HostError> {
 fn read(s: &mut Session, key: &str) -> Result<Option<String>, HostError> {
     if !s.pending.contains_key(key) {
         call(s)?;
-        s.read.insert(key.to_owned());
+        let existed = s.kv_stored(key).is_some();
+        s.read.entry(key.to_owned()).or_insert(existed);
     }
     Ok(s.kv_current(key))
 }
@@ -213,34 +232,33 @@ fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Resu
     if let Some((v, _)) = value {
         // The host reads the key (if neither read nor written yet) and the
         // plugin's usage (once) to check the quota: host calls.
-        if !s.read.contains(key) && !s.pending.contains_key(key) {
+        if !s.read.contains_key(key) && !s.pending.contains_key(key) {
             read(s, key)?;
         }
         if !s.usage_asked {
             call(s)?;
             s.usage_asked = true;
         }
-        // The store as it would be after this write.
-        let mut keys = 0u64;
-        let mut bytes = 0u64;
-        let mut seen = BTreeSet::new();
-        for (k, w) in &s.pending {
-            seen.insert(k.as_str());
-            if let Some((pv, _)) = w
-                && k != key
-            {
-                keys += 1;
-                bytes += (k.len() + pv.len()) as u64;
-            }
-        }
-        for (k, e) in &s.kv {
-            if !seen.contains(k.as_str()) && k != key {
-                keys += 1;
-                bytes += (k.len() + e.value.len()) as u64;
-            }
-        }
-        keys += 1;
-        bytes += (key.len() + v.len()) as u64;
+        // The store after this write, estimated as the host does (it errs
+        // high: deletes free nothing and keys set again count again until
+        // the event commits).
+        let (start_keys, start_bytes) = s.kv_usage();
+        let existed = |k: &str| s.read.get(k).copied().unwrap_or(false);
+        let pending = s
+            .pending
+            .iter()
+            .filter(|(k, _)| k.as_str() != key)
+            .map(|(k, w)| rules::PendingKvWrite {
+                key: k,
+                value: w.as_ref().map(|(v, _)| v.as_str()),
+                existed: existed(k),
+            });
+        let this = rules::PendingKvWrite {
+            key,
+            value: Some(v),
+            existed: existed(key),
+        };
+        let (keys, bytes) = rules::kv_usage_after(start_keys, start_bytes, pending.chain([this]));
         rules::check_kv_quota(keys, bytes, KV_DEFAULT_QUOTA_KEYS, KV_DEFAULT_QUOTA_BYTES)
             .map_err(refused)?;
     }

@@ -28,7 +28,16 @@
 //!   (grants, case types, the event's own ids, sizes, formats) and their
 //!   size is checked against `output-kib`;
 //! - key-value writes are committed only when the run succeeds, with their
-//!   time to live counted from the event's `triggered-at`.
+//!   time to live counted from the event's `triggered-at`;
+//! - a plugin's error message is kept as the host keeps it (one line, at
+//!   most 1000 characters).
+//!
+//! The host functions apply the host's own rules
+//! (`shopcase_contract::host_rules`), and a cross-check in the shopcase
+//! repository (`tests/crosscheck`) runs one plugin through this harness and
+//! through the real sandbox on a corpus of normal and hostile cases and
+//! requires identical outcomes: actions, host-call answers, failure kinds
+//! and messages, log lines, key-value writes.
 //!
 //! [`Harness::new`] skips what needs a manifest (topics, grants,
 //! minimisation) but still validates actions as if every kind and the case
@@ -332,7 +341,12 @@ impl Harness {
 
         let actions = match outcome {
             Ok(Ok(actions)) => actions,
-            Ok(Err(e)) => return Err(HarnessError::Plugin(crate::error::clamp(e))),
+            Ok(Err(e)) => {
+                // As the host keeps it: one line, within the length limit.
+                let mut e = crate::error::clamp(e);
+                e.message = shopcase_contract::host_rules::error_message(&e.message);
+                return Err(HarnessError::Plugin(e));
+            }
             Err(payload) => {
                 if let Some((grant, function)) = session.denied {
                     return Err(HarnessError::GrantDenied { function, grant });

@@ -598,6 +598,47 @@ fn log_lines_and_the_host_call_budget_are_the_hosts() {
     );
 }
 
+/// Found by the harness/sandbox cross-check (`tests/crosscheck`): the
+/// quota is estimated as the host estimates it — a delete frees nothing
+/// and a key set again counts again until the event commits — and a
+/// plugin's error message is kept as the host keeps it, on one line.
+#[test]
+fn the_kv_quota_and_error_messages_are_the_hosts() {
+    use shopcase_sdk::harness::contract::host_api::KV_DEFAULT_QUOTA_KEYS;
+    struct DeleteThenSet;
+    impl Plugin for DeleteThenSet {
+        fn handle(_: &Event) -> Result<Vec<Action>, PluginError> {
+            kv::delete("k0")?;
+            let refused = kv::set("new", "x", None).unwrap_err();
+            assert!(
+                matches!(&refused, HostError::QuotaExceeded(m) if m.contains("key quota of")),
+                "{refused:?}"
+            );
+            kv::set("k1", "overwrite", None)?;
+            Ok(vec![])
+        }
+    }
+    let mut h = Harness::new();
+    for i in 0..KV_DEFAULT_QUOTA_KEYS {
+        h = h.kv(format!("k{i}"), "v");
+    }
+    h.run::<DeleteThenSet>(&order_event()).unwrap();
+    assert_eq!(h.kv_value("k0"), None);
+    assert_eq!(h.kv_value("k1"), Some("overwrite"));
+    assert_eq!(h.kv_value("new"), None);
+
+    struct Multiline;
+    impl Plugin for Multiline {
+        fn handle(_: &Event) -> Result<Vec<Action>, PluginError> {
+            Err(PluginError::retry_later("bad\nforged\u{1b}[2J\ttab"))
+        }
+    }
+    let err = Harness::new().run::<Multiline>(&order_event()).unwrap_err();
+    let e = err.plugin_error().unwrap();
+    assert_eq!(e.message, "bad\u{fffd}forged\u{fffd}[2J\ttab");
+    assert!(e.retryable);
+}
+
 #[test]
 fn host_functions_work_outside_a_run() {
     // Plugin helpers can be unit-tested directly: a permissive empty host.

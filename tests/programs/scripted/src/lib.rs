@@ -9,6 +9,16 @@
 //! under `"on_case_updated"` / `"on_timer"` in the case's attributes or the
 //! timer's data (a JSON string), so a test can script the reaction too.
 //! The host validates everything it returns, exactly as for any plugin.
+//!
+//! A script may also list host calls under `"calls"`, made in order before
+//! the actions are returned (or the scripted error): see [`calls`]. What
+//! each call answered is returned as one more action, an `attach-document`
+//! named `host-calls.json` on the event's order (case type `scripted`), so
+//! a test sees the host's answers in the actions it compares. The
+//! cross-check (`tests/crosscheck`) runs the same scripts through the SDK's
+//! native harness and through the sandbox and requires identical outcomes.
+
+mod calls;
 
 use shopcase_contract::action as c;
 use shopcase_sdk::shopify;
@@ -43,6 +53,10 @@ impl Plugin for Scripted {
                 .find_map(|n| serde_json::from_str::<serde_json::Value>(n.as_str()?).ok())
                 .unwrap_or_default(),
         };
+        let report = match script.get("calls") {
+            Some(list) => Some(calls::run(list)?),
+            None => None,
+        };
         if let Some(e) = script.get("error") {
             return Err(PluginError {
                 message: e["message"]
@@ -52,12 +66,17 @@ impl Plugin for Scripted {
                 retryable: e["retryable"].as_bool().unwrap_or(false),
             });
         }
-        let Some(list) = script.get("actions") else {
-            return Ok(vec![]);
+        let actions: Vec<c::Action> = match script.get("actions") {
+            Some(list) => serde_json::from_value(list.clone()).map_err(|e| {
+                PluginError::new(format!("`actions` is not a list of actions: {e}"))
+            })?,
+            None => vec![],
         };
-        let actions: Vec<c::Action> = serde_json::from_value(list.clone())
-            .map_err(|e| PluginError::new(format!("`actions` is not a list of actions: {e}")))?;
-        Ok(actions.into_iter().map(to_sdk).collect())
+        let mut actions: Vec<Action> = actions.into_iter().map(to_sdk).collect();
+        if let Some(report) = report {
+            actions.push(calls::report_action(event, report));
+        }
+        Ok(actions)
     }
 }
 
