@@ -15,13 +15,15 @@
 //! to a service goes through; [`fault`] the test-only fault points crash
 //! tests arm.
 //!
-//! The pipeline (`shopcase-pipeline`) runs them; it re-exports this crate's
+//! An integration hands them to a [`HostBuilder`] (the pipeline's
+//! `PipelineBuilder`). The pipeline (`shopcase-pipeline`) runs them; it re-exports this crate's
 //! items where they used to live, so either path works.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod breaker;
+mod builder;
 mod erasure;
 mod executor;
 pub mod fault;
@@ -29,10 +31,11 @@ mod history;
 mod producer;
 mod service;
 
+pub use builder::HostBuilder;
 pub use erasure::{Erased, Erasure, ErasureScope};
 pub use executor::{ExecError, Executor};
 pub use history::{CustomerHistorySource, NoCustomerHistory};
-pub use producer::{BackgroundTask, EventProducer};
+pub use producer::{BackgroundTask, EventProducer, idle};
 pub use service::Service;
 
 /// The storage crate, for implementers of executors and producers.

@@ -2,6 +2,7 @@
 //! ([`EventProducer`]) from loops that run beside it ([`BackgroundTask`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use shopcase_store::{Inserted, NewEvent, Storage, StoreError};
 use tokio::sync::{Notify, watch};
@@ -64,4 +65,20 @@ pub trait BackgroundTask: Send + Sync + std::fmt::Debug + 'static {
 
     /// Run until `shutdown` turns `true`.
     async fn run(self: Arc<Self>, producer: EventProducer, shutdown: watch::Receiver<bool>);
+}
+
+/// Sleep for `d`, or until woken or shut down: the wait between two passes
+/// of a loop (a background task's, the pipeline's own).
+pub async fn idle(shutdown: &mut watch::Receiver<bool>, d: Duration, wake: Option<&Notify>) {
+    let woken = async {
+        match wake {
+            Some(n) => n.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = woken => {}
+        _ = shutdown.changed() => {}
+    }
 }

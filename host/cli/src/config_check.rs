@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
-use shopcase_pipeline::{Config, CoreCase, Shopify, config};
+use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::{Config, config};
+use shopcase_shopify_integration::Shopify;
 
 use crate::runner::{CliError, Exit};
 

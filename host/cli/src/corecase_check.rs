@@ -23,7 +23,8 @@ use shopcase_corecase::client::dto::{
     CaseDataUpdate, CaseQuery, CaseTypeRef, NewAttachment, NewCase, NewCaseProperties, NewComment,
     NewDefaultAttributes, NewTask, ResolutionInput, StatusChange, TaskKind,
 };
-use shopcase_pipeline::{Config, CoreCase};
+use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::Config;
 
 use crate::runner::{CliError, Exit};
 

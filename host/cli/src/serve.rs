@@ -8,7 +8,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use shopcase_pipeline::{Config, CoreCase, PipelineBuilder, Shopify};
+use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::{Config, PipelineBuilder};
+use shopcase_shopify_integration::Shopify;
 
 use crate::runner::{CliError, Exit, LogFormat};
 

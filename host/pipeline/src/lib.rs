@@ -41,8 +41,8 @@
 #![forbid(unsafe_code)]
 
 pub mod breaker;
-pub mod config;
-pub mod corecase;
+/// `shopcase.toml` (the `shopcase-config` crate).
+pub use shopcase_config as config;
 pub mod dispatcher;
 pub mod executor;
 pub use shopcase_host_api::fault;
@@ -52,13 +52,11 @@ pub mod privacy;
 pub mod replay;
 pub mod retention;
 pub mod server;
-pub mod shopify;
 pub mod timers;
 
 mod shops;
 
 pub use config::{Config, ConfigError};
-pub use corecase::{CaseExecutor, CoreCase, CoreCaseSettings, Poller};
 pub use dispatcher::services::{CustomerHistorySource, NoCustomerHistory};
 pub use executor::follow_up::FollowUpExecutor;
 pub use executor::{ExecError, Executor};
@@ -69,4 +67,3 @@ pub use server::{
 };
 /// The storage crate, for implementers of executors and producers.
 pub use shopcase_store as store;
-pub use shopify::{Shopify, ShopifyExecutor, ShopifyHistory, ShopifySettings};

@@ -93,20 +93,7 @@ pub(crate) struct Core {
     pub(crate) suspect_gate: Arc<tokio::sync::Semaphore>,
 }
 
-/// Sleep for `d`, or until woken or shut down.
-pub(crate) async fn idle(shutdown: &mut watch::Receiver<bool>, d: Duration, wake: Option<&Notify>) {
-    let woken = async {
-        match wake {
-            Some(n) => n.notified().await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::time::sleep(d) => {}
-        _ = woken => {}
-        _ = shutdown.changed() => {}
-    }
-}
+pub(crate) use shopcase_host_api::idle;
 
 /// Open the configuration's storage (`<data-dir>/shopcase.db`), applying
 /// migrations. Use it to share one storage between the pipeline
@@ -117,6 +104,28 @@ pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, PipelineE
         .await
         .map_err(|_| StoreError::Closed)??;
     Ok(Arc::new(opened))
+}
+
+impl shopcase_host_api::HostBuilder for PipelineBuilder {
+    fn storage(self, storage: Arc<dyn Storage>) -> Self {
+        PipelineBuilder::storage(self, storage)
+    }
+
+    fn executor(self, executor: Arc<dyn Executor>) -> Self {
+        PipelineBuilder::executor(self, executor)
+    }
+
+    fn background(self, task: Arc<dyn BackgroundTask>) -> Self {
+        PipelineBuilder::background(self, task)
+    }
+
+    fn customer_history(self, source: Arc<dyn CustomerHistorySource>) -> Self {
+        PipelineBuilder::customer_history(self, source)
+    }
+
+    fn erasure(self, erasure: Arc<dyn shopcase_host_api::Erasure>) -> Self {
+        PipelineBuilder::erasure(self, erasure)
+    }
 }
 
 /// Builds a [`Pipeline`].

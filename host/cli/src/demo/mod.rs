@@ -27,8 +27,10 @@ use serde::Serialize;
 use shopcase_admin::{Admin, EnableRequest};
 use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
 use shopcase_contract::time::{SignedDuration, Timestamp};
+use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::Config;
 use shopcase_pipeline::store::{ActionFamily, JournalStatus, Storage};
-use shopcase_pipeline::{Config, CoreCase, Shopify};
+use shopcase_shopify_integration::Shopify;
 
 use crate::runner::{CliError, Exit};
 

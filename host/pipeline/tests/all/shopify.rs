@@ -22,11 +22,12 @@ use shopcase_contract::action::{
     HoldReason, Metafield, NoteAppend, Refund, ReleaseFulfillment, ShopifyOperation, StoreCredit,
     TagsChange, Target,
 };
-use shopcase_pipeline::{Config, PipelineBuilder, RunningPipeline, Shopify};
+use shopcase_pipeline::{Config, PipelineBuilder, RunningPipeline};
 use shopcase_shopify::ManualClock;
 use shopcase_shopify_emulator::{
     self as emulator, BucketConfig, EmulatorConfig, Fault, FaultKind, RunningEmulator, Seed,
 };
+use shopcase_shopify_integration::Shopify;
 use shopcase_store::{JournalEntry, JournalStatus, Storage};
 
 use crate::support::*;

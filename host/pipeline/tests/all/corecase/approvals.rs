@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use shopcase_corecase::client::dto::{TaskCompletion, TaskOutcome};
-use shopcase_pipeline::CoreCase;
+use shopcase_corecase_integration::CoreCase;
 use shopcase_store::*;
 
 use super::*;

@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::json;
 use shopcase_contract::{CaseKey, Subject};
-use shopcase_pipeline::{Config, CoreCase, PipelineBuilder};
+use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::{Config, PipelineBuilder};
 use shopcase_store::*;
 
 use super::*;

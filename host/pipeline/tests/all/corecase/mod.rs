@@ -23,8 +23,9 @@ use shopcase_corecase::{CoreCaseClient, RetryConfig};
 use shopcase_corecase_emulator::{
     self as emulator, DefinitionSeed, EmulatorConfig, EmulatorHandle,
 };
+use shopcase_corecase_integration::CoreCase;
 use shopcase_net::HumanDuration;
-use shopcase_pipeline::{CoreCase, ExecError, Executor, PipelineBuilder, RunningPipeline};
+use shopcase_pipeline::{ExecError, Executor, PipelineBuilder, RunningPipeline};
 use shopcase_store::*;
 
 use crate::support::*;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shopcase_contract::action::{CaseStatus, Priority};
 use shopcase_contract::{CaseKey, Subject};
 use shopcase_corecase::client::dto::{CaseDataUpdate, NewCase, NewComment, StatusChange};
-use shopcase_pipeline::CoreCase;
+use shopcase_corecase_integration::CoreCase;
 use shopcase_store::*;
 
 use super::*;

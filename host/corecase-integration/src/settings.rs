@@ -37,7 +37,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use shopcase_corecase::{ClientSettings, CoreCaseConfig};
 
-use crate::config::{Config, ConfigError, parse_duration};
+use shopcase_config::{Config, ConfigError, parse_duration};
 
 /// A case definition a case type maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -398,7 +398,7 @@ max-attempts = 3
 
     #[test]
     fn the_example_configuration_is_valid() {
-        let text = include_str!("../../../../examples/shopcase.toml");
+        let text = include_str!("../../../examples/shopcase.toml");
         let v: toml::Value = toml::from_str(text).unwrap();
         let s = CoreCaseSettings::parse(
             &v["corecase"],
@@ -409,6 +409,8 @@ max-attempts = 3
         assert_eq!(s.poll_interval, Duration::from_secs(30));
         assert_eq!(s.client.retry.max_attempts, 6);
         assert!(s.case_types.is_empty() && s.discover_case_types);
+        assert!(s.client.warnings.is_empty(), "the example uses no old key");
+        assert_eq!(s.client.request_timeout.get(), Duration::from_secs(30));
     }
 
     #[test]

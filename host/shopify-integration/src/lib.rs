@@ -1,12 +1,15 @@
-//! Shopify in the pipeline: executing journalled Shopify operations exactly
-//! once, and backing the `customer-history` host function. The Admin API
-//! itself (client, idempotent write-back, cache, emulator) is
-//! `shopcase-shopify`; this module wires it to the configuration, the
-//! executor framework and the dispatcher.
+//! Shopify in the shopcase host: executing journalled Shopify operations
+//! exactly once, and backing the `customer-history` host function. The
+//! Admin API itself (client, idempotent write-back, cache) is
+//! `shopcase-shopify` (the emulator `shopcase-shopify-emulator`); this
+//! crate reads `[shopify]` and the stores' Admin API tokens and implements
+//! the host API's traits (`shopcase-host-api`), so it knows nothing of the
+//! pipeline that runs them: [`Shopify::register`] takes any `HostBuilder`.
 //!
 //! ```no_run
 //! # async fn demo(config: shopcase_pipeline::Config) -> Result<(), Box<dyn std::error::Error>> {
-//! use shopcase_pipeline::{PipelineBuilder, Shopify};
+//! use shopcase_pipeline::PipelineBuilder;
+//! use shopcase_shopify_integration::Shopify;
 //! // Every [[stores]] table with an admin token, and [shopify].
 //! let shopify = Shopify::from_config(&config)?;
 //! let pipeline = shopify.register(PipelineBuilder::new(config)).build().await?;
@@ -30,8 +33,8 @@ use std::sync::Arc;
 use shopcase_net::Secret;
 use shopcase_shopify::{Clock, HistoryCache, ShopConfig, ShopifyClient};
 
-use crate::config::{self, Config, ConfigError};
-use crate::server::PipelineBuilder;
+use shopcase_config::{self as config, Config, ConfigError};
+use shopcase_host_api::HostBuilder;
 
 pub mod executor;
 pub mod history;
@@ -142,7 +145,7 @@ impl Shopify {
     }
 
     /// Register both with a pipeline.
-    pub fn register(&self, builder: PipelineBuilder) -> PipelineBuilder {
+    pub fn register<B: HostBuilder>(&self, builder: B) -> B {
         builder
             .executor(self.executor())
             .customer_history(self.history_source())
@@ -182,6 +185,17 @@ webhook-secret = "w"
         // Only the store with a token is known to the client.
         let shops = format!("{:?}", s.client());
         assert!(shops.contains("a.myshopify.com") && !shops.contains("b.myshopify.com"));
+    }
+
+    #[test]
+    fn a_section_error_is_placed_by_its_key() {
+        let text = "data-dir = \"d\"\n\n[shopify]\nmax-attempts = 0\n";
+        let c = Config::parse(text, Path::new("/etc/shopcase/shopcase.toml")).unwrap();
+        let e = Shopify::from_config(&c).err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "/etc/shopcase/shopcase.toml:4: `shopify.max-attempts`: must be at least 1"
+        );
     }
 
     #[test]

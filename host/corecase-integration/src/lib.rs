@@ -1,12 +1,16 @@
-//! Core Case in the pipeline: journalled case actions executed exactly
-//! once, case links, changes polled back as `corecase/case-updated` events,
-//! and Shopify operations held for an approval. The REST client and the
-//! emulator are `shopcase-corecase`; this module wires them to the
-//! configuration, the journal, the inbox and the storage.
+//! Core Case in the shopcase host: journalled case actions executed
+//! exactly once, case links, changes polled back as `corecase/case-updated`
+//! events, Shopify operations held for an approval, and the privacy
+//! requests' erasure in cases. The REST client is `shopcase-corecase` (the
+//! emulator `shopcase-corecase-emulator`); this crate reads `[corecase]`
+//! and implements the host API's traits (`shopcase-host-api`) over the
+//! client and the storage, so it knows nothing of the pipeline that runs
+//! them: [`CoreCase::register`] takes any `HostBuilder`.
 //!
 //! ```no_run
 //! # async fn demo(config: shopcase_pipeline::Config) -> Result<(), Box<dyn std::error::Error>> {
-//! use shopcase_pipeline::{CoreCase, PipelineBuilder, open_storage};
+//! use shopcase_corecase_integration::CoreCase;
+//! use shopcase_pipeline::{PipelineBuilder, open_storage};
 //! let storage = open_storage(&config).await?;
 //! let mut builder = PipelineBuilder::new(config.clone());
 //! // `None` when shopcase.toml has no [corecase] section.
@@ -39,8 +43,8 @@ use std::sync::Arc;
 use shopcase_corecase::CoreCaseClient;
 use shopcase_store::Storage;
 
-use crate::config::{self, Config, ConfigError};
-use crate::server::PipelineBuilder;
+use shopcase_config::{self as config, Config, ConfigError};
+use shopcase_host_api::HostBuilder;
 use shopcase_host_api::fault::Faults;
 
 mod approvals;
@@ -104,7 +108,7 @@ impl CoreCase {
     }
 
     /// Arm the test-only fault point named by `SHOPCASE_TEST_FAULT` in the
-    /// executor (see [`crate::fault`]).
+    /// executor (see [`shopcase_host_api::fault`]).
     pub fn faults_from_env(mut self) -> CoreCase {
         self.faults = Faults::from_env();
         self
@@ -144,7 +148,7 @@ impl CoreCase {
     /// Register the executor and the poller with a pipeline that uses
     /// `storage` (set on the builder here, so both share it), and the
     /// client for the privacy requests' erasure in Core Case.
-    pub fn register(&self, builder: PipelineBuilder, storage: Arc<dyn Storage>) -> PipelineBuilder {
+    pub fn register<B: HostBuilder>(&self, builder: B, storage: Arc<dyn Storage>) -> B {
         builder
             .erasure(Arc::new(CaseErasure::new(
                 self.client.clone(),

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use shopcase_net::Backoff;
 use shopcase_shopify::{ClientConfig, HistoryConfig};
 
-use crate::config::{Config, ConfigError, parse_duration};
+use shopcase_config::{Config, ConfigError, parse_duration};
 
 /// The checked `[shopify]` section.
 #[derive(Debug, Clone)]
@@ -309,7 +309,7 @@ history-max-entries = 50
 
     #[test]
     fn the_example_configuration_is_valid() {
-        let text = include_str!("../../../../examples/shopcase.toml");
+        let text = include_str!("../../../examples/shopcase.toml");
         let v: toml::Value = toml::from_str(text).unwrap();
         assert!(
             v.get("shopify").is_some(),

@@ -239,7 +239,7 @@ impl BackgroundTask for Poller {
             if report.events > 0 || report.decisions > 0 {
                 tracing::debug!(?report, "Core Case poll pass");
             }
-            crate::server::idle(&mut shutdown, self.settings.poll_interval, None).await;
+            shopcase_host_api::idle(&mut shutdown, self.settings.poll_interval, None).await;
         }
         tracing::debug!("Core Case poller stopped");
     }

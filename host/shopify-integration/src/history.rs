@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use shopcase_contract::host_api::CustomerHistory;
-use shopcase_sandbox::HostError;
+use shopcase_contract::host_api::HostError;
 use shopcase_shopify::HistoryCache;
 
 use shopcase_host_api::CustomerHistorySource;
