@@ -233,6 +233,34 @@ pub fn kv_usage_after<'a>(
     (keys, bytes)
 }
 
+/// [`kv_usage_after`] for one `kv-set` of `key` to `value`: `pending` are
+/// the event's writes so far (`None`: a delete), `existed` whether a read
+/// of this event showed a key in the store. The one computation the host
+/// and the SDK's harness both make before [`check_kv_quota`].
+pub fn kv_usage_after_set<'a>(
+    start_keys: u64,
+    start_bytes: u64,
+    pending: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    existed: impl Fn(&str) -> bool,
+    key: &'a str,
+    value: &'a str,
+) -> (u64, u64) {
+    let earlier = pending
+        .into_iter()
+        .filter(|(k, _)| *k != key)
+        .map(|(k, v)| PendingKvWrite {
+            key: k,
+            value: v,
+            existed: existed(k),
+        });
+    let this = PendingKvWrite {
+        key,
+        value: Some(value),
+        existed: existed(key),
+    };
+    kv_usage_after(start_keys, start_bytes, earlier.chain([this]))
+}
+
 /// The longest plugin error message kept, in characters (the contract's
 /// limit); a longer one is cut and ends with `…`.
 pub const MAX_ERROR_MESSAGE: usize = 1000;

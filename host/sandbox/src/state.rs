@@ -361,24 +361,17 @@ impl State {
                     u
                 }
             };
-            let existed = |k: &str| matches!(self.kv.reads.get(k), Some(Some(_)));
-            let pending = self
-                .kv
-                .writes
-                .iter()
-                .filter(|(k, _)| k.as_str() != key)
-                .map(|(k, w)| rules::PendingKvWrite {
-                    key: k,
-                    value: w.as_ref().map(|(v, _)| v.as_str()),
-                    existed: existed(k),
-                });
-            let this = rules::PendingKvWrite {
+            let (keys, bytes) = rules::kv_usage_after_set(
+                usage.keys,
+                usage.bytes,
+                self.kv
+                    .writes
+                    .iter()
+                    .map(|(k, w)| (k.as_str(), w.as_ref().map(|(v, _)| v.as_str()))),
+                |k| matches!(self.kv.reads.get(k), Some(Some(_))),
                 key,
-                value: Some(v),
-                existed: existed(key),
-            };
-            let (keys, bytes) =
-                rules::kv_usage_after(usage.keys, usage.bytes, pending.chain([this]));
+                v,
+            );
             rules::check_kv_quota(keys, bytes, usage.quota_keys, usage.quota_bytes)?;
         }
         self.kv

@@ -243,22 +243,16 @@ fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Resu
         // high: deletes free nothing and keys set again count again until
         // the event commits).
         let (start_keys, start_bytes) = s.kv_usage();
-        let existed = |k: &str| s.read.get(k).copied().unwrap_or(false);
-        let pending = s
-            .pending
-            .iter()
-            .filter(|(k, _)| k.as_str() != key)
-            .map(|(k, w)| rules::PendingKvWrite {
-                key: k,
-                value: w.as_ref().map(|(v, _)| v.as_str()),
-                existed: existed(k),
-            });
-        let this = rules::PendingKvWrite {
+        let (keys, bytes) = rules::kv_usage_after_set(
+            start_keys,
+            start_bytes,
+            s.pending
+                .iter()
+                .map(|(k, w)| (k.as_str(), w.as_ref().map(|(v, _)| v.as_str()))),
+            |k| s.read.get(k).copied().unwrap_or(false),
             key,
-            value: Some(v),
-            existed: existed(key),
-        };
-        let (keys, bytes) = rules::kv_usage_after(start_keys, start_bytes, pending.chain([this]));
+            v,
+        );
         rules::check_kv_quota(keys, bytes, KV_DEFAULT_QUOTA_KEYS, KV_DEFAULT_QUOTA_BYTES)
             .map_err(refused)?;
     }
