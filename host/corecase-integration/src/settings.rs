@@ -1,6 +1,6 @@
 //! `[corecase]` in `shopcase.toml`: the Core Case client's own keys (see
 //! `shopcase_corecase::CoreCaseConfig`: URLs, tenant, client id and secret,
-//! timeouts, `[corecase.retry]`) plus what the pipeline adds: the case-type
+//! timeouts, `[corecase.retry]`) plus what the host adds: the case-type
 //! mapping, the poller and the execution bound. Unknown keys are refused
 //! with their name.
 //!
@@ -11,7 +11,7 @@
 //! tenant-id = "a1b2c3"
 //! client-id = "shopcase-prod"
 //! client-secret-env = "SHOPCASE_CORECASE_SECRET"   # or client-secret-file
-//! request-timeout-ms = 30000
+//! request-timeout = "30s"
 //! poll-interval = "30s"        # how often changed cases are read back
 //! poll-overlap = "5s"          # re-read this much before the high-water mark
 //! poll-page-size = 100         # items-per-page of the poller's listing
@@ -24,10 +24,10 @@
 //! refund-approval = { id = "1f2e…", case-config-id = "9a8b…" }
 //!
 //! [corecase.retry]             # the client's retries within one execution
-//! base-ms = 200
-//! max-ms = 10000
+//! base = "200ms"
+//! max = "10s"
 //! max-attempts = 6
-//! max-retry-after-ms = 60000
+//! max-retry-after = "60s"
 //! ```
 
 use std::collections::BTreeMap;

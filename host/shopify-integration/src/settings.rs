@@ -23,7 +23,7 @@ use serde::Deserialize;
 use shopcase_net::Backoff;
 use shopcase_shopify::{ClientConfig, HistoryConfig};
 
-use shopcase_config::{Config, ConfigError, parse_duration};
+use shopcase_config::{Config, ConfigError, format_duration, parse_duration};
 
 /// The checked `[shopify]` section.
 #[derive(Debug, Clone)]
@@ -105,7 +105,7 @@ impl ShopifySettings {
                     "execute-timeout",
                     format!(
                         "must be shorter than `executor.lease` ({}): an execution still running when its claim ends could be claimed again and run twice",
-                        show(lease)
+                        format_duration(lease)
                     ),
                 ));
             }
@@ -121,7 +121,7 @@ impl ShopifySettings {
                     "request-timeout",
                     format!(
                         "must not be longer than `shopify.execute-timeout` ({}), which bounds the whole execution",
-                        show(execute_timeout)
+                        format_duration(execute_timeout)
                     ),
                 ));
             }
@@ -148,7 +148,7 @@ impl ShopifySettings {
                 "backoff-base",
                 format!(
                     "must not be longer than `shopify.backoff-max` ({})",
-                    show(max)
+                    format_duration(max)
                 ),
             ));
         }
@@ -183,16 +183,6 @@ impl ShopifySettings {
             history,
             execute_timeout,
         })
-    }
-}
-
-/// `45s`, `1500ms`: how durations are written in the file.
-fn show(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
     }
 }
 
@@ -274,7 +264,7 @@ history-max-entries = 50
             ),
             (
                 "[shopify]\nexecute-timeout = \"60s\"",
-                "`shopify.execute-timeout`: must be shorter than `executor.lease` (60s)",
+                "`shopify.execute-timeout`: must be shorter than `executor.lease` (1m)",
             ),
             (
                 "[shopify]\nrequest-timeout = \"50s\"",
@@ -319,11 +309,5 @@ history-max-entries = 50
             ShopifySettings::parse(v.get("shopify"), Path::new("examples/shopcase.toml"), LEASE)
                 .unwrap();
         assert_eq!(s.history.ttl, Duration::from_secs(300));
-    }
-
-    #[test]
-    fn durations_show_as_written() {
-        assert_eq!(show(Duration::from_secs(45)), "45s");
-        assert_eq!(show(Duration::from_millis(1500)), "1500ms");
     }
 }
