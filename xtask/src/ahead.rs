@@ -22,11 +22,13 @@ pub(crate) const DAYS_AHEAD: u32 = 400;
 
 /// The test binaries and the tests in them that read the scenario events.
 const SUITES: &[(&str, &str, &str)] = &[
-    // (package, source directory of its `all` test binary, test filter)
-    ("shopcase", "host/cli/tests", "demo::"),
+    // (package, source directory of its `all` test binary, test filter);
+    // the directory names the binary (`host/pipeline/tests/` also holds
+    // the `crash` one).
+    ("shopcase", "host/cli/tests/all/", "demo::"),
     (
         "shopcase-pipeline",
-        "host/pipeline/tests",
+        "host/pipeline/tests/all/",
         "corecase::scenarios",
     ),
 ];

@@ -1,17 +1,17 @@
 //! Integration tests of the event pipeline: a real host per test (SQLite in
 //! a temporary directory, the hostile test component packaged as plugins,
-//! axum on 127.0.0.1:0, reqwest as Shopify), and real child processes for
-//! the crash tests.
+//! axum on 127.0.0.1:0, reqwest as Shopify). The crash tests, which run the
+//! host as a child process, are a separate binary: `tests/crash/`.
 //!
 //! Needs the test components: `cargo xtask build-plugins` (or
 //! `cargo build --target wasm32-wasip2 --profile plugin -p hostile`).
 
+mod shopify_support;
 mod support;
 
 mod admin;
 mod approval;
 mod corecase;
-mod crash;
 mod dispatch;
 mod executor;
 mod ingress;

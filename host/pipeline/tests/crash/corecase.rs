@@ -2,93 +2,29 @@
 //! journal's acknowledgement (`abort-after-case-create`: after the create,
 //! before the link and the journal entry are recorded). After a restart the
 //! entry runs again under the same `Idempotency-Key`: the same case is
-//! linked, and no second case is created.
-
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
+//! linked, and no second case is created. The child host is this binary
+//! re-executed as [`Kind::CoreCase`]; the helpers are the Core Case tests'
+//! (`all/corecase/support.rs`).
 
 use serde_json::json;
 use shopcase_contract::{CaseKey, Subject};
-use shopcase_corecase_integration::CoreCase;
-use shopcase_pipeline::{Config, PipelineBuilder};
 use shopcase_store::*;
 
-use super::*;
+use crate::child::{self, Kind};
+use crate::corecase_support::*;
+use crate::support::*;
 
-/// Set in the child: the configuration file to serve.
-const CHILD_ENV: &str = "SHOPCASE_TEST_CORECASE_CHILD_CONFIG";
-
-/// Not a test by itself: the body of the child process (a host with Core
-/// Case registered and the fault point armed). In a normal test run the
-/// variable is unset and it returns at once.
-#[test]
-fn child_host() {
-    let Ok(path) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let config = Config::load(Path::new(&path)).unwrap();
-        let storage = shopcase_pipeline::open_storage(&config).await.unwrap();
-        let corecase = CoreCase::from_config(&config)
-            .unwrap()
-            .unwrap()
-            .faults_from_env();
-        let pipeline = corecase
-            .register(PipelineBuilder::new(config), storage)
-            .faults_from_env()
-            .build()
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("LISTENING {}", listener.local_addr().unwrap());
-        pipeline
-            .run(listener, std::future::pending())
-            .await
-            .unwrap();
-    });
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_between_the_create_call_and_its_acknowledgement_no_duplicate_case() {
+pub(crate) async fn killed_between_the_create_call_and_its_acknowledgement_no_duplicate_case() {
     let emu = emulator().await;
     let host = host(&emu, 1, "");
     {
         let s = storage(&host).await;
         host.enable(&s, SHOP_A, "scripted", &[]).await;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "corecase::crash::child_host",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, host.config_path())
-        .env(shopcase_pipeline::fault::ENV, "abort-after-case-create")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(host.dir.path().join("child.log")).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let addr = loop {
-        match lines.next() {
-            Some(Ok(l)) if l.contains("LISTENING ") => {
-                break l.split("LISTENING ").nth(1).unwrap().trim().to_owned();
-            }
-            Some(Ok(_)) => continue,
-            other => panic!(
-                "the child host did not start ({other:?}); its log:\n{}",
-                std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
-            ),
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (mut child, url) = child::spawn(Kind::CoreCase, &host, Some("abort-after-case-create"));
     let (status, body) = post(
         &reqwest::Client::new(),
-        &format!("http://{addr}/webhooks/shopify"),
+        &url,
         &scripted_order(
             "w-1",
             1234,

@@ -1,99 +1,28 @@
-//! Crash recovery with real processes: the host runs as a child process
-//! (this test binary re-executed in "child" mode), is killed with SIGKILL
-//! or made to abort at a test-only fault point (`SHOPCASE_TEST_FAULT`), and
-//! is restarted on the same data directory. Nothing acknowledged is lost,
+//! Crash recovery of the plain host: it runs as a child process (this
+//! binary re-executed as [`Kind::Pipeline`]), is killed with SIGKILL or
+//! made to abort at a test-only fault point (`SHOPCASE_TEST_FAULT`), and is
+//! restarted on the same data directory. Nothing acknowledged is lost,
 //! nothing is journalled twice.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use shopcase_contract::Action;
 use shopcase_contract::action::FollowUp;
-use shopcase_pipeline::{Config, PipelineBuilder};
 use shopcase_store::*;
 
+use crate::child::{self, Kind};
 use crate::support::*;
 
-/// Set in the child: the configuration file to serve.
-const CHILD_ENV: &str = "SHOPCASE_TEST_CHILD_CONFIG";
-
-/// Not a test by itself: the body of the child process. In a normal test
-/// run the variable is unset and it returns at once.
-#[test]
-fn child_host() {
-    let Ok(path) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let config = Config::load(Path::new(&path)).unwrap();
-        let pipeline = PipelineBuilder::new(config)
-            .faults_from_env()
-            .build()
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("LISTENING {}", listener.local_addr().unwrap());
-        let term = async {
-            let mut s =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).unwrap();
-            s.recv().await;
-        };
-        pipeline.run(listener, term).await.unwrap();
-    });
-}
-
-/// Start the host as a child process; returns it and its webhook URL.
-/// The command that runs the child host (`crash::child_host`) on `host`'s
-/// config, with `fault` armed.
+/// The command that runs the plain child host on `host`'s config, with
+/// `fault` armed.
 fn child_command(host: &Host, fault: Option<&str>) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "crash::child_host",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_ENV, host.config_path())
-    .env("RUST_LOG", "warn")
-    .stdout(Stdio::piped())
-    .stderr(std::fs::File::create(host.dir.path().join("child.log")).unwrap());
-    match fault {
-        Some(f) => cmd.env(shopcase_pipeline::fault::ENV, f),
-        None => cmd.env_remove(shopcase_pipeline::fault::ENV),
-    };
-    cmd
+    child::command(Kind::Pipeline, host, fault)
 }
 
-/// Start the child host and wait until it listens; its webhook URL.
+/// Start the plain child host and wait until it listens; its webhook URL.
 fn spawn(host: &Host, fault: Option<&str>) -> (Child, String) {
-    let mut cmd = child_command(host, fault);
-    let mut child = cmd.spawn().unwrap();
-    let out = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    let addr = loop {
-        match lines.next() {
-            // libtest prints `test crash::child_host ... ` before it on the same line.
-            Some(Ok(l)) if l.contains("LISTENING ") => {
-                break l
-                    .split("LISTENING ")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned();
-            }
-            Some(Ok(_)) => continue,
-            other => panic!(
-                "the child host did not start ({other:?}); its log:\n{}",
-                std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
-            ),
-        }
-    };
-    // Keep draining its stdout so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{addr}/webhooks/shopify"))
+    child::spawn(Kind::Pipeline, host, fault)
 }
 
 fn storage(host: &Host) -> Arc<dyn Storage> {
@@ -125,8 +54,7 @@ fn set_workers(host: &Host, workers: usize) {
     .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_between_accept_and_dispatch_loses_nothing() {
+pub(crate) async fn killed_between_accept_and_dispatch_loses_nothing() {
     let host = prepared(0).await;
     let (mut child, url) = spawn(&host, None);
     let client = reqwest::Client::new();
@@ -165,8 +93,7 @@ async fn killed_between_accept_and_dispatch_loses_nothing() {
     running.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_between_dispatch_and_journal_runs_again_once() {
+pub(crate) async fn killed_between_dispatch_and_journal_runs_again_once() {
     let host = prepared(1).await;
     let (mut child, url) = spawn(&host, Some("abort-before-journal"));
     let (status, body) = post(
@@ -209,8 +136,7 @@ async fn killed_between_dispatch_and_journal_runs_again_once() {
     running.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_right_after_journalling_does_not_journal_twice() {
+pub(crate) async fn killed_right_after_journalling_does_not_journal_twice() {
     let host = prepared(1).await;
     let (mut child, url) = spawn(&host, Some("abort-after-journal"));
     let client = reqwest::Client::new();
@@ -244,8 +170,7 @@ async fn killed_right_after_journalling_does_not_journal_twice() {
     running.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_drains_and_a_restart_finishes_the_rest() {
+pub(crate) async fn sigterm_drains_and_a_restart_finishes_the_rest() {
     let host = prepared(2).await;
     let (mut child, url) = spawn(&host, None);
     let client = reqwest::Client::new();
@@ -299,8 +224,7 @@ async fn sigterm_drains_and_a_restart_finishes_the_rest() {
     running.shutdown().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_executor_killed_after_executing_runs_again_idempotently() {
+pub(crate) async fn an_executor_killed_after_executing_runs_again_idempotently() {
     let host = prepared(0).await;
     // A follow-up journalled for an event, as a plugin run would leave it.
     let s = storage(&host);
@@ -316,7 +240,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
     assert!(
         !status.success(),
         "aborted after scheduling, before marking done: {}",
-        std::fs::read_to_string(host.dir.path().join("child.log")).unwrap_or_default()
+        child::log(&host)
     );
     let s = storage(&host);
     assert_eq!(s.timers(SHOP_A).await.unwrap().len(), 1);
@@ -348,8 +272,7 @@ async fn an_executor_killed_after_executing_runs_again_idempotently() {
 /// `dispatcher.poison-after` (here 2) restarts that abandoned it, the next
 /// claim sets it aside as a `poison` dead letter instead of running it
 /// again, and the other events go on.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_event_that_kills_the_host_every_time_ends_as_a_poison_dead_letter() {
+pub(crate) async fn an_event_that_kills_the_host_every_time_ends_as_a_poison_dead_letter() {
     let host = prepared(1).await;
     std::fs::write(
         host.config_path(),
@@ -466,8 +389,7 @@ async fn an_event_that_kills_the_host_every_time_ends_as_a_poison_dead_letter() 
 /// aside. (Before, every suspect of the batch stayed claimed while the
 /// first ran, and each of the poison event's crashes counted against them
 /// too: innocent events were set aside as poison with it.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn events_claimed_beside_a_poison_event_are_not_set_aside_with_it() {
+pub(crate) async fn events_claimed_beside_a_poison_event_are_not_set_aside_with_it() {
     let host = prepared(0).await;
     let client = reqwest::Client::new();
     // The poison event and two others, accepted by a host that dispatches
@@ -639,8 +561,7 @@ async fn journalled_follow_up(s: &Arc<dyn Storage>, webhook: &str, order: u64) -
 /// (`executor.poison-after`, 3), and the others are executed once. (Before,
 /// every claimed entry ran beside it and counted each of its crashes: a
 /// host killed repeatedly set innocent actions aside as poison.)
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn actions_claimed_beside_a_poison_action_are_not_set_aside_with_it() {
+pub(crate) async fn actions_claimed_beside_a_poison_action_are_not_set_aside_with_it() {
     let host = prepared(0).await;
     let s = storage(&host);
     let poison = journalled_follow_up(&s, "w-poison", 99).await;
