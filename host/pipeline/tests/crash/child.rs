@@ -64,7 +64,8 @@ pub(crate) fn from_env() -> Option<ChildHost> {
 }
 
 impl ChildHost {
-    /// Serve until killed, aborted, or (the plain host) SIGTERM.
+    /// Serve until killed, aborted, orphaned (its parent gone) or (the plain
+    /// host) SIGTERM.
     pub(crate) fn run(self) {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
@@ -91,6 +92,16 @@ impl ChildHost {
             .unwrap();
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             println!("LISTENING {}", listener.local_addr().unwrap());
+            // Orphaned (the test binary ended, a failed test left its
+            // child behind): stop instead of serving on with nobody to
+            // stop it. The parent's end of a pipe cannot tell, since
+            // waiting for a child closes its stdin.
+            let parent = std::os::unix::process::parent_id();
+            let orphaned = async move {
+                while std::os::unix::process::parent_id() == parent {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+            };
             match self.kind {
                 Kind::Pipeline => {
                     let term = async {
@@ -98,14 +109,16 @@ impl ChildHost {
                             tokio::signal::unix::SignalKind::terminate(),
                         )
                         .unwrap();
-                        s.recv().await;
+                        tokio::select! {
+                            _ = s.recv() => {}
+                            _ = orphaned => {}
+                        }
                     };
                     pipeline.run(listener, term).await.unwrap();
                 }
-                Kind::CoreCase | Kind::Shopify => pipeline
-                    .run(listener, std::future::pending())
-                    .await
-                    .unwrap(),
+                Kind::CoreCase | Kind::Shopify => {
+                    pipeline.run(listener, orphaned).await.unwrap();
+                }
             }
         });
     }
