@@ -5,7 +5,8 @@
 //! - [`wasm`]: a test component, built on demand (or taken from
 //!   `SHOPCASE_WASM_DIR`, where `cargo xtask build-plugins` put them);
 //! - [`runtime`]: one sandbox runtime per test binary, as the server has one;
-//! - [`eventually`]: wait, with a bound, until a condition holds.
+//! - [`eventually`]: wait, with a bound, until a condition holds;
+//! - [`config::TestConfig`]: the host configuration tests serve with.
 
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use shopcase_sandbox::{Runtime, RuntimeConfig};
+
+pub mod config;
 
 /// The Wasm target guests are built for (as `cargo xtask build-plugins`).
 const WASM_TARGET: &str = "wasm32-wasip2";

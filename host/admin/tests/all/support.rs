@@ -2,6 +2,7 @@
 //! component packaged as plugins, the pipeline with the admin router on
 //! 127.0.0.1:0, reqwest as the admin's client and as Shopify.
 
+use shopcase_testkit::config::TestConfig;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -74,63 +75,31 @@ case-types = ["hostile"]
 }
 
 fn config_text() -> String {
-    format!(
-        r#"
-data-dir = "data"
-plugins-dir = "plugins"
-
-[server]
-listen = "127.0.0.1:0"
-max-age = "24h"
-ack-timeout = "2s"
-
-[storage]
-busy-timeout = "200ms"
-
-[sandbox]
-max-concurrent = 4
-
-[sandbox.caps]
-deadline = "1s"
-
-[dispatcher]
-workers = 2
-batch = 16
-lease = "3s"
-poll-interval = "50ms"
-max-attempts = 2
-backoff-base = "10ms"
-backoff-max = "40ms"
-quarantine-after = 2
-
-[executor]
-concurrency = 2
-lease = "3s"
-poll-interval = "50ms"
-max-attempts = 2
-backoff-base = "10ms"
-backoff-max = "40ms"
-# Transient failures are dead-lettered after the attempts (the outage
-# window has its own tests).
-outage-window = "0s"
-# Breakers probe at test speed.
-breaker-cool-down = "20ms"
-breaker-max-cool-down = "50ms"
-
-[timers]
-poll-interval = "50ms"
-
-[[stores]]
-domain = "{SHOP_A}"
-webhook-secret = "{SECRET_A}"
-admin-token = "{ADMIN_TOKEN_A}"
-
-[[stores]]
-domain = "{SHOP_B}"
-webhook-secret = "{SECRET_B}"
-admin-token = "{ADMIN_TOKEN_B}"
-"#
-    )
+    TestConfig {
+        server: vec!["max-age = \"24h\"".into(), "ack-timeout = \"2s\"".into()],
+        deadline: "\"1s\"",
+        dispatcher_head: vec!["workers = 2".into(), "batch = 16".into()],
+        dispatcher_lease: "\"3s\"",
+        dispatcher_attempts: 2,
+        dispatcher_tail: vec!["quarantine-after = 2".into()],
+        executor_concurrency: 2,
+        executor_lease: "\"3s\"",
+        executor_attempts: 2,
+        stores: vec![
+            TestConfig::store(
+                SHOP_A,
+                SECRET_A,
+                &[format!("admin-token = \"{ADMIN_TOKEN_A}\"")],
+            ),
+            TestConfig::store(
+                SHOP_B,
+                SECRET_B,
+                &[format!("admin-token = \"{ADMIN_TOKEN_B}\"")],
+            ),
+        ],
+        ..TestConfig::default()
+    }
+    .render()
 }
 
 /// Executes Shopify-family actions for tests: fails permanently while

@@ -3,6 +3,7 @@
 //! journal waits. Shared by the `all` tests (`shopify`) and the `crash`
 //! binary, which includes this file by `#[path]`.
 
+use shopcase_testkit::config::TestConfig;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,58 +34,25 @@ pub(crate) const TOKENLESS: &str = "tokenless.myshopify.com";
 /// lease (so a crashed execution is taken over quickly), `[shopify]` with
 /// short waits plus `extra`.
 pub(crate) fn config_text(emulator: &RunningEmulator, token: &str, extra: &str) -> String {
-    format!(
-        r#"
-data-dir = "data"
-plugins-dir = "plugins"
-
-[server]
-listen = "127.0.0.1:0"
-
-[storage]
-busy-timeout = "500ms"
-
-[sandbox]
-max-concurrent = 4
-
-[sandbox.caps]
-deadline = "500ms"
-
-[dispatcher]
-workers = 2
-lease = "2s"
-poll-interval = "50ms"
-max-attempts = 3
-backoff-base = "10ms"
-backoff-max = "40ms"
-
-[executor]
-concurrency = 4
-lease = "3s"
-poll-interval = "50ms"
-max-attempts = 5
-backoff-base = "10ms"
-backoff-max = "40ms"
-# Transient failures are dead-lettered after the attempts (the outage
-# window has its own tests).
-outage-window = "0s"
-# Breakers probe at test speed.
-breaker-cool-down = "20ms"
-breaker-max-cool-down = "50ms"
-
-[timers]
-poll-interval = "50ms"
-
-[[stores]]
-domain = "{SHOP}"
-webhook-secret = "{SECRET}"
-admin-token = "{token}"
-admin-base-url = "{base}"
-
-[[stores]]
-domain = "{TOKENLESS}"
-webhook-secret = "{SECRET}"
-
+    let base = emulator.base_url();
+    TestConfig {
+        busy_timeout: "\"500ms\"",
+        dispatcher_head: vec!["workers = 2".into()],
+        executor_lease: "\"3s\"",
+        executor_attempts: 5,
+        stores: vec![
+            TestConfig::store(
+                SHOP,
+                SECRET,
+                &[
+                    format!("admin-token = \"{token}\""),
+                    format!("admin-base-url = \"{base}\""),
+                ],
+            ),
+            TestConfig::store(TOKENLESS, SECRET, &[]),
+        ],
+        extra: format!(
+            r#"
 [shopify]
 request-timeout = "2s"
 connect-timeout = "1s"
@@ -93,9 +61,11 @@ backoff-max = "40ms"
 max-retry-after = "100ms"
 max-throttle-waits = 100
 {extra}
-"#,
-        base = emulator.base_url(),
-    )
+"#
+        ),
+        ..TestConfig::default()
+    }
+    .render()
 }
 
 /// An emulator with the demo seed plus a second requested return (8002,

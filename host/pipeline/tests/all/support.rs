@@ -2,6 +2,7 @@
 //! copies of the hostile test component as plugins, an axum server on
 //! 127.0.0.1:0, and signed deliveries over real HTTP (or `oneshot`).
 
+use shopcase_testkit::config::TestConfig;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -119,62 +120,22 @@ pub(crate) fn package_rebuilt(plugins_dir: &Path, spec: &PluginSpec<'_>, build: 
 
 /// Test configuration: fast retries, short leases, two stores.
 pub(crate) fn config_text(extra_dispatcher: &str) -> String {
-    format!(
-        r#"
-data-dir = "data"
-plugins-dir = "plugins"
-
-[server]
-listen = "127.0.0.1:0"
-max-body-bytes = 65536
-max-age = "24h"
-ack-timeout = "2s"
-
-[storage]
-busy-timeout = "100ms"
-
-[sandbox]
-max-concurrent = 4
-
-[sandbox.caps]
-deadline = "500ms"
-
-[dispatcher]
-batch = 16
-lease = "2s"
-poll-interval = "50ms"
-max-attempts = 3
-backoff-base = "10ms"
-backoff-max = "40ms"
-quarantine-after = 2
-{extra_dispatcher}
-
-[executor]
-concurrency = 4
-lease = "2s"
-poll-interval = "50ms"
-max-attempts = 3
-backoff-base = "10ms"
-backoff-max = "40ms"
-# Transient failures are dead-lettered after the attempts (the outage
-# window has its own tests).
-outage-window = "0s"
-# Breakers probe at test speed.
-breaker-cool-down = "20ms"
-breaker-max-cool-down = "50ms"
-
-[timers]
-poll-interval = "50ms"
-
-[[stores]]
-domain = "{SHOP_A}"
-webhook-secret = "{SECRET_A}"
-
-[[stores]]
-domain = "{SHOP_B}"
-webhook-secret = "{SECRET_B}"
-"#
-    )
+    TestConfig {
+        server: vec![
+            "max-body-bytes = 65536".into(),
+            "max-age = \"24h\"".into(),
+            "ack-timeout = \"2s\"".into(),
+        ],
+        busy_timeout: "\"100ms\"",
+        dispatcher_head: vec!["batch = 16".into()],
+        dispatcher_tail: vec!["quarantine-after = 2".into(), extra_dispatcher.to_owned()],
+        stores: vec![
+            TestConfig::store(SHOP_A, SECRET_A, &[]),
+            TestConfig::store(SHOP_B, SECRET_B, &[]),
+        ],
+        ..TestConfig::default()
+    }
+    .render()
 }
 
 /// A host directory: configuration, data and plugins.
