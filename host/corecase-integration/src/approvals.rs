@@ -4,7 +4,7 @@
 //!
 //! - APPROVED: the operation becomes a Shopify-family journal entry keyed
 //!   `approval:<task id>`, in the same transaction that marks it approved
-//!   (`Storage::decide_held_operation`), and the Shopify executor carries it
+//!   (`CaseLinkStore::decide_held_operation`), and the Shopify executor carries it
 //!   out with its own idempotency.
 //! - REJECTED: recorded; the operation is never executed.
 //!

@@ -64,7 +64,7 @@ use shopcase_corecase::client::dto::{Case, CaseDataUpdate, HistoryEntry};
 use shopcase_corecase::{CoreCaseClient, Error as CaseError, ErrorClass};
 use shopcase_host_api::breaker::{Admit, Breakers, Outcome};
 use shopcase_host_api::{Erased, Erasure, ErasureScope, Service};
-use shopcase_store::admin_model::CaseLinkQuery;
+use shopcase_store::CaseLinkQuery;
 use shopcase_store::privacy::{Needles, REDACTED};
 use shopcase_store::{CaseObservation, Storage, StoreError};
 

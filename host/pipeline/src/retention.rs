@@ -2,7 +2,7 @@
 //! `storage.prune-interval` (at start-up too), so the database does not
 //! grow with the store's whole history.
 //!
-//! What goes and what stays is `shopcase_store::Storage::prune`'s to say:
+//! What goes and what stays is `shopcase_store::AdminStore::prune`'s to say:
 //! finished events with their dispatch rows, journal entries and resolved
 //! dead letters, and fired timers; never open work. It runs in small
 //! batches, each its own write, so webhooks keep being committed in

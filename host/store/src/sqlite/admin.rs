@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::SettingValue;
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{corrupt, db, ms, to_json, ts, ts_opt};
 use crate::error::{Result, StoreError};
-use crate::model::*;
+use crate::values::*;
 
 pub(super) fn sync_stores(
     c: &Connection,
@@ -697,4 +700,170 @@ fn resolve(
             at: now,
         },
     )
+}
+
+#[async_trait]
+impl AdminStore for SqliteStorage {
+    async fn dead_letters(
+        &self,
+        shop: Option<&str>,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<DeadLetter>> {
+        let s = shop.map(str::to_owned);
+        self.read(move |c| super::admin::dead_letters(c, s.as_deref(), open_only, limit))
+            .await
+    }
+
+    async fn retry_dead_letter(&self, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+        let a = actor.to_owned();
+        self.write("retry-dead-letter", move |c| {
+            super::admin::retry_dead_letter(c, id, &a, now)
+        })
+        .await
+    }
+
+    async fn discard_dead_letter(&self, id: i64, actor: &str, now: Timestamp) -> Result<()> {
+        let a = actor.to_owned();
+        self.write("discard-dead-letter", move |c| {
+            super::admin::discard_dead_letter(c, id, &a, now)
+        })
+        .await
+    }
+
+    async fn sync_stores(&self, stores: Vec<(String, String)>, now: Timestamp) -> Result<()> {
+        self.write("sync-stores", move |c| {
+            super::admin::sync_stores(c, &stores, now)
+        })
+        .await
+    }
+
+    async fn stores(&self) -> Result<Vec<StoreRecord>> {
+        self.read(super::admin::stores).await
+    }
+
+    async fn installations(&self, shop: Option<&str>) -> Result<Vec<Installation>> {
+        let s = shop.map(str::to_owned);
+        self.read(move |c| super::admin::installations(c, s.as_deref(), None))
+            .await
+    }
+
+    async fn installation(&self, shop: &str, plugin_id: &str) -> Result<Option<Installation>> {
+        let (s, p) = (shop.to_owned(), plugin_id.to_owned());
+        self.read(move |c| Ok(super::admin::installations(c, Some(&s), Some(&p))?.pop()))
+            .await
+    }
+
+    async fn put_installation(&self, installation: Installation, audit: NewAudit) -> Result<()> {
+        self.write("put-installation", move |c| {
+            super::admin::put_installation(c, &installation, &audit)
+        })
+        .await
+    }
+
+    async fn approve_installation(
+        &self,
+        key: InstallationKey,
+        before: Option<Approval>,
+        approval: Approval,
+        audit: NewAudit,
+    ) -> Result<bool> {
+        self.write("approve-installation", move |c| {
+            super::admin::approve_installation(
+                c,
+                (&key.shop, &key.plugin_id, &key.version),
+                before.as_ref(),
+                &approval,
+                &audit,
+            )
+        })
+        .await
+    }
+
+    async fn unquarantine(&self, shop: &str, plugin_id: &str, audit: NewAudit) -> Result<bool> {
+        let (s, p) = (shop.to_owned(), plugin_id.to_owned());
+        self.write("unquarantine", move |c| {
+            super::admin::unquarantine(c, &s, &p, &audit)
+        })
+        .await
+    }
+
+    async fn record_audit(&self, audit: NewAudit) -> Result<()> {
+        self.write("record-audit", move |c| {
+            super::admin::insert_audit(c, &audit)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, shop: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>> {
+        let s = shop.map(str::to_owned);
+        self.read(move |c| super::admin::audit_log(c, s.as_deref(), limit))
+            .await
+    }
+
+    async fn prune(&self, prune: Prune) -> Result<PruneReport> {
+        self.write("prune", move |c| super::retention::prune(c, &prune))
+            .await
+    }
+
+    async fn check_writable(&self) -> Result<()> {
+        self.write_one("check-writable", |c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(db("check-writable"))
+        })
+        .await
+    }
+
+    async fn create_api_token(&self, token: NewApiToken, audit: NewAudit) -> Result<()> {
+        self.write("create-api-token", move |c| {
+            super::admin_api::create_token(c, &token, &audit)
+        })
+        .await
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
+        self.read(super::admin_api::tokens).await
+    }
+
+    async fn api_token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        let h = hash.to_owned();
+        self.read(move |c| super::admin_api::token_by_hash(c, &h))
+            .await
+    }
+
+    async fn touch_api_token(&self, id: &str, now: Timestamp) -> Result<()> {
+        let id = id.to_owned();
+        self.write_one("touch-api-token", move |c| {
+            super::admin_api::touch_token(c, &id, now)
+        })
+        .await
+    }
+
+    async fn revoke_api_token(&self, id: &str, audit: NewAudit) -> Result<bool> {
+        let id = id.to_owned();
+        self.write("revoke-api-token", move |c| {
+            super::admin_api::revoke_token(c, &id, &audit)
+        })
+        .await
+    }
+
+    async fn search_events(&self, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        self.read(move |c| super::admin_api::search_events(c, &query))
+            .await
+    }
+
+    async fn search_journal(&self, query: JournalQuery) -> Result<Vec<JournalEntry>> {
+        self.read(move |c| super::admin_api::search_journal(c, &query))
+            .await
+    }
+
+    async fn dead_letter(&self, id: i64) -> Result<Option<DeadLetter>> {
+        self.read(move |c| super::admin_api::dead_letter(c, id))
+            .await
+    }
+
+    async fn search_case_links(&self, query: CaseLinkQuery) -> Result<Vec<CaseLink>> {
+        self.read(move |c| super::admin_api::search_case_links(c, &query))
+            .await
+    }
 }

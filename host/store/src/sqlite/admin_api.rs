@@ -7,9 +7,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::{CaseKey, Subject};
 
 use super::{corrupt, db, ms, to_json, ts, ts_opt};
-use crate::admin_model::*;
 use crate::error::{Result, StoreError};
-use crate::model::*;
+use crate::values::*;
 
 /// A token's `last_used_at` is written at most this often, so a busy
 /// admin page does not turn every read into a write.

@@ -7,9 +7,8 @@ use shopcase_contract::{Action, CaseKey, Resources, ShopifyOperation, Subject};
 
 use super::links;
 use super::{corrupt, db, ms, to_json, ts, ts_opt};
-use crate::corecase::*;
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 // ---- case links --------------------------------------------------------------
 

@@ -4,9 +4,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::manifest::HOST_ONLY_TOPICS;
 use shopcase_contract::{Event, Resources};
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{corrupt, db, dur_ms, ms, to_json, ts, ts_opt};
 use crate::error::{Result, StoreError};
-use crate::model::*;
+use crate::values::*;
 
 const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
      triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at, body_sha256, abandoned";
@@ -1019,4 +1022,93 @@ pub(super) fn stats(c: &Connection, now: Timestamp) -> Result<InboxStats> {
         dead_letters_open: n(dead_letters_open),
         quarantined: n(quarantined),
     })
+}
+
+#[async_trait]
+impl InboxStore for SqliteStorage {
+    async fn insert_event(&self, event: NewEvent) -> Result<Inserted> {
+        if event.topic == APP_UNINSTALLED {
+            // Two statements (the event, the store's uninstall): a savepoint.
+            return self
+                .write("insert-event", move |c| super::inbox::insert(c, &event))
+                .await;
+        }
+        self.write_one("insert-event", move |c| super::inbox::insert(c, &event))
+            .await
+    }
+
+    async fn claim_events(&self, claim: Claim) -> Result<Vec<ClaimedEvent>> {
+        // A savepoint: a claim that also sets an unreadable row aside
+        // writes more than one statement, and must not half-commit.
+        self.write("claim-events", move |c| super::inbox::claim(c, &claim))
+            .await
+    }
+
+    async fn finish_event(&self, finish: EventFinish) -> Result<FinishReport> {
+        self.write("finish-event", move |c| super::inbox::finish(c, &finish))
+            .await
+    }
+
+    async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("release-event", move |c| {
+            super::inbox::release(c, &e, &w, at)
+        })
+        .await
+    }
+
+    async fn defer_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("defer-event", move |c| super::inbox::defer(c, &e, &w, at))
+            .await
+    }
+
+    async fn renew_claims(&self, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
+        let w = worker.to_owned();
+        self.write_one("renew-claims", move |c| {
+            super::inbox::renew(c, &w, until, now)
+        })
+        .await
+    }
+
+    async fn complete_host_event(
+        &self,
+        event_id: &str,
+        worker: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("complete-host-event", move |c| {
+            super::inbox::complete_host(c, &e, &w, now)
+        })
+        .await
+    }
+
+    async fn fail_host_event(
+        &self,
+        event_id: &str,
+        worker: &str,
+        failure: FailureRecord,
+        now: Timestamp,
+    ) -> Result<Option<i64>> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("fail-host-event", move |c| {
+            super::inbox::fail_host(c, &e, &w, &failure, now)
+        })
+        .await
+    }
+
+    async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+        let e = event_id.to_owned();
+        self.read(move |c| super::inbox::get(c, &e)).await
+    }
+
+    async fn dispatch_rows(&self, event_id: &str) -> Result<Vec<DispatchRow>> {
+        let e = event_id.to_owned();
+        self.read(move |c| super::inbox::dispatch_rows(c, &e)).await
+    }
+
+    async fn stats(&self, now: Timestamp) -> Result<InboxStats> {
+        self.read(move |c| super::inbox::stats(c, now)).await
+    }
 }

@@ -3,9 +3,12 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::{Action, ActionKind, Resources};
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{corrupt, db, dur_ms, ms, ts, ts_opt};
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 const COLS: &str = "idempotency_key, event_id, shop, plugin_id, idx, kind, family, action, resources, status, \
      attempts, next_attempt_at, error_kind, error_message, result, created_at, updated_at, abandoned";
@@ -394,4 +397,41 @@ pub(super) fn stats(c: &Connection) -> Result<JournalStats> {
         }
     }
     Ok(out)
+}
+
+#[async_trait]
+impl JournalStore for SqliteStorage {
+    async fn claim_journal(&self, claim: JournalClaim) -> Result<Vec<JournalEntry>> {
+        self.write("claim-journal", move |c| super::journal::claim(c, &claim))
+            .await
+    }
+
+    async fn settle_journal(&self, settle: JournalSettle) -> Result<bool> {
+        self.write("settle-journal", move |c| {
+            super::journal::settle(c, &settle)
+        })
+        .await
+    }
+
+    async fn release_journal(&self, key: &str, worker: &str, at: Timestamp) -> Result<bool> {
+        let (k, w) = (key.to_owned(), worker.to_owned());
+        self.write("release-journal", move |c| {
+            super::journal::release(c, &k, &w, at)
+        })
+        .await
+    }
+
+    async fn journal_for_event(&self, event_id: &str) -> Result<Vec<JournalEntry>> {
+        let e = event_id.to_owned();
+        self.read(move |c| super::journal::for_event(c, &e)).await
+    }
+
+    async fn journal_entry(&self, key: &str) -> Result<Option<JournalEntry>> {
+        let k = key.to_owned();
+        self.read(move |c| super::journal::get(c, &k)).await
+    }
+
+    async fn journal_stats(&self) -> Result<JournalStats> {
+        self.read(super::journal::stats).await
+    }
 }

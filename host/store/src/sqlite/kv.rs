@@ -10,9 +10,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{db, ms, ts_opt};
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 pub(super) fn get(
     c: &Connection,
@@ -145,4 +148,28 @@ pub(super) fn purge_expired(c: &Connection, before: Timestamp) -> Result<u64> {
         )
         .map_err(db("kv-purge"))?;
     Ok(n as u64)
+}
+
+#[async_trait]
+impl KvStore for SqliteStorage {
+    async fn kv_get(
+        &self,
+        shop: &str,
+        plugin_id: &str,
+        key: &str,
+        at: Timestamp,
+    ) -> Result<Option<KvValue>> {
+        let (s, p, k) = (shop.to_owned(), plugin_id.to_owned(), key.to_owned());
+        self.read(move |c| super::kv::get(c, &s, &p, &k, at)).await
+    }
+
+    async fn kv_stats(&self, shop: &str, plugin_id: &str, at: Timestamp) -> Result<KvStats> {
+        let (s, p) = (shop.to_owned(), plugin_id.to_owned());
+        self.read(move |c| super::kv::stats(c, &s, &p, at)).await
+    }
+
+    async fn kv_purge_expired(&self, before: Timestamp) -> Result<u64> {
+        self.write("kv-purge", move |c| super::kv::purge_expired(c, before))
+            .await
+    }
 }

@@ -4,9 +4,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::action::{CaseStatus, Priority};
 use shopcase_contract::{CaseKey, Subject};
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{corrupt, db, ms, ts};
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 pub(super) const COLS: &str = "shop, subject_kind, subject_id, case_type, case_id, case_number, status, priority, \
      escalation_level, opened_at, plugin_id, last_updated_on, updated_at";
@@ -202,4 +205,90 @@ pub(super) fn for_customer(
         }
     }
     Ok(out)
+}
+
+#[async_trait]
+impl CaseLinkStore for SqliteStorage {
+    async fn case_link(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseLink>> {
+        let (s, k) = (shop.to_owned(), key.clone());
+        self.read(move |c| super::links::get(c, &s, &k)).await
+    }
+
+    async fn put_case_link(&self, link: CaseLink) -> Result<()> {
+        self.write("put-case-link", move |c| super::links::put(c, &link))
+            .await
+    }
+
+    async fn record_case_link(&self, link: CaseLink, details: CaseLinkDetails) -> Result<()> {
+        self.write("record-case-link", move |c| {
+            super::corecase::record_link(c, &link, &details)
+        })
+        .await
+    }
+
+    async fn case_record(&self, case_id: &str) -> Result<Option<CaseRecord>> {
+        let id = case_id.to_owned();
+        self.read(move |c| super::corecase::record_by_case_id(c, &id))
+            .await
+    }
+
+    async fn case_record_by_key(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseRecord>> {
+        let (s, k) = (shop.to_owned(), key.clone());
+        self.read(move |c| super::corecase::record_by_key(c, &s, &k))
+            .await
+    }
+
+    async fn record_case_observation(&self, observation: CaseObservation) -> Result<Observed> {
+        self.write("record-case-observation", move |c| {
+            super::corecase::observe(c, &observation)
+        })
+        .await
+    }
+
+    async fn poll_marks(&self) -> Result<Vec<PollMark>> {
+        self.read(super::corecase::poll_marks).await
+    }
+
+    async fn advance_poll_mark(
+        &self,
+        definition_id: &str,
+        mark: Timestamp,
+        now: Timestamp,
+    ) -> Result<()> {
+        let d = definition_id.to_owned();
+        self.write_one("advance-poll-mark", move |c| {
+            super::corecase::advance_mark(c, &d, mark, now)
+        })
+        .await
+    }
+
+    async fn hold_operation(&self, held: NewHeldOperation) -> Result<HeldOperation> {
+        self.write("hold-operation", move |c| super::corecase::hold(c, &held))
+            .await
+    }
+
+    async fn held_operation(&self, task_id: &str) -> Result<Option<HeldOperation>> {
+        let t = task_id.to_owned();
+        self.read(move |c| super::corecase::held_by_task(c, &t))
+            .await
+    }
+
+    async fn held_operation_for_request(&self, source_key: &str) -> Result<Option<HeldOperation>> {
+        let k = source_key.to_owned();
+        self.read(move |c| super::corecase::held_by_source(c, &k))
+            .await
+    }
+
+    async fn held_operations(&self, case_id: &str) -> Result<Vec<HeldOperation>> {
+        let id = case_id.to_owned();
+        self.read(move |c| super::corecase::held_for_case(c, &id))
+            .await
+    }
+
+    async fn decide_held_operation(&self, decision: HeldDecision) -> Result<DecisionOutcome> {
+        self.write("decide-held-operation", move |c| {
+            super::corecase::decide(c, &decision)
+        })
+        .await
+    }
 }

@@ -2,14 +2,18 @@
 //! is described in [`crate::privacy`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rusqlite::{Connection, params};
 use serde_json::{Value, json};
 
-use super::{db, ms, ts};
+use async_trait::async_trait;
+
+use super::SqliteStorage;
+use super::{REDACT_BATCH, db, ms, ts};
 use crate::error::Result;
-use crate::model::*;
 use crate::privacy::Needles;
+use crate::values::*;
 
 /// The needles for a customer: the request's identifiers, plus what the
 /// customer's own events (by customer id or named order) reveal.
@@ -543,4 +547,97 @@ pub(super) fn records(
         .collect()
     })
     .map_err(db("privacy-records"))
+}
+
+#[async_trait]
+impl PrivacyStore for SqliteStorage {
+    async fn customer_needles(&self, who: CustomerIdentity) -> Result<crate::privacy::Needles> {
+        self.read(move |c| super::privacy::needles(c, &who)).await
+    }
+
+    async fn redact_customer(
+        &self,
+        who: CustomerIdentity,
+        now: Timestamp,
+    ) -> Result<RedactionReport> {
+        // What identifies the customer, read on a reader connection; then
+        // the inbox and the journal in batches, each its own short write,
+        // so webhooks keep being committed during a large redaction; then
+        // everything else (bounded by quotas and caps) in one write, after
+        // which the WAL is truncated. A crash part-way leaves the request
+        // to run again (it is idempotent).
+        let w = who.clone();
+        let needles = Arc::new(self.read(move |c| super::privacy::needles(c, &w)).await?);
+        let (mut events, mut after) = (0, 0);
+        loop {
+            let (w, n) = (who.clone(), needles.clone());
+            let (count, last) = self
+                .write("redact-customer", move |c| {
+                    super::privacy::redact_events(c, &w, &n, after, REDACT_BATCH, now)
+                })
+                .await?;
+            events += count;
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
+        let (mut journal, mut after) = (0, 0);
+        loop {
+            let (w, n) = (who.clone(), needles.clone());
+            let (count, last) = self
+                .write("redact-customer", move |c| {
+                    super::privacy::redact_journal(c, &w, &n, after, REDACT_BATCH)
+                })
+                .await?;
+            journal += count;
+            match last {
+                Some(seq) => after = seq,
+                None => break,
+            }
+        }
+        let mut report = self
+            .write_and_checkpoint("redact-customer", move |c| {
+                super::privacy::redact_records(c, &who, &needles)
+            })
+            .await?;
+        report.events = events;
+        report.journal = journal;
+        Ok(report)
+    }
+
+    async fn uninstalled(&self, shop: &str) -> Result<Option<Uninstall>> {
+        let shop = shop.to_owned();
+        self.read(move |c| super::admin::uninstalled(c, &shop))
+            .await
+    }
+
+    async fn redact_shop(&self, shop: &str, now: Timestamp) -> Result<ShopRedactionReport> {
+        let s = shop.to_owned();
+        self.write_and_checkpoint("redact-shop", move |c| {
+            super::privacy::redact_shop(c, &s, now)
+        })
+        .await
+    }
+
+    async fn customer_data(&self, who: CustomerIdentity) -> Result<CustomerData> {
+        self.read(move |c| super::privacy::customer_data(c, &who))
+            .await
+    }
+
+    async fn record_privacy(&self, record: PrivacyRecord) -> Result<()> {
+        self.write("record-privacy", move |c| {
+            super::privacy::record(c, &record)
+        })
+        .await
+    }
+
+    async fn privacy_records(
+        &self,
+        shops: Option<Vec<String>>,
+        limit: usize,
+    ) -> Result<Vec<PrivacyRecord>> {
+        self.read(move |c| super::privacy::records(c, shops.as_deref(), limit))
+            .await
+    }
 }

@@ -58,7 +58,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{db, ms};
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 pub(super) fn prune(c: &Connection, p: &Prune) -> Result<PruneReport> {
     let op = "prune";

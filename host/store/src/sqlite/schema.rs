@@ -255,7 +255,7 @@ CREATE TABLE api_tokens (
 ) WITHOUT ROWID;
 "#;
 
-/// The Core Case integration (`crate::corecase`): what a case link adds
+/// The Core Case integration (`crate::area::links`): what a case link adds
 /// (the case definition, the opening event's resources, the poller's last
 /// report), the poller's high-water marks, and operations held for an
 /// approval.

@@ -4,9 +4,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use shopcase_contract::Resources;
 use shopcase_contract::event::{HOST_PAYLOAD_VERSION, TOPIC_TIMER_FIRED};
 
+use async_trait::async_trait;
+
+use super::SqliteStorage;
 use super::{corrupt, db, dur_ms, ms, to_json, ts};
 use crate::error::Result;
-use crate::model::*;
+use crate::values::*;
 
 const COLS: &str = "id, shop, plugin_id, name, subject, due, data, scheduled_by, state, generation, fired_event_id";
 
@@ -278,4 +281,31 @@ pub(super) fn list(c: &Connection, shop: &str) -> Result<Vec<Timer>> {
         })
         .map_err(db("timers"))?;
     rows.into_iter().map(into_timer).collect()
+}
+
+#[async_trait]
+impl TimerStore for SqliteStorage {
+    async fn schedule_timer(&self, timer: NewTimer, now: Timestamp) -> Result<TimerScheduled> {
+        self.write("schedule-timer", move |c| {
+            super::timers::schedule(c, &timer, now)
+        })
+        .await
+    }
+
+    async fn fire_timers_due_by(
+        &self,
+        due_by: Timestamp,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.write("fire-timers", move |c| {
+            super::timers::fire_due(c, due_by, now, limit)
+        })
+        .await
+    }
+
+    async fn timers(&self, shop: &str) -> Result<Vec<Timer>> {
+        let s = shop.to_owned();
+        self.read(move |c| super::timers::list(c, &s)).await
+    }
 }

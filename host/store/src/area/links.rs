@@ -1,3 +1,6 @@
+//! Case links: which Core Case case a (store, case key) is linked to, and
+//! what the Core Case integration keeps beside them.
+//!
 //! The values the Core Case integration keeps (`shopcase-pipeline`'s
 //! `corecase` module): what a case link knows beyond [`CaseLink`], the
 //! poller's observations and high-water marks, and operations held for an
@@ -9,19 +12,91 @@
 //!   event that opened it (so `corecase/case-updated` events can carry
 //!   `order_id`/`customer_id`), and the poller's own view (the status it last
 //!   reported, a fingerprint of what it last delivered).
-//! - A held operation is decided exactly once: [`Storage::decide_held_operation`]
+//! - A held operation is decided exactly once: [`CaseLinkStore::decide_held_operation`]
 //!   moves it out of `pending` and, when approved, journals the Shopify
 //!   operation under the deterministic key [`release_key`] in the same
 //!   transaction, so a poller that sees one completion twice (or crashes
 //!   half-way) can neither lose nor repeat it.
 //!
-//! [`Storage::decide_held_operation`]: crate::Storage::decide_held_operation
+//! [`CaseLinkStore::decide_held_operation`]: crate::CaseLinkStore::decide_held_operation
+//!
+//! SQL: `sqlite/links.rs` (the links) and `sqlite/corecase.rs` (the
+//! integration's tables).
 
+use async_trait::async_trait;
+
+use crate::error::Result;
 use serde::Serialize;
 use shopcase_contract::action::CaseStatus;
 use shopcase_contract::{CaseKey, Resources, ShopifyOperation};
 
 use crate::model::{CaseLink, JournalStatus, NewEvent, Timestamp};
+
+/// Case links, case records and observations, poll marks and held
+/// operations. Every method is one transaction.
+#[async_trait]
+pub trait CaseLinkStore: Send + Sync {
+    // ---- case links ----------------------------------------------------------------
+
+    /// The case linked to a key in a store.
+    async fn case_link(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseLink>>;
+
+    /// Create or update a link.
+    async fn put_case_link(&self, link: CaseLink) -> Result<()>;
+
+    // ---- Core Case integration -------------------------------------------------------
+
+    /// Create or update a case link with the integration's details (the
+    /// case definition; the opening event's resources, kept from the first
+    /// call) and, for a new case, set the poller's mark of its definition
+    /// no later than the case (see [`CaseLinkDetails::poll_from`]); in one
+    /// transaction.
+    async fn record_case_link(&self, link: CaseLink, details: CaseLinkDetails) -> Result<()>;
+
+    /// The link of a Core Case case id, with the integration's details.
+    async fn case_record(&self, case_id: &str) -> Result<Option<CaseRecord>>;
+
+    /// The link of a key in a store, with the integration's details.
+    async fn case_record_by_key(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseRecord>>;
+
+    /// Apply what the poller saw of a case: the link's last-seen values and,
+    /// if given, the `corecase/case-updated` event (deduplicated by its key;
+    /// not inserted when the link already records this very `lastUpdatedOn`,
+    /// e.g. the erasure of a privacy request recorded its own change as
+    /// seen), in one transaction.
+    async fn record_case_observation(&self, observation: CaseObservation) -> Result<Observed>;
+
+    /// The poller's high-water marks, one per case definition in use.
+    async fn poll_marks(&self) -> Result<Vec<PollMark>>;
+
+    /// Move a definition's mark forward (never back) to `mark`.
+    async fn advance_poll_mark(
+        &self,
+        definition_id: &str,
+        mark: Timestamp,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    /// Hold a Shopify operation for an approval task. Idempotent by task and
+    /// by requesting journal entry; returns what is held for the request.
+    async fn hold_operation(&self, held: NewHeldOperation) -> Result<HeldOperation>;
+
+    /// The operation held for an approval task.
+    async fn held_operation(&self, task_id: &str) -> Result<Option<HeldOperation>>;
+
+    /// The operation a `request-approval` journal entry holds, if recorded.
+    async fn held_operation_for_request(&self, source_key: &str) -> Result<Option<HeldOperation>>;
+
+    /// The operations held on a case, oldest first, with whether each was
+    /// executed.
+    async fn held_operations(&self, case_id: &str) -> Result<Vec<HeldOperation>>;
+
+    /// Record an approval task's completion, exactly once: a pending
+    /// operation becomes approved (and is journalled as a Shopify entry
+    /// keyed [`release_key`], in the same transaction) or rejected; a
+    /// decided one is left as it is.
+    async fn decide_held_operation(&self, decision: HeldDecision) -> Result<DecisionOutcome>;
+}
 
 /// A case link with what the Core Case integration adds to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,7 +116,7 @@ pub struct CaseRecord {
     pub fingerprint: Option<String>,
 }
 
-/// What [`crate::Storage::record_case_link`] writes besides the link.
+/// What [`crate::CaseLinkStore::record_case_link`] writes besides the link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseLinkDetails {
     /// The case definition.
@@ -69,7 +144,7 @@ pub struct PollMark {
 }
 
 /// One case as the poller saw it, applied by
-/// [`crate::Storage::record_case_observation`] in one transaction: the
+/// [`crate::CaseLinkStore::record_case_observation`] in one transaction: the
 /// link's last-seen values are updated and, if there is one, the
 /// `corecase/case-updated` event is put in the inbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,7 +167,7 @@ pub struct CaseObservation {
     pub now: Timestamp,
 }
 
-/// What [`crate::Storage::record_case_observation`] did.
+/// What [`crate::CaseLinkStore::record_case_observation`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
     /// The link was updated; `event` is the id of the event put in the
@@ -233,7 +308,7 @@ pub struct HeldDecision {
     pub now: Timestamp,
 }
 
-/// What [`crate::Storage::decide_held_operation`] did.
+/// What [`crate::CaseLinkStore::decide_held_operation`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecisionOutcome {
     /// Approved now: the operation is journalled under `journal_key`.
