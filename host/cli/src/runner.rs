@@ -383,7 +383,8 @@ mod tests {
             ExitCode::from(1)
         );
         assert_eq!(
-            Runner::new().run(async { Err(CliError::bad_input("no")) }),
+            Runner::new()
+                .run(async { Err(CliError::bad_input("this test expects this line on stderr")) }),
             ExitCode::from(2)
         );
         assert_eq!(
