@@ -72,9 +72,10 @@ pub use sqlite::{SqliteConfig, SqliteStorage, Synchronous};
 
 /// Everything the host stores: every area. Every method is one transaction.
 ///
-/// Implemented for every type that implements all the areas; callers that
-/// hold an `Arc<dyn Storage>` bring the areas' methods into scope with
-/// [`prelude`].
+/// Implemented for every type that implements all the areas. The areas'
+/// methods are called on an `Arc<dyn Storage>` as they are; code that names
+/// an area trait (a generic `S: InboxStore`, a call on a concrete
+/// `SqliteStorage`) imports [`prelude`].
 pub trait Storage:
     InboxStore
     + JournalStore
