@@ -23,7 +23,7 @@
 //!   store, every text value, numbers written as text included). The `PUT`
 //!   carries `If-Match` with the `lastUpdatedOn` read, so an analyst's edit
 //!   in between is never overwritten: on `412` the case is read and
-//!   decided again, [`SCRUB_TRIES`] times at most, then its attributes are
+//!   decided again, `SCRUB_TRIES` times at most, then its attributes are
 //!   listed.
 //! - **Kept, and listed as not scrubbed**: anything someone else wrote
 //!   (attributes last set by an analyst, their comments, attachments,
@@ -42,7 +42,7 @@
 //! status change would be a decision on the analysts' case.
 //!
 //! Core Case unavailable (or refusing the credentials, or its breaker open
-//! for the store) ends the pass with [`Unreachable`]: the caller waits it
+//! for the store) ends the pass as [`shopcase_host_api::Erased::Unreachable`]: the caller waits it
 //! out and runs the whole pass again, which is idempotent: an attribute
 //! already scrubbed no longer mentions anyone, so nothing is written
 //! again, and the report still names it as scrubbed, because the case

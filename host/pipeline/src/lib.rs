@@ -12,12 +12,16 @@
 //! It never acknowledges an event before it is durably committed, never
 //! runs a plugin a store did not enable, and never lets an unsigned request
 //! in. Storage is behind `shopcase_store::Storage`; plugins run in
-//! `shopcase_sandbox`.
+//! `shopcase_sandbox`. It knows no remote service: Core Case and Shopify
+//! come in through the host API (`shopcase-host-api`), registered by
+//! their integration crates (`shopcase-corecase-integration`,
+//! `shopcase-shopify-integration`) on a [`PipelineBuilder`].
 //!
 //! # Layout
-//! - [`config`]: `shopcase.toml`, its keys, defaults and checks.
-//! - [`corecase`]: the Core Case executor, case links, the poller of
-//!   case changes and held operations, configured by `[corecase]`.
+//! - [`config`]: `shopcase.toml`, its keys, defaults and checks (the
+//!   `shopcase-config` crate).
+//! - [`breaker`]: the circuit breakers (`shopcase-host-api`) and their
+//!   `/metrics` lines.
 //! - [`server`]: [`PipelineBuilder`], [`Pipeline`] (router, background
 //!   loops, graceful shutdown), [`RunningPipeline`].
 //! - [`ingress`]: `POST /webhooks/shopify` (order of checks, status codes);
@@ -29,13 +33,11 @@
 //! - [`timers`]: due timers into the inbox; housekeeping.
 //! - [`retention`]: deleting finished work older than `storage.retention`.
 //! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`
-//!   (their part in Core Case: `corecase::erasure`).
+//!   (their part in a case system through the host API's `Erasure`).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
 //! - [`metrics`]: Prometheus text exposition.
 //! - [`fault`]: test-only fault points for crash tests (from
 //!   `shopcase-host-api`, with the traits integrations implement).
-//! - [`shopify`]: the Shopify executor and the customer-history source
-//!   over `shopcase-shopify`, configured by `[shopify]`.
 //! - `shops`: configured stores and their webhook secrets.
 
 #![forbid(unsafe_code)]

@@ -28,7 +28,7 @@
 //!
 //! Both redactions first scrub, through the Core Case API, what the host
 //! wrote into the cases it linked for the customer (or the store), and
-//! list what could not be scrubbed (Core Case's rule: `corecase::erasure`); the
+//! list what could not be scrubbed (Core Case's rule: `shopcase_corecase_integration::erasure`); the
 //! list goes into the request's record for an operator. Core Case
 //! unreachable: the request waits (the host-side erasure too, since it
 //! removes the names the Core Case pass looks for) and runs again, up to
@@ -362,7 +362,7 @@ async fn redact_shop(
 
 /// The case-system part of a redaction, as the record's `corecase` value
 /// (see [`shopcase_host_api::Erasure`]; Core Case's rule is in
-/// `corecase::erasure`). Unreachable: the request waits and runs again,
+/// `shopcase_corecase_integration::erasure`). Unreachable: the request waits and runs again,
 /// up to `dispatcher.outage-window` after it arrived; then the cases are
 /// listed for an operator and the host-side erasure goes ahead.
 async fn corecase_pass(

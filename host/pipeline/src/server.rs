@@ -211,7 +211,7 @@ impl PipelineBuilder {
     }
 
     /// What privacy requests erase in the case system through
-    /// ([`crate::CoreCase::register`] sets Core Case's).
+    /// (`shopcase_corecase_integration::CoreCase::register` sets Core Case's).
     pub fn erasure(mut self, erasure: Arc<dyn shopcase_host_api::Erasure>) -> PipelineBuilder {
         self.erasure = Some(erasure);
         self

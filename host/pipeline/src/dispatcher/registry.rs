@@ -7,7 +7,7 @@
 //!
 //! The registry loads each (id, version) once and keeps it; what runs for
 //! an installation must also be what its store approved
-//! ([`PluginRegistry::approved`]): the loaded component's sha256 and the
+//! (`PluginRegistry::approved`): the loaded component's sha256 and the
 //! digest of its grants, computed once per load, are compared with the
 //! installation's approval at every run.
 

@@ -11,11 +11,16 @@
 //! carry the key as `Idempotency-Key`; Shopify operations are made
 //! idempotent by the Shopify client).
 //!
-//! Families: [`ActionFamily::Case`] (Core Case, `crate::corecase`),
-//! [`ActionFamily::Shopify`] (Shopify Admin API, `crate::shopify`) and
+//! Families: [`ActionFamily::Case`] (Core Case,
+//! `shopcase-corecase-integration`), [`ActionFamily::Shopify`] (Shopify
+//! Admin API, `shopcase-shopify-integration`) and
 //! [`ActionFamily::FollowUp`] ([`follow_up::FollowUpExecutor`], built in).
 //! An entry whose family has no executor stays pending (visible in
 //! `shopcase_journal_open`) until one is registered.
+//!
+//! [`ActionFamily::Case`]: shopcase_store::ActionFamily::Case
+//! [`ActionFamily::Shopify`]: shopcase_store::ActionFamily::Shopify
+//! [`ActionFamily::FollowUp`]: shopcase_store::ActionFamily::FollowUp
 
 use std::sync::Arc;
 use std::time::Duration;
