@@ -28,6 +28,17 @@ pub enum StoreError {
         /// What the database said.
         message: String,
     },
+    /// Concurrent transactions conflicted (PostgreSQL: a serialization
+    /// failure or a deadlock) and retrying did not get through: transient,
+    /// like [`StoreError::Unavailable`]. The backend retries a conflicted
+    /// transaction itself before it answers this.
+    #[error("storage contended during {op}: {message}")]
+    Contended {
+        /// The operation that failed.
+        op: &'static str,
+        /// What the database said.
+        message: String,
+    },
     /// The storage has been shut down (its writer is gone).
     #[error("storage is closed")]
     Closed,
@@ -60,13 +71,17 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the failure is transient (retry later; answer 503).
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. } | StoreError::Closed)
+        matches!(
+            self,
+            StoreError::Unavailable { .. } | StoreError::Contended { .. } | StoreError::Closed
+        )
     }
 
     /// A stable machine-readable code, for logs and metrics.
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Unavailable { .. } => "storage-unavailable",
+            StoreError::Contended { .. } => "storage-contended",
             StoreError::Closed => "storage-closed",
             StoreError::Database { .. } => "storage-error",
             StoreError::Schema(_) => "storage-schema",

@@ -54,8 +54,11 @@
 #![forbid(unsafe_code)]
 
 pub mod area;
+mod convert;
 pub mod error;
+mod migrations;
 pub mod model;
+pub mod postgres;
 pub mod privacy;
 pub mod sqlite;
 
@@ -68,6 +71,7 @@ pub use area::privacy::*;
 pub use area::timers::*;
 pub use error::{Result, StoreError};
 pub use model::*;
+pub use postgres::{PostgresConfig, PostgresStorage};
 pub use sqlite::{SqliteConfig, SqliteStorage, Synchronous};
 
 /// Everything the host stores: every area. Every method is one transaction.

@@ -41,7 +41,6 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Result, StoreError};
-use crate::model::Timestamp;
 
 mod admin;
 mod admin_api;
@@ -326,19 +325,7 @@ impl ReadPool {
 
 // ---- helpers shared by the SQL modules ---------------------------------------
 
-pub(crate) fn now_ms() -> i64 {
-    Timestamp::now().as_millisecond()
-}
-
-/// The host process a worker belongs to: the pipeline names its workers
-/// `<process>-<role>`, the process being `<pid>-<random>`; a name without
-/// that shape is a process of its own.
-fn process_of(worker: &str) -> &str {
-    match worker.match_indices('-').nth(1) {
-        Some((i, _)) => &worker[..i],
-        None => worker,
-    }
-}
+pub(crate) use crate::convert::{corrupt, dur_ms, ms, now_ms, process_of, to_json, ts, ts_opt};
 
 /// The number of `worker`'s process among the processes found dead
 /// holding work (schema migration 9), numbering it if it is new.
@@ -381,22 +368,6 @@ pub(crate) fn charge_death(
     Ok((abandoned, seq))
 }
 
-pub(crate) fn ms(t: Timestamp) -> i64 {
-    t.as_millisecond()
-}
-
-pub(crate) fn ts(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-pub(crate) fn ts_opt(ms: Option<i64>) -> Option<Timestamp> {
-    ms.map(ts)
-}
-
-pub(crate) fn dur_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
 /// Map a database error: lock, I/O and space problems are "unavailable"
 /// (transient), the rest are database errors.
 pub(crate) fn db(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
@@ -427,15 +398,4 @@ pub(crate) fn db(op: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
             }
         }
     }
-}
-
-pub(crate) fn corrupt(what: &'static str) -> impl Fn(String) -> StoreError {
-    move |message| StoreError::Corrupt { what, message }
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(what: &'static str, v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt {
-        what,
-        message: e.to_string(),
-    })
 }

@@ -1,14 +1,12 @@
-//! Schema migrations: versioned, applied in order at open, each in its own
-//! transaction, recorded in `schema_migrations`. A released migration is
-//! never edited; a change is a new migration appended to `MIGRATIONS`.
+//! The SQLite schema: each migration's SQL (listed, with PostgreSQL's, in
+//! [`crate::migrations::MIGRATIONS`]) and applying them at open, each in
+//! its own transaction, recorded in `schema_migrations`. A released
+//! migration is never edited; a change is a new migration in the list.
 //!
 //! Times are integer milliseconds since the Unix epoch. Status columns hold
 //! the kebab-case names of the model enums.
 //!
-//! PostgreSQL notes: the same tables with `bigint` times (or `timestamptz`),
-//! `jsonb` for JSON columns, `bigserial` for the integer keys; the partial
-//! indexes carry over unchanged; claims become
-//! `... WHERE seq IN (SELECT seq ... FOR UPDATE SKIP LOCKED) RETURNING ...`.
+//! PostgreSQL's translation of every migration is in `crate::postgres::schema`.
 
 use rusqlite::{Connection, params};
 
@@ -17,20 +15,7 @@ use crate::error::{Result, StoreError};
 /// `PRAGMA application_id`: marks the file as a shopcase database ("SHCP").
 pub(crate) const APPLICATION_ID: i64 = 0x5348_4350;
 
-/// `(version, name, SQL)`, in order.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
-    (1, "initial", V1),
-    (2, "api-tokens", V2),
-    (3, "corecase", V3),
-    (4, "retention", V4),
-    (5, "body-digest", V5),
-    (6, "uninstalls", V6),
-    (7, "approvals", V7),
-    (8, "poison-and-fair-claims", V8),
-    (9, "deaths", V9),
-];
-
-const V1: &str = r#"
+pub(crate) const V1: &str = r#"
 CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -240,7 +225,7 @@ CREATE INDEX privacy_requests_shop ON privacy_requests (shop, id);
 
 /// The admin API's tokens. Only a SHA-256 of each token is kept; `hash` is
 /// unique, so authenticating is one index lookup.
-const V2: &str = r#"
+pub(crate) const V2: &str = r#"
 CREATE TABLE api_tokens (
     id           TEXT PRIMARY KEY,
     name         TEXT NOT NULL,
@@ -259,7 +244,7 @@ CREATE TABLE api_tokens (
 /// (the case definition, the opening event's resources, the poller's last
 /// report), the poller's high-water marks, and operations held for an
 /// approval.
-const V3: &str = r#"
+pub(crate) const V3: &str = r#"
 ALTER TABLE case_links ADD COLUMN definition_id TEXT;
 ALTER TABLE case_links ADD COLUMN resources TEXT;         -- JSON: the opening event's resources
 ALTER TABLE case_links ADD COLUMN polled_status TEXT;     -- last status reported by the poller
@@ -300,7 +285,7 @@ CREATE INDEX held_operations_case ON held_operations (case_id);
 /// index entry changes only when it fires or is moved, so none of these
 /// costs the webhook path anything (the inbox gets no index: retention
 /// walks it in sequence order).
-const V4: &str = r#"
+pub(crate) const V4: &str = r#"
 CREATE INDEX dead_letters_event ON dead_letters (event_id);
 CREATE INDEX held_operations_event ON held_operations (event_id);
 CREATE INDEX timers_fired ON timers (updated_at) WHERE state = 'fired';
@@ -313,7 +298,7 @@ CREATE INDEX timers_fired ON timers (updated_at) WHERE state = 'fired';
 /// privacy request's record (which outlives its event). Like
 /// `inbox_shopify_event`, the index is keyed by a random value and costs a
 /// page write per webhook: the price of refusing replays.
-const V5: &str = r#"
+pub(crate) const V5: &str = r#"
 ALTER TABLE inbox ADD COLUMN body_sha256 BLOB;
 CREATE UNIQUE INDEX inbox_body ON inbox (shop, topic, body_sha256)
     WHERE body_sha256 IS NOT NULL;
@@ -325,7 +310,7 @@ CREATE INDEX privacy_requests_body ON privacy_requests (shop, topic, body_sha256
 /// A store's uninstall (`app/uninstalled` received, or an operator's
 /// confirmation): `shop/redact` acts only for a store that has one. The
 /// store's row goes with a shop redaction, and the mark with it.
-const V6: &str = r#"
+pub(crate) const V6: &str = r#"
 ALTER TABLE stores ADD COLUMN uninstalled_at INTEGER;
 ALTER TABLE stores ADD COLUMN uninstalled_by TEXT;
 "#;
@@ -335,7 +320,7 @@ ALTER TABLE stores ADD COLUMN uninstalled_by TEXT;
 /// the grants as a JSON array of canonical lines, who and when). Rows from
 /// before have none (NULL); the host records the plugin on disk for them
 /// at its next start, and runs nothing for an installation without one.
-const V7: &str = r#"
+pub(crate) const V7: &str = r#"
 ALTER TABLE installations ADD COLUMN approved_sha256 TEXT;
 ALTER TABLE installations ADD COLUMN approved_grants_digest TEXT;
 ALTER TABLE installations ADD COLUMN approved_grants TEXT;
@@ -358,7 +343,7 @@ ALTER TABLE installations ADD COLUMN approved_at INTEGER;
 /// store, and each store's oldest claimable events by a range of it. A
 /// store's events are appended at the end of its range, so the index costs
 /// a webhook a write to one of a few hot pages, not a random one.
-const V8: &str = r#"
+pub(crate) const V8: &str = r#"
 ALTER TABLE inbox ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE inbox ADD COLUMN abandoned_by TEXT;
 ALTER TABLE journal ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
@@ -379,7 +364,7 @@ CREATE INDEX inbox_pending_shop ON inbox (shop, seq, next_attempt_at) WHERE stat
 /// counted death (`abandoned_death`) was the death just before; after any
 /// other death in between, the count starts again at one. A poison event
 /// kills every process that runs it, so its deaths are consecutive.
-const V9: &str = r#"
+pub(crate) const V9: &str = r#"
 CREATE TABLE deaths (
     instance TEXT PRIMARY KEY,
     seq      INTEGER NOT NULL UNIQUE
@@ -428,15 +413,19 @@ pub(crate) fn migrate(conn: &mut Connection, now_ms: i64) -> Result<()> {
             |r| r.get(0),
         )
         .map_err(err)?;
-    let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+    let latest = crate::migrations::latest();
     if current > latest {
         return Err(StoreError::Schema(format!(
             "the database is at schema version {current}, newer than this build knows ({latest}); run a newer shopcase"
         )));
     }
-    for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+    for m in crate::migrations::MIGRATIONS
+        .iter()
+        .filter(|m| m.version > current)
+    {
+        let (version, name) = (m.version, m.name);
         let tx = conn.transaction().map_err(err)?;
-        tx.execute_batch(sql)
+        tx.execute_batch(m.sqlite)
             .map_err(|e| StoreError::Schema(format!("migration {version} ({name}) failed: {e}")))?;
         tx.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
