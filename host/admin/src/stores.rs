@@ -27,8 +27,8 @@ use shopcase_contract::approval::{GrantDiff, grants_of};
 use shopcase_contract::time::Timestamp;
 use shopcase_contract::{Limits, Manifest, SettingValue};
 use shopcase_store::{
-    Approval, DeadLetter, DeadLetterState, Installation, InstallationKey, NewAudit, SqliteStorage,
-    Storage, StoreError,
+    Approval, DeadLetter, DeadLetterState, Installation, InstallationKey, NewAudit, Storage,
+    StoreError,
 };
 
 use shopcase_pipeline::Config;
@@ -310,10 +310,11 @@ impl Admin {
         self
     }
 
-    /// Open the configuration's data directory (blocking).
-    pub fn open(config: &Config) -> Result<Admin, AdminError> {
-        let storage = SqliteStorage::open(&config.data_dir, config.storage.clone())?;
-        Ok(Admin::new(Arc::new(storage), config))
+    /// Open the configuration's storage (`[storage]`: the SQLite file in
+    /// the data directory, or the PostgreSQL database).
+    pub async fn open(config: &Config) -> Result<Admin, AdminError> {
+        let storage = config.storage.open(&config.data_dir).await?;
+        Ok(Admin::new(storage, config))
     }
 
     /// The storage.

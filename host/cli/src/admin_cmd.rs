@@ -98,7 +98,7 @@ pub(crate) async fn run(cmd: AdminCommand) -> Result<Exit, CliError> {
 }
 
 async fn token(cmd: TokenCommand, config: &Config) -> Result<(), CliError> {
-    let admin = Admin::open(config)?;
+    let admin = Admin::open(config).await?;
     let state = AdminState::new(admin.storage().clone(), config);
     let tokens = state.tokens();
     match cmd {

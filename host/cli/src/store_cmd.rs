@@ -148,7 +148,7 @@ fn parse_settings(raw: &[String]) -> Result<Vec<(String, SettingInput)>, CliErro
 }
 
 async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
-    let admin = Admin::open(config)?;
+    let admin = Admin::open(config).await?;
     match cmd {
         StoreCommand::List { json, .. } => {
             let stores = admin.list().await?;

@@ -44,7 +44,7 @@ use shopcase_net::{
     Backoff, ByteSize, HumanDuration, NonZeroCount, NonZeroCount32, RenamedDuration, Secret,
     SecretSource,
 };
-use shopcase_store::{SqliteConfig, Synchronous};
+use shopcase_store::{Backend, PostgresConfig, SqliteConfig, Synchronous};
 
 /// A configuration error: the file, the line where it can be placed, the
 /// dotted key where there is one, and what is wrong. Displayed as
@@ -88,8 +88,9 @@ pub struct Config {
     pub plugins_dir: PathBuf,
     /// The HTTP server.
     pub server: ServerConfig,
-    /// The database.
-    pub storage: SqliteConfig,
+    /// The database: SQLite in the data directory, or PostgreSQL
+    /// (`[storage] backend`).
+    pub storage: Backend,
     /// How long finished work is kept (`[storage] retention`).
     pub retention: RetentionConfig,
     /// The plugin sandbox.
@@ -320,9 +321,17 @@ impl Default for FileServer {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 struct FileStorage {
-    synchronous: Synchronous,
-    busy_timeout: HumanDuration,
-    read_connections: NonZeroCount,
+    backend: BackendName,
+    synchronous: Option<Synchronous>,
+    busy_timeout: Option<HumanDuration>,
+    read_connections: Option<NonZeroCount>,
+    /// Refused with a reason: the URL holds the password.
+    url: Option<Secret>,
+    url_env: Option<String>,
+    url_file: Option<PathBuf>,
+    pool_size: Option<NonZeroCount>,
+    statement_timeout: Option<HumanDuration>,
+    connect_timeout: Option<HumanDuration>,
     retention: Retention,
     prune_interval: HumanDuration,
 }
@@ -330,13 +339,28 @@ struct FileStorage {
 impl Default for FileStorage {
     fn default() -> Self {
         FileStorage {
-            synchronous: Synchronous::Full,
-            busy_timeout: HumanDuration::from_secs(2),
-            read_connections: NonZeroCount::clamped(4),
+            backend: BackendName::Sqlite,
+            synchronous: None,
+            busy_timeout: None,
+            read_connections: None,
+            url: None,
+            url_env: None,
+            url_file: None,
+            pool_size: None,
+            statement_timeout: None,
+            connect_timeout: None,
             retention: Retention::Keep(HumanDuration::from_secs(30 * 86_400)),
             prune_interval: HumanDuration::from_secs(600),
         }
     }
+}
+
+/// `storage.backend`.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum BackendName {
+    Sqlite,
+    Postgres,
 }
 
 /// `storage.retention`: a duration or `"off"`.
@@ -629,11 +653,92 @@ impl Config {
         };
 
         let st = file.storage;
-        let storage = SqliteConfig {
-            synchronous: st.synchronous,
-            busy_timeout: st.busy_timeout.get(),
-            read_connections: st.read_connections.get_usize(),
-            ..SqliteConfig::default()
+        let storage = match st.backend {
+            BackendName::Sqlite => {
+                for (key, given) in [
+                    ("storage.url-env", st.url_env.is_some()),
+                    ("storage.url-file", st.url_file.is_some()),
+                    ("storage.pool-size", st.pool_size.is_some()),
+                    ("storage.statement-timeout", st.statement_timeout.is_some()),
+                    ("storage.connect-timeout", st.connect_timeout.is_some()),
+                ] {
+                    if given {
+                        return Err(at(
+                            key,
+                            "is a PostgreSQL setting, but `storage.backend` is \"sqlite\" (the default): set `backend = \"postgres\"` or remove it".into(),
+                        ));
+                    }
+                }
+                let defaults = SqliteConfig::default();
+                Backend::Sqlite(SqliteConfig {
+                    synchronous: st.synchronous.unwrap_or(defaults.synchronous),
+                    busy_timeout: st.busy_timeout.map_or(defaults.busy_timeout, |d| d.get()),
+                    read_connections: st
+                        .read_connections
+                        .map_or(defaults.read_connections, |n| n.get_usize()),
+                    ..defaults
+                })
+            }
+            BackendName::Postgres => {
+                if st.url.is_some() {
+                    return Err(at(
+                        "storage.url",
+                        "the URL holds the database password: give it in an environment variable (`url-env`) or a file (`url-file`), never in this file".into(),
+                    ));
+                }
+                for (key, given) in [
+                    ("storage.synchronous", st.synchronous.is_some()),
+                    ("storage.busy-timeout", st.busy_timeout.is_some()),
+                    ("storage.read-connections", st.read_connections.is_some()),
+                ] {
+                    if given {
+                        warn(
+                            key,
+                            "applies to SQLite only; ignored with `backend = \"postgres\"` (PostgreSQL's own settings decide durability and lock waits)".into(),
+                        );
+                    }
+                }
+                let source = SecretSource::from_keys("url", None, st.url_env, st.url_file, base)
+                    .map_err(|m| at("storage.url-env", m))?
+                    .ok_or_else(|| {
+                        at(
+                            "storage.backend",
+                            "PostgreSQL needs its connection URL: set `url-env` (an environment variable) or `url-file` (a file) in [storage]".into(),
+                        )
+                    })?;
+                let key = format!("storage.{}", source.key("url"));
+                // Resolved even when other secrets are skipped: every
+                // command needs the database.
+                let url = source.resolve().map_err(|m| at(&key, m))?;
+                let url = url.expose().to_owned();
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return Err(at(
+                        &key,
+                        "the connection URL must start with postgres:// or postgresql:// (postgres://user:password@host:port/database)".into(),
+                    ));
+                }
+                let defaults = PostgresConfig::new(url);
+                let config = PostgresConfig {
+                    pool_size: st.pool_size.map_or(defaults.pool_size, |n| n.get_usize()),
+                    statement_timeout: st
+                        .statement_timeout
+                        .map_or(defaults.statement_timeout, |d| d.get()),
+                    connect_timeout: st
+                        .connect_timeout
+                        .map_or(defaults.connect_timeout, |d| d.get()),
+                    ..defaults
+                };
+                if config.connect_timeout.is_zero() {
+                    return Err(at(
+                        "storage.connect-timeout",
+                        "must be longer than 0s".into(),
+                    ));
+                }
+                if let Err(m) = config.check() {
+                    return Err(at(&key, m));
+                }
+                Backend::Postgres(config)
+            }
         };
         let retention = RetentionConfig {
             keep: match st.retention {
@@ -749,7 +854,9 @@ impl Config {
             poll_interval: file.timers.poll_interval.get(),
         };
 
-        if storage.synchronous == Synchronous::Normal {
+        if let Backend::Sqlite(sqlite) = &storage
+            && sqlite.synchronous == Synchronous::Normal
+        {
             warn(
                 "storage.synchronous",
                 "`storage.synchronous = \"normal\"`: commits are not fsynced; a power loss can lose acknowledged webhooks".into(),
@@ -1091,7 +1198,10 @@ webhook-secret = "dev-secret"
         assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.server.max_age, Duration::from_secs(48 * 3600));
         assert_eq!(c.server.max_clock_skew, Duration::from_secs(300));
-        assert_eq!(c.storage.synchronous, Synchronous::Full);
+        let Backend::Sqlite(sqlite) = &c.storage else {
+            panic!("SQLite is the default")
+        };
+        assert_eq!(sqlite.synchronous, Synchronous::Full);
         assert_eq!(c.stores[0].webhook_secret.expose(), "dev-secret");
         assert_eq!(c.stores[0].api_version, DEFAULT_API_VERSION);
         assert_eq!(c.warnings.len(), 1, "inline secrets are warned about");
@@ -1102,6 +1212,95 @@ webhook-secret = "dev-secret"
         );
         // Secrets never print.
         assert!(!format!("{c:?}").contains("dev-secret"));
+    }
+
+    /// MINIMAL with `[storage]` set to `storage`, and a URL file holding
+    /// `url` (kept alive by the guard).
+    fn with_postgres(storage: &str, url: &str) -> (tempfile::TempDir, Result<Config, String>) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("db-url"), format!("{url}\n")).unwrap();
+        let text = format!("{MINIMAL}\n[storage]\n{storage}\n");
+        let parsed =
+            Config::parse(&text, &dir.path().join("shopcase.toml")).map_err(|e| e.to_string());
+        (dir, parsed)
+    }
+
+    #[test]
+    fn postgres_takes_its_url_from_a_file_or_the_environment_never_the_config() {
+        let url = "postgres://shopcase:pw-in-url@db.internal:5432/shopcase";
+        let (_d, c) = with_postgres(
+            "backend = \"postgres\"\nurl-file = \"db-url\"\npool-size = 32\nstatement-timeout = \"10s\"",
+            url,
+        );
+        let c = c.unwrap();
+        let Backend::Postgres(pg) = &c.storage else {
+            panic!("postgres")
+        };
+        assert_eq!(pg.url, url, "the trailing newline is dropped");
+        assert_eq!(pg.pool_size, 32);
+        assert_eq!(pg.statement_timeout, Duration::from_secs(10));
+        assert_eq!(pg.connect_timeout, Duration::from_secs(5), "default");
+        assert!(
+            !format!("{c:?}").contains("pw-in-url"),
+            "the password never prints"
+        );
+
+        let (_d, err) = with_postgres("backend = \"postgres\"\nurl = \"postgres://a:b@c/d\"", url);
+        let err = err.unwrap_err();
+        assert!(
+            err.contains("`storage.url`") && err.contains("url-env"),
+            "{err}"
+        );
+        assert!(!err.contains("a:b@c"), "{err}");
+
+        let (_d, err) = with_postgres("backend = \"postgres\"", url);
+        let err = err.unwrap_err();
+        assert!(err.contains("needs its connection URL"), "{err}");
+
+        let (_d, err) = with_postgres(
+            "backend = \"postgres\"\nurl-file = \"db-url\"",
+            "mysql://x:secret@h/d",
+        );
+        let err = err.unwrap_err();
+        assert!(err.contains("must start with postgres://"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+
+        let (_d, err) = with_postgres("backend = \"postgres\"\nurl-file = \"missing\"", url);
+        assert!(err.unwrap_err().contains("`storage.url-file`"));
+
+        let (_d, err) = with_postgres(
+            "backend = \"postgres\"\nurl-env = \"A\"\nurl-file = \"db-url\"",
+            url,
+        );
+        assert!(err.unwrap_err().contains("exactly one of"));
+
+        let (_d, err) = with_postgres("backend = \"mysql\"", url);
+        assert!(err.unwrap_err().contains("storage.backend"));
+    }
+
+    #[test]
+    fn settings_of_the_other_engine_are_refused_or_warned_about() {
+        let url = "postgres://shopcase@db.internal/shopcase";
+        // A PostgreSQL key without the backend: probably a forgotten line.
+        let (_d, err) = with_postgres("url-file = \"db-url\"", url);
+        let err = err.unwrap_err();
+        assert!(
+            err.contains("`storage.url-file`") && err.contains("backend = \"postgres\""),
+            "{err}"
+        );
+        // SQLite's keys with PostgreSQL: harmless, said once.
+        let (_d, c) = with_postgres(
+            "backend = \"postgres\"\nurl-file = \"db-url\"\nsynchronous = \"normal\"",
+            url,
+        );
+        let c = c.unwrap();
+        assert!(
+            c.warnings
+                .iter()
+                .any(|w| w.contains("`storage.synchronous`") && w.contains("SQLite only")),
+            "{:?}",
+            c.warnings
+        );
     }
 
     #[test]
@@ -1482,6 +1681,8 @@ webhook-secret = "dev-secret"
             "stores[].admin-token-file",
             // Deprecated.
             "sandbox.caps.deadline-ms",
+            // Refused with a reason (the URL holds the password).
+            "storage.url",
         ];
         let missing: Vec<_> = accepted_keys()
             .into_iter()

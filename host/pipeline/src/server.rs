@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use shopcase_contract::time::Timestamp;
 use shopcase_sandbox::{LoadError, Runtime, RuntimeConfig};
-use shopcase_store::{ActionFamily, SqliteStorage, Storage, StoreError};
+use shopcase_store::{ActionFamily, Storage, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -95,15 +95,12 @@ pub(crate) struct Core {
 
 pub(crate) use shopcase_host_api::idle;
 
-/// Open the configuration's storage (`<data-dir>/shopcase.db`), applying
-/// migrations. Use it to share one storage between the pipeline
-/// ([`PipelineBuilder::storage`]) and executors that need it (case links).
+/// Open the configuration's storage (`[storage]`: `<data-dir>/shopcase.db`,
+/// or the PostgreSQL database), applying migrations. Use it to share one
+/// storage between the pipeline ([`PipelineBuilder::storage`]) and
+/// executors that need it (case links).
 pub async fn open_storage(config: &Config) -> Result<Arc<dyn Storage>, PipelineError> {
-    let (dir, sc) = (config.data_dir.clone(), config.storage.clone());
-    let opened = tokio::task::spawn_blocking(move || SqliteStorage::open(&dir, sc))
-        .await
-        .map_err(|_| StoreError::Closed)??;
-    Ok(Arc::new(opened))
+    Ok(config.storage.open(&config.data_dir).await?)
 }
 
 impl shopcase_host_api::HostBuilder for PipelineBuilder {

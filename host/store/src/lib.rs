@@ -54,6 +54,7 @@
 #![forbid(unsafe_code)]
 
 pub mod area;
+mod backend;
 mod convert;
 pub mod error;
 mod migrations;
@@ -69,6 +70,7 @@ pub use area::kv::*;
 pub use area::links::*;
 pub use area::privacy::*;
 pub use area::timers::*;
+pub use backend::Backend;
 pub use error::{Result, StoreError};
 pub use model::*;
 pub use postgres::{PostgresConfig, PostgresStorage};

@@ -82,6 +82,14 @@ impl PostgresConfig {
         }
     }
 
+    /// Whether the URL parses, saying what is wrong without repeating the
+    /// URL (it holds the password).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        tokio_postgres::Config::from_str(&self.url)
+            .map(drop)
+            .map_err(|e| format!("the connection URL does not parse: {e}"))
+    }
+
     /// `host:port/database` of the URL, for logs and errors (no user, no
     /// password); `<unparsable URL>` when it does not parse.
     pub fn describe(&self) -> String {
