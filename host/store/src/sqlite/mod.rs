@@ -44,12 +44,12 @@ use crate::error::{Result, StoreError};
 
 mod admin;
 mod admin_api;
-mod corecase;
+pub(crate) mod corecase;
 mod files;
 mod inbox;
 mod journal;
 mod kv;
-mod links;
+pub(crate) mod links;
 mod privacy;
 mod retention;
 pub mod schema;
@@ -262,7 +262,7 @@ fn open_connection(path: &Path, config: &SqliteConfig, role: Role) -> Result<Con
 /// How often the background checkpointer runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Inbox events examined per write of a customer redaction.
-const REDACT_BATCH: usize = 512;
+pub(crate) const REDACT_BATCH: usize = 512;
 
 /// Checkpoint the WAL in the background (PASSIVE: it never blocks the
 /// writer or readers) until the returned sender is dropped.
