@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use shopcase_contract::CaseKey;
 use tokio_postgres::Row;
 
-use super::{PostgresStorage, Tx, pg, read_tx, write_tx};
+use super::{PostgresStorage, Tx, corecase, pg, read_tx, write_tx};
 use crate::convert::ms;
 use crate::error::Result;
 use crate::sqlite::links::{COLS, RawLink, into_link, priority_name, status_name};
@@ -144,24 +144,23 @@ impl CaseLinkStore for PostgresStorage {
     }
 
     async fn record_case_link(&self, link: CaseLink, details: CaseLinkDetails) -> Result<()> {
-        Err(crate::StoreError::Database {
-            op: "record_case_link",
-            message: "not written for PostgreSQL yet".into(),
+        write_tx!(self, "record-case-link", |tx| {
+            corecase::record_link(tx, &link, &details).await
         })
     }
 
     async fn case_record(&self, case_id: &str) -> Result<Option<CaseRecord>> {
-        Err(crate::StoreError::Database {
-            op: "case_record",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "case-record", |tx| corecase::record_by_case_id(
+            tx, case_id
+        )
+        .await)
     }
 
     async fn case_record_by_key(&self, shop: &str, key: &CaseKey) -> Result<Option<CaseRecord>> {
-        Err(crate::StoreError::Database {
-            op: "case_record_by_key",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "case-record", |tx| corecase::record_by_key(
+            tx, shop, key
+        )
+        .await)
     }
 
     async fn record_case_observation(&self, observation: CaseObservation) -> Result<Observed> {
@@ -172,10 +171,7 @@ impl CaseLinkStore for PostgresStorage {
     }
 
     async fn poll_marks(&self) -> Result<Vec<PollMark>> {
-        Err(crate::StoreError::Database {
-            op: "poll_marks",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "poll-marks", |tx| corecase::poll_marks(tx).await)
     }
 
     async fn advance_poll_mark(
@@ -184,44 +180,44 @@ impl CaseLinkStore for PostgresStorage {
         mark: Timestamp,
         now: Timestamp,
     ) -> Result<()> {
-        Err(crate::StoreError::Database {
-            op: "advance_poll_mark",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "advance-poll-mark", |tx| corecase::advance_mark(
+            tx,
+            definition_id,
+            mark,
+            now
+        )
+        .await)
     }
 
     async fn hold_operation(&self, held: NewHeldOperation) -> Result<HeldOperation> {
-        Err(crate::StoreError::Database {
-            op: "hold_operation",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "hold-operation", |tx| corecase::hold(tx, &held).await)
     }
 
     async fn held_operation(&self, task_id: &str) -> Result<Option<HeldOperation>> {
-        Err(crate::StoreError::Database {
-            op: "held_operation",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "held-operations", |tx| corecase::held_by_task(
+            tx, task_id
+        )
+        .await)
     }
 
     async fn held_operation_for_request(&self, source_key: &str) -> Result<Option<HeldOperation>> {
-        Err(crate::StoreError::Database {
-            op: "held_operation_for_request",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "held-operations", |tx| corecase::held_by_source(
+            tx, source_key
+        )
+        .await)
     }
 
     async fn held_operations(&self, case_id: &str) -> Result<Vec<HeldOperation>> {
-        Err(crate::StoreError::Database {
-            op: "held_operations",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "held-operations", |tx| corecase::held_for_case(
+            tx, case_id
+        )
+        .await)
     }
 
     async fn decide_held_operation(&self, decision: HeldDecision) -> Result<DecisionOutcome> {
-        Err(crate::StoreError::Database {
-            op: "decide_held_operation",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "decide-held-operation", |tx| corecase::decide(
+            tx, &decision
+        )
+        .await)
     }
 }

@@ -43,6 +43,7 @@ use crate::convert::now_ms;
 use crate::error::{Result, StoreError};
 
 mod admin;
+mod corecase;
 mod inbox;
 mod journal;
 mod kv;
