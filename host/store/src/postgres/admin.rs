@@ -1,12 +1,56 @@
-//! AdminStore on PostgreSQL: not written yet (each method fails).
+//! Stores, installations (with quarantine), the audit log and dead
+//! letters, on PostgreSQL (see `sqlite/admin.rs`).
 
-#![allow(unused_variables, reason = "a stub until this area is written")]
+#![allow(unused_variables, reason = "partly a stub until this area is written")]
 
 use async_trait::async_trait;
 
-use super::PostgresStorage;
+use super::{PostgresStorage, Tx, pg, write_tx};
+use crate::convert::{ms, ts};
 use crate::error::{Result, StoreError};
 use crate::values::*;
+
+// ---- The admin area. ----
+
+pub(super) async fn uninstalled(tx: &Tx<'_>, shop: &str) -> Result<Option<Uninstall>> {
+    let op = "uninstalled";
+    let stmt = tx
+        .prepare_cached("SELECT uninstalled_at, uninstalled_by FROM stores WHERE domain = $1")
+        .await
+        .map_err(pg(op))?;
+    let row = tx.query_opt(&stmt, &[&shop]).await.map_err(pg(op))?;
+    Ok(row.and_then(|r| {
+        let at: Option<i64> = r.get(0);
+        at.map(|at| Uninstall {
+            at: ts(at),
+            by: r.get::<_, Option<String>>(1).unwrap_or_default(),
+        })
+    }))
+}
+
+pub(super) async fn insert_audit(tx: &Tx<'_>, a: &NewAudit) -> Result<()> {
+    let op = "audit";
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO audit (at, actor, action, shop, plugin_id, details) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(
+        &stmt,
+        &[
+            &ms(a.at),
+            &a.actor,
+            &a.action,
+            &a.shop,
+            &a.plugin_id,
+            &a.details.to_string(),
+        ],
+    )
+    .await
+    .map_err(pg(op))?;
+    Ok(())
+}
 
 #[async_trait]
 impl AdminStore for PostgresStorage {
@@ -82,10 +126,7 @@ impl AdminStore for PostgresStorage {
         })
     }
     async fn record_audit(&self, audit: NewAudit) -> Result<()> {
-        Err(StoreError::Database {
-            op: "record_audit",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "record-audit", |tx| insert_audit(tx, &audit).await)
     }
     async fn audit_log(&self, shop: Option<&str>, limit: usize) -> Result<Vec<AuditEntry>> {
         Err(StoreError::Database {

@@ -53,7 +53,7 @@ pub(crate) mod links;
 mod privacy;
 mod retention;
 pub mod schema;
-mod timers;
+pub(crate) mod timers;
 pub mod writer;
 
 /// How commits reach the disk.
