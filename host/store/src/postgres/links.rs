@@ -4,8 +4,7 @@
 
 #![allow(
     unused_variables,
-    dead_code,
-    reason = "the Core Case part is a stub until written; for_customer's caller is the privacy area"
+    reason = "record_case_observation waits for the inbox's insert"
 )]
 
 use async_trait::async_trait;

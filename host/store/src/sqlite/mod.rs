@@ -50,7 +50,7 @@ mod inbox;
 mod journal;
 mod kv;
 pub(crate) mod links;
-mod privacy;
+pub(crate) mod privacy;
 mod retention;
 pub mod schema;
 pub(crate) mod timers;
