@@ -10,6 +10,135 @@ use crate::convert::{ms, ts};
 use crate::error::{Result, StoreError};
 use crate::values::*;
 
+// ---- Leaves other areas call (inbox, journal, timers). ----
+
+/// Record that a store uninstalled the app (creating its row if a shop
+/// redaction deleted it meanwhile).
+pub(super) async fn record_uninstall(
+    tx: &Tx<'_>,
+    shop: &str,
+    api_version: &str,
+    by: &str,
+    at: Timestamp,
+) -> Result<()> {
+    let op = "record-uninstall";
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO stores (domain, api_version, configured, added_at, updated_at, uninstalled_at, uninstalled_by)
+             VALUES ($1, $2, true, $3, $3, $3, $4)
+             ON CONFLICT (domain) DO UPDATE SET uninstalled_at = excluded.uninstalled_at,
+                uninstalled_by = excluded.uninstalled_by, updated_at = excluded.updated_at",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(&stmt, &[&shop, &api_version, &ms(at), &by])
+        .await
+        .map_err(pg(op))?;
+    Ok(())
+}
+
+/// Count a dead-lettered run against the installation; quarantine it when
+/// the streak reaches `threshold`. Returns the quarantine reason if this
+/// failure started one. The host's own conditions (an outage outlasting
+/// its window) are not counted.
+pub(super) async fn count_failure(
+    tx: &Tx<'_>,
+    shop: &str,
+    plugin: &str,
+    failure: &FailureRecord,
+    threshold: u32,
+    now: i64,
+) -> Result<Option<String>> {
+    let op = "finish-event";
+    if !failure.counts_toward_quarantine() {
+        // An outage, or a plugin that could not be used, says nothing
+        // about the plugin's runs: the streak stands.
+        return Ok(None);
+    }
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE installations SET consecutive_failures = consecutive_failures + 1
+             WHERE shop = $1 AND plugin_id = $2 RETURNING consecutive_failures, quarantined_at",
+        )
+        .await
+        .map_err(pg(op))?;
+    let row = tx
+        .query_opt(&stmt, &[&shop, &plugin])
+        .await
+        .map_err(pg(op))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let (streak, quarantined_at): (i64, Option<i64>) = (row.get(0), row.get(1));
+    if threshold == 0 || quarantined_at.is_some() || streak < i64::from(threshold) {
+        return Ok(None);
+    }
+    let reason = format!("{streak} dead-lettered runs in a row; the last: {failure}");
+    tx.execute(
+        "UPDATE installations SET quarantined_at = $3, quarantine_reason = $4 WHERE shop = $1 AND plugin_id = $2",
+        &[&shop, &plugin, &now, &reason],
+    )
+    .await
+    .map_err(pg(op))?;
+    insert_audit(
+        tx,
+        &NewAudit {
+            actor: "host".into(),
+            action: "installation.quarantine".into(),
+            shop: Some(shop.to_owned()),
+            plugin_id: Some(plugin.to_owned()),
+            details: serde_json::json!({"reason": reason}),
+            at: ts(now),
+        },
+    )
+    .await?;
+    Ok(Some(reason))
+}
+
+/// Open a dead letter; returns its id.
+#[allow(clippy::too_many_arguments, reason = "one row's columns")]
+pub(super) async fn insert_dead_letter(
+    tx: &Tx<'_>,
+    what: DeadLetterKind,
+    shop: &str,
+    event_id: &str,
+    plugin_id: Option<&str>,
+    key: Option<&str>,
+    failure: &FailureRecord,
+    attempts: i64,
+    now: i64,
+) -> Result<i64> {
+    let op = "dead-letter";
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO dead_letters (what, shop, event_id, plugin_id, idempotency_key, kind, reason, attempts,
+                created_at, state)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open') RETURNING id",
+        )
+        .await
+        .map_err(pg(op))?;
+    let row = tx
+        .query_one(
+            &stmt,
+            &[
+                &what.as_str(),
+                &shop,
+                &event_id,
+                &plugin_id,
+                &key,
+                &failure.kind,
+                &failure.message,
+                &attempts,
+                &now,
+            ],
+        )
+        .await
+        .map_err(pg(op))?;
+    Ok(row.get(0))
+}
+
+// ---- end of the leaves. ----
+
 // ---- The admin area. ----
 
 pub(super) async fn uninstalled(tx: &Tx<'_>, shop: &str) -> Result<Option<Uninstall>> {
