@@ -13,6 +13,7 @@ use super::{Tx, pg};
 use crate::convert::{corrupt, ms, to_json, ts};
 use crate::error::Result;
 use crate::sqlite::corecase::{Extra, HELD_COLS, RawHeld, into_record, record_cols};
+use crate::sqlite::links::{priority_name, status_name};
 use crate::values::*;
 
 // ---- case links --------------------------------------------------------------
@@ -101,6 +102,58 @@ pub(super) async fn record_link(tx: &Tx<'_>, link: &CaseLink, d: &CaseLinkDetail
             .map_err(pg(op))?;
     }
     Ok(())
+}
+
+pub(super) async fn observe(tx: &Tx<'_>, o: &CaseObservation) -> Result<Observed> {
+    let op = "record-case-observation";
+    let status = status_name(o.status);
+    // This very state recorded already (by the erasure of a privacy
+    // request, which records its own change as seen while a poller pass
+    // that read the link before was under way): no event for it.
+    let recorded: Option<Option<String>> = tx
+        .query_opt(
+            "SELECT last_updated_on FROM case_links WHERE case_id = $1 LIMIT 1",
+            &[&o.case_id],
+        )
+        .await
+        .map_err(pg(op))?
+        .map(|r| r.get(0));
+    let already = recorded.flatten().as_deref() == Some(o.last_updated_on.as_str());
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE case_links SET status = $2, priority = $3, escalation_level = $4, last_updated_on = $5,
+                polled_status = $2, fingerprint = $6, updated_at = $7
+             WHERE case_id = $1",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx
+        .execute(
+            &stmt,
+            &[
+                &o.case_id,
+                &status,
+                &priority_name(o.priority),
+                &i64::from(o.escalation_level),
+                &o.last_updated_on,
+                &o.fingerprint,
+                &ms(o.now),
+            ],
+        )
+        .await
+        .map_err(pg(op))?;
+    if n == 0 {
+        return Ok(Observed::NoLink);
+    }
+    let event = match &o.event {
+        Some(_) if already => None,
+        Some(e) => match super::inbox::insert(tx, e).await? {
+            Inserted::New { event_id } => Some(event_id),
+            Inserted::Duplicate { .. } => None,
+        },
+        None => None,
+    };
+    Ok(Observed::Recorded { event })
 }
 
 // ---- poll marks ----------------------------------------------------------------

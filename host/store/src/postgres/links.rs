@@ -2,11 +2,6 @@
 //! subject, case type). The row parsing is `sqlite/links.rs`'s, over plain
 //! values ([`RawLink`]); only the SQL is this engine's.
 
-#![allow(
-    unused_variables,
-    reason = "record_case_observation waits for the inbox's insert"
-)]
-
 use async_trait::async_trait;
 use shopcase_contract::CaseKey;
 use tokio_postgres::Row;
@@ -163,10 +158,11 @@ impl CaseLinkStore for PostgresStorage {
     }
 
     async fn record_case_observation(&self, observation: CaseObservation) -> Result<Observed> {
-        Err(crate::StoreError::Database {
-            op: "record_case_observation",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "record-case-observation", |tx| corecase::observe(
+            tx,
+            &observation
+        )
+        .await)
     }
 
     async fn poll_marks(&self) -> Result<Vec<PollMark>> {
