@@ -81,7 +81,7 @@ pub(super) async fn touch_token(tx: &Tx<'_>, id: &str, now: Timestamp) -> Result
     let stmt = tx
         .prepare_cached(
             "UPDATE api_tokens SET last_used_at = $2
-             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - $3)",
+             WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2::bigint - $3::bigint)",
         )
         .await
         .map_err(pg(op))?;
