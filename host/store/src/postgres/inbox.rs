@@ -247,7 +247,7 @@ async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
         .get(0);
     // Only the latest deaths matter.
     let stmt = tx
-        .prepare_cached("DELETE FROM deaths WHERE seq < $1 - 10000")
+        .prepare_cached("DELETE FROM deaths WHERE seq < $1::bigint - 10000")
         .await
         .map_err(pg(op))?;
     tx.execute(&stmt, &[&seq]).await.map_err(pg(op))?;
