@@ -422,7 +422,7 @@ fn set_aside_poison(
     Ok(())
 }
 
-const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \
+pub(crate) const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \
      failure_kind, failure_message, actions, budget, updated_at";
 
 fn dispatch_row(r: &Row<'_>) -> rusqlite::Result<(DispatchRow, String, Option<String>)> {
