@@ -48,7 +48,7 @@ pub(super) fn raw(r: &Row<'_>) -> rusqlite::Result<RawLink> {
     ))
 }
 
-fn subject(kind: &str, id: u64) -> Option<Subject> {
+pub(crate) fn subject(kind: &str, id: u64) -> Option<Subject> {
     Some(match kind {
         "order" => Subject::Order(id),
         "return" => Subject::Return(id),

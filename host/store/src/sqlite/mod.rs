@@ -42,8 +42,8 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Result, StoreError};
 
-mod admin;
-mod admin_api;
+pub(crate) mod admin;
+pub(crate) mod admin_api;
 pub(crate) mod corecase;
 mod files;
 pub(crate) mod inbox;
