@@ -41,22 +41,7 @@ pub(super) async fn record_by_key(
     shop: &str,
     key: &CaseKey,
 ) -> Result<Option<CaseRecord>> {
-    let op = "case-record";
-    let stmt = tx
-        .prepare_cached(&format!(
-            "SELECT {} FROM case_links
-             WHERE shop = $1 AND subject_kind = $2 AND subject_id = $3 AND case_type = $4",
-            record_cols()
-        ))
-        .await
-        .map_err(pg(op))?;
-    let row = tx
-        .query_opt(
-            &stmt,
-            &[&shop, &key.subject.kind(), &subject_id(key), &key.case_type],
-        )
-        .await
-        .map_err(pg(op))?;
+    let row = links::row_by_key(tx, "case-record", &record_cols(), shop, key).await?;
     row.map(|r| into_record(raw_record(&r))).transpose()
 }
 

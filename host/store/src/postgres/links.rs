@@ -36,22 +36,32 @@ pub(super) fn subject_id(key: &CaseKey) -> i64 {
     i64::try_from(key.subject.id()).unwrap_or(-1)
 }
 
-pub(super) async fn get(tx: &Tx<'_>, shop: &str, key: &CaseKey) -> Result<Option<CaseLink>> {
-    let op = "case-link";
+/// The row of a key in a store, as `cols`; `op` names the operation in
+/// errors.
+pub(super) async fn row_by_key(
+    tx: &Tx<'_>,
+    op: &'static str,
+    cols: &str,
+    shop: &str,
+    key: &CaseKey,
+) -> Result<Option<Row>> {
     let stmt = tx
         .prepare_cached(&format!(
-            "SELECT {COLS} FROM case_links
+            "SELECT {cols} FROM case_links
              WHERE shop = $1 AND subject_kind = $2 AND subject_id = $3 AND case_type = $4"
         ))
         .await
         .map_err(pg(op))?;
-    let row = tx
-        .query_opt(
-            &stmt,
-            &[&shop, &key.subject.kind(), &subject_id(key), &key.case_type],
-        )
-        .await
-        .map_err(pg(op))?;
+    tx.query_opt(
+        &stmt,
+        &[&shop, &key.subject.kind(), &subject_id(key), &key.case_type],
+    )
+    .await
+    .map_err(pg(op))
+}
+
+pub(super) async fn get(tx: &Tx<'_>, shop: &str, key: &CaseKey) -> Result<Option<CaseLink>> {
+    let row = row_by_key(tx, "case-link", COLS, shop, key).await?;
     row.map(|r| into_link(raw(&r))).transpose()
 }
 

@@ -64,6 +64,31 @@ pub(super) async fn needles(tx: &Tx<'_>, who: &CustomerIdentity) -> Result<Needl
     Ok(n)
 }
 
+/// One batch of a store's rows by `seq`: `sql` selects `seq` first, with
+/// the store, `after` and the limit as `$1`, `$2`, `$3`. Returns the rows
+/// and the last `seq` examined, `None` when the batch was the last.
+async fn batch(
+    tx: &Tx<'_>,
+    sql: &str,
+    shop: &str,
+    after: i64,
+    limit: usize,
+) -> Result<(Vec<tokio_postgres::Row>, Option<i64>)> {
+    let op = "redact-customer";
+    let select = tx.prepare_cached(sql).await.map_err(pg(op))?;
+    let rows = tx
+        .query(
+            &select,
+            &[&shop, &after, &i64::try_from(limit).unwrap_or(i64::MAX)],
+        )
+        .await
+        .map_err(pg(op))?;
+    let last = (rows.len() >= limit)
+        .then(|| rows.last().map(|r| r.get::<_, i64>(0)))
+        .flatten();
+    Ok((rows, last))
+}
+
 /// Scrub the inbox payloads of events `after < seq`, at most `limit` of
 /// them: one transaction of a batched redaction, so that a large inbox is
 /// not rewritten (and its rows locked against claims) in one long
@@ -78,23 +103,15 @@ pub(super) async fn redact_events(
     now: Timestamp,
 ) -> Result<(u64, Option<i64>)> {
     let op = "redact-customer";
-    let select = tx
-        .prepare_cached(
-            "SELECT seq, topic, payload, customer_id, order_id FROM inbox
-             WHERE shop = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .await
-        .map_err(pg(op))?;
-    let rows = tx
-        .query(
-            &select,
-            &[&who.shop, &after, &i64::try_from(limit).unwrap_or(i64::MAX)],
-        )
-        .await
-        .map_err(pg(op))?;
-    let last = (rows.len() >= limit)
-        .then(|| rows.last().map(|r| r.get::<_, i64>(0)))
-        .flatten();
+    let (rows, last) = batch(
+        tx,
+        "SELECT seq, topic, payload, customer_id, order_id FROM inbox
+         WHERE shop = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        &who.shop,
+        after,
+        limit,
+    )
+    .await?;
     let update = tx
         .prepare_cached("UPDATE inbox SET payload = $2, redacted_at = $3 WHERE seq = $1")
         .await
@@ -130,23 +147,15 @@ pub(super) async fn redact_journal(
     limit: usize,
 ) -> Result<(u64, Option<i64>)> {
     let op = "redact-customer";
-    let select = tx
-        .prepare_cached(
-            "SELECT seq, action, result, error_message FROM journal
-             WHERE shop = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .await
-        .map_err(pg(op))?;
-    let rows = tx
-        .query(
-            &select,
-            &[&who.shop, &after, &i64::try_from(limit).unwrap_or(i64::MAX)],
-        )
-        .await
-        .map_err(pg(op))?;
-    let last = (rows.len() >= limit)
-        .then(|| rows.last().map(|r| r.get::<_, i64>(0)))
-        .flatten();
+    let (rows, last) = batch(
+        tx,
+        "SELECT seq, action, result, error_message FROM journal
+         WHERE shop = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        &who.shop,
+        after,
+        limit,
+    )
+    .await?;
     let update = tx
         .prepare_cached(
             "UPDATE journal SET action = $2, result = $3, error_message = $4 WHERE seq = $1",
