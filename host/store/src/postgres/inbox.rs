@@ -1,62 +1,1345 @@
-//! InboxStore on PostgreSQL: not written yet (each method fails).
+//! The inbox and the per-(event, plugin) dispatch rows on PostgreSQL
+//! (see `sqlite/inbox.rs` for the rules: the three duplicate rules, fair
+//! claims, leases, abandoned claims and poison, finishing an attempt).
+//!
+//! # Several replicas on one database
+//! Every operation is one `SERIALIZABLE` transaction ([`write_tx!`]), so
+//! whatever replicas run at once has the effect of some serial order, as
+//! SQLite's one writer gives; a transaction PostgreSQL aborts for a
+//! conflict is run again from the start on a fresh snapshot.
+//!
+//! - **Exactly once.** An event is handed out under a lease: the claim
+//!   sets `claimed_by`/`lease_until` on rows it has locked (`FOR UPDATE
+//!   SKIP LOCKED`), so two claimers never both take one row: the second
+//!   skips a row the first holds locked, and a row the first changed and
+//!   committed after the second's snapshot fails the second's lock as a
+//!   serialization failure (re-run, it then sees the lease). A lease only
+//!   saves work: journalling rests on the dispatch row's `pending → done`
+//!   in [`finish`], and two finishes of one event (a holder whose lease
+//!   expired, and the worker that took over) write the same dispatch rows,
+//!   so one of them aborts, runs again, and finds the row settled
+//!   ([`PluginFinish::AlreadySettled`]): its actions are journalled once.
+//! - **Order.** Within a store, claimable events (pending, due, no live
+//!   lease) are claimed oldest first, and across stores round-robin, as on
+//!   SQLite. [`claim`] first reads, from its snapshot and without locks,
+//!   which rows a claim takes (each store's next claimable events, turn by
+//!   turn), then locks exactly those, skipping any another claimer holds:
+//!   a row being claimed by a concurrent transaction counts as leased, as
+//!   it is the moment that transaction commits, so a claim never passes
+//!   over a claimable older event of a store that nobody is taking.
+//!   (Locking more rows than a claim takes, say each store's first
+//!   `limit`, would make a concurrent claimer skip older events it should
+//!   have taken, and take younger ones.) The rows skipped are made up for
+//!   with the stores' next events, round after round, until the claim is
+//!   full or nothing claimable is left.
+//! - **Contention.** Claimers never wait for one another's row locks, but
+//!   two claims that read the same stores' heads and each take rows the
+//!   other read are, to PostgreSQL's serializable checks, a read/write
+//!   cycle: one of them is aborted and re-run (a few milliseconds later, on
+//!   a snapshot that shows the other's leases). Exactly-once and order
+//!   never depend on that; only throughput does.
 
-#![allow(unused_variables, reason = "a stub until this area is written")]
+use std::collections::HashMap;
 
 use async_trait::async_trait;
+use shopcase_contract::manifest::HOST_ONLY_TOPICS;
+use tokio_postgres::Row;
 
-use super::PostgresStorage;
+use super::journal::EntryResources;
+use super::{PostgresStorage, Tx, pg, read_tx, write_tx};
+use crate::convert::{corrupt, dur_ms, ms, process_of, to_json, ts};
 use crate::error::{Result, StoreError};
+use crate::sqlite::inbox::{DISPATCH_COLS, EVENT_COLS, RawEvent};
 use crate::values::*;
+
+/// An [`EVENT_COLS`] row, before its JSON and enums are checked
+/// ([`RawEvent::into_event`]); `offset`: where the columns start.
+fn raw_event(r: &Row, offset: usize) -> RawEvent {
+    let g = |i: usize| offset + i;
+    RawEvent {
+        seq: r.get(g(0)),
+        event_id: r.get(g(1)),
+        shop: r.get(g(2)),
+        topic: r.get(g(3)),
+        source: r.get(g(4)),
+        dedupe_key: r.get(g(5)),
+        shopify_event_id: r.get(g(6)),
+        api_version: r.get(g(7)),
+        triggered_at: r.get(g(8)),
+        received_at: r.get(g(9)),
+        resources: r.get(g(10)),
+        payload: r.get(g(11)),
+        target_plugin: r.get(g(12)),
+        status: r.get(g(13)),
+        claims: r.get(g(14)),
+        redacted_at: r.get(g(15)),
+        body_sha256: r.get(g(16)),
+        abandoned: r.get(g(17)),
+    }
+}
+
+fn as_i64(id: Option<u64>) -> Option<i64> {
+    id.and_then(|i| i64::try_from(i).ok())
+}
+
+/// Insert an event unless one of the duplicate rules ([`DuplicateRule`])
+/// finds it already there.
+///
+/// Across replicas: the insert and the look-ups run in the caller's
+/// SERIALIZABLE transaction, and `ON CONFLICT DO NOTHING` on a key a
+/// concurrent transaction committed after this one's snapshot fails as a
+/// serialization failure (re-run by [`write_tx!`], which then sees the
+/// event and names the rule), so two replicas receiving the same delivery
+/// store it once and both answer with the one event id.
+pub(super) async fn insert(tx: &Tx<'_>, ev: &NewEvent) -> Result<Inserted> {
+    let op = "insert-event";
+    let event_id = ev.event_id();
+    let digest = ev.body_sha256.as_ref().map(|d| d.as_slice());
+    // A privacy request's record outlives its event (retention, a store's
+    // redaction): its body stays a duplicate for as long as the record.
+    if digest.is_some() && HOST_ONLY_TOPICS.contains(&ev.topic.as_str()) {
+        let stmt = tx
+            .prepare_cached(
+                "SELECT event_id FROM privacy_requests
+                 WHERE shop = $1 AND topic = $2 AND body_sha256 = $3 LIMIT 1",
+            )
+            .await
+            .map_err(pg(op))?;
+        let recorded = tx
+            .query_opt(&stmt, &[&ev.shop, &ev.topic, &digest])
+            .await
+            .map_err(pg(op))?;
+        if let Some(r) = recorded {
+            return Ok(Inserted::Duplicate {
+                event_id: r.get(0),
+                rule: DuplicateRule::Body,
+            });
+        }
+    }
+    let resources = to_json("inbox.resources", &ev.resources)?;
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO inbox (event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version,
+                triggered_at, received_at, order_id, customer_id, resources, payload, target_plugin, status,
+                next_attempt_at, done_at, body_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $9, $16, $17)
+             ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(pg(op))?;
+    let changed = tx
+        .execute(
+            &stmt,
+            &[
+                &event_id,
+                &ev.shop,
+                &ev.topic,
+                &ev.source.as_str(),
+                &ev.dedupe_key,
+                &ev.shopify_event_id,
+                &ev.api_version,
+                &ms(ev.triggered_at),
+                &ms(ev.received_at),
+                &as_i64(ev.resources.order_id),
+                &as_i64(ev.resources.customer_id),
+                &resources,
+                &ev.payload,
+                &ev.target_plugin,
+                &ev.status.as_str(),
+                &(ev.status != EventStatus::Pending).then(|| ms(ev.received_at)),
+                &digest,
+            ],
+        )
+        .await
+        .map_err(pg(op))?;
+    if changed == 1 {
+        if ev.topic == APP_UNINSTALLED && ev.source == EventSource::Shopify {
+            // In the same transaction: the uninstall is recorded exactly
+            // when its event is.
+            super::admin::record_uninstall(
+                tx,
+                &ev.shop,
+                &ev.api_version,
+                &format!("{APP_UNINSTALLED} {event_id}"),
+                ev.received_at,
+            )
+            .await?;
+        }
+        return Ok(Inserted::New { event_id });
+    }
+    // One of the unique keys holds it: which, in the rules' order.
+    let stmt = tx
+        .prepare_cached(
+            "SELECT event_id, 0 FROM inbox WHERE event_id = $1
+             UNION ALL
+             SELECT event_id, 1 FROM inbox WHERE shop = $2 AND topic = $3 AND shopify_event_id = $4
+             UNION ALL
+             SELECT event_id, 2 FROM inbox WHERE shop = $2 AND topic = $3 AND body_sha256 = $5
+             ORDER BY 2 LIMIT 1",
+        )
+        .await
+        .map_err(pg(op))?;
+    let existing = tx
+        .query_opt(
+            &stmt,
+            &[
+                &event_id,
+                &ev.shop,
+                &ev.topic,
+                &ev.shopify_event_id,
+                &digest,
+            ],
+        )
+        .await
+        .map_err(pg(op))?
+        .map(|r| (r.get::<_, String>(0), r.get::<_, i32>(1)));
+    let (event_id, rule) = match existing {
+        Some((id, 1)) => (id, DuplicateRule::MerchantAction),
+        Some((id, 2)) => (id, DuplicateRule::Body),
+        Some((id, _)) => (id, DuplicateRule::Delivery),
+        None => (event_id, DuplicateRule::Delivery),
+    };
+    Ok(Inserted::Duplicate { event_id, rule })
+}
+
+/// An event by id.
+pub(super) async fn get(tx: &Tx<'_>, event_id: &str) -> Result<Option<StoredEvent>> {
+    let op = "get-event";
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLS} FROM inbox WHERE event_id = $1"
+        ))
+        .await
+        .map_err(pg(op))?;
+    let row = tx.query_opt(&stmt, &[&event_id]).await.map_err(pg(op))?;
+    row.map(|r| raw_event(&r, 0).into_event()).transpose()
+}
+
+// ---- Deaths: abandoned claims counted only over deaths in a row. ----
+
+/// The number of `worker`'s process among the processes found dead
+/// holding work (schema migration 9), numbering it if it is new.
+///
+/// Two replicas numbering two deaths at once both read the same
+/// `max(seq)`: the second insert then conflicts on `seq` with a row its
+/// snapshot does not show, which SERIALIZABLE reports as a serialization
+/// failure (the transaction is re-run and numbers the death after).
+async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
+    let op = "record-death";
+    let process = process_of(worker);
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO deaths (instance, seq)
+             SELECT $1, coalesce(max(seq), 0) + 1 FROM deaths
+             ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(&stmt, &[&process]).await.map_err(pg(op))?;
+    let stmt = tx
+        .prepare_cached("SELECT seq FROM deaths WHERE instance = $1")
+        .await
+        .map_err(pg(op))?;
+    let seq: i64 = tx
+        .query_one(&stmt, &[&process])
+        .await
+        .map_err(pg(op))?
+        .get(0);
+    // Only the latest deaths matter.
+    let stmt = tx
+        .prepare_cached("DELETE FROM deaths WHERE seq < $1::bigint - 10000")
+        .await
+        .map_err(pg(op))?;
+    tx.execute(&stmt, &[&seq]).await.map_err(pg(op))?;
+    Ok(seq)
+}
+
+/// The abandoned claims of work a claim just took over from `taken_from`
+/// (`counted`: the count the claim's update made, one more than before;
+/// `last_death`: the death the work was last charged with): deaths in a
+/// row add up, any other death in between starts the count again at one.
+/// Returns the count and the death charged. (Inbox and journal claims.)
+pub(super) async fn charge_death(
+    tx: &Tx<'_>,
+    taken_from: &str,
+    counted: i64,
+    last_death: Option<i64>,
+) -> Result<(i64, i64)> {
+    let seq = death_seq(tx, taken_from).await?;
+    let abandoned = if last_death == Some(seq - 1) {
+        counted
+    } else {
+        1
+    };
+    Ok((abandoned, seq))
+}
+
+// ---- Claims. ----
+
+/// The stores with pending events, one index seek each
+/// (`inbox_pending_shop`: a skip scan).
+const SHOPS_SQL: &str = "
+    WITH RECURSIVE shops(shop) AS (
+        SELECT (SELECT shop FROM inbox WHERE status = 'pending' ORDER BY shop LIMIT 1)
+        UNION ALL
+        SELECT (SELECT i.shop FROM inbox i WHERE i.status = 'pending' AND i.shop > s.shop
+                ORDER BY i.shop LIMIT 1)
+        FROM shops s WHERE s.shop IS NOT NULL
+    )
+    SELECT shop FROM shops WHERE shop IS NOT NULL";
+
+/// Each given store's next `$4` claimable events after the given `seq`
+/// (pending, due at `$3`, no live lease), oldest first: one range of
+/// `inbox_pending_shop` per store. Read from the snapshot, unlocked.
+const NEXT_SQL: &str = "
+    SELECT s.n, c.seq
+    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(shop, after, n)
+    CROSS JOIN LATERAL (
+        SELECT j.seq FROM inbox j
+        WHERE j.status = 'pending' AND j.shop = s.shop AND j.seq > s.after
+          AND j.next_attempt_at <= $3 AND (j.lease_until IS NULL OR j.lease_until <= $3)
+        ORDER BY j.seq LIMIT $4) c
+    ORDER BY s.n, c.seq";
+
+/// Take the chosen rows: each one locked, unless another transaction holds
+/// it (a concurrent claim: skipped), and checked claimable again. A claim
+/// that takes an event over from a holder whose lease expired
+/// (`claimed_by` still set: a finish, a release or a host completion
+/// clears it) counts an abandoned claim and remembers that holder.
+const TAKE_SQL: &str = "
+    UPDATE inbox SET claimed_by = $1, lease_until = $2, claims = claims + 1,
+        abandoned = abandoned + (claimed_by IS NOT NULL)::int,
+        abandoned_by = coalesce(claimed_by, abandoned_by),
+        taken_from = claimed_by
+    WHERE seq IN (
+        SELECT seq FROM inbox
+        WHERE seq = ANY($4) AND status = 'pending' AND next_attempt_at <= $3
+          AND (lease_until IS NULL OR lease_until <= $3)
+        FOR UPDATE SKIP LOCKED)
+    RETURNING ";
+
+/// At most this many rounds of choosing and locking per claim: each round
+/// after the first makes up for rows a concurrent claimer held, or goes on
+/// with the stores that still have claimable events.
+const CLAIM_ROUNDS: usize = 16;
+
+/// A store in a claim: how far its events were looked at, how many it got.
+struct Turns {
+    shop: String,
+    after: i64,
+    taken: usize,
+}
+
+/// Claim up to `limit` events: round-robin across stores (each store's
+/// oldest claimable event first, oldest first among them, then every
+/// store's second, and so on), oldest first within a store; see the module
+/// doc for how this holds with concurrent claimers.
+///
+/// Each round asks every store still in play for its next
+/// `ceil(wanted / stores)` claimable events (one index range per store),
+/// orders them by (turn, seq), keeps what the claim still wants and locks
+/// those. A store that returned fewer than it was asked for, all of them
+/// kept, has nothing more; a round that fills the claim ends it. So a
+/// claim reads about `limit` rows plus one per store with pending events,
+/// whatever the backlog.
+pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent>> {
+    let op = "claim-events";
+    let now = ms(claim.now);
+    let lease_until = now.saturating_add(dur_ms(claim.lease));
+    let stmt = tx.prepare_cached(SHOPS_SQL).await.map_err(pg(op))?;
+    let mut stores: Vec<Turns> = tx
+        .query(&stmt, &[])
+        .await
+        .map_err(pg(op))?
+        .iter()
+        .map(|r| Turns {
+            shop: r.get(0),
+            after: 0,
+            taken: 0,
+        })
+        .collect();
+    let next = tx.prepare_cached(NEXT_SQL).await.map_err(pg(op))?;
+    let take = tx
+        .prepare_cached(&format!(
+            "{TAKE_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death"
+        ))
+        .await
+        .map_err(pg(op))?;
+    let mut taken: Vec<Row> = Vec::new();
+    let mut rounds = 0;
+    while taken.len() < claim.limit && !stores.is_empty() && rounds < CLAIM_ROUNDS {
+        rounds += 1;
+        let wanted = claim.limit - taken.len();
+        let each = wanted.div_ceil(stores.len());
+        let shops: Vec<&str> = stores.iter().map(|s| s.shop.as_str()).collect();
+        let afters: Vec<i64> = stores.iter().map(|s| s.after).collect();
+        let rows = tx
+            .query(
+                &next,
+                &[
+                    &shops,
+                    &afters,
+                    &now,
+                    &i64::try_from(each).unwrap_or(i64::MAX),
+                ],
+            )
+            .await
+            .map_err(pg(op))?;
+        // (turn, seq, store): a store's i-th event this round takes the
+        // turn after its events already taken.
+        let mut found = vec![0usize; stores.len()];
+        let mut candidates: Vec<(usize, i64, usize)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let n = usize::try_from(r.get::<_, i64>(0) - 1).unwrap_or(0);
+            let seq: i64 = r.get(1);
+            candidates.push((stores[n].taken + found[n], seq, n));
+            found[n] += 1;
+        }
+        candidates.sort_unstable();
+        candidates.truncate(wanted);
+        if candidates.is_empty() {
+            break;
+        }
+        let mut kept = vec![0usize; stores.len()];
+        for &(_, seq, n) in &candidates {
+            stores[n].after = stores[n].after.max(seq);
+            kept[n] += 1;
+        }
+        let chosen: Vec<i64> = candidates.iter().map(|&(_, seq, _)| seq).collect();
+        let got = tx
+            .query(&take, &[&claim.worker, &lease_until, &now, &chosen])
+            .await
+            .map_err(pg(op))?;
+        let index: HashMap<&str, usize> = stores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.shop.as_str(), i))
+            .collect();
+        let mut got_per_store = vec![0usize; stores.len()];
+        for r in &got {
+            if let Some(&n) = index.get(r.get::<_, &str>(2)) {
+                got_per_store[n] += 1;
+            }
+        }
+        for (n, store) in stores.iter_mut().enumerate() {
+            store.taken += got_per_store[n];
+        }
+        taken.extend(got);
+        // A store that had fewer than asked, all of them kept, is done.
+        let mut n = 0;
+        stores.retain(|_| {
+            let more = found[n] == each || kept[n] < found[n];
+            n += 1;
+            more
+        });
+    }
+    // In seq order, so deaths found in one claim are numbered the same
+    // way each time.
+    taken.sort_by_key(|r| r.get::<_, i64>(0));
+    let mut ready = Vec::with_capacity(taken.len());
+    for r in &taken {
+        let mut raw = raw_event(r, 0);
+        let abandoned_by: Option<&str> = r.get(18);
+        let taken_from: Option<&str> = r.get(19);
+        let last_death: Option<i64> = r.get(20);
+        if let Some(from) = taken_from {
+            let (abandoned, death) = charge_death(tx, from, raw.abandoned, last_death).await?;
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE inbox SET abandoned = $2, abandoned_death = $3 WHERE seq = $1",
+                )
+                .await
+                .map_err(pg(op))?;
+            tx.execute(&stmt, &[&raw.seq, &abandoned, &death])
+                .await
+                .map_err(pg(op))?;
+            raw.abandoned = abandoned;
+        }
+        if claim.poison_after > 0 && raw.abandoned >= i64::from(claim.poison_after) {
+            let abandoned = raw.abandoned;
+            set_aside_poison(tx, &raw, abandoned, abandoned_by.unwrap_or("?"), now).await?;
+            continue;
+        }
+        ready.push(raw);
+    }
+    // The dispatch rows of every event taken, in one read.
+    let ids: Vec<&str> = ready.iter().map(|r| r.event_id.as_str()).collect();
+    let mut dispatch = dispatch_rows_of(tx, &ids).await?;
+    let mut out = Vec::with_capacity(ready.len());
+    for raw in ready {
+        let (seq, event_id, shop, claims) =
+            (raw.seq, raw.event_id.clone(), raw.shop.clone(), raw.claims);
+        // Its dispatch rows are read with it: a damaged one would fail
+        // every claim of the batch just the same.
+        let rows = dispatch.remove(&event_id).unwrap_or_default();
+        let read = raw.into_event().and_then(|event| {
+            let rows = rows
+                .into_iter()
+                .map(parse_dispatch)
+                .collect::<Result<Vec<_>>>()?;
+            Ok((event, rows))
+        });
+        let (event, dispatch) = match read {
+            Ok(read) => read,
+            Err(e @ StoreError::Corrupt { .. }) => {
+                // A row this build cannot read (damaged, or written by
+                // hand) must not hold up the batch it came in, claim after
+                // claim: it is set aside as a dead letter an operator sees.
+                tracing::error!(event = %event_id, %shop, error = %e, "an inbox row cannot be read; dead-lettered");
+                tx.execute(
+                    "UPDATE inbox SET status = 'done', done_at = $2, claimed_by = NULL, lease_until = NULL
+                     WHERE seq = $1",
+                    &[&seq, &now],
+                )
+                .await
+                .map_err(pg(op))?;
+                super::admin::insert_dead_letter(
+                    tx,
+                    DeadLetterKind::Event,
+                    &shop,
+                    &event_id,
+                    None,
+                    None,
+                    &FailureRecord::new("unreadable-event", e.to_string()),
+                    claims,
+                    now,
+                )
+                .await?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        out.push(ClaimedEvent { event, dispatch });
+    }
+    // In seq order already (sorted above).
+    Ok(out)
+}
+
+/// An event whose claims kept being abandoned (the worker running it died,
+/// run after run): it is not handed out again but set aside, in the claim's
+/// transaction, as a [`POISON`] event dead letter naming its last known
+/// stage. The event is done and its still-pending runs dead (failure
+/// `poison`), so the store's other events and retention go on; retrying the
+/// letter puts those runs back to pending and the count to zero.
+async fn set_aside_poison(
+    tx: &Tx<'_>,
+    raw: &RawEvent,
+    abandoned: i64,
+    last_worker: &str,
+    now: i64,
+) -> Result<()> {
+    let op = "claim-events";
+    let stmt = tx
+        .prepare_cached(
+            "SELECT plugin_id, status = 'pending' FROM dispatch WHERE event_id = $1 ORDER BY plugin_id",
+        )
+        .await
+        .map_err(pg(op))?;
+    let rows = tx.query(&stmt, &[&raw.event_id]).await.map_err(pg(op))?;
+    let planned = rows.len();
+    let pending: Vec<String> = rows
+        .iter()
+        .filter(|r| r.get::<_, bool>(1))
+        .map(|r| r.get(0))
+        .collect();
+    let stage = if HOST_ONLY_TOPICS.contains(&raw.topic.as_str()) {
+        "handled by the host (a privacy request)".to_owned()
+    } else if planned == 0 {
+        match &raw.target_plugin {
+            Some(p) => format!("no run of `{p}` recorded yet"),
+            None => "no plugin run recorded yet".to_owned(),
+        }
+    } else if pending.is_empty() {
+        "no plugin run pending".to_owned()
+    } else {
+        format!("still pending: {}", pending.join(", "))
+    };
+    let failure = FailureRecord::new(
+        POISON,
+        format!(
+            "`{}` was claimed {abandoned} times in a row by a worker that never finished it (the process \
+             aborted or ran out of memory, or its task panicked, and the lease expired); last held \
+             by `{last_worker}`; {stage}",
+            raw.topic
+        ),
+    );
+    tracing::error!(event = %raw.event_id, shop = %raw.shop, abandoned, last_worker, "an event keeps killing its worker; set aside as a poison dead letter");
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE dispatch SET status = 'dead', failure_kind = $2, failure_message = $3, updated_at = $4
+             WHERE event_id = $1 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(
+        &stmt,
+        &[&raw.event_id, &failure.kind, &failure.message, &now],
+    )
+    .await
+    .map_err(pg(op))?;
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET status = 'done', done_at = $2, claimed_by = NULL, lease_until = NULL
+             WHERE seq = $1",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(&stmt, &[&raw.seq, &now]).await.map_err(pg(op))?;
+    super::admin::insert_dead_letter(
+        tx,
+        DeadLetterKind::Event,
+        &raw.shop,
+        &raw.event_id,
+        raw.target_plugin.as_deref(),
+        None,
+        &failure,
+        abandoned,
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+// ---- Dispatch rows. ----
+
+/// A [`DISPATCH_COLS`] row, its status checked.
+fn parse_dispatch(r: Row) -> Result<DispatchRow> {
+    let status: String = r.get(4);
+    let kind: Option<String> = r.get(7);
+    let message: Option<String> = r.get(8);
+    let budget: Option<String> = r.get(10);
+    Ok(DispatchRow {
+        event_id: r.get(0),
+        plugin_id: r.get(1),
+        plugin_version: r.get(2),
+        shop: r.get(3),
+        status: DispatchStatus::parse(&status)
+            .ok_or_else(|| corrupt("dispatch.status")(format!("unknown status `{status}`")))?,
+        attempts: u32::try_from(r.get::<_, i64>(5)).unwrap_or(u32::MAX),
+        next_attempt_at: r.get::<_, Option<i64>>(6).map(ts),
+        last_failure: kind.map(|k| FailureRecord::new(k, message.unwrap_or_default())),
+        actions: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
+        budget: budget.and_then(|b| serde_json::from_str(&b).ok()),
+        updated_at: ts(r.get(11)),
+    })
+}
+
+/// The dispatch rows of several events, unparsed, by event, each event's
+/// in plugin order.
+async fn dispatch_rows_of(tx: &Tx<'_>, event_ids: &[&str]) -> Result<HashMap<String, Vec<Row>>> {
+    let op = "dispatch-rows";
+    let mut by_event: HashMap<String, Vec<Row>> = HashMap::new();
+    if event_ids.is_empty() {
+        return Ok(by_event);
+    }
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {DISPATCH_COLS} FROM dispatch WHERE event_id = ANY($1) ORDER BY event_id, plugin_id"
+        ))
+        .await
+        .map_err(pg(op))?;
+    for r in tx.query(&stmt, &[&event_ids]).await.map_err(pg(op))? {
+        by_event.entry(r.get(0)).or_default().push(r);
+    }
+    Ok(by_event)
+}
+
+/// The dispatch rows of an event, in plugin order.
+pub(super) async fn dispatch_rows(tx: &Tx<'_>, event_id: &str) -> Result<Vec<DispatchRow>> {
+    let op = "dispatch-rows";
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {DISPATCH_COLS} FROM dispatch WHERE event_id = $1 ORDER BY plugin_id"
+        ))
+        .await
+        .map_err(pg(op))?;
+    tx.query(&stmt, &[&event_id])
+        .await
+        .map_err(pg(op))?
+        .into_iter()
+        .map(parse_dispatch)
+        .collect()
+}
+
+/// Upsert a dispatch row, changing an existing row only while it is
+/// pending. Returns whether a row was written.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one row's columns, named at the call sites"
+)]
+async fn upsert_row(
+    tx: &Tx<'_>,
+    f: &EventFinish,
+    shop: &str,
+    o: &PluginOutcome,
+    status: DispatchStatus,
+    count_attempt: bool,
+    next_attempt_at: Option<i64>,
+    failure: Option<&FailureRecord>,
+    actions: u32,
+    budget: Option<&str>,
+) -> Result<bool> {
+    let op = "finish-event";
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO dispatch (event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at,
+                failure_kind, failure_message, actions, budget, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (event_id, plugin_id) DO UPDATE SET
+                status = excluded.status,
+                attempts = dispatch.attempts + $6,
+                next_attempt_at = excluded.next_attempt_at,
+                failure_kind = coalesce(excluded.failure_kind, dispatch.failure_kind),
+                failure_message = coalesce(excluded.failure_message, dispatch.failure_message),
+                actions = excluded.actions,
+                budget = coalesce(excluded.budget, dispatch.budget),
+                updated_at = excluded.updated_at
+             WHERE dispatch.status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let changed = tx
+        .execute(
+            &stmt,
+            &[
+                &f.event_id,
+                &o.plugin_id,
+                &o.plugin_version,
+                &shop,
+                &status.as_str(),
+                &i64::from(count_attempt),
+                &next_attempt_at,
+                &failure.map(|x| x.kind.as_str()),
+                &failure.map(|x| x.message.as_str()),
+                &i64::from(actions),
+                &budget,
+                &ms(f.now),
+            ],
+        )
+        .await
+        .map_err(pg(op))?;
+    Ok(changed == 1)
+}
+
+// ---- Finishing an attempt. ----
+
+/// Run `body` in a savepoint; roll it back if it fails or asks to (its
+/// `bool`: keep). (A `SAVEPOINT` statement: the transaction is shared.)
+async fn savepoint<T>(
+    tx: &Tx<'_>,
+    body: impl std::future::Future<Output = Result<(T, bool)>>,
+) -> Result<T> {
+    let op = "finish-event";
+    tx.batch_execute("SAVEPOINT plugin").await.map_err(pg(op))?;
+    match body.await {
+        Ok((v, keep)) => {
+            let end = if keep {
+                "RELEASE SAVEPOINT plugin"
+            } else {
+                "ROLLBACK TO SAVEPOINT plugin; RELEASE SAVEPOINT plugin"
+            };
+            tx.batch_execute(end).await.map_err(pg(op))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let _ = tx
+                .batch_execute("ROLLBACK TO SAVEPOINT plugin; RELEASE SAVEPOINT plugin")
+                .await;
+            Err(e)
+        }
+    }
+}
+
+/// Apply one attempt's results (see [`InboxStore::finish_event`]): per
+/// plugin, in a savepoint, its journal entries and key-value writes with
+/// its row done, or a retry, a dead letter, a hold or a skip; then settle
+/// the event. Owned or not, each row changes only while it is pending, so
+/// a late finish of a worker whose lease expired settles nothing twice.
+pub(super) async fn finish(tx: &Tx<'_>, f: &EventFinish) -> Result<FinishReport> {
+    let op = "finish-event";
+    let stmt = tx
+        .prepare_cached(
+            "SELECT shop, claimed_by, resources, order_id, customer_id, redacted_at, triggered_at
+             FROM inbox WHERE event_id = $1",
+        )
+        .await
+        .map_err(pg(op))?;
+    let Some(head) = tx.query_opt(&stmt, &[&f.event_id]).await.map_err(pg(op))? else {
+        return Err(StoreError::NotFound {
+            what: "event",
+            key: f.event_id.clone(),
+        });
+    };
+    let shop: String = head.get(0);
+    let claimed_by: Option<String> = head.get(1);
+    let resources = EventResources {
+        json: head.get(2),
+        order_id: head.get(3),
+        customer_id: head.get(4),
+        triggered_at: head.get(6),
+    };
+    let redacted_at: Option<i64> = head.get(5);
+    let owned = claimed_by.as_deref() == Some(f.worker.as_str());
+    let now = ms(f.now);
+
+    // Redacted since the plugins read it: what they returned (actions,
+    // key-value data, error messages) may carry the erased data. Nothing of
+    // it is kept; they run again, at once, on the redacted payload.
+    let redacted_since = redacted_at != f.read_redacted_at.map(ms);
+    let rerun = PluginResult::Deferred { at: f.now };
+
+    let mut plugins = Vec::with_capacity(f.outcomes.len());
+    for o in &f.outcomes {
+        let outcome = match &o.result {
+            PluginResult::Succeeded(_) | PluginResult::Retry { .. } | PluginResult::Dead { .. }
+                if redacted_since =>
+            {
+                &rerun
+            }
+            other => other,
+        };
+        let result = match outcome {
+            PluginResult::Succeeded(run) => succeed(tx, f, &shop, &resources, o, run).await?,
+            PluginResult::Retry { failure, at } => {
+                if upsert_row(
+                    tx,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    true,
+                    Some(ms(*at)),
+                    Some(failure),
+                    0,
+                    None,
+                )
+                .await?
+                {
+                    PluginFinish::Retrying
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Waiting { failure, at } => {
+                if upsert_row(
+                    tx,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    false,
+                    Some(ms(*at)),
+                    Some(failure),
+                    0,
+                    None,
+                )
+                .await?
+                {
+                    PluginFinish::Waiting
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Deferred { at } => {
+                if upsert_row(
+                    tx,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Pending,
+                    false,
+                    Some(ms(*at)),
+                    None,
+                    0,
+                    None,
+                )
+                .await?
+                {
+                    PluginFinish::Deferred
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Dead { failure } => {
+                savepoint(tx, async {
+                    if !upsert_row(
+                        tx,
+                        f,
+                        &shop,
+                        o,
+                        DispatchStatus::Dead,
+                        true,
+                        None,
+                        Some(failure),
+                        0,
+                        None,
+                    )
+                    .await?
+                    {
+                        return Ok((PluginFinish::AlreadySettled, false));
+                    }
+                    let attempts: i64 = tx
+                        .query_one(
+                            "SELECT attempts FROM dispatch WHERE event_id = $1 AND plugin_id = $2",
+                            &[&f.event_id, &o.plugin_id],
+                        )
+                        .await
+                        .map_err(pg(op))?
+                        .get(0);
+                    let id = super::admin::insert_dead_letter(
+                        tx,
+                        DeadLetterKind::Dispatch,
+                        &shop,
+                        &f.event_id,
+                        Some(&o.plugin_id),
+                        None,
+                        failure,
+                        attempts,
+                        now,
+                    )
+                    .await?;
+                    let quarantined = super::admin::count_failure(
+                        tx,
+                        &shop,
+                        &o.plugin_id,
+                        failure,
+                        f.quarantine_after,
+                        now,
+                    )
+                    .await?;
+                    Ok((
+                        PluginFinish::DeadLettered {
+                            dead_letter: id,
+                            quarantined,
+                        },
+                        true,
+                    ))
+                })
+                .await?
+            }
+            PluginResult::Held { reason } => {
+                let why = FailureRecord::new("quarantined", reason.clone());
+                if upsert_row(
+                    tx,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Held,
+                    false,
+                    None,
+                    Some(&why),
+                    0,
+                    None,
+                )
+                .await?
+                {
+                    PluginFinish::Held
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+            PluginResult::Skipped { reason } => {
+                let why = FailureRecord::new("skipped", reason.clone());
+                if upsert_row(
+                    tx,
+                    f,
+                    &shop,
+                    o,
+                    DispatchStatus::Skipped,
+                    false,
+                    None,
+                    Some(&why),
+                    0,
+                    None,
+                )
+                .await?
+                {
+                    PluginFinish::Skipped
+                } else {
+                    PluginFinish::AlreadySettled
+                }
+            }
+        };
+        plugins.push((o.plugin_id.clone(), result));
+    }
+
+    let conflicted = plugins.iter().any(|(_, r)| *r == PluginFinish::KvConflict);
+    let event = if !owned {
+        EventProgress::NotOwned
+    } else if conflicted {
+        EventProgress::Retained
+    } else {
+        settle_event(tx, &f.event_id, now).await?
+    };
+    Ok(FinishReport { event, plugins })
+}
+
+/// An event's resource ids as the inbox row holds them; its journal
+/// entries are written with the same values, copied as stored. With its
+/// time: key-value expiry is judged in event time.
+struct EventResources {
+    json: String,
+    order_id: Option<i64>,
+    customer_id: Option<i64>,
+    triggered_at: i64,
+}
+
+/// Journal a successful run: row done, key-value reads checked and writes
+/// applied, actions inserted, failure streak reset; all or nothing.
+async fn succeed(
+    tx: &Tx<'_>,
+    f: &EventFinish,
+    shop: &str,
+    resources: &EventResources,
+    o: &PluginOutcome,
+    run: &RunSuccess,
+) -> Result<PluginFinish> {
+    let op = "finish-event";
+    let now = ms(f.now);
+    let budget = run.budget.as_ref().map(|b| b.to_string());
+    let actions = u32::try_from(run.actions.len()).unwrap_or(u32::MAX);
+    let outcome = savepoint(tx, async {
+        if !upsert_row(
+            tx,
+            f,
+            shop,
+            o,
+            DispatchStatus::Done,
+            false,
+            None,
+            None,
+            actions,
+            budget.as_deref(),
+        )
+        .await?
+        {
+            return Ok((PluginFinish::AlreadySettled, false));
+        }
+        // Expired as the plugin saw it: at the event's time.
+        if !super::kv::reads_unchanged(
+            tx,
+            shop,
+            &o.plugin_id,
+            &run.kv_reads,
+            resources.triggered_at,
+        )
+        .await?
+        {
+            return Ok((PluginFinish::KvConflict, false));
+        }
+        let entry = EntryResources {
+            json: &resources.json,
+            order_id: resources.order_id,
+            customer_id: resources.customer_id,
+        };
+        for (i, action) in run.actions.iter().enumerate() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            if !super::journal::insert(
+                tx,
+                &f.event_id,
+                shop,
+                &o.plugin_id,
+                index,
+                action,
+                entry,
+                now,
+            )
+            .await?
+            {
+                // The dispatch row was pending, so no entry of this run can
+                // exist (SQLite fails here on the unique key, too).
+                return Err(StoreError::Database {
+                    op,
+                    message: format!(
+                        "journal entry `{}` exists already",
+                        idempotency_key(&f.event_id, &o.plugin_id, index)
+                    ),
+                });
+            }
+        }
+        super::kv::apply_writes(tx, shop, &o.plugin_id, &run.kv_writes, now).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE installations SET consecutive_failures = 0
+                 WHERE shop = $1 AND plugin_id = $2 AND consecutive_failures <> 0",
+            )
+            .await
+            .map_err(pg(op))?;
+        tx.execute(&stmt, &[&shop, &o.plugin_id])
+            .await
+            .map_err(pg(op))?;
+        Ok((PluginFinish::Journalled { actions }, true))
+    })
+    .await?;
+    if outcome == PluginFinish::KvConflict {
+        // Keep (or create) the row pending so the event is not settled
+        // without this plugin; the dispatcher runs it again.
+        let keep = PluginOutcome {
+            result: PluginResult::Deferred { at: f.now },
+            ..o.clone()
+        };
+        let why = FailureRecord::new(
+            "kv-conflict",
+            "a key the run read was changed by another run before commit",
+        );
+        upsert_row(
+            tx,
+            f,
+            shop,
+            &keep,
+            DispatchStatus::Pending,
+            false,
+            Some(now),
+            Some(&why),
+            0,
+            None,
+        )
+        .await?;
+    }
+    Ok(outcome)
+}
+
+/// Done if every row settled, else pending until the earliest retry; the
+/// claim is released either way.
+async fn settle_event(tx: &Tx<'_>, event_id: &str, now: i64) -> Result<EventProgress> {
+    let op = "finish-event";
+    let stmt = tx
+        .prepare_cached(
+            "SELECT min(coalesce(next_attempt_at, 0)) FROM dispatch WHERE event_id = $1 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let next: Option<i64> = tx
+        .query_one(&stmt, &[&event_id])
+        .await
+        .map_err(pg(op))?
+        .get(0);
+    match next {
+        Some(at) => {
+            let stmt = tx
+                .prepare_cached(
+                    // The run ended (with retries to come): the process did
+                    // not die of it, so it is no longer a suspect.
+                    "UPDATE inbox SET next_attempt_at = $2, claimed_by = NULL, lease_until = NULL, abandoned = 0
+                     WHERE event_id = $1",
+                )
+                .await
+                .map_err(pg(op))?;
+            tx.execute(&stmt, &[&event_id, &at]).await.map_err(pg(op))?;
+            Ok(EventProgress::Pending {
+                next_attempt_at: ts(at),
+            })
+        }
+        None => {
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE inbox SET status = 'done', done_at = $2, claimed_by = NULL, lease_until = NULL
+                     WHERE event_id = $1",
+                )
+                .await
+                .map_err(pg(op))?;
+            tx.execute(&stmt, &[&event_id, &now])
+                .await
+                .map_err(pg(op))?;
+            Ok(EventProgress::Done)
+        }
+    }
+}
+
+// ---- Releasing, renewing, host-handled events. ----
+
+pub(super) async fn release(
+    tx: &Tx<'_>,
+    event_id: &str,
+    worker: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let op = "release-event";
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3
+             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx
+        .execute(&stmt, &[&event_id, &worker, &ms(at)])
+        .await
+        .map_err(pg(op))?;
+    Ok(n == 1)
+}
+
+/// [`release`], and this claim uncounted (the event waited, it did not fail).
+pub(super) async fn defer(
+    tx: &Tx<'_>,
+    event_id: &str,
+    worker: &str,
+    at: Timestamp,
+) -> Result<bool> {
+    let op = "defer-event";
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3,
+                claims = greatest(claims - 1, 0)
+             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx
+        .execute(&stmt, &[&event_id, &worker, &ms(at)])
+        .await
+        .map_err(pg(op))?;
+    Ok(n == 1)
+}
+
+pub(super) async fn renew(
+    tx: &Tx<'_>,
+    worker: &str,
+    until: Timestamp,
+    now: Timestamp,
+) -> Result<u64> {
+    let op = "renew-claims";
+    // Pending rows only; a lease that expired may have been claimed by
+    // another worker already, and `claimed_by` says so.
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET lease_until = $2
+             WHERE status = 'pending' AND claimed_by = $1 AND lease_until > $3",
+        )
+        .await
+        .map_err(pg(op))?;
+    tx.execute(&stmt, &[&worker, &ms(until), &ms(now)])
+        .await
+        .map_err(pg(op))
+}
+
+pub(super) async fn complete_host(
+    tx: &Tx<'_>,
+    event_id: &str,
+    worker: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let op = "complete-host-event";
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET status = 'done', done_at = $3, claimed_by = NULL, lease_until = NULL
+             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx
+        .execute(&stmt, &[&event_id, &worker, &ms(now)])
+        .await
+        .map_err(pg(op))?;
+    Ok(n == 1)
+}
+
+pub(super) async fn fail_host(
+    tx: &Tx<'_>,
+    event_id: &str,
+    worker: &str,
+    failure: &FailureRecord,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    let op = "fail-host-event";
+    let row = tx
+        .query_opt(
+            "SELECT shop, claims FROM inbox WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
+            &[&event_id, &worker],
+        )
+        .await
+        .map_err(pg(op))?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let (shop, claims): (String, i64) = (row.get(0), row.get(1));
+    let id = super::admin::insert_dead_letter(
+        tx,
+        DeadLetterKind::Event,
+        &shop,
+        event_id,
+        None,
+        None,
+        failure,
+        claims,
+        ms(now),
+    )
+    .await?;
+    complete_host(tx, event_id, worker, now).await?;
+    Ok(Some(id))
+}
+
+pub(super) async fn stats(tx: &Tx<'_>, now: Timestamp) -> Result<InboxStats> {
+    let op = "stats";
+    // The first two from the partial index `inbox_pending` (an index-only
+    // scan once the table is vacuumed).
+    let stmt = tx
+        .prepare_cached(
+            "SELECT
+                (SELECT count(*) FROM inbox WHERE status = 'pending'),
+                (SELECT count(*) FROM inbox WHERE status = 'pending' AND next_attempt_at <= $1),
+                (SELECT count(*) FROM journal WHERE status IN ('pending', 'in-flight')),
+                (SELECT count(*) FROM dead_letters WHERE state = 'open'),
+                (SELECT count(*) FROM installations WHERE quarantined_at IS NOT NULL)",
+        )
+        .await
+        .map_err(pg(op))?;
+    let r = tx.query_one(&stmt, &[&ms(now)]).await.map_err(pg(op))?;
+    let n = |i: usize| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+    Ok(InboxStats {
+        pending: n(0),
+        ready: n(1),
+        journal_pending: n(2),
+        dead_letters_open: n(3),
+        quarantined: n(4),
+    })
+}
 
 #[async_trait]
 impl InboxStore for PostgresStorage {
     async fn insert_event(&self, event: NewEvent) -> Result<Inserted> {
-        Err(StoreError::Database {
-            op: "insert_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "insert-event", |tx| insert(tx, &event).await)
     }
+
     async fn claim_events(&self, claim: Claim) -> Result<Vec<ClaimedEvent>> {
-        Err(StoreError::Database {
-            op: "claim_events",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "claim-events", |tx| super::inbox::claim(tx, &claim)
+            .await)
     }
+
     async fn finish_event(&self, finish: EventFinish) -> Result<FinishReport> {
-        Err(StoreError::Database {
-            op: "finish_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "finish-event", |tx| super::inbox::finish(tx, &finish)
+            .await)
     }
+
     async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
-        Err(StoreError::Database {
-            op: "release_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "release-event", |tx| release(
+            tx, event_id, worker, at
+        )
+        .await)
     }
+
     async fn defer_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
-        Err(StoreError::Database {
-            op: "defer_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "defer-event", |tx| defer(tx, event_id, worker, at)
+            .await)
     }
+
     async fn renew_claims(&self, worker: &str, until: Timestamp, now: Timestamp) -> Result<u64> {
-        Err(StoreError::Database {
-            op: "renew_claims",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "renew-claims", |tx| renew(tx, worker, until, now)
+            .await)
     }
+
     async fn complete_host_event(
         &self,
         event_id: &str,
         worker: &str,
         now: Timestamp,
     ) -> Result<bool> {
-        Err(StoreError::Database {
-            op: "complete_host_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "complete-host-event", |tx| complete_host(
+            tx, event_id, worker, now
+        )
+        .await)
     }
+
     async fn fail_host_event(
         &self,
         event_id: &str,
@@ -64,27 +1347,24 @@ impl InboxStore for PostgresStorage {
         failure: FailureRecord,
         now: Timestamp,
     ) -> Result<Option<i64>> {
-        Err(StoreError::Database {
-            op: "fail_host_event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        write_tx!(self, "fail-host-event", |tx| fail_host(
+            tx, event_id, worker, &failure, now
+        )
+        .await)
     }
+
     async fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
-        Err(StoreError::Database {
-            op: "event",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "get-event", |tx| get(tx, event_id).await)
     }
+
     async fn dispatch_rows(&self, event_id: &str) -> Result<Vec<DispatchRow>> {
-        Err(StoreError::Database {
-            op: "dispatch_rows",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "dispatch-rows", |tx| super::inbox::dispatch_rows(
+            tx, event_id
+        )
+        .await)
     }
+
     async fn stats(&self, now: Timestamp) -> Result<InboxStats> {
-        Err(StoreError::Database {
-            op: "stats",
-            message: "not written for PostgreSQL yet".into(),
-        })
+        read_tx!(self, "stats", |tx| super::inbox::stats(tx, now).await)
     }
 }

@@ -43,11 +43,14 @@ use crate::convert::now_ms;
 use crate::error::{Result, StoreError};
 
 mod admin;
+mod admin_api;
+mod corecase;
 mod inbox;
 mod journal;
 mod kv;
 mod links;
 mod privacy;
+mod retention;
 pub mod schema;
 mod timers;
 

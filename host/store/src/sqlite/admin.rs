@@ -94,7 +94,7 @@ pub(super) fn stores(c: &Connection) -> Result<Vec<StoreRecord>> {
     .map_err(db("stores"))
 }
 
-const INSTALLATION_COLS: &str = "shop, plugin_id, version, settings, enabled, enabled_by, enabled_at, updated_by, \
+pub(crate) const INSTALLATION_COLS: &str = "shop, plugin_id, version, settings, enabled, enabled_by, enabled_at, updated_by, \
      updated_at, consecutive_failures, quarantined_at, quarantine_reason, approved_sha256, \
      approved_grants_digest, approved_grants, approved_by, approved_at";
 
@@ -472,7 +472,7 @@ pub(super) fn insert_dead_letter(
     .map_err(db("dead-letter"))
 }
 
-const DEAD_COLS: &str = "id, what, shop, event_id, plugin_id, idempotency_key, kind, reason, attempts, created_at, \
+pub(crate) const DEAD_COLS: &str = "id, what, shop, event_id, plugin_id, idempotency_key, kind, reason, attempts, created_at, \
      state, resolved_by, resolved_at";
 
 fn dead_row(r: &Row<'_>) -> rusqlite::Result<(DeadLetter, String, String)> {
@@ -496,7 +496,7 @@ fn dead_row(r: &Row<'_>) -> rusqlite::Result<(DeadLetter, String, String)> {
     ))
 }
 
-fn finish_dead(raw: (DeadLetter, String, String)) -> Result<DeadLetter> {
+pub(crate) fn finish_dead(raw: (DeadLetter, String, String)) -> Result<DeadLetter> {
     let (mut d, what, state) = raw;
     d.what =
         DeadLetterKind::parse(&what).ok_or_else(|| corrupt("dead_letters.what")(what.clone()))?;

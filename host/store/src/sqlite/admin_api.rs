@@ -12,9 +12,9 @@ use crate::values::*;
 
 /// A token's `last_used_at` is written at most this often, so a busy
 /// admin page does not turn every read into a write.
-const TOUCH_EVERY_MS: i64 = 60_000;
+pub(crate) const TOUCH_EVERY_MS: i64 = 60_000;
 
-fn limit(n: usize) -> i64 {
+pub(crate) fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -26,17 +26,17 @@ fn shops_param(shops: &Option<Vec<String>>) -> Result<Option<String>> {
         .transpose()
 }
 
-fn as_i64(id: Option<u64>) -> Option<i64> {
+pub(crate) fn as_i64(id: Option<u64>) -> Option<i64> {
     // An id beyond i64 matches nothing (-1 is never stored).
     id.map(|i| i64::try_from(i).unwrap_or(-1))
 }
 
 // ---- tokens ---------------------------------------------------------------------
 
-const TOKEN_COLS: &str =
+pub(crate) const TOKEN_COLS: &str =
     "id, name, role, stores, created_by, created_at, last_used_at, revoked_at, revoked_by";
 
-type RawToken = (
+pub(crate) type RawToken = (
     String,
     String,
     String,
@@ -62,7 +62,7 @@ fn raw_token(r: &Row<'_>) -> rusqlite::Result<RawToken> {
     ))
 }
 
-fn into_token(raw: RawToken) -> Result<ApiToken> {
+pub(crate) fn into_token(raw: RawToken) -> Result<ApiToken> {
     let (id, name, role, stores, created_by, created_at, last_used_at, revoked_at, revoked_by) =
         raw;
     Ok(ApiToken {

@@ -13,14 +13,14 @@ use crate::values::*;
 // ---- case links --------------------------------------------------------------
 
 /// `case_links` columns: the link's, then the integration's.
-fn record_cols() -> String {
+pub(crate) fn record_cols() -> String {
     format!(
         "{}, definition_id, resources, polled_status, fingerprint",
         links::COLS
     )
 }
 
-type Extra = (
+pub(crate) type Extra = (
     Option<String>,
     Option<String>,
     Option<String>,
@@ -34,7 +34,7 @@ fn raw_record(r: &Row<'_>) -> rusqlite::Result<(links::RawLink, Extra)> {
     ))
 }
 
-fn into_record((link, extra): (links::RawLink, Extra)) -> Result<CaseRecord> {
+pub(crate) fn into_record((link, extra): (links::RawLink, Extra)) -> Result<CaseRecord> {
     let (definition_id, resources, polled, fingerprint) = extra;
     let resources = match resources {
         Some(r) => Some(
@@ -218,29 +218,29 @@ pub(super) fn advance_mark(
 
 // ---- held operations -------------------------------------------------------------
 
-const HELD_COLS: &str = "h.task_id, h.source_key, h.shop, h.plugin_id, h.event_id, h.case_id, h.case_type, \
+pub(crate) const HELD_COLS: &str = "h.task_id, h.source_key, h.shop, h.plugin_id, h.event_id, h.case_id, h.case_type, \
      h.subject_kind, h.subject_id, h.operation, h.resources, h.status, h.decided_by, h.decision_comment, \
      h.decided_at, h.release_key, j.status, h.created_at";
 
-struct RawHeld {
-    task_id: String,
-    source_key: String,
-    shop: String,
-    plugin_id: String,
-    event_id: String,
-    case_id: String,
-    case_type: String,
-    subject_kind: String,
-    subject_id: i64,
-    operation: String,
-    resources: String,
-    status: String,
-    decided_by: Option<String>,
-    comment: Option<String>,
-    decided_at: Option<i64>,
-    release_key: Option<String>,
-    release_status: Option<String>,
-    created_at: i64,
+pub(crate) struct RawHeld {
+    pub(crate) task_id: String,
+    pub(crate) source_key: String,
+    pub(crate) shop: String,
+    pub(crate) plugin_id: String,
+    pub(crate) event_id: String,
+    pub(crate) case_id: String,
+    pub(crate) case_type: String,
+    pub(crate) subject_kind: String,
+    pub(crate) subject_id: i64,
+    pub(crate) operation: String,
+    pub(crate) resources: String,
+    pub(crate) status: String,
+    pub(crate) decided_by: Option<String>,
+    pub(crate) comment: Option<String>,
+    pub(crate) decided_at: Option<i64>,
+    pub(crate) release_key: Option<String>,
+    pub(crate) release_status: Option<String>,
+    pub(crate) created_at: i64,
 }
 
 fn raw_held(r: &Row<'_>) -> rusqlite::Result<RawHeld> {
@@ -267,7 +267,7 @@ fn raw_held(r: &Row<'_>) -> rusqlite::Result<RawHeld> {
 }
 
 impl RawHeld {
-    fn into_held(self) -> Result<HeldOperation> {
+    pub(crate) fn into_held(self) -> Result<HeldOperation> {
         let bad = corrupt("held_operations");
         let id = u64::try_from(self.subject_id).unwrap_or(0);
         let subject = match self.subject_kind.as_str() {

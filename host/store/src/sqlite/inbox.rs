@@ -11,29 +11,29 @@ use super::{corrupt, db, dur_ms, ms, to_json, ts, ts_opt};
 use crate::error::{Result, StoreError};
 use crate::values::*;
 
-const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
+pub(crate) const EVENT_COLS: &str = "seq, event_id, shop, topic, source, dedupe_key, shopify_event_id, api_version, \
      triggered_at, received_at, resources, payload, target_plugin, status, claims, redacted_at, body_sha256, abandoned";
 
 /// The columns of [`EVENT_COLS`], before their JSON and enums are checked.
-struct RawEvent {
-    seq: i64,
-    event_id: String,
-    shop: String,
-    topic: String,
-    source: String,
-    dedupe_key: String,
-    shopify_event_id: Option<String>,
-    api_version: String,
-    triggered_at: i64,
-    received_at: i64,
-    resources: String,
-    payload: String,
-    target_plugin: Option<String>,
-    status: String,
-    claims: i64,
-    redacted_at: Option<i64>,
-    body_sha256: Option<Vec<u8>>,
-    abandoned: i64,
+pub(crate) struct RawEvent {
+    pub(crate) seq: i64,
+    pub(crate) event_id: String,
+    pub(crate) shop: String,
+    pub(crate) topic: String,
+    pub(crate) source: String,
+    pub(crate) dedupe_key: String,
+    pub(crate) shopify_event_id: Option<String>,
+    pub(crate) api_version: String,
+    pub(crate) triggered_at: i64,
+    pub(crate) received_at: i64,
+    pub(crate) resources: String,
+    pub(crate) payload: String,
+    pub(crate) target_plugin: Option<String>,
+    pub(crate) status: String,
+    pub(crate) claims: i64,
+    pub(crate) redacted_at: Option<i64>,
+    pub(crate) body_sha256: Option<Vec<u8>>,
+    pub(crate) abandoned: i64,
 }
 
 fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
@@ -60,7 +60,7 @@ fn raw_event(r: &Row<'_>) -> rusqlite::Result<RawEvent> {
 }
 
 impl RawEvent {
-    fn into_event(self) -> Result<StoredEvent> {
+    pub(crate) fn into_event(self) -> Result<StoredEvent> {
         let resources: Resources = serde_json::from_str(&self.resources)
             .map_err(|e| corrupt("inbox.resources")(e.to_string()))?;
         let source = EventSource::parse(&self.source)
@@ -422,7 +422,7 @@ fn set_aside_poison(
     Ok(())
 }
 
-const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \
+pub(crate) const DISPATCH_COLS: &str = "event_id, plugin_id, plugin_version, shop, status, attempts, next_attempt_at, \
      failure_kind, failure_message, actions, budget, updated_at";
 
 fn dispatch_row(r: &Row<'_>) -> rusqlite::Result<(DispatchRow, String, Option<String>)> {

@@ -10,28 +10,28 @@ use super::{corrupt, db, dur_ms, ms, ts, ts_opt};
 use crate::error::Result;
 use crate::values::*;
 
-const COLS: &str = "idempotency_key, event_id, shop, plugin_id, idx, kind, family, action, resources, status, \
+pub(crate) const COLS: &str = "idempotency_key, event_id, shop, plugin_id, idx, kind, family, action, resources, status, \
      attempts, next_attempt_at, error_kind, error_message, result, created_at, updated_at, abandoned";
 
-struct Raw {
-    key: String,
-    event_id: String,
-    shop: String,
-    plugin_id: String,
-    idx: i64,
-    kind: String,
-    family: String,
-    action: String,
-    resources: String,
-    status: String,
-    attempts: i64,
-    next_attempt_at: Option<i64>,
-    error_kind: Option<String>,
-    error_message: Option<String>,
-    result: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-    abandoned: i64,
+pub(crate) struct Raw {
+    pub(crate) key: String,
+    pub(crate) event_id: String,
+    pub(crate) shop: String,
+    pub(crate) plugin_id: String,
+    pub(crate) idx: i64,
+    pub(crate) kind: String,
+    pub(crate) family: String,
+    pub(crate) action: String,
+    pub(crate) resources: String,
+    pub(crate) status: String,
+    pub(crate) attempts: i64,
+    pub(crate) next_attempt_at: Option<i64>,
+    pub(crate) error_kind: Option<String>,
+    pub(crate) error_message: Option<String>,
+    pub(crate) result: Option<String>,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
+    pub(crate) abandoned: i64,
 }
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -39,7 +39,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
 }
 
 impl Raw {
-    fn into_entry(self) -> Result<JournalEntry> {
+    pub(crate) fn into_entry(self) -> Result<JournalEntry> {
         let action: Action = serde_json::from_str(&self.action)
             .map_err(|e| corrupt("journal.action")(e.to_string()))?;
         let resources: Resources = serde_json::from_str(&self.resources)

@@ -11,10 +11,10 @@ use super::{corrupt, db, ms, ts};
 use crate::error::Result;
 use crate::values::*;
 
-pub(super) const COLS: &str = "shop, subject_kind, subject_id, case_type, case_id, case_number, status, priority, \
+pub(crate) const COLS: &str = "shop, subject_kind, subject_id, case_type, case_id, case_number, status, priority, \
      escalation_level, opened_at, plugin_id, last_updated_on, updated_at";
 
-pub(super) type RawLink = (
+pub(crate) type RawLink = (
     String,
     String,
     i64,
@@ -48,7 +48,7 @@ pub(super) fn raw(r: &Row<'_>) -> rusqlite::Result<RawLink> {
     ))
 }
 
-fn subject(kind: &str, id: u64) -> Option<Subject> {
+pub(crate) fn subject(kind: &str, id: u64) -> Option<Subject> {
     Some(match kind {
         "order" => Subject::Order(id),
         "return" => Subject::Return(id),
@@ -58,15 +58,15 @@ fn subject(kind: &str, id: u64) -> Option<Subject> {
     })
 }
 
-pub(super) fn status_name(s: CaseStatus) -> &'static str {
+pub(crate) fn status_name(s: CaseStatus) -> &'static str {
     s.as_kebab()
 }
 
-pub(super) fn parse_status(s: &str) -> Option<CaseStatus> {
+pub(crate) fn parse_status(s: &str) -> Option<CaseStatus> {
     CaseStatus::ALL.iter().copied().find(|c| c.as_kebab() == s)
 }
 
-pub(super) fn priority_name(p: Priority) -> &'static str {
+pub(crate) fn priority_name(p: Priority) -> &'static str {
     match p {
         Priority::Low => "low",
         Priority::Medium => "medium",
@@ -86,7 +86,7 @@ fn parse_priority(s: &str) -> Option<Priority> {
     .find(|p| priority_name(*p) == s)
 }
 
-pub(super) fn into_link(r: RawLink) -> Result<CaseLink> {
+pub(crate) fn into_link(r: RawLink) -> Result<CaseLink> {
     let (
         shop,
         kind,

@@ -42,18 +42,18 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Result, StoreError};
 
-mod admin;
-mod admin_api;
-mod corecase;
+pub(crate) mod admin;
+pub(crate) mod admin_api;
+pub(crate) mod corecase;
 mod files;
-mod inbox;
-mod journal;
+pub(crate) mod inbox;
+pub(crate) mod journal;
 mod kv;
-mod links;
-mod privacy;
+pub(crate) mod links;
+pub(crate) mod privacy;
 mod retention;
 pub mod schema;
-mod timers;
+pub(crate) mod timers;
 pub mod writer;
 
 /// How commits reach the disk.
@@ -262,7 +262,7 @@ fn open_connection(path: &Path, config: &SqliteConfig, role: Role) -> Result<Con
 /// How often the background checkpointer runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Inbox events examined per write of a customer redaction.
-const REDACT_BATCH: usize = 512;
+pub(crate) const REDACT_BATCH: usize = 512;
 
 /// Checkpoint the WAL in the background (PASSIVE: it never blocks the
 /// writer or readers) until the returned sender is dropped.

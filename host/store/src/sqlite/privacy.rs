@@ -53,7 +53,7 @@ struct Whose {
 
 /// Whether an event payload is about the customer: its customer, or one of
 /// the named orders. (Also checked by the indexed columns below.)
-fn is_related_event(payload: &str, who: &CustomerIdentity) -> bool {
+pub(crate) fn is_related_event(payload: &str, who: &CustomerIdentity) -> bool {
     // The object form only (a derived struct also reads an array).
     if !payload.trim_start().starts_with('{') {
         return false;
@@ -68,7 +68,11 @@ fn is_related_event(payload: &str, who: &CustomerIdentity) -> bool {
         || id_of(v.order_id.as_ref()).is_some_and(|id| who.orders.contains(&id))
 }
 
-fn related_by_columns(customer: Option<i64>, order: Option<i64>, who: &CustomerIdentity) -> bool {
+pub(crate) fn related_by_columns(
+    customer: Option<i64>,
+    order: Option<i64>,
+    who: &CustomerIdentity,
+) -> bool {
     customer.and_then(|c| u64::try_from(c).ok()) == Some(who.customer_id)
         || order
             .and_then(|o| u64::try_from(o).ok())
@@ -244,7 +248,7 @@ pub(super) fn redact_records(
     Ok(report)
 }
 
-fn scrub_json_text(n: &Needles, text: &str, changed: &mut bool) -> String {
+pub(crate) fn scrub_json_text(n: &Needles, text: &str, changed: &mut bool) -> String {
     match serde_json::from_str::<Value>(text) {
         Ok(mut v) => {
             if n.scrub_json(&mut v) {
@@ -258,7 +262,7 @@ fn scrub_json_text(n: &Needles, text: &str, changed: &mut bool) -> String {
     }
 }
 
-fn scrub_plain(n: &Needles, text: &str, changed: &mut bool) -> String {
+pub(crate) fn scrub_plain(n: &Needles, text: &str, changed: &mut bool) -> String {
     let s = n.scrub_text(text);
     if s != text {
         *changed = true;
@@ -348,7 +352,7 @@ fn scrub_held(c: &Connection, n: &Needles, shop: &str) -> Result<u64> {
 }
 
 /// The tables holding a store's rows, in deletion order.
-const SHOP_TABLES: &[(&str, &str)] = &[
+pub(crate) const SHOP_TABLES: &[(&str, &str)] = &[
     ("journal", "shop"),
     ("dispatch", "shop"),
     ("inbox", "shop"),

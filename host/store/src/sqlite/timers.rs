@@ -11,9 +11,9 @@ use super::{corrupt, db, dur_ms, ms, to_json, ts};
 use crate::error::Result;
 use crate::values::*;
 
-const COLS: &str = "id, shop, plugin_id, name, subject, due, data, scheduled_by, state, generation, fired_event_id";
+pub(crate) const COLS: &str = "id, shop, plugin_id, name, subject, due, data, scheduled_by, state, generation, fired_event_id";
 
-type RawTimer = (
+pub(crate) type RawTimer = (
     i64,
     String,
     String,
@@ -43,7 +43,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<RawTimer> {
     ))
 }
 
-fn into_timer(r: RawTimer) -> Result<Timer> {
+pub(crate) fn into_timer(r: RawTimer) -> Result<Timer> {
     let (
         id,
         shop,
@@ -250,12 +250,12 @@ fn set_aside(
 }
 
 /// The dead-letter key of timer `id`.
-fn timer_key(id: i64) -> String {
+pub(crate) fn timer_key(id: i64) -> String {
     format!("timer:{id}")
 }
 
 /// The timer a dead-letter key names, if it names one.
-pub(super) fn parse_key(key: &str) -> Option<i64> {
+pub(crate) fn parse_key(key: &str) -> Option<i64> {
     key.strip_prefix("timer:")?.parse().ok()
 }
 
