@@ -17,6 +17,8 @@
 //! - [`AdminStore`]: administration and audit: dead letters, stores and
 //!   plugin installations (with quarantine), the audit log, retention, the
 //!   write-health check, API tokens and searches.
+//! - [`CoordinationStore`]: between replicas sharing the database:
+//!   wake-ups across processes and leadership of singleton roles.
 //!
 //! [`Storage`] is all of them together (implemented for every type that
 //! implements every area), so callers hold an `Arc<dyn Storage>`; a caller
@@ -40,7 +42,8 @@
 //! # Layout
 //! - [`area`]: one module per area: its trait and the values only it uses
 //!   ([`area::inbox`], [`area::journal`], [`area::kv`], [`area::timers`],
-//!   [`area::links`], [`area::privacy`], [`area::admin`]). Everything is
+//!   [`area::links`], [`area::privacy`], [`area::admin`],
+//!   [`area::coordination`]). Everything is
 //!   re-exported here.
 //! - [`model`]: the values several areas share (events, journal entries,
 //!   failures, case links).
@@ -64,6 +67,7 @@ pub mod privacy;
 pub mod sqlite;
 
 pub use area::admin::*;
+pub use area::coordination::*;
 pub use area::inbox::*;
 pub use area::journal::*;
 pub use area::kv::*;
@@ -90,6 +94,7 @@ pub trait Storage:
     + CaseLinkStore
     + PrivacyStore
     + AdminStore
+    + CoordinationStore
     + Send
     + Sync
     + std::fmt::Debug
@@ -105,6 +110,7 @@ impl<T> Storage for T where
         + CaseLinkStore
         + PrivacyStore
         + AdminStore
+        + CoordinationStore
         + Send
         + Sync
         + std::fmt::Debug
@@ -115,14 +121,15 @@ impl<T> Storage for T where
 /// The storage traits, to call their methods: `use shopcase_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AdminStore, CaseLinkStore, InboxStore, JournalStore, KvStore, PrivacyStore, Storage,
-        TimerStore,
+        AdminStore, CaseLinkStore, CoordinationStore, InboxStore, JournalStore, KvStore,
+        PrivacyStore, Storage, TimerStore,
     };
 }
 
 /// Every value and trait, for the implementation's glob imports.
 pub(crate) mod values {
     pub(crate) use crate::area::admin::*;
+    pub(crate) use crate::area::coordination::*;
     pub(crate) use crate::area::inbox::*;
     pub(crate) use crate::area::journal::*;
     pub(crate) use crate::area::kv::*;

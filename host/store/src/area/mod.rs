@@ -5,6 +5,7 @@
 //! (`sqlite/<area>.rs`), so a second backend can be written area by area.
 
 pub mod admin;
+pub mod coordination;
 pub mod inbox;
 pub mod journal;
 pub mod kv;

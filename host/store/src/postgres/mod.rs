@@ -30,6 +30,9 @@
 //! - [`schema`]: each migration's SQL; `migrate` here applies them.
 //! - `inbox`, `journal`, `kv`, `timers`, `links`, `privacy`, `admin`: each
 //!   area's SQL and its trait `impl`, mirroring `sqlite/<area>.rs`.
+//! - `coordination`: between replicas: `LISTEN`/`NOTIFY` wake-ups and
+//!   advisory-lock leadership of singleton roles, on dedicated connections
+//!   outside the pool.
 
 use std::fmt;
 use std::str::FromStr;
@@ -44,6 +47,7 @@ use crate::error::{Result, StoreError};
 
 mod admin;
 mod admin_api;
+mod coordination;
 mod corecase;
 mod inbox;
 mod journal;
@@ -132,6 +136,9 @@ fn describe(c: &tokio_postgres::Config) -> String {
 pub struct PostgresStorage {
     pool: Pool,
     database: String,
+    /// Wake-ups and leadership (`coordination`): its own connections,
+    /// closed when the last clone goes.
+    coordinator: std::sync::Arc<coordination::Coordinator>,
 }
 
 impl fmt::Debug for PostgresStorage {
@@ -168,6 +175,7 @@ impl PostgresStorage {
             ));
         }
         pg.options(options.trim());
+        let sessions = pg.clone();
         let manager = Manager::from_config(
             pg,
             NoTls,
@@ -185,7 +193,14 @@ impl PostgresStorage {
                 op,
                 message: format!("cannot build the connection pool: {e}"),
             })?;
-        let storage = PostgresStorage { pool, database };
+        let storage = PostgresStorage {
+            coordinator: std::sync::Arc::new(coordination::Coordinator::new(
+                sessions,
+                pool.clone(),
+            )),
+            pool,
+            database,
+        };
         storage.migrate().await?;
         Ok(storage)
     }

@@ -32,7 +32,8 @@
 //!   in `kv`, [`crate::TimerStore`] in `timers`, [`crate::CaseLinkStore`]
 //!   in `links` (calling `corecase` for the integration's tables),
 //!   [`crate::PrivacyStore`] in `privacy`, [`crate::AdminStore`] in `admin`
-//!   (calling `admin_api` and `retention`).
+//!   (calling `admin_api` and `retention`), [`crate::CoordinationStore`]
+//!   in `coordination` (one process: nothing to coordinate).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,7 @@ use crate::error::{Result, StoreError};
 
 pub(crate) mod admin;
 pub(crate) mod admin_api;
+mod coordination;
 pub(crate) mod corecase;
 mod files;
 pub(crate) mod inbox;

@@ -21,6 +21,8 @@ mod poison;
 mod postgres_only;
 #[path = "privacy.rs"]
 mod privacy;
+#[path = "replicas.rs"]
+mod replicas;
 #[path = "retention.rs"]
 mod retention;
 #[path = "timers.rs"]

@@ -76,6 +76,13 @@ impl Db {
         })
     }
 
+    /// Open the PostgreSQL storage as its concrete type (the suite's
+    /// PostgreSQL-only tests: its sessions' pids). Panics on SQLite.
+    pub(crate) async fn open_postgres(&self) -> PostgresStorage {
+        let pg = self.pg.as_ref().expect("a PostgreSQL database");
+        PostgresStorage::connect(&pg.config()).await.unwrap()
+    }
+
     /// A temporary directory of the test's (SQLite's data directory).
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
