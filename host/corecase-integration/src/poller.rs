@@ -226,6 +226,12 @@ impl BackgroundTask for Poller {
         "corecase-poller"
     }
 
+    /// One replica at a time polls Core Case: the others would read the
+    /// same changes (their events deduplicated, but the calls wasted).
+    fn singleton(&self) -> bool {
+        true
+    }
+
     async fn run(self: Arc<Self>, producer: EventProducer, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(
             every_ms = self.settings.poll_interval.as_millis() as u64,

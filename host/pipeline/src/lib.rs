@@ -32,6 +32,9 @@
 //!   built-in follow-up executor.
 //! - [`timers`]: due timers into the inbox; housekeeping.
 //! - [`retention`]: deleting finished work older than `storage.retention`.
+//! - [`replicas`]: several replicas on one database: wake-ups from the
+//!   others, and the singleton roles (timers, retention, the Core Case
+//!   poller) run only while this replica leads them.
 //! - [`privacy`]: `customers/redact`, `shop/redact`, `customers/data_request`
 //!   (their part in a case system through the host API's `Erasure`).
 //! - [`replay`]: signing and posting event files (`shopcase replay`).
@@ -52,6 +55,7 @@ pub mod ingress;
 pub mod metrics;
 pub mod privacy;
 pub mod replay;
+pub mod replicas;
 pub mod retention;
 pub mod server;
 pub mod timers;

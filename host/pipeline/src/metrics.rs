@@ -19,6 +19,7 @@
 //! | `shopcase_actions_executed_total` | counter | `family`, `outcome` (`done`, `retry`, `dead`) |
 //! | `shopcase_privacy_requests_total` | counter | `topic`, `outcome` |
 //! | `shopcase_pruned_total` | counter | `what` (`events`, `dispatch-rows`, `journal-entries`, `dead-letters`, `timers`: rows deleted by retention) |
+//! | `shopcase_role_leader` | gauge | `role` (1: this replica runs the singleton role; 0: another does; written by `crate::replicas`) |
 //!
 //! Label values are plugin ids, failure kinds and fixed names, never
 //! request data, so the series stay bounded.

@@ -26,7 +26,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use shopcase_contract::time::Timestamp;
 use shopcase_sandbox::{LoadError, Runtime, RuntimeConfig};
-use shopcase_store::{ActionFamily, Storage, StoreError};
+use shopcase_store::{ActionFamily, Storage, StoreError, Work};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
@@ -91,9 +91,45 @@ pub(crate) struct Core {
     /// whole process, across dispatcher workers and executors: if the
     /// process dies again, only the suspect that ran is charged with it.
     pub(crate) suspect_gate: Arc<tokio::sync::Semaphore>,
+    /// The singleton roles this replica contends for and holds
+    /// (`crate::replicas`).
+    pub(crate) roles: crate::replicas::Roles,
+}
+
+impl Core {
+    /// Events were committed to the inbox: wake this process's dispatcher
+    /// workers, and announce them to the other replicas.
+    pub(crate) fn events_added(&self) {
+        self.wake.notify_waiters();
+        self.storage.announce(Work::Inbox);
+    }
+
+    /// Entries were committed to the journal: wake this process's
+    /// executors, and announce them to the other replicas.
+    pub(crate) fn journal_added(&self) {
+        self.journal_wake.notify_waiters();
+        self.storage.announce(Work::Journal);
+    }
 }
 
 pub(crate) use shopcase_host_api::idle;
+
+/// Sleep for `d`, or until `woken` or shutdown: the wait of a claim loop
+/// whose claim found nothing. `woken` was enabled before the claim, so a
+/// wake-up sent while the claim ran (work committed after the claim's
+/// snapshot, from this process or, through the storage's wake-ups,
+/// another) ends the wait at once instead of being lost.
+pub(crate) async fn idle_until(
+    shutdown: &mut watch::Receiver<bool>,
+    d: Duration,
+    woken: std::pin::Pin<&mut tokio::sync::futures::Notified<'_>>,
+) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = woken => {}
+        _ = shutdown.changed() => {}
+    }
+}
 
 /// Open the configuration's storage (`[storage]`: `<data-dir>/shopcase.db`,
 /// or the PostgreSQL database), applying migrations. Use it to share one
@@ -307,6 +343,7 @@ impl PipelineBuilder {
             ),
             config,
             suspect_gate: Arc::new(tokio::sync::Semaphore::new(1)),
+            roles: crate::replicas::Roles::default(),
         });
         for w in &core.config.warnings {
             tracing::warn!("{w}");
@@ -379,7 +416,9 @@ impl Pipeline {
     }
 
     /// Serve on `listener` and run the dispatcher workers, the executors,
-    /// the timer loop and retention until `shutdown` resolves; then stop
+    /// and — while this replica leads their roles (`crate::replicas`) —
+    /// the timer loop, retention and the singleton background tasks, until
+    /// `shutdown` resolves; then stop
     /// accepting, finish the requests and events in flight (claimed events
     /// not yet started are given back), and return.
     pub async fn run(
@@ -404,11 +443,48 @@ impl Pipeline {
                 stop_rx.clone(),
             ));
         }
-        tasks.spawn(crate::timers::run(core.clone(), stop_rx.clone()));
-        tasks.spawn(crate::retention::run(core.clone(), stop_rx.clone()));
+        // What the other replicas announce wakes this one's loops.
+        tasks.spawn(crate::replicas::forward_wakeups(
+            core.clone(),
+            stop_rx.clone(),
+        ));
+        // The singletons run while this replica leads their roles.
+        let c = core.clone();
+        crate::replicas::spawn_singleton(
+            &mut tasks,
+            core.clone(),
+            crate::replicas::TIMERS,
+            stop_rx.clone(),
+            move |stop| crate::timers::run(c.clone(), stop),
+        );
+        if core.config.retention.keep.is_some() {
+            let c = core.clone();
+            crate::replicas::spawn_singleton(
+                &mut tasks,
+                core.clone(),
+                crate::replicas::RETENTION,
+                stop_rx.clone(),
+                move |stop| crate::retention::run(c.clone(), stop),
+            );
+        }
         for b in &self.background {
-            tracing::debug!(task = b.name(), "background task started");
-            tasks.spawn(b.clone().run(self.producer(), stop_rx.clone()));
+            tracing::debug!(
+                task = b.name(),
+                singleton = b.singleton(),
+                "background task started"
+            );
+            if b.singleton() {
+                let (b, producer) = (b.clone(), self.producer());
+                crate::replicas::spawn_singleton(
+                    &mut tasks,
+                    core.clone(),
+                    b.name(),
+                    stop_rx.clone(),
+                    move |stop| b.clone().run(producer.clone(), stop),
+                );
+            } else {
+                tasks.spawn(b.clone().run(self.producer(), stop_rx.clone()));
+            }
         }
         if let Ok(addr) = listener.local_addr() {
             tracing::info!(%addr, workers = core.config.dispatcher.workers, "shopcase is serving");
@@ -526,7 +602,9 @@ async fn readyz(State(core): State<Arc<Core>>) -> Response {
         // stays ready; which services wait is detail for the operator.
         Ok(Ok(())) => {
             let held = core.breakers.held();
-            axum::Json(json!({"status": "ready", "upstreams": held})).into_response()
+            let roles = core.roles.held();
+            axum::Json(json!({"status": "ready", "upstreams": held, "roles": roles}))
+                .into_response()
         }
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: storage");
@@ -557,6 +635,7 @@ async fn metrics(State(core): State<Arc<Core>>) -> Response {
         {
             let mut text = core.metrics.render(stats);
             crate::breaker::render(&core.breakers.states(), &mut text);
+            core.roles.render(&mut text);
             text
         },
     )

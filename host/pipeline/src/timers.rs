@@ -49,7 +49,7 @@ pub(crate) async fn run(core: Arc<Core>, mut shutdown: watch::Receiver<bool>) {
         {
             Ok(fired) if !fired.is_empty() => {
                 tracing::debug!(count = fired.len(), "timers fired");
-                core.wake.notify_waiters();
+                core.events_added();
                 if fired.len() == FIRE_BATCH {
                     continue; // more are due
                 }

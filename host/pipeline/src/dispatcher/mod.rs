@@ -85,6 +85,12 @@ impl Dispatcher {
             if *shutdown.borrow() {
                 break;
             }
+            // Listening for wake-ups before claiming: one sent while the
+            // claim runs (an event committed after its snapshot) ends the
+            // wait that follows an empty claim instead of being lost.
+            let woken = self.core.wake.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let claim = Claim {
                 worker: worker.clone(),
                 limit: cfg.batch,
@@ -101,7 +107,7 @@ impl Dispatcher {
                 }
             };
             if claimed.is_empty() {
-                crate::server::idle(&mut shutdown, cfg.poll_interval, Some(&self.core.wake)).await;
+                crate::server::idle_until(&mut shutdown, cfg.poll_interval, woken).await;
                 continue;
             }
             let installations = self.installations_of(&claimed).await;
@@ -302,7 +308,7 @@ impl Dispatcher {
                 .iter()
                 .any(|(_, f)| matches!(f, PluginFinish::Journalled { actions } if *actions > 0))
             {
-                self.core.journal_wake.notify_waiters();
+                self.core.journal_added();
             }
             let conflicts: Vec<String> = report.conflicts().map(str::to_owned).collect();
             if conflicts.is_empty() || report.event != EventProgress::Retained {

@@ -71,6 +71,11 @@ pub(crate) async fn run(
             },
             _ = shutdown.changed() => continue,
         };
+        // Listening for wake-ups before claiming (see the dispatcher's
+        // loop): one sent during the claim is not lost.
+        let woken = core.journal_wake.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         let free = 1 + slots.available_permits();
         let claim = JournalClaim {
             family,
@@ -91,7 +96,7 @@ pub(crate) async fn run(
         };
         if entries.is_empty() {
             drop(first);
-            crate::server::idle(&mut shutdown, cfg.poll_interval, Some(&core.journal_wake)).await;
+            crate::server::idle_until(&mut shutdown, cfg.poll_interval, woken).await;
             continue;
         }
         // Entries whose earlier executor died holding them (suspects) run

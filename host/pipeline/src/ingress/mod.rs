@@ -326,7 +326,7 @@ async fn accept(
             (Accepted::Stale, event_id)
         }
         Inserted::New { event_id } => {
-            core.wake.notify_waiters();
+            core.events_added();
             (Accepted::New, event_id)
         }
         Inserted::Duplicate { event_id, rule } => {

@@ -18,5 +18,6 @@ mod ingress;
 mod ops;
 mod privacy;
 mod replay;
+mod replicas;
 mod retention;
 mod shopify;
