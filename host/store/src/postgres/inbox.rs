@@ -21,23 +21,30 @@
 //!   ([`PluginFinish::AlreadySettled`]): its actions are journalled once.
 //! - **Order.** Within a store, claimable events (pending, due, no live
 //!   lease) are claimed oldest first, and across stores round-robin, as on
-//!   SQLite. [`claim`] first reads, from its snapshot and without locks,
-//!   which rows a claim takes (each store's next claimable events, turn by
-//!   turn), then locks exactly those, skipping any another claimer holds:
-//!   a row being claimed by a concurrent transaction counts as leased, as
-//!   it is the moment that transaction commits, so a claim never passes
-//!   over a claimable older event of a store that nobody is taking.
-//!   (Locking more rows than a claim takes, say each store's first
-//!   `limit`, would make a concurrent claimer skip older events it should
-//!   have taken, and take younger ones.) The rows skipped are made up for
-//!   with the stores' next events, round after round, until the claim is
-//!   full or nothing claimable is left.
-//! - **Contention.** Claimers never wait for one another's row locks, but
-//!   two claims that read the same stores' heads and each take rows the
-//!   other read are, to PostgreSQL's serializable checks, a read/write
-//!   cycle: one of them is aborted and re-run (a few milliseconds later, on
-//!   a snapshot that shows the other's leases). Exactly-once and order
-//!   never depend on that; only throughput does.
+//!   SQLite: at every commit, the events of a store that are claimed are
+//!   older than those still waiting to be (leases aside). [`claim`] reads,
+//!   from its snapshot and without locks, which rows it would take (each
+//!   store's next claimable events, turn by turn), then locks exactly
+//!   those, `SKIP LOCKED`, and takes a store's rows only up to the first
+//!   one another transaction holds: that holder may still abort, and
+//!   taking younger events past its row could leave the older one waiting
+//!   behind them. So a store being claimed by another replica is left to
+//!   it for this claim (its rows are not waited for), the claim goes on
+//!   with the other stores, and a claim that found every event it chose
+//!   held elsewhere is run again (as [`StoreError::Contended`]) rather than
+//!   answering "nothing to do". (Locking more than a claim takes — each
+//!   store's first `limit` rows, say — would make a concurrent claimer
+//!   pass over older events and take younger ones.) A row changed and
+//!   committed by another claim after this one's snapshot fails its lock
+//!   as a serialization failure, and the claim is re-run.
+//! - **Contention.** Claimers never wait for one another's row locks; but
+//!   every claim starts at the same rows (each store's oldest claimable
+//!   events), so claims that overlap in time mostly end with one re-run,
+//!   on a snapshot that shows the other's leases: claims of one database
+//!   are, in effect, taken one at a time, as SQLite's one writer takes
+//!   them. With many workers claiming back to back, a claim can lose
+//!   [`TRIES`](super::TRIES) times in a row and fail as contended (the
+//!   dispatcher polls again). Exactly-once and order never depend on it.
 
 use std::collections::HashMap;
 
@@ -301,26 +308,43 @@ const NEXT_SQL: &str = "
         ORDER BY j.seq LIMIT $4) c
     ORDER BY s.n, c.seq";
 
-/// Take the chosen rows: each one locked, unless another transaction holds
-/// it (a concurrent claim: skipped), and checked claimable again. A claim
-/// that takes an event over from a holder whose lease expired
+/// Take the chosen rows (`$4`, each with its store's index `$5`): each
+/// one locked unless another transaction holds it (`SKIP LOCKED`), and
+/// checked claimable again. Within a store the rows are taken only up to
+/// the first one held elsewhere: whether its holder commits is not known
+/// yet, so taking a younger event past it could leave the older one
+/// unclaimed behind it (the holder aborts) — a store's events are taken
+/// oldest first or not at all. (The rows locked past it are not changed,
+/// only left locked until this transaction ends.)
+///
+/// A claim that takes an event over from a holder whose lease expired
 /// (`claimed_by` still set: a finish, a release or a host completion
 /// clears it) counts an abandoned claim and remembers that holder.
 const TAKE_SQL: &str = "
+    WITH chosen AS (
+        SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS c(seq, n)
+    ), locked AS (
+        SELECT seq FROM inbox
+        WHERE seq = ANY($4) AND status = 'pending' AND next_attempt_at <= $3
+          AND (lease_until IS NULL OR lease_until <= $3)
+        FOR UPDATE SKIP LOCKED
+    ), held AS (
+        SELECT c.n, min(c.seq) AS seq FROM chosen c
+        WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.seq = c.seq)
+        GROUP BY c.n
+    )
     UPDATE inbox SET claimed_by = $1, lease_until = $2, claims = claims + 1,
         abandoned = abandoned + (claimed_by IS NOT NULL)::int,
         abandoned_by = coalesce(claimed_by, abandoned_by),
         taken_from = claimed_by
     WHERE seq IN (
-        SELECT seq FROM inbox
-        WHERE seq = ANY($4) AND status = 'pending' AND next_attempt_at <= $3
-          AND (lease_until IS NULL OR lease_until <= $3)
-        FOR UPDATE SKIP LOCKED)
+        SELECT c.seq FROM chosen c JOIN locked l ON l.seq = c.seq
+        WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.n = c.n AND h.seq < c.seq))
     RETURNING ";
 
-/// At most this many rounds of choosing and locking per claim: each round
-/// after the first makes up for rows a concurrent claimer held, or goes on
-/// with the stores that still have claimable events.
+/// At most this many rounds of choosing and locking per claim (each round
+/// after the first goes on with the stores that still have claimable
+/// events).
 const CLAIM_ROUNDS: usize = 16;
 
 /// A store in a claim: how far its events were looked at, how many it got.
@@ -366,6 +390,7 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
         .await
         .map_err(pg(op))?;
     let mut taken: Vec<Row> = Vec::new();
+    let mut held_elsewhere = false;
     let mut rounds = 0;
     while taken.len() < claim.limit && !stores.is_empty() && rounds < CLAIM_ROUNDS {
         rounds += 1;
@@ -406,8 +431,15 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
             kept[n] += 1;
         }
         let chosen: Vec<i64> = candidates.iter().map(|&(_, seq, _)| seq).collect();
+        let stores_of: Vec<i64> = candidates
+            .iter()
+            .map(|&(_, _, n)| i64::try_from(n).unwrap_or(i64::MAX))
+            .collect();
         let got = tx
-            .query(&take, &[&claim.worker, &lease_until, &now, &chosen])
+            .query(
+                &take,
+                &[&claim.worker, &lease_until, &now, &chosen, &stores_of],
+            )
             .await
             .map_err(pg(op))?;
         let index: HashMap<&str, usize> = stores
@@ -425,12 +457,26 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
             store.taken += got_per_store[n];
         }
         taken.extend(got);
-        // A store that had fewer than asked, all of them kept, is done.
+        // A store one of whose events another transaction holds is left
+        // to it for this claim; one that had fewer than asked, all of them
+        // kept, has nothing more.
         let mut n = 0;
         stores.retain(|_| {
-            let more = found[n] == each || kept[n] < found[n];
+            let busy = got_per_store[n] < kept[n];
+            held_elsewhere |= busy;
+            let more = !busy && (found[n] == each || kept[n] < found[n]);
             n += 1;
             more
+        });
+    }
+    if taken.is_empty() && held_elsewhere {
+        // Every claimable event this claim chose is being taken by another
+        // transaction: try again on a snapshot that shows how that ended,
+        // as a claim queued behind it on SQLite would (rather than answer
+        // "nothing to do" to a worker that would then idle).
+        return Err(StoreError::Contended {
+            op,
+            message: "the claimable events are being claimed by another transaction".into(),
         });
     }
     // In seq order, so deaths found in one claim are numbered the same
