@@ -89,7 +89,7 @@ fn find() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

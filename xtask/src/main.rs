@@ -3,7 +3,9 @@
 //! - `demo`: install the Wasm target if missing, build the plugins and the
 //!   host, run the demo.
 //! - `test`: everything CI runs: formatting, clippy, cargo-deny, the Wasm
-//!   components, and every test.
+//!   components, and every test (the database tests against a PostgreSQL
+//!   cluster it starts in `target/postgres/` and stops at the end, unless
+//!   `SHOPCASE_TEST_DATABASE_URL` names one).
 //! - `build-plugins`: build every Wasm component in the workspace and
 //!   package the plugins into `target/plugins/<id>/`.
 //! - `bench`: the sandbox benchmarks (release build): Rust plugin against
@@ -11,17 +13,23 @@
 //! - `ahead [DAYS]`: the demo and the scenario end-to-end tests with the
 //!   clock moved ahead (400 days by default; `test` runs it too);
 //! - `battery [--ci] [--only GROUP]`: the field battery against served
-//!   processes (full size; `test` runs it at the reduced size).
+//!   processes (full size; `test` runs it at the reduced size);
+//! - `postgres start|stop|url`: the throwaway PostgreSQL cluster `test`
+//!   runs the database tests against (`target/postgres/`), by hand: start
+//!   it and print `export SHOPCASE_TEST_DATABASE_URL=...`, stop it, or
+//!   print the URL of the running one.
 //!
 //! It installs what it needs (the `wasm32-wasip2` target through rustup;
 //! Node, npm and pip packages inside `target/guest-tools/` for the
-//! JavaScript and Python examples; clang and wasi-libc through apt for C)
-//! and says exactly what is missing when it cannot.
+//! JavaScript and Python examples; clang and wasi-libc through apt for C;
+//! Chromium and PostgreSQL through apt for the tests) and says exactly what
+//! is missing when it cannot.
 //!
 //! # Layout
 //! - this file: the tasks;
 //! - `guests`: toolchains and builds of non-Rust (and Rust) guest examples;
 //! - `browser`: Chromium for the admin page's end-to-end test;
+//! - `postgres`: the PostgreSQL server for the database tests;
 //! - `bench_guests`: the per-language per-event benchmark;
 //! - `ahead`: the calendar guard (libfaketime);
 //! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny);
@@ -41,6 +49,7 @@ mod bench_guests;
 mod browser;
 mod deny;
 mod guests;
+mod postgres;
 
 use guests::{Guests, Lang};
 
@@ -58,6 +67,7 @@ fn main() {
         "ahead" => ahead_task(&args[1..]),
         "deny" => deny::check(),
         "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..])),
+        "postgres" => postgres::task(&args[1..]),
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -75,7 +85,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)\n  postgres start|stop|url\n                  the tests' PostgreSQL cluster in target/postgres: start it (prints the export line), stop it, print its URL"
     );
 }
 
@@ -273,10 +283,17 @@ fn test() -> Result<()> {
     let chromium = browser::ensure_chromium()?;
     done(t);
 
+    // Stopped when dropped: after the battery, or on the way out of a
+    // failed step.
+    let t = step("PostgreSQL for the database tests");
+    let database = postgres::ensure_postgres()?;
+    done(t);
+
     let t = step("cargo test --workspace");
     let mut env = test_env();
     env.extend(guests.test_env());
     env.extend(browser::test_env(&chromium));
+    env.extend(database.test_env());
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--no-fail-fast"])
         .envs(env.iter().map(|(k, v)| (k, v)));
@@ -291,6 +308,7 @@ fn test() -> Result<()> {
     done(t);
 
     battery::run_battery(&["--ci".to_owned()])?;
+    drop(database);
 
     eprintln!(
         "\nall checks passed in {:.0} s",

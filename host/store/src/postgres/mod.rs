@@ -230,6 +230,7 @@ impl PostgresStorage {
                         .await
                         .map_err(err)?
                         .get(0);
+                    tx.rollback().await.map_err(err)?;
                     return Err(StoreError::Schema(format!(
                         "schema `{schema}` of {} holds {tables} tables but no shopcase migration record; point the URL at an empty database (or schema) for shopcase",
                         self.database
@@ -255,6 +256,7 @@ impl PostgresStorage {
                 .get(0);
             let latest = crate::migrations::latest();
             if current > latest {
+                tx.rollback().await.map_err(err)?;
                 return Err(StoreError::Schema(format!(
                     "the database is at schema version {current}, newer than this build knows ({latest}); run a newer shopcase"
                 )));

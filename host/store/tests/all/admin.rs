@@ -7,7 +7,7 @@ use shopcase_contract::action::{CaseStatus, Priority};
 use shopcase_contract::{CaseKey, SettingValue, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 /// An approval of content `sha256` (its grants: one action).
 pub(crate) fn approval(sha256: &str, by: &str, secs: i64) -> Approval {
@@ -22,7 +22,7 @@ pub(crate) fn approval(sha256: &str, by: &str, secs: i64) -> Approval {
 }
 
 /// Install `plugin` for the demo shop.
-pub(crate) async fn install(s: &SqliteStorage, plugin: &str, enabled: bool) {
+pub(crate) async fn install(s: &Store, plugin: &str, enabled: bool) {
     let mut settings = BTreeMap::new();
     settings.insert("threshold".to_owned(), SettingValue::Integer(70));
     s.put_installation(
@@ -55,7 +55,7 @@ pub(crate) async fn install(s: &SqliteStorage, plugin: &str, enabled: bool) {
 
 #[tokio::test]
 async fn stores_follow_the_configuration() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.sync_stores(
         vec![
             ("a.myshopify.com".into(), "2026-07".into()),
@@ -84,7 +84,7 @@ async fn stores_follow_the_configuration() {
 
 #[tokio::test]
 async fn installations_round_trip_with_their_audit_record() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     install(&s, "fraud", true).await;
     install(&s, "returns", false).await;
     let all = s.installations(Some(SHOP)).await.unwrap();
@@ -111,7 +111,7 @@ async fn installations_round_trip_with_their_audit_record() {
 
 #[tokio::test]
 async fn dead_letters_can_be_retried_or_discarded_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     install(&s, "p", true).await;
     let ev = order_event("w-1", 1);
     let event_id = ev.event_id();
@@ -198,7 +198,7 @@ async fn dead_letters_can_be_retried_or_discarded_once() {
 
 #[tokio::test]
 async fn case_links_are_found_by_key_and_by_case_id() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let key = CaseKey {
         case_type: "fraud-investigation".into(),
         subject: Subject::Order(5001),
@@ -272,7 +272,7 @@ fn approve_audit(plugin: &str, secs: i64) -> NewAudit {
 
 #[tokio::test]
 async fn an_approval_changes_only_by_approving_or_by_a_new_version() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     install(&s, "fraud", true).await;
     let first = s.installation(SHOP, "fraud").await.unwrap().unwrap();
     assert_eq!(
@@ -308,7 +308,7 @@ async fn an_approval_changes_only_by_approving_or_by_a_new_version() {
 
 #[tokio::test]
 async fn approving_is_compare_and_set_and_audited_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     install(&s, "fraud", true).await;
     let before = s
         .installation(SHOP, "fraud")
@@ -317,7 +317,7 @@ async fn approving_is_compare_and_set_and_audited_once() {
         .unwrap()
         .approved;
     let new = approval("sha-2", "sec@example.com", 10);
-    let audits = |s: &SqliteStorage| {
+    let audits = |s: &Store| {
         let s = s.clone();
         async move {
             s.audit_log(Some(SHOP), 100)
@@ -391,14 +391,14 @@ async fn approving_is_compare_and_set_and_audited_once() {
 
 #[tokio::test]
 async fn a_database_from_before_approvals_upgrades_with_none_recorded() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Db::create().await;
     {
-        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        let s = dir.open().await;
         install(&s, "fraud", true).await;
     }
     // Back to schema version 6, as written before approvals.
-    roll_back_schema(&dir, 6);
-    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    roll_back_schema(&dir, 6).await;
+    let s = dir.open().await;
     let old = s.installation(SHOP, "fraud").await.unwrap().unwrap();
     assert!(old.enabled, "kept across the upgrade");
     assert_eq!(old.approved, None, "nothing approved is invented");
@@ -436,11 +436,12 @@ async fn a_database_from_before_approvals_upgrades_with_none_recorded() {
 
 #[tokio::test]
 async fn an_unreadable_approval_is_named() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     install(&s, "fraud", true).await;
-    behind_the_back(&dir)
-        .execute("UPDATE installations SET approved_grants = 'not json'", [])
-        .unwrap();
+    dir.behind_the_back()
+        .await
+        .exec("UPDATE installations SET approved_grants = 'not json'", &[])
+        .await;
     let err = s.installations(Some(SHOP)).await.unwrap_err().to_string();
     assert!(err.contains("installations.approved_grants"), "{err}");
 }

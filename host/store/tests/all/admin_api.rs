@@ -7,7 +7,7 @@ use shopcase_contract::action::{CaseStatus, Priority, ShopifyOperation, TagsChan
 use shopcase_contract::{Action, CaseKey, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 fn audit(action: &str, t: i64) -> NewAudit {
     NewAudit {
@@ -34,7 +34,7 @@ fn token(id: &str, hash: &str) -> NewApiToken {
 
 #[tokio::test]
 async fn tokens_are_found_by_hash_touched_and_revoked_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.create_api_token(token("t1", "aa"), audit("token.create", 0))
         .await
         .unwrap();
@@ -114,7 +114,7 @@ fn event(shop: &str, webhook: &str, order: u64, topic: &str, secs: i64) -> NewEv
 
 #[tokio::test]
 async fn events_are_searched_newest_first_by_store_order_topic_status_and_time() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let other = "other.myshopify.com";
     let mut ids = Vec::new();
     for (i, (shop, order, topic)) in [
@@ -207,7 +207,7 @@ async fn events_are_searched_newest_first_by_store_order_topic_status_and_time()
 
 #[tokio::test]
 async fn journal_dead_letters_and_case_links_are_searchable() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 42);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();

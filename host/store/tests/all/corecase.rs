@@ -5,7 +5,7 @@ use shopcase_contract::action::{CaseStatus, Priority, Refund, TagsChange, Target
 use shopcase_contract::{Action, CaseKey, Resources, ShopifyOperation, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 fn key(order: u64) -> CaseKey {
     CaseKey {
@@ -74,7 +74,7 @@ fn held(task: &str, source: &str, order: u64) -> NewHeldOperation {
 
 #[tokio::test]
 async fn case_records_keep_the_opening_resources_and_seed_the_poll_mark() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.record_case_link(link(5001, "c-1"), details(5001, Some(at(1))))
         .await
         .unwrap();
@@ -140,7 +140,7 @@ async fn case_records_keep_the_opening_resources_and_seed_the_poll_mark() {
 
 #[tokio::test]
 async fn an_observation_updates_the_link_and_inserts_its_event_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.record_case_link(link(5001, "c-1"), details(5001, Some(at(1))))
         .await
         .unwrap();
@@ -240,7 +240,7 @@ async fn an_observation_updates_the_link_and_inserts_its_event_once() {
 
 #[tokio::test]
 async fn held_operations_are_recorded_once_per_request() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let h = s
         .hold_operation(held("t-1", "evt_1:refunds:2", 5001))
         .await
@@ -286,7 +286,7 @@ fn decision(task: &str, approved: bool) -> HeldDecision {
 
 #[tokio::test]
 async fn an_approval_releases_the_operation_into_the_journal_exactly_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.hold_operation(held("t-1", "evt_1:refunds:2", 5001))
         .await
         .unwrap();
@@ -382,7 +382,7 @@ async fn an_approval_releases_the_operation_into_the_journal_exactly_once() {
 
 #[tokio::test]
 async fn a_rejection_is_recorded_and_never_executed() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let mut h = held("t-1", "evt_1:refunds:2", 5001);
     h.operation = ShopifyOperation::TagsAdd(TagsChange {
         target: Target::Order(5001),
@@ -413,7 +413,7 @@ async fn a_rejection_is_recorded_and_never_executed() {
 
 #[tokio::test]
 async fn a_shop_redaction_deletes_its_held_operations() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.hold_operation(held("t-1", "evt_1:refunds:2", 5001))
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 /// The permission bits, in octal as `ls` and `chmod` write them.
 fn mode(path: &Path) -> String {

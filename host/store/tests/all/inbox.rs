@@ -9,7 +9,7 @@ use shopcase_contract::action::{ShopifyOperation, TagsChange, Target};
 use shopcase_contract::{Action, Resources};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 fn tag(order: u64, t: &str) -> Action {
     Action::Shopify(ShopifyOperation::TagsAdd(TagsChange {
@@ -62,9 +62,9 @@ fn finish(
 
 #[tokio::test]
 async fn inserts_are_durable_and_deduplicated() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Db::create().await;
     let id = {
-        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        let s = dir.open().await;
         let ev = order_event("w-1", 5001);
         let Inserted::New { event_id } = s.insert_event(ev.clone()).await.unwrap() else {
             panic!("first insert must be new")
@@ -118,7 +118,7 @@ async fn inserts_are_durable_and_deduplicated() {
         event_id
     };
     // Reopened: still there, exactly as stored.
-    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    let s = dir.open().await;
     let stored = s
         .event(&id)
         .await
@@ -132,7 +132,7 @@ async fn inserts_are_durable_and_deduplicated() {
 
 #[tokio::test]
 async fn a_storm_of_concurrent_duplicates_stores_one_event() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let s = Arc::new(s);
     let mut tasks = Vec::new();
     for _ in 0..200 {
@@ -153,7 +153,7 @@ async fn a_storm_of_concurrent_duplicates_stores_one_event() {
 
 #[tokio::test]
 async fn concurrent_distinct_inserts_are_all_committed() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let s = Arc::new(s);
     let tasks: Vec<_> = (0..500)
         .map(|i| {
@@ -178,7 +178,7 @@ async fn concurrent_distinct_inserts_are_all_committed() {
 
 #[tokio::test]
 async fn stale_events_are_kept_but_never_claimed() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let mut ev = order_event("old", 1);
     ev.status = EventStatus::Stale;
     let Inserted::New { event_id } = s.insert_event(ev.clone()).await.unwrap() else {
@@ -203,7 +203,7 @@ async fn stale_events_are_kept_but_never_claimed() {
 
 #[tokio::test]
 async fn claims_are_leases_that_expire() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     for i in 0..3 {
         s.insert_event(order_event(&format!("w-{i}"), i))
             .await
@@ -250,7 +250,7 @@ async fn claims_are_leases_that_expire() {
 
 #[tokio::test]
 async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let e = order_event(&format!("w-{i}"), i);
@@ -258,14 +258,13 @@ async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
         s.insert_event(e).await.unwrap();
     }
     // Damage the middle one behind the storage's back.
-    let other = behind_the_back(&dir);
-    other
-        .execute(
+    dir.behind_the_back()
+        .await
+        .exec(
             "UPDATE inbox SET resources = 'not json' WHERE event_id = ?1",
-            [&ids[1]],
+            &[(&ids[1]).into()],
         )
-        .unwrap();
-    drop(other);
+        .await;
 
     let got = s.claim_events(claim("a", at(10))).await.unwrap();
     assert_eq!(
@@ -294,7 +293,7 @@ async fn an_unreadable_row_is_dead_lettered_instead_of_holding_its_batch() {
 
 #[tokio::test]
 async fn an_event_with_an_unreadable_dispatch_row_is_dead_lettered_too() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let mut ids = Vec::new();
     for i in 0..2 {
         let e = order_event(&format!("w-{i}"), i);
@@ -315,14 +314,13 @@ async fn an_event_with_an_unreadable_dispatch_row_is_dead_lettered_too() {
     s.finish_event(finish(&ids[0], "a", at(10), vec![("p", retry)]))
         .await
         .unwrap();
-    let other = behind_the_back(&dir);
-    other
-        .execute(
+    dir.behind_the_back()
+        .await
+        .exec(
             "UPDATE dispatch SET status = 'bogus' WHERE event_id = ?1",
-            [&ids[0]],
+            &[(&ids[0]).into()],
         )
-        .unwrap();
-    drop(other);
+        .await;
 
     let got = s.claim_events(claim("b", at(30))).await.unwrap();
     assert_eq!(
@@ -348,7 +346,7 @@ async fn an_event_with_an_unreadable_dispatch_row_is_dead_lettered_too() {
 
 #[tokio::test]
 async fn a_worker_still_running_renews_its_leases() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     for i in 0..3 {
         s.insert_event(order_event(&format!("w-{i}"), i))
             .await
@@ -390,7 +388,7 @@ async fn a_worker_still_running_renews_its_leases() {
 
 #[tokio::test]
 async fn a_finished_run_is_journalled_once_with_deterministic_keys() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let Inserted::New { event_id } = s.insert_event(order_event("w-1", 5001)).await.unwrap() else {
         panic!()
     };
@@ -445,11 +443,11 @@ async fn a_finished_run_is_journalled_once_with_deterministic_keys() {
 
 #[tokio::test]
 async fn failures_retry_per_plugin_then_dead_letter_and_quarantine() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.sync_stores(vec![(SHOP.into(), "2026-07".into())], at(0))
         .await
         .unwrap();
-    crate::admin::install(&s, "bad", true).await;
+    super::admin::install(&s, "bad", true).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         let Inserted::New { event_id } = s
@@ -614,7 +612,7 @@ async fn failures_retry_per_plugin_then_dead_letter_and_quarantine() {
 
 #[tokio::test]
 async fn a_changed_kv_read_is_a_conflict_and_journals_nothing() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let Inserted::New { event_id: e1 } = s.insert_event(order_event("w-1", 1)).await.unwrap()
     else {
         panic!()
@@ -703,7 +701,7 @@ async fn a_changed_kv_read_is_a_conflict_and_journals_nothing() {
 
 #[tokio::test]
 async fn key_value_expiry_is_judged_at_the_events_time_not_when_it_is_processed() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     // Two orders 30 minutes apart; a plugin remembers the first for an hour.
     let Inserted::New { event_id: first } = s.insert_event(order_event("w-1", 1)).await.unwrap()
     else {
@@ -767,62 +765,6 @@ async fn key_value_expiry_is_judged_at_the_events_time_not_when_it_is_processed(
     assert_eq!(s.kv_purge_expired(at(3600)).await.unwrap(), 1);
 }
 
-#[tokio::test]
-async fn a_locked_database_is_unavailable_not_an_answer() {
-    let (dir, s) = open();
-    s.insert_event(order_event("before", 1)).await.unwrap();
-    // Another process holds the write lock (e.g. a long maintenance job).
-    let other = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-    other.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let err = s.insert_event(order_event("during", 2)).await.unwrap_err();
-    assert!(err.is_unavailable(), "{err}");
-    assert_eq!(err.code(), "storage-unavailable");
-    assert!(s.check_writable().await.unwrap_err().is_unavailable());
-    other.execute_batch("ROLLBACK").unwrap();
-    // Nothing half-written; the next insert works.
-    assert!(matches!(
-        s.insert_event(order_event("during", 2)).await.unwrap(),
-        Inserted::New { .. }
-    ));
-    s.check_writable().await.unwrap();
-}
-
-#[tokio::test]
-async fn foreign_and_newer_databases_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("shopcase.db");
-    {
-        let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("CREATE TABLE something_else (x)").unwrap();
-    }
-    let err = SqliteStorage::open(dir.path(), config())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("not a shopcase database"), "{err}");
-
-    let dir = tempfile::tempdir().unwrap();
-    drop(SqliteStorage::open(dir.path(), config()).unwrap());
-    {
-        let c = rusqlite::Connection::open(dir.path().join("shopcase.db")).unwrap();
-        let versions: Vec<i64> = c
-            .prepare("SELECT version FROM schema_migrations")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        // Every migration applied, in order, none missing (a gap would be
-        // skipped for good by a database already past it).
-        assert_eq!(versions, (1..=9).collect::<Vec<i64>>());
-        c.execute("INSERT INTO schema_migrations VALUES (99, 'future', 0)", [])
-            .unwrap();
-    }
-    let err = SqliteStorage::open(dir.path(), config())
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("schema version 99"), "{err}");
-}
-
 /// A delivery as the ingress stores it: with the digest of its body.
 fn signed(webhook: &str, order: u64) -> NewEvent {
     let mut ev = order_event(webhook, order);
@@ -841,7 +783,7 @@ fn digest(body: &str) -> [u8; 32] {
 
 #[tokio::test]
 async fn a_replayed_body_is_a_duplicate_per_store_and_topic() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let first = signed("w-1", 5001);
     let Inserted::New { event_id } = s.insert_event(first.clone()).await.unwrap() else {
         panic!("first insert must be new")
@@ -897,7 +839,7 @@ async fn a_replayed_body_is_a_duplicate_per_store_and_topic() {
 
 #[tokio::test]
 async fn a_privacy_body_stays_a_duplicate_while_its_record_is_kept() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let body = serde_json::json!({"shop_id": 1, "shop_domain": SHOP,
         "customer": {"id": 7001}, "orders_to_redact": []})
     .to_string();
@@ -940,9 +882,9 @@ async fn a_privacy_body_stays_a_duplicate_while_its_record_is_kept() {
 
 #[tokio::test]
 async fn a_database_from_before_body_digests_upgrades() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Db::create().await;
     let old_id = {
-        let s = SqliteStorage::open(dir.path(), config()).unwrap();
+        let s = dir.open().await;
         let Inserted::New { event_id } = s.insert_event(order_event("w-old", 1)).await.unwrap()
         else {
             panic!("new")
@@ -950,8 +892,8 @@ async fn a_database_from_before_body_digests_upgrades() {
         event_id
     };
     // Back to schema version 4, as a database written before the digest.
-    roll_back_schema(&dir, 4);
-    let s = SqliteStorage::open(dir.path(), config()).unwrap();
+    roll_back_schema(&dir, 4).await;
+    let s = dir.open().await;
     let old = s
         .event(&old_id)
         .await

@@ -8,7 +8,7 @@ use shopcase_contract::action::{
 use shopcase_contract::{Action, CaseKey, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 fn key() -> CaseKey {
     CaseKey {
@@ -48,7 +48,7 @@ fn actions() -> Vec<Action> {
 }
 
 /// Journal `actions()` for one event; returns the event id.
-async fn journalled(s: &SqliteStorage) -> String {
+async fn journalled(s: &Store) -> String {
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -105,7 +105,7 @@ fn settle(key: &str, worker: &str, now: Timestamp, outcome: JournalOutcome) -> J
 
 #[tokio::test]
 async fn entries_are_claimed_by_family_and_in_order_within_a_case() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let id = journalled(&s).await;
     let stats = s.journal_stats().await.unwrap();
     assert_eq!(stats.count(ActionFamily::Case, JournalStatus::Pending), 2);
@@ -163,7 +163,7 @@ async fn entries_are_claimed_by_family_and_in_order_within_a_case() {
 
 #[tokio::test]
 async fn settlement_needs_the_claim_and_failures_retry_then_dead_letter() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     journalled(&s).await;
     let e = s
         .claim_journal(claim(ActionFamily::Shopify, "x", at(2)))
@@ -260,17 +260,16 @@ async fn settlement_needs_the_claim_and_failures_retry_then_dead_letter() {
 
 #[tokio::test]
 async fn an_unreadable_entry_is_dead_lettered_instead_of_stopping_its_family() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let id = journalled(&s).await;
     // Damage the open-case entry behind the storage's back.
-    let other = behind_the_back(&dir);
-    other
-        .execute(
+    dir.behind_the_back()
+        .await
+        .exec(
             "UPDATE journal SET action = '{\"kind\": \"no-such-kind\"}' WHERE idempotency_key = ?1",
-            [format!("{id}:p:0")],
+            &[format!("{id}:p:0").into()],
         )
-        .unwrap();
-    drop(other);
+        .await;
 
     // The case family's claim goes on: the damaged entry is set aside, and
     // the comment behind it is free to run.

@@ -1,15 +1,9 @@
-//! Integration tests of the SQLite storage: a real database in a temporary
-//! directory for each test, driven through the `Storage` trait.
+//! Integration tests of the storage, driven through the `Storage` traits:
+//! every test on both backends, each with a real database of its own (an
+//! SQLite file in a temporary directory; a PostgreSQL schema, see
+//! `support.rs`). `sqlite::…` and `postgres::…` name the two runs;
+//! `sqlite_only`/`postgres_only` hold what only one engine has (file
+//! permissions; schemas, locks and replicas).
 
-mod support;
-
-mod admin;
-mod admin_api;
-mod corecase;
-mod files;
-mod inbox;
-mod journal;
-mod poison;
-mod privacy;
-mod retention;
-mod timers;
+mod postgres;
+mod sqlite;

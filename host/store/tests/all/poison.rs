@@ -3,14 +3,13 @@
 //! out unfinished) are set aside as `poison` dead letters; claims take
 //! events round-robin across stores. Leases expire on injected times.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use shopcase_contract::Action;
 use shopcase_contract::action::{ShopifyOperation, TagsChange, Target};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 const LEASE: Duration = Duration::from_secs(30);
 
@@ -64,13 +63,13 @@ fn finish(
     }
 }
 
-async fn open_letters(s: &SqliteStorage) -> Vec<DeadLetter> {
+async fn open_letters(s: &Store) -> Vec<DeadLetter> {
     s.dead_letters(None, true, 100).await.unwrap()
 }
 
 #[tokio::test]
 async fn an_event_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_resets_it() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -213,7 +212,7 @@ async fn an_event_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_res
 /// starts again at one; deaths in a row set it aside.
 #[tokio::test]
 async fn only_deaths_in_a_row_count_toward_poison() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let a = order_event("w-a", 1);
     let b = order_event("w-b", 2);
     let (a_id, b_id) = (a.event_id(), b.event_id());
@@ -260,7 +259,7 @@ async fn only_deaths_in_a_row_count_toward_poison() {
 
 #[tokio::test]
 async fn a_discarded_poison_event_stays_done_and_is_pruned() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -311,7 +310,7 @@ async fn a_discarded_poison_event_stays_done_and_is_pruned() {
 
 #[tokio::test]
 async fn a_timer_event_names_its_plugin_when_set_aside() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let mut ev = order_event("timer:1:1", 1);
     ev.topic = "timer/fired".into();
     ev.source = EventSource::Timer;
@@ -353,7 +352,7 @@ fn journal_claim(worker: &str, now: Timestamp, poison_after: u32) -> JournalClai
 
 #[tokio::test]
 async fn a_journal_entry_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_resets_it() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -506,7 +505,7 @@ async fn a_journal_entry_abandoned_n_times_becomes_a_poison_dead_letter_and_a_re
 /// later crash starts it from one again.
 #[tokio::test]
 async fn an_event_whose_run_ends_is_no_longer_a_suspect() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -544,7 +543,7 @@ async fn an_event_whose_run_ends_is_no_longer_a_suspect() {
 /// ends clears its suspicion.
 #[tokio::test]
 async fn a_released_journal_entry_keeps_its_abandoned_claims_and_an_ended_execution_clears_them() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let ev = order_event("w-1", 1);
     let id = ev.event_id();
     s.insert_event(ev).await.unwrap();
@@ -619,7 +618,7 @@ async fn a_released_journal_entry_keeps_its_abandoned_claims_and_an_ended_execut
 
 /// `n` events of `shop`, inserted concurrently (group commit), in seq order
 /// of their webhook ids' numbers.
-async fn backlog(s: &Arc<SqliteStorage>, shop: &str, prefix: &str, n: u64) {
+async fn backlog(s: &Store, shop: &str, prefix: &str, n: u64) {
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let s = s.clone();
@@ -638,8 +637,8 @@ async fn claims_take_events_round_robin_across_stores_oldest_first_within_each()
     const A: &str = "a.myshopify.com";
     const B: &str = "b.myshopify.com";
     const C: &str = "c.myshopify.com";
-    let (_d, s) = open();
-    let s = Arc::new(s);
+    let (_d, s) = open().await;
+
     backlog(&s, A, "a", 1_000).await;
     backlog(&s, C, "c", 3).await;
     let mut late = order_event("b-0", 1);
@@ -712,7 +711,7 @@ async fn claims_take_events_round_robin_across_stores_oldest_first_within_each()
 #[tokio::test]
 async fn a_store_whose_events_wait_does_not_hide_another_stores() {
     const B: &str = "b.myshopify.com";
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     // Store A's event is claimed (leased), store B's is not yet due.
     let a = order_event("a-0", 1);
     let a_id = a.event_id();

@@ -1,7 +1,6 @@
 //! Privacy: planted personal data is exported on request, and nothing of it
 //! remains anywhere in the database files after redaction.
 
-use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -11,7 +10,7 @@ use shopcase_contract::action::{
 use shopcase_contract::{Action, CaseKey, Resources, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 const EMAIL: &str = "ann.lindqvist@example.com";
 const PHONE: &str = "+1 555-010-0199";
@@ -81,7 +80,7 @@ fn plugin_actions() -> Vec<Action> {
 
 /// Events for Ann (an order and a customer update) and Bob, Ann's actions
 /// journalled, key-value data, a timer and a dead letter mentioning her.
-async fn plant(s: &SqliteStorage) -> (String, String) {
+async fn plant(s: &Store) -> (String, String) {
     let a = event("w-ann", "orders/create", ann_order());
     let c = event(
         "w-ann-update",
@@ -224,15 +223,6 @@ fn ann() -> CustomerIdentity {
     }
 }
 
-/// The bytes of the database and its WAL.
-fn files(dir: &Path) -> Vec<u8> {
-    let mut bytes = std::fs::read(dir.join("shopcase.db")).unwrap();
-    if let Ok(wal) = std::fs::read(dir.join("shopcase.db-wal")) {
-        bytes.extend(wal);
-    }
-    bytes
-}
-
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
@@ -240,7 +230,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 
 #[tokio::test]
 async fn a_data_request_exports_what_is_held_on_the_customer() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     plant(&s).await;
     let data = s.customer_data(ann()).await.unwrap();
     let topics: Vec<_> = data
@@ -265,9 +255,9 @@ async fn a_data_request_exports_what_is_held_on_the_customer() {
 
 #[tokio::test]
 async fn customer_redaction_leaves_nothing_behind() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let (a_id, b_id) = plant(&s).await;
-    let before = files(dir.path());
+    let before = dir.residue().await;
     assert!(
         SECRETS.iter().all(|x| contains(&before, x)),
         "the planted data is in the files"
@@ -286,7 +276,7 @@ async fn customer_redaction_leaves_nothing_behind() {
         "dead letter, dispatch failure and held operation: {report:?}"
     );
 
-    let after = files(dir.path());
+    let after = dir.residue().await;
     for secret in SECRETS {
         assert!(
             !contains(&after, secret),
@@ -360,12 +350,12 @@ async fn customer_redaction_leaves_nothing_behind() {
 
 #[tokio::test]
 async fn shop_redaction_deletes_everything_of_the_store() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     plant(&s).await;
     s.sync_stores(vec![(SHOP.into(), "2026-07".into())], at(0))
         .await
         .unwrap();
-    crate::admin::install(&s, "fraud", true).await;
+    super::admin::install(&s, "fraud", true).await;
     // Another store's data must survive.
     let mut other = event(
         "w-other",
@@ -381,7 +371,7 @@ async fn shop_redaction_deletes_everything_of_the_store() {
     assert_eq!(report.deleted["journal"], 2);
     assert_eq!(report.deleted["kv"], 3);
     assert_eq!(report.deleted["installations"], 1);
-    let after = files(dir.path());
+    let after = dir.residue().await;
     for secret in SECRETS.iter().chain(&["bob@example.com", "fraud-review"]) {
         assert!(
             !contains(&after, secret),
@@ -406,7 +396,7 @@ async fn shop_redaction_deletes_everything_of_the_store() {
 
 #[tokio::test]
 async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let e = event("w-ann", "orders/create", ann_order());
     let id = e.event_id();
     s.insert_event(e).await.unwrap();
@@ -457,7 +447,7 @@ async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
             .unwrap()
             .is_none()
     );
-    let files = files(dir.path());
+    let files = dir.residue().await;
     for secret in SECRETS {
         assert!(!contains(&files, secret), "`{secret}` was written");
     }
@@ -487,7 +477,7 @@ async fn results_read_before_a_redaction_are_not_kept_and_the_run_repeats() {
 
 #[tokio::test]
 async fn a_large_inbox_is_redacted_in_batches_and_completely() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     // More events than one batch of the redaction (512), interleaved.
     let n = 1_100u64;
     for i in 0..n {
@@ -502,7 +492,7 @@ async fn a_large_inbox_is_redacted_in_batches_and_completely() {
     }
     let report = s.redact_customer(ann(), at(10)).await.unwrap();
     assert_eq!(report.events, n / 2);
-    let after = files(dir.path());
+    let after = dir.residue().await;
     assert!(!contains(&after, EMAIL));
     assert!(!contains(&after, "Lindqvist"));
     assert!(contains(&after, "bob@example.com"), "Bob is untouched");
@@ -512,7 +502,7 @@ async fn a_large_inbox_is_redacted_in_batches_and_completely() {
 
 #[tokio::test]
 async fn a_large_journal_is_redacted_in_batches_and_completely() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     // Each event journals two actions, one of which names Ann: more
     // journal rows than one batch of the redaction (512).
     let n = 400u64;
@@ -556,19 +546,19 @@ async fn a_large_journal_is_redacted_in_batches_and_completely() {
         .await
         .unwrap();
     }
-    assert!(contains(&files(dir.path()), EMAIL));
+    assert!(contains(&dir.residue().await, EMAIL));
     let report = s.redact_customer(ann(), at(10)).await.unwrap();
     assert_eq!(
         report.journal, n,
         "every open-case naming her, across batches"
     );
-    assert!(!contains(&files(dir.path()), EMAIL));
+    assert!(!contains(&dir.residue().await, EMAIL));
     assert_eq!(s.redact_customer(ann(), at(11)).await.unwrap().journal, 0);
 }
 
 #[tokio::test]
 async fn an_app_uninstalled_delivery_records_the_uninstall_until_the_shop_is_redacted() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     assert_eq!(s.uninstalled(SHOP).await.unwrap(), None);
     // Other topics record nothing, nor does a host event of that topic.
     s.insert_event(order_event("w-1", 1)).await.unwrap();

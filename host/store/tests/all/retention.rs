@@ -10,7 +10,7 @@ use shopcase_contract::action::{
 use shopcase_contract::{Action, CaseKey, Resources, ShopifyOperation, Subject};
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 /// Work finished (and received) before this goes.
 fn cutoff() -> Timestamp {
@@ -60,7 +60,7 @@ fn ran(actions: Vec<Action>) -> PluginResult {
 /// Put an `orders/create` delivery in the inbox, triggered and received at
 /// `when`; returns its id.
 async fn receive(
-    s: &SqliteStorage,
+    s: &Store,
     webhook: &str,
     order: u64,
     when: Timestamp,
@@ -80,7 +80,7 @@ async fn receive(
 
 /// Claim the event (it must be the oldest due) and finish plugin `p`'s run
 /// with `result` at `now`.
-async fn dispatch(s: &SqliteStorage, id: &str, now: Timestamp, result: PluginResult) {
+async fn dispatch(s: &Store, id: &str, now: Timestamp, result: PluginResult) {
     let claimed = s
         .claim_events(Claim {
             worker: "d".into(),
@@ -111,7 +111,7 @@ async fn dispatch(s: &SqliteStorage, id: &str, now: Timestamp, result: PluginRes
 /// Claim every executable entry of `family` (repeatedly: a plugin's entries
 /// run in order) and settle each with `outcome`; returns their keys.
 async fn execute(
-    s: &SqliteStorage,
+    s: &Store,
     family: ActionFamily,
     now: Timestamp,
     outcome: impl Fn() -> JournalOutcome,
@@ -155,7 +155,7 @@ fn done() -> JournalOutcome {
 }
 
 /// Batches until nothing is left, as the host's retention loop runs them.
-async fn prune_all(s: &SqliteStorage, before: Timestamp, limit: usize) -> (PruneReport, usize) {
+async fn prune_all(s: &Store, before: Timestamp, limit: usize) -> (PruneReport, usize) {
     let mut total = PruneReport::default();
     let mut after = 0;
     for batches in 1..1000 {
@@ -179,14 +179,14 @@ async fn prune_all(s: &SqliteStorage, before: Timestamp, limit: usize) -> (Prune
 }
 
 /// Deleted: nothing of the event is left.
-async fn gone(s: &SqliteStorage, id: &str) -> bool {
+async fn gone(s: &Store, id: &str) -> bool {
     s.event(id).await.unwrap().is_none()
         && s.dispatch_rows(id).await.unwrap().is_empty()
         && s.journal_for_event(id).await.unwrap().is_empty()
 }
 
 /// Kept: the event and its rows (`dispatch` rows, `journal` entries).
-async fn kept(s: &SqliteStorage, id: &str, dispatch: usize, journal: usize) -> bool {
+async fn kept(s: &Store, id: &str, dispatch: usize, journal: usize) -> bool {
     s.event(id).await.unwrap().is_some()
         && s.dispatch_rows(id).await.unwrap().len() == dispatch
         && s.journal_for_event(id).await.unwrap().len() == journal
@@ -210,7 +210,7 @@ fn timer(name: &str, due: Timestamp) -> NewTimer {
 
 #[tokio::test]
 async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let t = |secs: i64| at(secs);
 
     // Finished long ago: both actions executed.
@@ -477,7 +477,7 @@ async fn finished_work_older_than_the_cutoff_goes_and_open_work_stays() {
 
 #[tokio::test]
 async fn batches_are_bounded_and_go_past_the_events_they_keep() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     // Four unfinished events first, then six finished ones, then recent ones.
     let mut pending = Vec::new();
     for i in 0..4 {
@@ -570,7 +570,7 @@ async fn batches_are_bounded_and_go_past_the_events_they_keep() {
 /// margin (every redelivery of a pruned event is then stale).
 #[tokio::test]
 async fn the_dedupe_of_a_delivery_goes_with_its_event() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let id = receive(&s, "w-1", 1, at(10), EventStatus::Stale).await;
     let mut again = order_event("w-1", 1);
     again.status = EventStatus::Stale;
@@ -590,7 +590,7 @@ async fn the_dedupe_of_a_delivery_goes_with_its_event() {
 
 #[tokio::test]
 async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let TimerScheduled::Scheduled { id, .. } = s
         .schedule_timer(timer("damaged", at(10)), at(0))
         .await
@@ -598,11 +598,13 @@ async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded(
     else {
         panic!("not scheduled")
     };
-    let other = behind_the_back(&dir);
-    other
-        .execute("UPDATE timers SET subject = 'not json' WHERE id = ?1", [id])
-        .unwrap();
-    drop(other);
+    dir.behind_the_back()
+        .await
+        .exec(
+            "UPDATE timers SET subject = 'not json' WHERE id = ?1",
+            &[id.into()],
+        )
+        .await;
     assert!(s.fire_due_timers(at(20), 10).await.unwrap().is_empty());
     let letter = s.dead_letters(None, true, 10).await.unwrap()[0].id;
 
@@ -616,7 +618,7 @@ async fn a_timer_set_aside_as_unreadable_goes_once_its_dead_letter_is_discarded(
 
 #[tokio::test]
 async fn refused_admin_requests_go_with_the_cutoff_and_the_rest_of_the_audit_stays() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let audit = |action: &str, t: i64| NewAudit {
         actor: "anonymous".into(),
         action: action.into(),

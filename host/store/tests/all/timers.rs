@@ -4,7 +4,7 @@
 use shopcase_contract::Resources;
 use shopcase_store::*;
 
-use crate::support::*;
+use super::support::*;
 
 fn timer(source_key: &str, due: Timestamp) -> NewTimer {
     NewTimer {
@@ -25,7 +25,7 @@ fn timer(source_key: &str, due: Timestamp) -> NewTimer {
 
 #[tokio::test]
 async fn due_timers_fire_once_into_the_inbox() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let first = s
         .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
         .await
@@ -83,7 +83,7 @@ async fn due_timers_fire_once_into_the_inbox() {
 
 #[tokio::test]
 async fn timers_can_fire_early_and_are_dispatchable_at_once() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     s.schedule_timer(timer("evt_1:sla:0", at(1000)), at(0))
         .await
         .unwrap();
@@ -126,7 +126,7 @@ async fn timers_can_fire_early_and_are_dispatchable_at_once() {
 
 #[tokio::test]
 async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let mut ids = Vec::new();
     for (name, due) in [("first", 100), ("damaged", 110), ("last", 120)] {
         let t = NewTimer {
@@ -139,13 +139,13 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
         ids.push(id);
     }
     // Damage the middle one behind the storage's back.
-    let other = behind_the_back(&dir);
+    let other = dir.behind_the_back().await;
     other
-        .execute(
+        .exec(
             "UPDATE timers SET subject = 'not json' WHERE id = ?1",
-            [ids[1]],
+            &[ids[1].into()],
         )
-        .unwrap();
+        .await;
 
     let fired = s.fire_due_timers(at(200), 10).await.unwrap();
     assert_eq!(fired.len(), 2, "the readable ones fire");
@@ -172,18 +172,19 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
 
     // Mended by hand, then retried: it fires once.
     other
-        .execute(
+        .exec(
             "UPDATE timers SET subject = ?2 WHERE id = ?1",
-            rusqlite::params![
-                ids[1],
+            &[
+                ids[1].into(),
                 serde_json::to_string(&Resources {
                     order_id: Some(5002),
                     ..Resources::default()
                 })
                 .unwrap()
+                .into(),
             ],
         )
-        .unwrap();
+        .await;
     drop(other);
     s.retry_dead_letter(d.id, "ops@example.com", at(400))
         .await
@@ -202,7 +203,7 @@ async fn an_unreadable_timer_is_dead_lettered_and_the_others_still_fire() {
 
 #[tokio::test]
 async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let TimerScheduled::Scheduled { id, .. } = s
         .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
         .await
@@ -210,16 +211,19 @@ async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
     else {
         panic!("not scheduled")
     };
-    let other = behind_the_back(&dir);
+    let other = dir.behind_the_back().await;
     other
-        .execute("UPDATE timers SET subject = '[' WHERE id = ?1", [id])
-        .unwrap();
+        .exec(
+            "UPDATE timers SET subject = '[' WHERE id = ?1",
+            &[id.into()],
+        )
+        .await;
     assert!(s.fire_due_timers(at(200), 10).await.unwrap().is_empty());
     let letter = s.dead_letters(None, true, 10).await.unwrap()[0].id;
     // The operator deletes the row instead of mending it.
     other
-        .execute("DELETE FROM timers WHERE id = ?1", [id])
-        .unwrap();
+        .exec("DELETE FROM timers WHERE id = ?1", &[id.into()])
+        .await;
     drop(other);
     let err = s
         .retry_dead_letter(letter, "ops@example.com", at(300))
@@ -239,11 +243,9 @@ async fn retrying_the_dead_letter_of_a_deleted_timer_is_a_conflict() {
 
 #[tokio::test]
 async fn a_plugin_cannot_have_more_than_the_cap_of_waiting_timers() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     // The cap's worth of waiting timers, written behind the storage's back.
-    let other = behind_the_back(&dir);
-    fill_timers(&other, DUE_AT_ONCE);
-    drop(other);
+    fill_timers(&dir.behind_the_back().await, DUE_AT_ONCE).await;
 
     assert_eq!(
         s.schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
@@ -273,7 +275,7 @@ async fn a_plugin_cannot_have_more_than_the_cap_of_waiting_timers() {
 
 #[tokio::test]
 async fn a_fired_timer_is_not_armed_again_over_the_cap() {
-    let (dir, s) = open();
+    let (dir, s) = open().await;
     let a = |source: &str| NewTimer {
         name: "a".into(),
         ..timer(source, at(100))
@@ -281,9 +283,7 @@ async fn a_fired_timer_is_not_armed_again_over_the_cap() {
     s.schedule_timer(a("evt_1:sla:0"), at(0)).await.unwrap();
     assert_eq!(s.fire_due_timers(at(100), 10).await.unwrap().len(), 1);
     // The cap's worth of other timers waiting (far in the future).
-    let other = behind_the_back(&dir);
-    fill_timers(&other, DUE_NEVER);
-    drop(other);
+    fill_timers(&dir.behind_the_back().await, DUE_NEVER).await;
     assert_eq!(
         s.schedule_timer(a("evt_2:sla:0"), at(200)).await.unwrap(),
         TimerScheduled::Refused,
@@ -298,21 +298,21 @@ const DUE_NEVER: i64 = 9_000_000_000_000;
 
 /// The cap's worth of waiting `sla` timers (`bulk-1`, ...) due at `due`
 /// (milliseconds), written in one statement.
-fn fill_timers(c: &rusqlite::Connection, due: i64) {
-    c.execute(
+async fn fill_timers(c: &Raw, due: i64) {
+    c.exec(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
          INSERT INTO timers (shop, plugin_id, name, subject, due, data, scheduled_by, source_key,
              state, generation, created_at, updated_at)
          SELECT ?2, 'sla', 'bulk-' || i, '{}', ?3, '{}', 'evt_0', 'evt_0:sla:' || i, 'scheduled', 1, 0, 0
          FROM n",
-        rusqlite::params![MAX_SCHEDULED_TIMERS, SHOP, due],
+        &[(MAX_SCHEDULED_TIMERS as i64).into(), SHOP.into(), due.into()],
     )
-    .unwrap();
+    .await;
 }
 
 #[tokio::test]
 async fn a_timer_armed_again_right_after_it_fired_waits_the_minimum_interval() {
-    let (_d, s) = open();
+    let (_d, s) = open().await;
     let TimerScheduled::Scheduled { id, due } = s
         .schedule_timer(timer("evt_1:sla:0", at(100)), at(0))
         .await
