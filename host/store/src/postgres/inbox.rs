@@ -3,48 +3,48 @@
 //! claims, leases, abandoned claims and poison, finishing an attempt).
 //!
 //! # Several replicas on one database
-//! Every operation is one `SERIALIZABLE` transaction ([`write_tx!`]), so
-//! whatever replicas run at once has the effect of some serial order, as
-//! SQLite's one writer gives; a transaction PostgreSQL aborts for a
-//! conflict is run again from the start on a fresh snapshot.
+//! Every operation is one transaction ([`write_tx!`]: `SERIALIZABLE`,
+//! re-run from the start when PostgreSQL aborts it for a conflict), so
+//! inserts, finishes, releases and host completions have the effect of
+//! some serial order, as SQLite's one writer gives. Claims are the
+//! exception: they run `READ COMMITTED` ([`claim_isolation`]), the
+//! classic PostgreSQL queue, because everything they decide rests on row
+//! locks.
 //!
-//! - **Exactly once.** An event is handed out under a lease: the claim
-//!   sets `claimed_by`/`lease_until` on rows it has locked (`FOR UPDATE
-//!   SKIP LOCKED`), so two claimers never both take one row: the second
-//!   skips a row the first holds locked, and a row the first changed and
-//!   committed after the second's snapshot fails the second's lock as a
-//!   serialization failure (re-run, it then sees the lease). A lease only
-//!   saves work: journalling rests on the dispatch row's `pending → done`
-//!   in [`finish`], and two finishes of one event (a holder whose lease
-//!   expired, and the worker that took over) write the same dispatch rows,
-//!   so one of them aborts, runs again, and finds the row settled
-//!   ([`PluginFinish::AlreadySettled`]): its actions are journalled once.
-//! - **Order.** Within a store, claimable events (pending, due, no live
-//!   lease) are claimed oldest first, and across stores round-robin, as on
-//!   SQLite: at every commit, the events of a store that are claimed are
-//!   older than those still waiting to be (leases aside). [`claim`] reads,
-//!   from its snapshot and without locks, which rows it would take (each
-//!   store's next claimable events, turn by turn), then locks exactly
-//!   those, `SKIP LOCKED`, and takes a store's rows only up to the first
-//!   one another transaction holds: that holder may still abort, and
-//!   taking younger events past its row could leave the older one waiting
-//!   behind them. So a store being claimed by another replica is left to
-//!   it for this claim (its rows are not waited for), the claim goes on
-//!   with the other stores, and a claim that found every event it chose
-//!   held elsewhere is run again (as [`StoreError::Contended`]) rather than
-//!   answering "nothing to do". (Locking more than a claim takes — each
-//!   store's first `limit` rows, say — would make a concurrent claimer
-//!   pass over older events and take younger ones.) A row changed and
-//!   committed by another claim after this one's snapshot fails its lock
-//!   as a serialization failure, and the claim is re-run.
-//! - **Contention.** Claimers never wait for one another's row locks; but
-//!   every claim starts at the same rows (each store's oldest claimable
-//!   events), so claims that overlap in time mostly end with one re-run,
-//!   on a snapshot that shows the other's leases: claims of one database
-//!   are, in effect, taken one at a time, as SQLite's one writer takes
-//!   them. With many workers claiming back to back, a claim can lose
-//!   [`TRIES`](super::TRIES) times in a row and fail as contended (the
-//!   dispatcher polls again). Exactly-once and order never depend on it.
+//! - **Exactly once.** A claim sets `claimed_by`/`lease_until` only on
+//!   rows it holds locked (`FOR UPDATE SKIP LOCKED`) and has found, in
+//!   their latest version, still claimable (pending, due, no live lease):
+//!   two claimers never both take one row; the second skips a row the
+//!   first holds, or finds it leased once the first has committed. A lease
+//!   only saves work: journalling rests on the dispatch row's `pending →
+//!   done` in [`finish`], and two finishes of one event (a holder whose
+//!   lease expired, and the worker that took over) write the same dispatch
+//!   rows, so one of them aborts, runs again, and finds the row settled
+//!   ([`PluginFinish::AlreadySettled`]): the actions are journalled once.
+//! - **Order.** Within a store, claimable events are claimed oldest first,
+//!   and across stores round-robin, as on SQLite: at every commit, a
+//!   store's claimed events are older than its events still waiting to be
+//!   (leases and retry times aside). [`claim`] reads, without locks, which
+//!   rows it would take (each store's next claimable events, turn by
+//!   turn), locks exactly those (`SKIP LOCKED`), and takes a store's rows
+//!   only up to the first one it could not lock or found taken: a holder
+//!   may still abort, and taking younger events past its row could leave
+//!   the older one waiting behind them. Such a store is left to the other
+//!   claimer for this claim (never waited for); the claim goes on with
+//!   the other stores, round after round, each round's read seeing what
+//!   other claims committed meanwhile. A claim that found every event it
+//!   chose held elsewhere is run again (as [`StoreError::Contended`], which
+//!   also lets go of the rows it locked) rather than answer "nothing to
+//!   do" while work is waiting. (Locking more rows than a claim takes —
+//!   each store's first `limit`, say — would make a concurrent claimer
+//!   pass over older events and take younger ones.)
+//! - **Contention.** Claimers never wait for one another and never abort
+//!   one another; every claim starts at the same rows, though, so with
+//!   many workers claiming at once some claims find a store's head held
+//!   and leave it (taking fewer events), and one whose every store was
+//!   held goes again a few milliseconds later, up to
+//!   [`TRIES`](super::TRIES) times before it fails as contended (the
+//!   dispatcher polls again). Exactly-once and order never depend on that.
 
 use std::collections::HashMap;
 
@@ -227,14 +227,16 @@ pub(super) async fn get(tx: &Tx<'_>, event_id: &str) -> Result<Option<StoredEven
 /// The number of `worker`'s process among the processes found dead
 /// holding work (schema migration 9), numbering it if it is new.
 ///
-/// Two replicas numbering two deaths at once both read the same
-/// `max(seq)`: the second insert then conflicts on `seq` with a row its
-/// snapshot does not show, which SERIALIZABLE reports as a serialization
-/// failure (the transaction is re-run and numbers the death after).
+/// Claims run `READ COMMITTED` (see [`claim_isolation`]): two replicas
+/// numbering two deaths at once may both read the same `max(seq)`; the
+/// second insert then waits for the first, finds `seq` taken and does
+/// nothing, and numbers its death again on a fresh statement snapshot,
+/// after the first. (Under `SERIALIZABLE` the second would fail as a
+/// serialization failure and its transaction run again: the same number.)
 async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
     let op = "record-death";
     let process = process_of(worker);
-    let stmt = tx
+    let insert = tx
         .prepare_cached(
             "INSERT INTO deaths (instance, seq)
              SELECT $1, coalesce(max(seq), 0) + 1 FROM deaths
@@ -242,16 +244,28 @@ async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
         )
         .await
         .map_err(pg(op))?;
-    tx.execute(&stmt, &[&process]).await.map_err(pg(op))?;
-    let stmt = tx
+    let select = tx
         .prepare_cached("SELECT seq FROM deaths WHERE instance = $1")
         .await
         .map_err(pg(op))?;
-    let seq: i64 = tx
-        .query_one(&stmt, &[&process])
-        .await
-        .map_err(pg(op))?
-        .get(0);
+    let mut seq = None;
+    for _ in 0..8 {
+        tx.execute(&insert, &[&process]).await.map_err(pg(op))?;
+        seq = tx
+            .query_opt(&select, &[&process])
+            .await
+            .map_err(pg(op))?
+            .map(|r| r.get::<_, i64>(0));
+        if seq.is_some() {
+            break;
+        }
+    }
+    let Some(seq) = seq else {
+        return Err(StoreError::Contended {
+            op,
+            message: "deaths are being numbered by other transactions".into(),
+        });
+    };
     // Only the latest deaths matter.
     let stmt = tx
         .prepare_cached("DELETE FROM deaths WHERE seq < $1::bigint - 10000")
@@ -283,6 +297,27 @@ pub(super) async fn charge_death(
 
 // ---- Claims. ----
 
+/// Run this claim's transaction (this is its first statement, inside
+/// [`write_tx!`]'s `SERIALIZABLE` one) at `READ COMMITTED`: the usual
+/// PostgreSQL queue, where `FOR UPDATE SKIP LOCKED` lets claimers pass
+/// each other. What a claim takes it decides on the rows it locks: a row
+/// another transaction holds is skipped, and one another transaction
+/// changed since the statement began is checked again, in its latest
+/// version, once locked (PostgreSQL's re-check of the statement's
+/// conditions on an updated row), so a row is taken only while it is
+/// claimable and only by one claimer. Nothing a claim decides rests on
+/// the predicate locks of `SERIALIZABLE`, which it would pay for dearly:
+/// every claim reads the same rows (each store's oldest events), so
+/// overlapping claims would abort each other (or, under load, be aborted
+/// on suspicion alone once PostgreSQL summarizes old transactions), where
+/// here they simply take different rows, each statement seeing what the
+/// others committed.
+pub(super) async fn claim_isolation(tx: &Tx<'_>, op: &'static str) -> Result<()> {
+    tx.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await
+        .map_err(pg(op))
+}
+
 /// The stores with pending events, one index seek each
 /// (`inbox_pending_shop`: a skip scan).
 const SHOPS_SQL: &str = "
@@ -297,7 +332,7 @@ const SHOPS_SQL: &str = "
 
 /// Each given store's next `$4` claimable events after the given `seq`
 /// (pending, due at `$3`, no live lease), oldest first: one range of
-/// `inbox_pending_shop` per store. Read from the snapshot, unlocked.
+/// `inbox_pending_shop` per store. Read unlocked, as of the statement.
 const NEXT_SQL: &str = "
     SELECT s.n, c.seq
     FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(shop, after, n)
@@ -310,12 +345,13 @@ const NEXT_SQL: &str = "
 
 /// Take the chosen rows (`$4`, each with its store's index `$5`): each
 /// one locked unless another transaction holds it (`SKIP LOCKED`), and
-/// checked claimable again. Within a store the rows are taken only up to
-/// the first one held elsewhere: whether its holder commits is not known
-/// yet, so taking a younger event past it could leave the older one
-/// unclaimed behind it (the holder aborts) — a store's events are taken
-/// oldest first or not at all. (The rows locked past it are not changed,
-/// only left locked until this transaction ends.)
+/// checked claimable again in its latest version. Within a store the rows
+/// are taken only up to the first one held elsewhere (or found taken):
+/// whether its holder commits is not known yet, so taking a younger event
+/// past it could leave the older one unclaimed behind it (the holder
+/// aborts) — a store's events are taken oldest first or not at all. (The
+/// rows locked past it are not changed, only left locked until this
+/// transaction ends.)
 ///
 /// A claim that takes an event over from a holder whose lease expired
 /// (`claimed_by` still set: a finish, a release or a host completion
@@ -368,6 +404,7 @@ struct Turns {
 /// whatever the backlog.
 pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent>> {
     let op = "claim-events";
+    claim_isolation(tx, op).await?;
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let stmt = tx.prepare_cached(SHOPS_SQL).await.map_err(pg(op))?;
@@ -471,9 +508,10 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
     }
     if taken.is_empty() && held_elsewhere {
         // Every claimable event this claim chose is being taken by another
-        // transaction: try again on a snapshot that shows how that ended,
-        // as a claim queued behind it on SQLite would (rather than answer
-        // "nothing to do" to a worker that would then idle).
+        // transaction: let go of the rows locked past them and try again
+        // once that has ended, as a claim queued behind it on SQLite would
+        // (rather than answer "nothing to do" to a worker that would then
+        // idle).
         return Err(StoreError::Contended {
             op,
             message: "the claimable events are being claimed by another transaction".into(),
