@@ -745,23 +745,39 @@ pub(super) async fn dispatch_rows(tx: &Tx<'_>, event_id: &str) -> Result<Vec<Dis
         .collect()
 }
 
+/// What an attempt writes into one dispatch row.
+struct RowChange<'a> {
+    status: DispatchStatus,
+    /// Whether this attempt counts (a failed run).
+    count_attempt: bool,
+    next_attempt_at: Option<i64>,
+    failure: Option<&'a FailureRecord>,
+    actions: u32,
+    budget: Option<&'a str>,
+}
+
+impl RowChange<'_> {
+    /// To `status`, counting no attempt, with nothing else.
+    fn to(status: DispatchStatus) -> Self {
+        RowChange {
+            status,
+            count_attempt: false,
+            next_attempt_at: None,
+            failure: None,
+            actions: 0,
+            budget: None,
+        }
+    }
+}
+
 /// Upsert a dispatch row, changing an existing row only while it is
 /// pending. Returns whether a row was written.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one row's columns, named at the call sites"
-)]
 async fn upsert_row(
     tx: &Tx<'_>,
     f: &EventFinish,
     shop: &str,
     o: &PluginOutcome,
-    status: DispatchStatus,
-    count_attempt: bool,
-    next_attempt_at: Option<i64>,
-    failure: Option<&FailureRecord>,
-    actions: u32,
-    budget: Option<&str>,
+    change: RowChange<'_>,
 ) -> Result<bool> {
     let op = "finish-event";
     let stmt = tx
@@ -790,19 +806,37 @@ async fn upsert_row(
                 &o.plugin_id,
                 &o.plugin_version,
                 &shop,
-                &status.as_str(),
-                &i64::from(count_attempt),
-                &next_attempt_at,
-                &failure.map(|x| x.kind.as_str()),
-                &failure.map(|x| x.message.as_str()),
-                &i64::from(actions),
-                &budget,
+                &change.status.as_str(),
+                &i64::from(change.count_attempt),
+                &change.next_attempt_at,
+                &change.failure.map(|x| x.kind.as_str()),
+                &change.failure.map(|x| x.message.as_str()),
+                &i64::from(change.actions),
+                &change.budget,
                 &ms(f.now),
             ],
         )
         .await
         .map_err(pg(op))?;
     Ok(changed == 1)
+}
+
+/// End this attempt of a plugin without journalling (a retry, a wait, a
+/// deferral, a hold, a skip): `then` if the row was written,
+/// [`PluginFinish::AlreadySettled`] if it had settled already.
+async fn end_row(
+    tx: &Tx<'_>,
+    f: &EventFinish,
+    shop: &str,
+    o: &PluginOutcome,
+    change: RowChange<'_>,
+    then: PluginFinish,
+) -> Result<PluginFinish> {
+    Ok(if upsert_row(tx, f, shop, o, change).await? {
+        then
+    } else {
+        PluginFinish::AlreadySettled
+    })
 }
 
 // ---- Finishing an attempt. ----
@@ -885,81 +919,37 @@ pub(super) async fn finish(tx: &Tx<'_>, f: &EventFinish) -> Result<FinishReport>
         let result = match outcome {
             PluginResult::Succeeded(run) => succeed(tx, f, &shop, &resources, o, run).await?,
             PluginResult::Retry { failure, at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    true,
-                    Some(ms(*at)),
-                    Some(failure),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Retrying
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    count_attempt: true,
+                    next_attempt_at: Some(ms(*at)),
+                    failure: Some(failure),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Retrying).await?
             }
             PluginResult::Waiting { failure, at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    false,
-                    Some(ms(*at)),
-                    Some(failure),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Waiting
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    next_attempt_at: Some(ms(*at)),
+                    failure: Some(failure),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Waiting).await?
             }
             PluginResult::Deferred { at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    false,
-                    Some(ms(*at)),
-                    None,
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Deferred
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    next_attempt_at: Some(ms(*at)),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Deferred).await?
             }
             PluginResult::Dead { failure } => {
                 savepoint(tx, async {
-                    if !upsert_row(
-                        tx,
-                        f,
-                        &shop,
-                        o,
-                        DispatchStatus::Dead,
-                        true,
-                        None,
-                        Some(failure),
-                        0,
-                        None,
-                    )
-                    .await?
-                    {
+                    let change = RowChange {
+                        count_attempt: true,
+                        failure: Some(failure),
+                        ..RowChange::to(DispatchStatus::Dead)
+                    };
+                    if !upsert_row(tx, f, &shop, o, change).await? {
                         return Ok((PluginFinish::AlreadySettled, false));
                     }
                     let attempts: i64 = tx
@@ -1003,45 +993,19 @@ pub(super) async fn finish(tx: &Tx<'_>, f: &EventFinish) -> Result<FinishReport>
             }
             PluginResult::Held { reason } => {
                 let why = FailureRecord::new("quarantined", reason.clone());
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Held,
-                    false,
-                    None,
-                    Some(&why),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Held
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    failure: Some(&why),
+                    ..RowChange::to(DispatchStatus::Held)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Held).await?
             }
             PluginResult::Skipped { reason } => {
                 let why = FailureRecord::new("skipped", reason.clone());
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Skipped,
-                    false,
-                    None,
-                    Some(&why),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Skipped
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    failure: Some(&why),
+                    ..RowChange::to(DispatchStatus::Skipped)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Skipped).await?
             }
         };
         plugins.push((o.plugin_id.clone(), result));
@@ -1083,20 +1047,12 @@ async fn succeed(
     let budget = run.budget.as_ref().map(|b| b.to_string());
     let actions = u32::try_from(run.actions.len()).unwrap_or(u32::MAX);
     let outcome = savepoint(tx, async {
-        if !upsert_row(
-            tx,
-            f,
-            shop,
-            o,
-            DispatchStatus::Done,
-            false,
-            None,
-            None,
+        let change = RowChange {
             actions,
-            budget.as_deref(),
-        )
-        .await?
-        {
+            budget: budget.as_deref(),
+            ..RowChange::to(DispatchStatus::Done)
+        };
+        if !upsert_row(tx, f, shop, o, change).await? {
             return Ok((PluginFinish::AlreadySettled, false));
         }
         // Expired as the plugin saw it: at the event's time.
@@ -1158,27 +1114,16 @@ async fn succeed(
     if outcome == PluginFinish::KvConflict {
         // Keep (or create) the row pending so the event is not settled
         // without this plugin; the dispatcher runs it again.
-        let keep = PluginOutcome {
-            result: PluginResult::Deferred { at: f.now },
-            ..o.clone()
-        };
         let why = FailureRecord::new(
             "kv-conflict",
             "a key the run read was changed by another run before commit",
         );
-        upsert_row(
-            tx,
-            f,
-            shop,
-            &keep,
-            DispatchStatus::Pending,
-            false,
-            Some(now),
-            Some(&why),
-            0,
-            None,
-        )
-        .await?;
+        let change = RowChange {
+            next_attempt_at: Some(now),
+            failure: Some(&why),
+            ..RowChange::to(DispatchStatus::Pending)
+        };
+        upsert_row(tx, f, shop, o, change).await?;
     }
     Ok(outcome)
 }
@@ -1238,12 +1183,31 @@ pub(super) async fn release(
     worker: &str,
     at: Timestamp,
 ) -> Result<bool> {
-    let op = "release-event";
+    change_held(
+        tx,
+        "release-event",
+        "claimed_by = NULL, lease_until = NULL, next_attempt_at = $3",
+        event_id,
+        worker,
+        at,
+    )
+    .await
+}
+
+/// Change an event `worker` holds (pending, claimed by it): `set`, with
+/// `$3` the time `at`. Returns whether it held it.
+async fn change_held(
+    tx: &Tx<'_>,
+    op: &'static str,
+    set: &str,
+    event_id: &str,
+    worker: &str,
+    at: Timestamp,
+) -> Result<bool> {
     let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
+        .prepare_cached(&format!(
+            "UPDATE inbox SET {set} WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'"
+        ))
         .await
         .map_err(pg(op))?;
     let n = tx
@@ -1260,20 +1224,15 @@ pub(super) async fn defer(
     worker: &str,
     at: Timestamp,
 ) -> Result<bool> {
-    let op = "defer-event";
-    let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3,
-                claims = greatest(claims - 1, 0)
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
-        .await
-        .map_err(pg(op))?;
-    let n = tx
-        .execute(&stmt, &[&event_id, &worker, &ms(at)])
-        .await
-        .map_err(pg(op))?;
-    Ok(n == 1)
+    change_held(
+        tx,
+        "defer-event",
+        "claimed_by = NULL, lease_until = NULL, next_attempt_at = $3, claims = greatest(claims - 1, 0)",
+        event_id,
+        worker,
+        at,
+    )
+    .await
 }
 
 pub(super) async fn renew(
@@ -1303,19 +1262,15 @@ pub(super) async fn complete_host(
     worker: &str,
     now: Timestamp,
 ) -> Result<bool> {
-    let op = "complete-host-event";
-    let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET status = 'done', done_at = $3, claimed_by = NULL, lease_until = NULL
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
-        .await
-        .map_err(pg(op))?;
-    let n = tx
-        .execute(&stmt, &[&event_id, &worker, &ms(now)])
-        .await
-        .map_err(pg(op))?;
-    Ok(n == 1)
+    change_held(
+        tx,
+        "complete-host-event",
+        "status = 'done', done_at = $3, claimed_by = NULL, lease_until = NULL",
+        event_id,
+        worker,
+        now,
+    )
+    .await
 }
 
 pub(super) async fn fail_host(

@@ -327,12 +327,15 @@ pub(super) async fn settle(tx: &Tx<'_>, s: &JournalSettle) -> Result<bool> {
                 .map_err(pg(op))?;
             Ok(n == 1)
         }
-        JournalOutcome::Retry { error, at } => {
+        JournalOutcome::Retry { error, at } | JournalOutcome::Wait { error, at } => {
+            // A retry was executed: one attempt more, and its abandoned
+            // claims cleared; a wait was not: neither changes.
+            let executed = matches!(s.outcome, JournalOutcome::Retry { .. });
             let stmt = tx
                 .prepare_cached(&format!(
-                    "UPDATE journal SET status = 'pending', attempts = attempts + 1, next_attempt_at = $3,
-                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL, abandoned = 0,
-                        updated_at = $6
+                    "UPDATE journal SET status = 'pending', attempts = attempts + $7, next_attempt_at = $3,
+                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL,
+                        abandoned = CASE WHEN $8 THEN 0 ELSE abandoned END, updated_at = $6
                      WHERE {owned}"
                 ))
                 .await
@@ -347,31 +350,8 @@ pub(super) async fn settle(tx: &Tx<'_>, s: &JournalSettle) -> Result<bool> {
                         &error.kind,
                         &error.message,
                         &now,
-                    ],
-                )
-                .await
-                .map_err(pg(op))?;
-            Ok(n == 1)
-        }
-        JournalOutcome::Wait { error, at } => {
-            let stmt = tx
-                .prepare_cached(&format!(
-                    "UPDATE journal SET status = 'pending', next_attempt_at = $3,
-                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL, updated_at = $6
-                     WHERE {owned}"
-                ))
-                .await
-                .map_err(pg(op))?;
-            let n = tx
-                .execute(
-                    &stmt,
-                    &[
-                        &s.key,
-                        &s.worker,
-                        &ms(*at),
-                        &error.kind,
-                        &error.message,
-                        &now,
+                        &i64::from(executed),
+                        &executed,
                     ],
                 )
                 .await
