@@ -14,10 +14,20 @@
 //! rules, exactly-once journalling, versions never reused, claims that one
 //! holder wins) holds across replicas without a lock per rule. A
 //! transaction that PostgreSQL aborts for a serialization failure or a
-//! deadlock is retried here, a few times with a short backoff, before the
-//! caller sees [`StoreError::Contended`] (transient, like a busy SQLite).
-//! Claims select their rows `FOR UPDATE SKIP LOCKED`, so competing
-//! claimers pass over each other's rows instead of queueing on them.
+//! deadlock is retried here with a short backoff (up to [`TRIES`] times,
+//! about two seconds in all: long enough to outlast another session's
+//! long transaction, whose bookkeeping makes PostgreSQL abort harmless
+//! ones) before the caller sees [`StoreError::Contended`] (transient, like
+//! a busy SQLite).
+//!
+//! Claims are the exception: they run `READ COMMITTED` and lock exactly
+//! the rows they take, `FOR UPDATE SKIP LOCKED`, so competing claimers
+//! pass over each other's rows instead of aborting each other (under
+//! `SERIALIZABLE` every claim reads the same oldest events, and
+//! overlapping claims would conflict every time). Nothing a claim decides
+//! needs more than its row locks: `inbox` and `journal` say how a store's
+//! order and exactly-once hold across replicas.
+//!
 //! Reads run `REPEATABLE READ, READ ONLY`: one snapshot, never aborted.
 //!
 //! # Durability
@@ -143,7 +153,7 @@ impl fmt::Debug for PostgresStorage {
 }
 
 /// How many times a conflicted transaction is tried in all.
-pub(crate) const TRIES: u32 = 8;
+pub(crate) const TRIES: u32 = 24;
 
 impl PostgresStorage {
     /// Connect, apply the migrations this database lacks (one replica at a
