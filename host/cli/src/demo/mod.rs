@@ -71,6 +71,11 @@ pub(crate) struct Args {
     /// Show the host's logs (RUST_LOG sets the filter).
     #[arg(long)]
     pub(crate) verbose: bool,
+    /// Keep the host's data in PostgreSQL instead of SQLite: the name of
+    /// the environment variable holding the connection URL (an empty
+    /// database: the scenarios are the same events every run).
+    #[arg(long, value_name = "VAR")]
+    database_url_env: Option<String>,
 }
 
 pub(crate) async fn run(args: Args) -> Result<Exit, CliError> {
@@ -191,6 +196,7 @@ async fn play(args: &Args) -> Result<Summary> {
             &plugins_dir,
             shopify_emulator.base_url().as_str(),
             corecase_emulator.base_url().as_str(),
+            args.database_url_env.as_deref(),
         ),
     )?;
     let config = Config::load(&config_path)?;
@@ -200,6 +206,16 @@ async fn play(args: &Args) -> Result<Summary> {
 
     progress(args, "starting the host");
     let storage = shopcase_pipeline::open_storage(&config).await?;
+    let earlier = storage
+        .search_events(shopcase_pipeline::store::EventQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    anyhow::ensure!(
+        earlier.is_empty(),
+        "the database already holds a host's events: the demo's scenarios need an empty database"
+    );
     let admin = Admin::new(storage.clone(), &config);
     let pipeline = crate::serve::assemble(config, storage.clone(), &shopify, Some(corecase))
         .build()
@@ -478,8 +494,18 @@ fn print_summary(s: &Summary) {
     );
 }
 
-fn config_text(dir: &Path, plugins: &Path, shopify_url: &str, corecase_url: &str) -> String {
+fn config_text(
+    dir: &Path,
+    plugins: &Path,
+    shopify_url: &str,
+    corecase_url: &str,
+    database_url_env: Option<&str>,
+) -> String {
     let d = dir.display();
+    let backend = match database_url_env {
+        None => String::new(),
+        Some(var) => format!("backend = \"postgres\"\nurl-env = \"{var}\"\n"),
+    };
     format!(
         r#"# Written by `shopcase demo`.
 data-dir = "{d}/data"
@@ -498,7 +524,7 @@ max-age = "20d"
 max-clock-skew = "30d"
 
 [storage]
-# A demo's data lives minutes; nothing to prune.
+{backend}# A demo's data lives minutes; nothing to prune.
 retention = "off"
 
 [dispatcher]

@@ -54,7 +54,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::Pool;
 use tokio::sync::{Notify, broadcast, mpsc, watch};
-use tokio_postgres::{AsyncMessage, Client, NoTls, Notification};
+use tokio_postgres::{AsyncMessage, Client, Notification};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{PostgresStorage, error_text, pg};
 use crate::error::{Result, StoreError};
@@ -90,8 +91,9 @@ fn index(work: Work) -> usize {
 pub(crate) struct Coordinator {
     shared: Arc<Shared>,
     pool: Pool,
-    /// The dedicated sessions' settings.
+    /// The dedicated sessions' settings, and TLS as the pool has it.
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     listener_started: AtomicBool,
     sender_started: AtomicBool,
     /// Dropped with the coordinator: its tasks end.
@@ -119,7 +121,11 @@ struct Session {
 }
 
 impl Coordinator {
-    pub(crate) fn new(config: tokio_postgres::Config, pool: Pool) -> Coordinator {
+    pub(crate) fn new(
+        config: tokio_postgres::Config,
+        tls: MakeRustlsConnect,
+        pool: Pool,
+    ) -> Coordinator {
         let (stop, _) = watch::channel(());
         Coordinator {
             shared: Arc::new(Shared {
@@ -131,6 +137,7 @@ impl Coordinator {
             }),
             pool,
             config,
+            tls,
             listener_started: AtomicBool::new(false),
             sender_started: AtomicBool::new(false),
             stop,
@@ -175,6 +182,7 @@ impl Coordinator {
                     rt.spawn(listen_loop(
                         self.shared.clone(),
                         self.session_config("listener"),
+                        self.tls.clone(),
                         self.stop.subscribe(),
                     ));
                 }
@@ -274,7 +282,7 @@ impl Coordinator {
         let op = "lead";
         let (client, connection) = self
             .session_config("leader")
-            .connect(NoTls)
+            .connect(self.tls.clone())
             .await
             .map_err(pg(op))?;
         tokio::spawn(async move {
@@ -387,11 +395,12 @@ enum Ended {
 async fn listen_loop(
     shared: Arc<Shared>,
     config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     mut stop: watch::Receiver<()>,
 ) {
     let mut failures: u32 = 0;
     loop {
-        let (ended, listened) = listen_once(&shared, &config, &mut stop).await;
+        let (ended, listened) = listen_once(&shared, &config, tls.clone(), &mut stop).await;
         shared.listener_pid.store(0, Ordering::SeqCst);
         match ended {
             Ended::Stopped => return,
@@ -418,10 +427,11 @@ async fn listen_loop(
 async fn listen_once(
     shared: &Shared,
     config: &tokio_postgres::Config,
+    tls: MakeRustlsConnect,
     stop: &mut watch::Receiver<()>,
 ) -> (Ended, bool) {
     let connected = tokio::select! {
-        c = config.connect(NoTls) => c,
+        c = config.connect(tls) => c,
         _ = stop.changed() => return (Ended::Stopped, false),
     };
     let (client, mut connection) = match connected {

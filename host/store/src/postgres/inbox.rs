@@ -3,41 +3,48 @@
 //! claims, leases, abandoned claims and poison, finishing an attempt).
 //!
 //! # Several replicas on one database
-//! Every operation is one `SERIALIZABLE` transaction ([`write_tx!`]), so
-//! whatever replicas run at once has the effect of some serial order, as
-//! SQLite's one writer gives; a transaction PostgreSQL aborts for a
-//! conflict is run again from the start on a fresh snapshot.
+//! Every operation is one transaction ([`write_tx!`]: `SERIALIZABLE`,
+//! re-run from the start when PostgreSQL aborts it for a conflict), so
+//! inserts, finishes, releases and host completions have the effect of
+//! some serial order, as SQLite's one writer gives. Claims are the
+//! exception: they run `READ COMMITTED` ([`claim_isolation`]), the
+//! classic PostgreSQL queue, because everything they decide rests on row
+//! locks.
 //!
-//! - **Exactly once.** An event is handed out under a lease: the claim
-//!   sets `claimed_by`/`lease_until` on rows it has locked (`FOR UPDATE
-//!   SKIP LOCKED`), so two claimers never both take one row: the second
-//!   skips a row the first holds locked, and a row the first changed and
-//!   committed after the second's snapshot fails the second's lock as a
-//!   serialization failure (re-run, it then sees the lease). A lease only
-//!   saves work: journalling rests on the dispatch row's `pending → done`
-//!   in [`finish`], and two finishes of one event (a holder whose lease
-//!   expired, and the worker that took over) write the same dispatch rows,
-//!   so one of them aborts, runs again, and finds the row settled
-//!   ([`PluginFinish::AlreadySettled`]): its actions are journalled once.
-//! - **Order.** Within a store, claimable events (pending, due, no live
-//!   lease) are claimed oldest first, and across stores round-robin, as on
-//!   SQLite. [`claim`] first reads, from its snapshot and without locks,
-//!   which rows a claim takes (each store's next claimable events, turn by
-//!   turn), then locks exactly those, skipping any another claimer holds:
-//!   a row being claimed by a concurrent transaction counts as leased, as
-//!   it is the moment that transaction commits, so a claim never passes
-//!   over a claimable older event of a store that nobody is taking.
-//!   (Locking more rows than a claim takes, say each store's first
-//!   `limit`, would make a concurrent claimer skip older events it should
-//!   have taken, and take younger ones.) The rows skipped are made up for
-//!   with the stores' next events, round after round, until the claim is
-//!   full or nothing claimable is left.
-//! - **Contention.** Claimers never wait for one another's row locks, but
-//!   two claims that read the same stores' heads and each take rows the
-//!   other read are, to PostgreSQL's serializable checks, a read/write
-//!   cycle: one of them is aborted and re-run (a few milliseconds later, on
-//!   a snapshot that shows the other's leases). Exactly-once and order
-//!   never depend on that; only throughput does.
+//! - **Exactly once.** A claim sets `claimed_by`/`lease_until` only on
+//!   rows it holds locked (`FOR UPDATE SKIP LOCKED`) and has found, in
+//!   their latest version, still claimable (pending, due, no live lease):
+//!   two claimers never both take one row; the second skips a row the
+//!   first holds, or finds it leased once the first has committed. A lease
+//!   only saves work: journalling rests on the dispatch row's `pending →
+//!   done` in [`finish`], and two finishes of one event (a holder whose
+//!   lease expired, and the worker that took over) write the same dispatch
+//!   rows, so one of them aborts, runs again, and finds the row settled
+//!   ([`PluginFinish::AlreadySettled`]): the actions are journalled once.
+//! - **Order.** Within a store, claimable events are claimed oldest first,
+//!   and across stores round-robin, as on SQLite: at every commit, a
+//!   store's claimed events are older than its events still waiting to be
+//!   (leases and retry times aside). [`claim`] reads, without locks, which
+//!   rows it would take (each store's next claimable events, turn by
+//!   turn), locks exactly those (`SKIP LOCKED`), and takes a store's rows
+//!   only up to the first one it could not lock or found taken: a holder
+//!   may still abort, and taking younger events past its row could leave
+//!   the older one waiting behind them. Such a store is left to the other
+//!   claimer for this claim (never waited for); the claim goes on with
+//!   the other stores, round after round, each round's read seeing what
+//!   other claims committed meanwhile. A claim that found every event it
+//!   chose held elsewhere is run again (as [`StoreError::Contended`], which
+//!   also lets go of the rows it locked) rather than answer "nothing to
+//!   do" while work is waiting. (Locking more rows than a claim takes —
+//!   each store's first `limit`, say — would make a concurrent claimer
+//!   pass over older events and take younger ones.)
+//! - **Contention.** Claimers never wait for one another and never abort
+//!   one another; every claim starts at the same rows, though, so with
+//!   many workers claiming at once some claims find a store's head held
+//!   and leave it (taking fewer events), and one whose every store was
+//!   held goes again a few milliseconds later, up to
+//!   [`TRIES`](super::TRIES) times before it fails as contended (the
+//!   dispatcher polls again). Exactly-once and order never depend on that.
 
 use std::collections::HashMap;
 
@@ -220,14 +227,16 @@ pub(super) async fn get(tx: &Tx<'_>, event_id: &str) -> Result<Option<StoredEven
 /// The number of `worker`'s process among the processes found dead
 /// holding work (schema migration 9), numbering it if it is new.
 ///
-/// Two replicas numbering two deaths at once both read the same
-/// `max(seq)`: the second insert then conflicts on `seq` with a row its
-/// snapshot does not show, which SERIALIZABLE reports as a serialization
-/// failure (the transaction is re-run and numbers the death after).
+/// Claims run `READ COMMITTED` (see [`claim_isolation`]): two replicas
+/// numbering two deaths at once may both read the same `max(seq)`; the
+/// second insert then waits for the first, finds `seq` taken and does
+/// nothing, and numbers its death again on a fresh statement snapshot,
+/// after the first. (Under `SERIALIZABLE` the second would fail as a
+/// serialization failure and its transaction run again: the same number.)
 async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
     let op = "record-death";
     let process = process_of(worker);
-    let stmt = tx
+    let insert = tx
         .prepare_cached(
             "INSERT INTO deaths (instance, seq)
              SELECT $1, coalesce(max(seq), 0) + 1 FROM deaths
@@ -235,16 +244,28 @@ async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
         )
         .await
         .map_err(pg(op))?;
-    tx.execute(&stmt, &[&process]).await.map_err(pg(op))?;
-    let stmt = tx
+    let select = tx
         .prepare_cached("SELECT seq FROM deaths WHERE instance = $1")
         .await
         .map_err(pg(op))?;
-    let seq: i64 = tx
-        .query_one(&stmt, &[&process])
-        .await
-        .map_err(pg(op))?
-        .get(0);
+    let mut seq = None;
+    for _ in 0..8 {
+        tx.execute(&insert, &[&process]).await.map_err(pg(op))?;
+        seq = tx
+            .query_opt(&select, &[&process])
+            .await
+            .map_err(pg(op))?
+            .map(|r| r.get::<_, i64>(0));
+        if seq.is_some() {
+            break;
+        }
+    }
+    let Some(seq) = seq else {
+        return Err(StoreError::Contended {
+            op,
+            message: "deaths are being numbered by other transactions".into(),
+        });
+    };
     // Only the latest deaths matter.
     let stmt = tx
         .prepare_cached("DELETE FROM deaths WHERE seq < $1::bigint - 10000")
@@ -276,6 +297,27 @@ pub(super) async fn charge_death(
 
 // ---- Claims. ----
 
+/// Run this claim's transaction (this is its first statement, inside
+/// [`write_tx!`]'s `SERIALIZABLE` one) at `READ COMMITTED`: the usual
+/// PostgreSQL queue, where `FOR UPDATE SKIP LOCKED` lets claimers pass
+/// each other. What a claim takes it decides on the rows it locks: a row
+/// another transaction holds is skipped, and one another transaction
+/// changed since the statement began is checked again, in its latest
+/// version, once locked (PostgreSQL's re-check of the statement's
+/// conditions on an updated row), so a row is taken only while it is
+/// claimable and only by one claimer. Nothing a claim decides rests on
+/// the predicate locks of `SERIALIZABLE`, which it would pay for dearly:
+/// every claim reads the same rows (each store's oldest events), so
+/// overlapping claims would abort each other (or, under load, be aborted
+/// on suspicion alone once PostgreSQL summarizes old transactions), where
+/// here they simply take different rows, each statement seeing what the
+/// others committed.
+pub(super) async fn claim_isolation(tx: &Tx<'_>, op: &'static str) -> Result<()> {
+    tx.batch_execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        .await
+        .map_err(pg(op))
+}
+
 /// The stores with pending events, one index seek each
 /// (`inbox_pending_shop`: a skip scan).
 const SHOPS_SQL: &str = "
@@ -290,7 +332,7 @@ const SHOPS_SQL: &str = "
 
 /// Each given store's next `$4` claimable events after the given `seq`
 /// (pending, due at `$3`, no live lease), oldest first: one range of
-/// `inbox_pending_shop` per store. Read from the snapshot, unlocked.
+/// `inbox_pending_shop` per store. Read unlocked, as of the statement.
 const NEXT_SQL: &str = "
     SELECT s.n, c.seq
     FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS s(shop, after, n)
@@ -301,26 +343,44 @@ const NEXT_SQL: &str = "
         ORDER BY j.seq LIMIT $4) c
     ORDER BY s.n, c.seq";
 
-/// Take the chosen rows: each one locked, unless another transaction holds
-/// it (a concurrent claim: skipped), and checked claimable again. A claim
-/// that takes an event over from a holder whose lease expired
+/// Take the chosen rows (`$4`, each with its store's index `$5`): each
+/// one locked unless another transaction holds it (`SKIP LOCKED`), and
+/// checked claimable again in its latest version. Within a store the rows
+/// are taken only up to the first one held elsewhere (or found taken):
+/// whether its holder commits is not known yet, so taking a younger event
+/// past it could leave the older one unclaimed behind it (the holder
+/// aborts) — a store's events are taken oldest first or not at all. (The
+/// rows locked past it are not changed, only left locked until this
+/// transaction ends.)
+///
+/// A claim that takes an event over from a holder whose lease expired
 /// (`claimed_by` still set: a finish, a release or a host completion
 /// clears it) counts an abandoned claim and remembers that holder.
 const TAKE_SQL: &str = "
+    WITH chosen AS (
+        SELECT * FROM unnest($4::bigint[], $5::bigint[]) AS c(seq, n)
+    ), locked AS (
+        SELECT seq FROM inbox
+        WHERE seq = ANY($4) AND status = 'pending' AND next_attempt_at <= $3
+          AND (lease_until IS NULL OR lease_until <= $3)
+        FOR UPDATE SKIP LOCKED
+    ), held AS (
+        SELECT c.n, min(c.seq) AS seq FROM chosen c
+        WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.seq = c.seq)
+        GROUP BY c.n
+    )
     UPDATE inbox SET claimed_by = $1, lease_until = $2, claims = claims + 1,
         abandoned = abandoned + (claimed_by IS NOT NULL)::int,
         abandoned_by = coalesce(claimed_by, abandoned_by),
         taken_from = claimed_by
     WHERE seq IN (
-        SELECT seq FROM inbox
-        WHERE seq = ANY($4) AND status = 'pending' AND next_attempt_at <= $3
-          AND (lease_until IS NULL OR lease_until <= $3)
-        FOR UPDATE SKIP LOCKED)
+        SELECT c.seq FROM chosen c JOIN locked l ON l.seq = c.seq
+        WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.n = c.n AND h.seq < c.seq))
     RETURNING ";
 
-/// At most this many rounds of choosing and locking per claim: each round
-/// after the first makes up for rows a concurrent claimer held, or goes on
-/// with the stores that still have claimable events.
+/// At most this many rounds of choosing and locking per claim (each round
+/// after the first goes on with the stores that still have claimable
+/// events).
 const CLAIM_ROUNDS: usize = 16;
 
 /// A store in a claim: how far its events were looked at, how many it got.
@@ -344,6 +404,7 @@ struct Turns {
 /// whatever the backlog.
 pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent>> {
     let op = "claim-events";
+    claim_isolation(tx, op).await?;
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let stmt = tx.prepare_cached(SHOPS_SQL).await.map_err(pg(op))?;
@@ -366,6 +427,7 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
         .await
         .map_err(pg(op))?;
     let mut taken: Vec<Row> = Vec::new();
+    let mut held_elsewhere = false;
     let mut rounds = 0;
     while taken.len() < claim.limit && !stores.is_empty() && rounds < CLAIM_ROUNDS {
         rounds += 1;
@@ -406,8 +468,15 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
             kept[n] += 1;
         }
         let chosen: Vec<i64> = candidates.iter().map(|&(_, seq, _)| seq).collect();
+        let stores_of: Vec<i64> = candidates
+            .iter()
+            .map(|&(_, _, n)| i64::try_from(n).unwrap_or(i64::MAX))
+            .collect();
         let got = tx
-            .query(&take, &[&claim.worker, &lease_until, &now, &chosen])
+            .query(
+                &take,
+                &[&claim.worker, &lease_until, &now, &chosen, &stores_of],
+            )
             .await
             .map_err(pg(op))?;
         let index: HashMap<&str, usize> = stores
@@ -425,12 +494,27 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
             store.taken += got_per_store[n];
         }
         taken.extend(got);
-        // A store that had fewer than asked, all of them kept, is done.
+        // A store one of whose events another transaction holds is left
+        // to it for this claim; one that had fewer than asked, all of them
+        // kept, has nothing more.
         let mut n = 0;
         stores.retain(|_| {
-            let more = found[n] == each || kept[n] < found[n];
+            let busy = got_per_store[n] < kept[n];
+            held_elsewhere |= busy;
+            let more = !busy && (found[n] == each || kept[n] < found[n]);
             n += 1;
             more
+        });
+    }
+    if taken.is_empty() && held_elsewhere {
+        // Every claimable event this claim chose is being taken by another
+        // transaction: let go of the rows locked past them and try again
+        // once that has ended, as a claim queued behind it on SQLite would
+        // (rather than answer "nothing to do" to a worker that would then
+        // idle).
+        return Err(StoreError::Contended {
+            op,
+            message: "the claimable events are being claimed by another transaction".into(),
         });
     }
     // In seq order, so deaths found in one claim are numbered the same
@@ -661,23 +745,39 @@ pub(super) async fn dispatch_rows(tx: &Tx<'_>, event_id: &str) -> Result<Vec<Dis
         .collect()
 }
 
+/// What an attempt writes into one dispatch row.
+struct RowChange<'a> {
+    status: DispatchStatus,
+    /// Whether this attempt counts (a failed run).
+    count_attempt: bool,
+    next_attempt_at: Option<i64>,
+    failure: Option<&'a FailureRecord>,
+    actions: u32,
+    budget: Option<&'a str>,
+}
+
+impl RowChange<'_> {
+    /// To `status`, counting no attempt, with nothing else.
+    fn to(status: DispatchStatus) -> Self {
+        RowChange {
+            status,
+            count_attempt: false,
+            next_attempt_at: None,
+            failure: None,
+            actions: 0,
+            budget: None,
+        }
+    }
+}
+
 /// Upsert a dispatch row, changing an existing row only while it is
 /// pending. Returns whether a row was written.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one row's columns, named at the call sites"
-)]
 async fn upsert_row(
     tx: &Tx<'_>,
     f: &EventFinish,
     shop: &str,
     o: &PluginOutcome,
-    status: DispatchStatus,
-    count_attempt: bool,
-    next_attempt_at: Option<i64>,
-    failure: Option<&FailureRecord>,
-    actions: u32,
-    budget: Option<&str>,
+    change: RowChange<'_>,
 ) -> Result<bool> {
     let op = "finish-event";
     let stmt = tx
@@ -706,19 +806,37 @@ async fn upsert_row(
                 &o.plugin_id,
                 &o.plugin_version,
                 &shop,
-                &status.as_str(),
-                &i64::from(count_attempt),
-                &next_attempt_at,
-                &failure.map(|x| x.kind.as_str()),
-                &failure.map(|x| x.message.as_str()),
-                &i64::from(actions),
-                &budget,
+                &change.status.as_str(),
+                &i64::from(change.count_attempt),
+                &change.next_attempt_at,
+                &change.failure.map(|x| x.kind.as_str()),
+                &change.failure.map(|x| x.message.as_str()),
+                &i64::from(change.actions),
+                &change.budget,
                 &ms(f.now),
             ],
         )
         .await
         .map_err(pg(op))?;
     Ok(changed == 1)
+}
+
+/// End this attempt of a plugin without journalling (a retry, a wait, a
+/// deferral, a hold, a skip): `then` if the row was written,
+/// [`PluginFinish::AlreadySettled`] if it had settled already.
+async fn end_row(
+    tx: &Tx<'_>,
+    f: &EventFinish,
+    shop: &str,
+    o: &PluginOutcome,
+    change: RowChange<'_>,
+    then: PluginFinish,
+) -> Result<PluginFinish> {
+    Ok(if upsert_row(tx, f, shop, o, change).await? {
+        then
+    } else {
+        PluginFinish::AlreadySettled
+    })
 }
 
 // ---- Finishing an attempt. ----
@@ -801,81 +919,37 @@ pub(super) async fn finish(tx: &Tx<'_>, f: &EventFinish) -> Result<FinishReport>
         let result = match outcome {
             PluginResult::Succeeded(run) => succeed(tx, f, &shop, &resources, o, run).await?,
             PluginResult::Retry { failure, at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    true,
-                    Some(ms(*at)),
-                    Some(failure),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Retrying
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    count_attempt: true,
+                    next_attempt_at: Some(ms(*at)),
+                    failure: Some(failure),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Retrying).await?
             }
             PluginResult::Waiting { failure, at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    false,
-                    Some(ms(*at)),
-                    Some(failure),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Waiting
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    next_attempt_at: Some(ms(*at)),
+                    failure: Some(failure),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Waiting).await?
             }
             PluginResult::Deferred { at } => {
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Pending,
-                    false,
-                    Some(ms(*at)),
-                    None,
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Deferred
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    next_attempt_at: Some(ms(*at)),
+                    ..RowChange::to(DispatchStatus::Pending)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Deferred).await?
             }
             PluginResult::Dead { failure } => {
                 savepoint(tx, async {
-                    if !upsert_row(
-                        tx,
-                        f,
-                        &shop,
-                        o,
-                        DispatchStatus::Dead,
-                        true,
-                        None,
-                        Some(failure),
-                        0,
-                        None,
-                    )
-                    .await?
-                    {
+                    let change = RowChange {
+                        count_attempt: true,
+                        failure: Some(failure),
+                        ..RowChange::to(DispatchStatus::Dead)
+                    };
+                    if !upsert_row(tx, f, &shop, o, change).await? {
                         return Ok((PluginFinish::AlreadySettled, false));
                     }
                     let attempts: i64 = tx
@@ -919,45 +993,19 @@ pub(super) async fn finish(tx: &Tx<'_>, f: &EventFinish) -> Result<FinishReport>
             }
             PluginResult::Held { reason } => {
                 let why = FailureRecord::new("quarantined", reason.clone());
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Held,
-                    false,
-                    None,
-                    Some(&why),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Held
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    failure: Some(&why),
+                    ..RowChange::to(DispatchStatus::Held)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Held).await?
             }
             PluginResult::Skipped { reason } => {
                 let why = FailureRecord::new("skipped", reason.clone());
-                if upsert_row(
-                    tx,
-                    f,
-                    &shop,
-                    o,
-                    DispatchStatus::Skipped,
-                    false,
-                    None,
-                    Some(&why),
-                    0,
-                    None,
-                )
-                .await?
-                {
-                    PluginFinish::Skipped
-                } else {
-                    PluginFinish::AlreadySettled
-                }
+                let change = RowChange {
+                    failure: Some(&why),
+                    ..RowChange::to(DispatchStatus::Skipped)
+                };
+                end_row(tx, f, &shop, o, change, PluginFinish::Skipped).await?
             }
         };
         plugins.push((o.plugin_id.clone(), result));
@@ -999,20 +1047,12 @@ async fn succeed(
     let budget = run.budget.as_ref().map(|b| b.to_string());
     let actions = u32::try_from(run.actions.len()).unwrap_or(u32::MAX);
     let outcome = savepoint(tx, async {
-        if !upsert_row(
-            tx,
-            f,
-            shop,
-            o,
-            DispatchStatus::Done,
-            false,
-            None,
-            None,
+        let change = RowChange {
             actions,
-            budget.as_deref(),
-        )
-        .await?
-        {
+            budget: budget.as_deref(),
+            ..RowChange::to(DispatchStatus::Done)
+        };
+        if !upsert_row(tx, f, shop, o, change).await? {
             return Ok((PluginFinish::AlreadySettled, false));
         }
         // Expired as the plugin saw it: at the event's time.
@@ -1074,27 +1114,16 @@ async fn succeed(
     if outcome == PluginFinish::KvConflict {
         // Keep (or create) the row pending so the event is not settled
         // without this plugin; the dispatcher runs it again.
-        let keep = PluginOutcome {
-            result: PluginResult::Deferred { at: f.now },
-            ..o.clone()
-        };
         let why = FailureRecord::new(
             "kv-conflict",
             "a key the run read was changed by another run before commit",
         );
-        upsert_row(
-            tx,
-            f,
-            shop,
-            &keep,
-            DispatchStatus::Pending,
-            false,
-            Some(now),
-            Some(&why),
-            0,
-            None,
-        )
-        .await?;
+        let change = RowChange {
+            next_attempt_at: Some(now),
+            failure: Some(&why),
+            ..RowChange::to(DispatchStatus::Pending)
+        };
+        upsert_row(tx, f, shop, o, change).await?;
     }
     Ok(outcome)
 }
@@ -1154,12 +1183,31 @@ pub(super) async fn release(
     worker: &str,
     at: Timestamp,
 ) -> Result<bool> {
-    let op = "release-event";
+    change_held(
+        tx,
+        "release-event",
+        "claimed_by = NULL, lease_until = NULL, next_attempt_at = $3",
+        event_id,
+        worker,
+        at,
+    )
+    .await
+}
+
+/// Change an event `worker` holds (pending, claimed by it): `set`, with
+/// `$3` the time `at`. Returns whether it held it.
+async fn change_held(
+    tx: &Tx<'_>,
+    op: &'static str,
+    set: &str,
+    event_id: &str,
+    worker: &str,
+    at: Timestamp,
+) -> Result<bool> {
     let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
+        .prepare_cached(&format!(
+            "UPDATE inbox SET {set} WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'"
+        ))
         .await
         .map_err(pg(op))?;
     let n = tx
@@ -1176,20 +1224,15 @@ pub(super) async fn defer(
     worker: &str,
     at: Timestamp,
 ) -> Result<bool> {
-    let op = "defer-event";
-    let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET claimed_by = NULL, lease_until = NULL, next_attempt_at = $3,
-                claims = greatest(claims - 1, 0)
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
-        .await
-        .map_err(pg(op))?;
-    let n = tx
-        .execute(&stmt, &[&event_id, &worker, &ms(at)])
-        .await
-        .map_err(pg(op))?;
-    Ok(n == 1)
+    change_held(
+        tx,
+        "defer-event",
+        "claimed_by = NULL, lease_until = NULL, next_attempt_at = $3, claims = greatest(claims - 1, 0)",
+        event_id,
+        worker,
+        at,
+    )
+    .await
 }
 
 pub(super) async fn renew(
@@ -1219,19 +1262,15 @@ pub(super) async fn complete_host(
     worker: &str,
     now: Timestamp,
 ) -> Result<bool> {
-    let op = "complete-host-event";
-    let stmt = tx
-        .prepare_cached(
-            "UPDATE inbox SET status = 'done', done_at = $3, claimed_by = NULL, lease_until = NULL
-             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
-        )
-        .await
-        .map_err(pg(op))?;
-    let n = tx
-        .execute(&stmt, &[&event_id, &worker, &ms(now)])
-        .await
-        .map_err(pg(op))?;
-    Ok(n == 1)
+    change_held(
+        tx,
+        "complete-host-event",
+        "status = 'done', done_at = $3, claimed_by = NULL, lease_until = NULL",
+        event_id,
+        worker,
+        now,
+    )
+    .await
 }
 
 pub(super) async fn fail_host(

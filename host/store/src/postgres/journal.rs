@@ -2,23 +2,26 @@
 //! (see `sqlite/journal.rs` for the rules).
 //!
 //! # Several replicas on one database
-//! As in the inbox (see `inbox.rs`): every write is one `SERIALIZABLE`
-//! transaction, re-run when PostgreSQL aborts it for a conflict.
+//! As in the inbox (see `inbox.rs`): settlements and releases run
+//! `SERIALIZABLE`, re-run when PostgreSQL aborts them for a conflict;
+//! claims run `READ COMMITTED` (`inbox::claim_isolation`), deciding on the
+//! rows they lock.
 //! - **Exactly once.** A claim takes an entry by changing its row
 //!   (`pending → in-flight`, or a new holder for an expired lease) on a row
-//!   it holds locked (`FOR UPDATE SKIP LOCKED`): two claimers never both
-//!   take one entry. A settlement changes the row only while this worker
-//!   still holds it (`in-flight`, `claimed_by`), so an executor whose
-//!   lease expired and was taken over settles nothing.
+//!   it holds locked (`FOR UPDATE SKIP LOCKED`) and has found, in its
+//!   latest version, still claimable: two claimers never both take one
+//!   entry. A settlement changes the row only while this worker still
+//!   holds it (`in-flight`, `claimed_by`), so an executor whose lease
+//!   expired and was taken over settles nothing.
 //! - **Order.** An entry waits while an earlier entry of the same event,
-//!   plugin and family is open (pending or in flight). That check reads
-//!   the earlier rows without locking them (a lock skipped would not make
-//!   them less open), so a concurrent claim, settlement or release of an
-//!   earlier entry is a read/write conflict SERIALIZABLE resolves: the
-//!   claim sees the earlier entry open (and waits) or settled (and goes
-//!   on), never a state in between. Only the rows the claim takes are
-//!   locked (the `LIMIT` applies to rows locked), so a concurrent claimer
-//!   skips exactly the entries this one takes.
+//!   plugin and family is open (pending or in flight). The claim reads
+//!   those earlier rows as of its statement, without locking them (a lock
+//!   skipped would not make them less open): an earlier entry being
+//!   claimed, executed or released is open either way, and one settled
+//!   after the statement began is still seen open (the later entry waits
+//!   for the next claim). Only the rows the claim takes are locked (the
+//!   `LIMIT` counts rows locked), so a concurrent claimer skips exactly the
+//!   entries this one takes.
 
 use async_trait::async_trait;
 use shopcase_contract::Action;
@@ -141,6 +144,7 @@ pub(super) async fn get(tx: &Tx<'_>, key: &str) -> Result<Option<JournalEntry>> 
 /// again (schema migration 9, [`super::inbox::charge_death`]).
 pub(super) async fn claim(tx: &Tx<'_>, claim: &JournalClaim) -> Result<Vec<JournalEntry>> {
     let op = "claim-journal";
+    super::inbox::claim_isolation(tx, op).await?;
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
@@ -323,12 +327,15 @@ pub(super) async fn settle(tx: &Tx<'_>, s: &JournalSettle) -> Result<bool> {
                 .map_err(pg(op))?;
             Ok(n == 1)
         }
-        JournalOutcome::Retry { error, at } => {
+        JournalOutcome::Retry { error, at } | JournalOutcome::Wait { error, at } => {
+            // A retry was executed: one attempt more, and its abandoned
+            // claims cleared; a wait was not: neither changes.
+            let executed = matches!(s.outcome, JournalOutcome::Retry { .. });
             let stmt = tx
                 .prepare_cached(&format!(
-                    "UPDATE journal SET status = 'pending', attempts = attempts + 1, next_attempt_at = $3,
-                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL, abandoned = 0,
-                        updated_at = $6
+                    "UPDATE journal SET status = 'pending', attempts = attempts + $7, next_attempt_at = $3,
+                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL,
+                        abandoned = CASE WHEN $8 THEN 0 ELSE abandoned END, updated_at = $6
                      WHERE {owned}"
                 ))
                 .await
@@ -343,31 +350,8 @@ pub(super) async fn settle(tx: &Tx<'_>, s: &JournalSettle) -> Result<bool> {
                         &error.kind,
                         &error.message,
                         &now,
-                    ],
-                )
-                .await
-                .map_err(pg(op))?;
-            Ok(n == 1)
-        }
-        JournalOutcome::Wait { error, at } => {
-            let stmt = tx
-                .prepare_cached(&format!(
-                    "UPDATE journal SET status = 'pending', next_attempt_at = $3,
-                        error_kind = $4, error_message = $5, claimed_by = NULL, lease_until = NULL, updated_at = $6
-                     WHERE {owned}"
-                ))
-                .await
-                .map_err(pg(op))?;
-            let n = tx
-                .execute(
-                    &stmt,
-                    &[
-                        &s.key,
-                        &s.worker,
-                        &ms(*at),
-                        &error.kind,
-                        &error.message,
-                        &now,
+                        &i64::from(executed),
+                        &executed,
                     ],
                 )
                 .await

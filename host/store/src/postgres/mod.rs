@@ -14,10 +14,20 @@
 //! rules, exactly-once journalling, versions never reused, claims that one
 //! holder wins) holds across replicas without a lock per rule. A
 //! transaction that PostgreSQL aborts for a serialization failure or a
-//! deadlock is retried here, a few times with a short backoff, before the
-//! caller sees [`StoreError::Contended`] (transient, like a busy SQLite).
-//! Claims select their rows `FOR UPDATE SKIP LOCKED`, so competing
-//! claimers pass over each other's rows instead of queueing on them.
+//! deadlock is retried here with a short backoff (up to [`TRIES`] times,
+//! about two seconds in all: long enough to outlast another session's
+//! long transaction, whose bookkeeping makes PostgreSQL abort harmless
+//! ones) before the caller sees [`StoreError::Contended`] (transient, like
+//! a busy SQLite).
+//!
+//! Claims are the exception: they run `READ COMMITTED` and lock exactly
+//! the rows they take, `FOR UPDATE SKIP LOCKED`, so competing claimers
+//! pass over each other's rows instead of aborting each other (under
+//! `SERIALIZABLE` every claim reads the same oldest events, and
+//! overlapping claims would conflict every time). Nothing a claim decides
+//! needs more than its row locks: `inbox` and `journal` say how a store's
+//! order and exactly-once hold across replicas.
+//!
 //! Reads run `REPEATABLE READ, READ ONLY`: one snapshot, never aborted.
 //!
 //! # Durability
@@ -35,12 +45,16 @@
 //!   outside the pool.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tokio_postgres::error::SqlState;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::convert::now_ms;
 use crate::error::{Result, StoreError};
@@ -76,6 +90,10 @@ pub struct PostgresConfig {
     /// Longest the connection attempt, and the wait for a pooled
     /// connection, may take.
     pub connect_timeout: Duration,
+    /// A PEM file of certificate authorities to trust for the server's
+    /// certificate, beside the Mozilla roots (a private CA, or a
+    /// self-signed server certificate).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl PostgresConfig {
@@ -86,6 +104,7 @@ impl PostgresConfig {
             pool_size: 16,
             statement_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            ca_file: None,
         }
     }
 
@@ -114,6 +133,7 @@ impl fmt::Debug for PostgresConfig {
             .field("pool_size", &self.pool_size)
             .field("statement_timeout", &self.statement_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("ca_file", &self.ca_file)
             .finish_non_exhaustive()
     }
 }
@@ -150,7 +170,7 @@ impl fmt::Debug for PostgresStorage {
 }
 
 /// How many times a conflicted transaction is tried in all.
-pub(crate) const TRIES: u32 = 8;
+pub(crate) const TRIES: u32 = 24;
 
 impl PostgresStorage {
     /// Connect, apply the migrations this database lacks (one replica at a
@@ -176,9 +196,10 @@ impl PostgresStorage {
         }
         pg.options(options.trim());
         let sessions = pg.clone();
+        let tls = tls(config)?;
         let manager = Manager::from_config(
             pg,
-            NoTls,
+            tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -196,6 +217,7 @@ impl PostgresStorage {
         let storage = PostgresStorage {
             coordinator: std::sync::Arc::new(coordination::Coordinator::new(
                 sessions,
+                tls,
                 pool.clone(),
             )),
             pool,
@@ -314,6 +336,48 @@ impl PostgresStorage {
     }
 }
 
+/// The TLS connector: rustls (ring) trusting the Mozilla roots and
+/// `ca_file`'s authorities, verifying the server's name. Whether TLS is
+/// used is the URL's `sslmode`: `prefer` (the default: TLS when the
+/// server offers it), `require`, or `disable`. Unlike libpq's `prefer`
+/// and `require`, a certificate that does not verify is always refused.
+fn tls(config: &PostgresConfig) -> Result<MakeRustlsConnect> {
+    let refused = |message: String| StoreError::Schema(message);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(file) = &config.ca_file {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .and_then(|certs| certs.collect::<std::result::Result<_, _>>())
+            .map_err(|e| {
+                refused(format!(
+                    "`storage.ca-file` {}: not a PEM file of certificates ({e})",
+                    file.display()
+                ))
+            })?;
+        if certs.is_empty() {
+            return Err(refused(format!(
+                "`storage.ca-file` {} holds no certificate",
+                file.display()
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                refused(format!(
+                    "`storage.ca-file` {}: a certificate cannot be used ({e})",
+                    file.display()
+                ))
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| refused(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(tls))
+}
+
 /// Run `$body` — an expression that may `.await` and `?`, with `$tx` a
 /// [`Tx`] — in a `SERIALIZABLE` transaction on a pooled connection,
 /// committed when the body returns `Ok`, rolled back otherwise. A
@@ -401,9 +465,16 @@ pub(crate) fn error_text(e: &tokio_postgres::Error) -> String {
         }
         return s;
     }
-    match std::error::Error::source(e) {
+    let text = match std::error::Error::source(e) {
         Some(cause) => format!("{e}: {cause}"),
         None => e.to_string(),
+    };
+    if text.contains("certificate") {
+        format!(
+            "{text} (the server's certificate is not trusted: give its authority in `storage.ca-file`, or `sslmode=disable` in the URL on a network you trust)"
+        )
+    } else {
+        text
     }
 }
 

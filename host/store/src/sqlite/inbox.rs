@@ -220,10 +220,10 @@ pub(super) fn insert(c: &Connection, ev: &NewEvent) -> Result<Inserted> {
 /// it) counts an abandoned claim and remembers that holder; the count adds
 /// up only over deaths in a row (schema migration 9, `charge_death`).
 ///
-/// PostgreSQL has no ORDER BY or LIMIT in a recursive term: there, each
-/// store's first `limit` claimable events come from a `LATERAL` subquery
-/// over the distinct stores, ranked with `row_number()`, and the inner
-/// SELECT gets `FOR UPDATE SKIP LOCKED`.
+/// PostgreSQL (`postgres/inbox.rs`) chooses the same events without
+/// locks, then locks exactly those `FOR UPDATE SKIP LOCKED` and takes a
+/// store's only up to the first one another claimer holds, so that no
+/// claimer runs a store's younger event past an older one.
 const CLAIM_SQL: &str = "
     WITH RECURSIVE
       shops(shop) AS (

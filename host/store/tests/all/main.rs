@@ -5,5 +5,10 @@
 //! `sqlite_only`/`postgres_only` hold what only one engine has (file
 //! permissions; schemas, locks and replicas).
 
+#![allow(
+    clippy::duplicate_mod,
+    reason = "each test file is compiled twice on purpose, once per backend"
+)]
+
 mod postgres;
 mod sqlite;

@@ -305,7 +305,7 @@ async fn fill_timers(c: &Raw, due: i64) {
              state, generation, created_at, updated_at)
          SELECT ?2, 'sla', 'bulk-' || i, '{}', ?3, '{}', 'evt_0', 'evt_0:sla:' || i, 'scheduled', 1, 0, 0
          FROM n",
-        &[(MAX_SCHEDULED_TIMERS as i64).into(), SHOP.into(), due.into()],
+        &[MAX_SCHEDULED_TIMERS.into(), SHOP.into(), due.into()],
     )
     .await;
 }
