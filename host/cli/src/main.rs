@@ -17,6 +17,8 @@
 //! - `store list | enable | disable | set | approve` ([`store_cmd`]): plugins per
 //!   store, and approving their content.
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
+//! - `storage migrate` ([`storage_cmd`]): copy a stopped host's SQLite
+//!   database into an empty PostgreSQL database, verified.
 //! - `corecase check` ([`corecase_check`]): the Core Case contract against
 //!   the configured tenant, point by point.
 //! - `config check` ([`config_check`]): a configuration as `serve` checks
@@ -42,6 +44,7 @@ mod plugin_run;
 mod replay;
 mod runner;
 mod serve;
+mod storage_cmd;
 mod store_cmd;
 
 /// The exit codes of every command (`runner`).
@@ -77,6 +80,9 @@ enum Command {
     /// Administer the admin API (tokens).
     #[command(subcommand)]
     Admin(admin_cmd::AdminCommand),
+    /// Move the host's data between storage engines (SQLite to PostgreSQL).
+    #[command(subcommand)]
+    Storage(storage_cmd::StorageCommand),
     /// Check the configured Core Case tenant against the contract shopcase relies on.
     #[command(subcommand)]
     Corecase(corecase_check::CorecaseCommand),
@@ -131,6 +137,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => runner.json(args.json).run(replay::run(args)),
         Command::Store(cmd) => runner.json(cmd.json()).run(store_cmd::run(cmd)),
         Command::Admin(cmd) => runner.json(cmd.json()).run(admin_cmd::run(cmd)),
+        Command::Storage(cmd) => runner.json(cmd.json()).run(storage_cmd::run(cmd)),
         Command::Corecase(cmd) => runner.json(cmd.json()).run(corecase_check::run(cmd)),
         Command::Config(cmd) => runner.json(cmd.json()).run_sync(|| config_check::run(cmd)),
     }

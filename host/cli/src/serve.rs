@@ -7,8 +7,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use shopcase_corecase_integration::CoreCase;
+use shopcase_pipeline::store::Storage;
 use shopcase_pipeline::{Config, PipelineBuilder};
 use shopcase_shopify_integration::Shopify;
 
@@ -35,7 +37,23 @@ pub(crate) async fn run(args: Args) -> Result<Exit, CliError> {
     // `[corecase]`: the client secret is read now, so a missing one is a
     // configuration error, not a failure at the first case action.
     let corecase = CoreCase::from_config(&config).map_err(CliError::bad_config)?;
-    serve(config, shopify, corecase, args.listen)
+    // A database this build cannot use (not shopcase's, a newer schema)
+    // is the configuration's problem (exit 2); one that cannot be reached
+    // is a failure to wait out (exit 1: a supervisor starts again).
+    let storage = config
+        .storage
+        .open(&config.data_dir)
+        .await
+        .map_err(|e| match e {
+            shopcase_pipeline::store::StoreError::Schema(_) => {
+                CliError::bad_config(e).with_kind("storage-schema")
+            }
+            e => {
+                let kind = e.code();
+                CliError::failed(e).with_kind(kind)
+            }
+        })?;
+    serve(config, storage, shopify, corecase, args.listen)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "shopcase stopped with an error");
@@ -46,12 +64,12 @@ pub(crate) async fn run(args: Args) -> Result<Exit, CliError> {
 
 async fn serve(
     config: Config,
+    storage: Arc<dyn Storage>,
     shopify: Shopify,
     corecase: Option<CoreCase>,
     listen: Option<SocketAddr>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let addr = listen.unwrap_or(config.server.listen);
-    let storage = shopcase_pipeline::open_storage(&config).await?;
     let builder = assemble(
         config,
         storage,

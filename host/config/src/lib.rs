@@ -332,6 +332,7 @@ struct FileStorage {
     pool_size: Option<NonZeroCount>,
     statement_timeout: Option<HumanDuration>,
     connect_timeout: Option<HumanDuration>,
+    ca_file: Option<PathBuf>,
     retention: Retention,
     prune_interval: HumanDuration,
 }
@@ -349,6 +350,7 @@ impl Default for FileStorage {
             pool_size: None,
             statement_timeout: None,
             connect_timeout: None,
+            ca_file: None,
             retention: Retention::Keep(HumanDuration::from_secs(30 * 86_400)),
             prune_interval: HumanDuration::from_secs(600),
         }
@@ -661,6 +663,7 @@ impl Config {
                     ("storage.pool-size", st.pool_size.is_some()),
                     ("storage.statement-timeout", st.statement_timeout.is_some()),
                     ("storage.connect-timeout", st.connect_timeout.is_some()),
+                    ("storage.ca-file", st.ca_file.is_some()),
                 ] {
                     if given {
                         return Err(at(
@@ -726,6 +729,7 @@ impl Config {
                     connect_timeout: st
                         .connect_timeout
                         .map_or(defaults.connect_timeout, |d| d.get()),
+                    ca_file: st.ca_file.map(resolve),
                     ..defaults
                 };
                 if config.connect_timeout.is_zero() {

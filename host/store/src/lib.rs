@@ -47,6 +47,9 @@
 //! - [`error`]: the error type, [`StoreError`], and what callers do with it.
 //! - [`privacy`]: pure helpers that find and scrub a customer's personal data
 //!   in JSON and text.
+//! - [`copy`]: moving a host to PostgreSQL (`shopcase storage migrate`):
+//!   a stopped host's SQLite database copied table by table into an empty
+//!   PostgreSQL database, verified, in one transaction.
 //! - [`sqlite`]: [`SqliteStorage`]: schema migrations, the group-commit
 //!   writer thread, read connections, and per area the SQL and the area's
 //!   `impl` (`sqlite/<area>.rs`).
@@ -56,6 +59,7 @@
 pub mod area;
 mod backend;
 mod convert;
+pub mod copy;
 pub mod error;
 mod migrations;
 pub mod model;

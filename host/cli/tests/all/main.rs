@@ -5,11 +5,15 @@
 //! installs them in `target/guest-tools`, builds the examples into
 //! `target/guest-plugins` and sets `SHOPCASE_GUEST_TOOLS`,
 //! `SHOPCASE_EXAMPLE_PLUGINS` and `SHOPCASE_REQUIRE_GUESTS=1`. Run alone,
-//! `cargo test -p shopcase` skips them with a message saying so.
+//! `cargo test -p shopcase` skips them with a message saying so. The
+//! PostgreSQL copy (`storage_cmd`) needs `SHOPCASE_TEST_DATABASE_URL`, which
+//! `cargo xtask test` also sets; without it that test is skipped the same
+//! way.
 
 mod admin_cmd;
 mod config_check;
 mod corecase_check;
 mod demo;
 mod plugin_dev;
+mod storage_cmd;
 mod store_cmd;

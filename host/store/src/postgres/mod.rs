@@ -42,12 +42,16 @@
 //!   area's SQL and its trait `impl`, mirroring `sqlite/<area>.rs`.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio_postgres::NoTls;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tokio_postgres::error::SqlState;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::convert::now_ms;
 use crate::error::{Result, StoreError};
@@ -82,6 +86,10 @@ pub struct PostgresConfig {
     /// Longest the connection attempt, and the wait for a pooled
     /// connection, may take.
     pub connect_timeout: Duration,
+    /// A PEM file of certificate authorities to trust for the server's
+    /// certificate, beside the Mozilla roots (a private CA, or a
+    /// self-signed server certificate).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl PostgresConfig {
@@ -92,6 +100,7 @@ impl PostgresConfig {
             pool_size: 16,
             statement_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            ca_file: None,
         }
     }
 
@@ -120,6 +129,7 @@ impl fmt::Debug for PostgresConfig {
             .field("pool_size", &self.pool_size)
             .field("statement_timeout", &self.statement_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("ca_file", &self.ca_file)
             .finish_non_exhaustive()
     }
 }
@@ -180,7 +190,7 @@ impl PostgresStorage {
         pg.options(options.trim());
         let manager = Manager::from_config(
             pg,
-            NoTls,
+            tls(config)?,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -309,6 +319,48 @@ impl PostgresStorage {
     }
 }
 
+/// The TLS connector: rustls (ring) trusting the Mozilla roots and
+/// `ca_file`'s authorities, verifying the server's name. Whether TLS is
+/// used is the URL's `sslmode`: `prefer` (the default: TLS when the
+/// server offers it), `require`, or `disable`. Unlike libpq's `prefer`
+/// and `require`, a certificate that does not verify is always refused.
+fn tls(config: &PostgresConfig) -> Result<MakeRustlsConnect> {
+    let refused = |message: String| StoreError::Schema(message);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(file) = &config.ca_file {
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+            .and_then(|certs| certs.collect::<std::result::Result<_, _>>())
+            .map_err(|e| {
+                refused(format!(
+                    "`storage.ca-file` {}: not a PEM file of certificates ({e})",
+                    file.display()
+                ))
+            })?;
+        if certs.is_empty() {
+            return Err(refused(format!(
+                "`storage.ca-file` {} holds no certificate",
+                file.display()
+            )));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| {
+                refused(format!(
+                    "`storage.ca-file` {}: a certificate cannot be used ({e})",
+                    file.display()
+                ))
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| refused(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(tls))
+}
+
 /// Run `$body` — an expression that may `.await` and `?`, with `$tx` a
 /// [`Tx`] — in a `SERIALIZABLE` transaction on a pooled connection,
 /// committed when the body returns `Ok`, rolled back otherwise. A
@@ -396,9 +448,16 @@ pub(crate) fn error_text(e: &tokio_postgres::Error) -> String {
         }
         return s;
     }
-    match std::error::Error::source(e) {
+    let text = match std::error::Error::source(e) {
         Some(cause) => format!("{e}: {cause}"),
         None => e.to_string(),
+    };
+    if text.contains("certificate") {
+        format!(
+            "{text} (the server's certificate is not trusted: give its authority in `storage.ca-file`, or `sslmode=disable` in the URL on a network you trust)"
+        )
+    } else {
+        text
     }
 }
 

@@ -15,6 +15,8 @@ mod corecase;
 mod inbox;
 #[path = "journal.rs"]
 mod journal;
+#[path = "migrate.rs"]
+mod migrate;
 #[path = "poison.rs"]
 mod poison;
 #[path = "postgres_only.rs"]

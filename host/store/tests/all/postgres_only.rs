@@ -79,6 +79,30 @@ async fn a_table_locked_by_another_session_is_unavailable_not_an_answer() {
 }
 
 #[tokio::test]
+async fn tls_is_the_url_s_sslmode_and_a_bad_ca_file_is_named() {
+    let url = std::env::var("SHOPCASE_TEST_DATABASE_URL").expect("SHOPCASE_TEST_DATABASE_URL");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    // The suite's server offers no TLS: `require` cannot be met there.
+    let config = PostgresConfig::new(format!("{url}{sep}sslmode=require"));
+    let err = PostgresStorage::connect(&config).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err}");
+    assert!(err.to_string().contains("TLS"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("ca.pem");
+    std::fs::write(&pem, "not a certificate").unwrap();
+    let config = PostgresConfig {
+        ca_file: Some(pem),
+        ..PostgresConfig::new(url.clone())
+    };
+    let err = PostgresStorage::connect(&config)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("storage.ca-file"), "{err}");
+}
+
+#[tokio::test]
 async fn a_server_that_is_not_there_is_unavailable_and_the_password_is_not_named() {
     // Port 1 on loopback: nothing listens there.
     let config = PostgresConfig {

@@ -81,6 +81,28 @@ impl Db {
         self.dir.path()
     }
 
+    /// An SQLite storage in the test's directory, whatever the suite's
+    /// backend: on PostgreSQL, the source of a copy into the test's schema.
+    pub(crate) fn open_sqlite(&self) -> Store {
+        Arc::new(SqliteStorage::open(self.dir.path(), config()).unwrap())
+    }
+
+    /// A second connection to [`Db::open_sqlite`]'s file.
+    pub(crate) fn sqlite_behind_the_back(&self) -> Raw {
+        let c = rusqlite::Connection::open(self.dir.path().join("shopcase.db")).unwrap();
+        c.busy_timeout(Duration::from_secs(5)).unwrap();
+        Raw::Sqlite(c)
+    }
+
+    /// The storage configuration of the test's PostgreSQL schema (the
+    /// PostgreSQL suite only).
+    pub(crate) fn postgres_config(&self) -> PostgresConfig {
+        self.pg
+            .as_ref()
+            .expect("a PostgreSQL schema: the PostgreSQL suite only")
+            .config()
+    }
+
     /// Another connection to the database, as another process (or an
     /// operator with `sqlite3` or `psql`) would have: for damaging rows or
     /// writing many at once behind the storage's back.
@@ -208,6 +230,26 @@ impl Raw {
                 .batch_execute(&sql)
                 .await
                 .unwrap_or_else(|e| panic!("{sql}: {e:?}")),
+        }
+    }
+
+    /// One text column of a query's rows.
+    pub(crate) async fn texts(&self, sql: &str) -> Vec<String> {
+        match self {
+            Raw::Sqlite(c) => c
+                .prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap(),
+            Raw::Postgres(c) => c
+                .query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect(),
         }
     }
 
