@@ -66,7 +66,7 @@ fn main() {
         "bench-guests" => bench_guests_task(),
         "ahead" => ahead_task(&args[1..]),
         "deny" => deny::check(),
-        "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..])),
+        "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..], None)),
         "postgres" => postgres::task(&args[1..]),
         "help" | "--help" | "-h" => {
             help();
@@ -307,7 +307,7 @@ fn test() -> Result<()> {
     ahead::run_ahead(ahead::DAYS_AHEAD, &env)?;
     done(t);
 
-    battery::run_battery(&["--ci".to_owned()])?;
+    battery::run_battery(&["--ci".to_owned()], Some(&database))?;
     drop(database);
 
     eprintln!(

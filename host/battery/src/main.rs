@@ -41,6 +41,12 @@ pub(crate) struct Size {
     pub(crate) hostile_events: u64,
     pub(crate) backlog: u64,
     pub(crate) anonymous_flood: u64,
+    /// Replicas: stores, orders per store, kills, and the mean time
+    /// between kills.
+    pub(crate) replica_stores: usize,
+    pub(crate) replica_orders: u64,
+    pub(crate) replica_kills: u64,
+    pub(crate) kill_every_ms: u64,
 }
 
 impl Size {
@@ -54,6 +60,10 @@ impl Size {
         hostile_events: 20,
         backlog: 1_000,
         anonymous_flood: 2_000,
+        replica_stores: 50,
+        replica_orders: 8,
+        replica_kills: 30,
+        kill_every_ms: 3_000,
     };
     const CI: Size = Size {
         name: "ci",
@@ -65,6 +75,10 @@ impl Size {
         hostile_events: 3,
         backlog: 200,
         anonymous_flood: 700,
+        replica_stores: 10,
+        replica_orders: 6,
+        replica_kills: 6,
+        kill_every_ms: 2_500,
     };
 }
 

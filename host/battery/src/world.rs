@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -60,6 +61,10 @@ pub(crate) struct Spec {
     /// Configuration values, `(table, key, TOML value)`, over the battery's
     /// defaults.
     pub(crate) tuning: Vec<(&'static str, &'static str, String)>,
+    /// PostgreSQL instead of SQLite: the database (its URL) the world makes
+    /// a schema of its own in, and how many `shopcase serve` replicas share
+    /// it (see [`World::start_replica`]).
+    pub(crate) postgres: Option<(String, usize)>,
 }
 
 impl Spec {
@@ -69,7 +74,15 @@ impl Spec {
             orders,
             plugins: vec![PluginSource::FirstParty("fraud")],
             tuning: vec![],
+            postgres: None,
         }
+    }
+
+    /// `replicas` hosts on one PostgreSQL database: a schema of its own
+    /// (`battery_<pid>`) in the database at `url`, dropped with the world.
+    pub(crate) fn on_postgres(mut self, url: &str, replicas: usize) -> Spec {
+        self.postgres = Some((url.to_owned(), replicas.max(1)));
+        self
     }
 
     pub(crate) fn tune(mut self, table: &'static str, key: &'static str, value: &str) -> Spec {
@@ -92,7 +105,12 @@ pub(crate) struct World {
     pub(crate) shopify: Proc,
     pub(crate) corecase_proxy: Proxy,
     pub(crate) shopify_proxy: Proxy,
+    /// The host of a SQLite world (none in a PostgreSQL world).
     pub(crate) host: Option<Proc>,
+    /// The hosts of a PostgreSQL world, each on its own configuration
+    /// (data directory) and fixed port; started and killed through `&self`
+    /// so that a case can kill one while it posts to the others.
+    replicas: Vec<Replica>,
     pub(crate) stores: Vec<Store>,
     /// The operator token of the admin API.
     pub(crate) admin_token: String,
@@ -102,6 +120,118 @@ pub(crate) struct World {
     template: Value,
     orders: u64,
     host_starts: u32,
+    /// The PostgreSQL schema, dropped after the hosts (fields drop in
+    /// order: keep it after `host` and `replicas`).
+    pg: Option<PgSchema>,
+}
+
+/// One `shopcase serve` replica of a PostgreSQL world.
+#[derive(Debug)]
+struct Replica {
+    /// The port it listens on, the same at every start (as a load
+    /// balancer's backend).
+    port: u16,
+    config: PathBuf,
+    log: PathBuf,
+    proc: Mutex<Option<Proc>>,
+}
+
+/// A schema of its own in a PostgreSQL database, dropped when dropped.
+#[derive(Debug)]
+pub(crate) struct PgSchema {
+    /// The database as given (the schema is not on its search path).
+    base: String,
+    pub(crate) name: String,
+}
+
+impl PgSchema {
+    /// `battery_<pid>`, made afresh (one left by a killed run dropped).
+    async fn create(base: &str) -> Result<PgSchema> {
+        let schema = PgSchema {
+            base: base.to_owned(),
+            name: format!("battery_{}", std::process::id()),
+        };
+        let c = pg_connect(base).await?;
+        c.batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}",
+            schema.name
+        ))
+        .await
+        .with_context(|| format!("cannot create the schema {}", schema.name))?;
+        Ok(schema)
+    }
+
+    /// The URL the hosts get: the schema first on the search path.
+    pub(crate) fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-c%20search_path%3D{}", self.base, self.name)
+    }
+
+    /// A connection whose search path is the schema.
+    pub(crate) async fn client(&self) -> Result<tokio_postgres::Client> {
+        pg_connect(&self.url()).await
+    }
+
+    /// One number, from a thread of its own (callable from synchronous
+    /// code inside the battery's runtime).
+    fn count_blocking(&self, sql: &str) -> Result<i64> {
+        let (url, sql) = (self.url(), sql.to_owned());
+        std::thread::spawn(move || -> Result<i64> {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(async move {
+                    let c = pg_connect(&url).await?;
+                    Ok(c.query_one(&sql, &[]).await?.get(0))
+                })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the database thread panicked"))?
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // The hosts are gone (they drop first); a lock a killed host's
+        // session still held is let go when the server notices it died.
+        let sql = format!(
+            "SET lock_timeout = '30s'; DROP SCHEMA IF EXISTS {} CASCADE",
+            self.name
+        );
+        let base = self.base.clone();
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || -> Result<()> {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(async move {
+                    let c = pg_connect(&base).await?;
+                    c.batch_execute(&sql).await?;
+                    Ok(())
+                })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("battery: could not drop the schema {name}: {dropped:?}");
+        }
+    }
+}
+
+/// Connect to PostgreSQL (no TLS: a local test database).
+async fn pg_connect(url: &str) -> Result<tokio_postgres::Client> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(client)
+}
+
+/// A port free on 127.0.0.1 now.
+fn free_port() -> Result<u16> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("no free port")?;
+    Ok(l.local_addr()?.port())
 }
 
 /// Distinct enough to find anywhere, never a substring of anything else.
@@ -205,15 +335,55 @@ impl World {
             std::fs::write(secrets.join(format!("webhook-{i}")), &s.webhook_secret)?;
             std::fs::write(secrets.join(format!("token-{i}")), &s.admin_token)?;
         }
+        // PostgreSQL: a schema of its own, its URL in a file as the admin
+        // guide asks (`url-file`).
+        let mut tuning = spec.tuning.clone();
+        let pg = match &spec.postgres {
+            Some((base, _)) => {
+                let schema = PgSchema::create(base).await?;
+                std::fs::write(secrets.join("database-url"), schema.url())?;
+                tuning.push(("storage", "backend", "\"postgres\"".into()));
+                tuning.push((
+                    "storage",
+                    "url-file",
+                    format!("\"{}/database-url\"", secrets.display()),
+                ));
+                Some(schema)
+            }
+            None => None,
+        };
         let config = config_text(
             d,
             &plugins_dir,
             &stores,
             &shopify_proxy.url(),
             &corecase_proxy.url(),
-            &spec.tuning,
+            &tuning,
         );
-        std::fs::write(d.join("shopcase.toml"), config)?;
+        std::fs::write(d.join("shopcase.toml"), &config)?;
+        // Each replica its own data directory (privacy exports, component
+        // cache) and port; the first one's configuration is `shopcase.toml`.
+        let mut replicas = vec![];
+        for i in 0..spec.postgres.as_ref().map_or(0, |(_, n)| *n) {
+            let path = if i == 0 {
+                d.join("shopcase.toml")
+            } else {
+                let path = d.join(format!("shopcase-{i}.toml"));
+                let text = config.replacen(
+                    &format!("data-dir = \"{}/data\"", d.display()),
+                    &format!("data-dir = \"{}/data-{i}\"", d.display()),
+                    1,
+                );
+                std::fs::write(&path, text)?;
+                path
+            };
+            replicas.push(Replica {
+                port: free_port()?,
+                config: path,
+                log: d.join(format!("host-{i}.log")),
+                proc: Mutex::new(None),
+            });
+        }
 
         // The operator's admin token, minted on the host's shell.
         let admin_token = create_token(
@@ -237,6 +407,7 @@ impl World {
             corecase_proxy,
             shopify_proxy,
             host: None,
+            replicas,
             stores,
             admin_token,
             canaries,
@@ -246,8 +417,15 @@ impl World {
             template,
             orders: spec.orders,
             host_starts: 0,
+            pg,
         };
-        world.start_host(None)?;
+        if world.replicas.is_empty() {
+            world.start_host(None)?;
+        } else {
+            for i in 0..world.replicas.len() {
+                world.start_replica(i)?;
+            }
+        }
         // Enable every plugin for every store, through the admin API.
         for s in world.stores.clone() {
             for p in &spec.plugins {
@@ -284,7 +462,11 @@ impl World {
     /// One number from the host's database, read beside the running host
     /// (SQLite in WAL mode takes readers from other processes): for the
     /// checks no API reports, such as how many audit rows a flood wrote.
+    /// On PostgreSQL, from the world's schema (`sql` must give a `bigint`).
     pub(crate) fn db_count(&self, sql: &str) -> Result<i64> {
+        if let Some(pg) = &self.pg {
+            return pg.count_blocking(sql);
+        }
         let path = self.dir.path().join("data").join("shopcase.db");
         let db = rusqlite::Connection::open_with_flags(
             &path,
@@ -352,8 +534,112 @@ impl World {
         self.host.as_mut().is_some_and(Proc::alive)
     }
 
+    /// The host, or in a PostgreSQL world the first replica running.
     fn host_url(&self) -> Result<String> {
-        Ok(self.host.as_ref().context("the host is not running")?.url())
+        if let Some(h) = &self.host {
+            return Ok(h.url());
+        }
+        (0..self.replicas.len())
+            .find(|i| self.replica_running(*i))
+            .map(|i| self.replica_url(i))
+            .context("the host is not running")
+    }
+
+    // ------------------------------------------------------------ replicas
+
+    /// The PostgreSQL schema of a PostgreSQL world.
+    pub(crate) fn pg(&self) -> Option<&PgSchema> {
+        self.pg.as_ref()
+    }
+
+    /// How many replicas a PostgreSQL world has (0 in a SQLite world).
+    pub(crate) fn replica_count(&self) -> usize {
+        self.replicas.len()
+    }
+
+    /// Replica `i`'s address (the same whether it runs or not).
+    pub(crate) fn replica_url(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.replicas[i].port)
+    }
+
+    fn replica_proc(&self, i: usize) -> std::sync::MutexGuard<'_, Option<Proc>> {
+        self.replicas[i]
+            .proc
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Start replica `i` on its port and configuration; returns once it
+    /// serves. Blocks the calling thread for the start.
+    pub(crate) fn start_replica(&self, i: usize) -> Result<()> {
+        let r = &self.replicas[i];
+        let mut slot = self.replica_proc(i);
+        if slot.as_mut().is_some_and(Proc::alive) {
+            bail!("replica {i} is already running");
+        }
+        let mut cmd = Command::new(&self.paths.shopcase);
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{}", r.port)])
+            .arg("--config")
+            .arg(&r.config)
+            .env("RUST_LOG", "info")
+            .env_remove("SHOPCASE_TEST_FAULT");
+        *slot = Some(Proc::start(
+            &format!("shopcase serve (replica {i})"),
+            cmd,
+            &r.log,
+            "shopcase: serving on",
+            STARTUP,
+        )?);
+        Ok(())
+    }
+
+    /// SIGKILL replica `i`; whether it was running.
+    pub(crate) fn kill_replica(&self, i: usize) -> bool {
+        match self.replica_proc(i).take() {
+            Some(p) => {
+                p.kill();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether replica `i` runs.
+    pub(crate) fn replica_running(&self, i: usize) -> bool {
+        self.replica_proc(i).as_mut().is_some_and(Proc::alive)
+    }
+
+    /// Post `d` as a load balancer would: to replica `first`, and on no
+    /// answer or a 5xx to the next one, round and round (a short pause
+    /// after each round), until one acknowledges it (200) or `within`
+    /// passed. Returns the answer and how many posts it took.
+    pub(crate) async fn post_balanced(
+        &self,
+        first: usize,
+        d: &Delivery,
+        within: Duration,
+    ) -> Result<(Value, u32)> {
+        let n = self.replicas.len();
+        anyhow::ensure!(n > 0, "not a PostgreSQL world");
+        let deadline = Instant::now() + within;
+        let mut tries = 0u32;
+        loop {
+            let i = (first + tries as usize) % n;
+            tries += 1;
+            match self.post_to(&self.replica_url(i), d).await {
+                Ok((200, body)) => return Ok((body, tries)),
+                Ok((status, body)) if status < 500 => {
+                    bail!("delivery {} refused: HTTP {status} {body}", d.webhook_id)
+                }
+                other if Instant::now() > deadline => {
+                    bail!("delivery {} never acknowledged: {other:?}", d.webhook_id)
+                }
+                _ if (tries as usize).is_multiple_of(n) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                _ => {}
+            }
+        }
     }
 
     /// The host's log so far.
@@ -411,9 +697,14 @@ impl World {
 
     /// Post a delivery to the host: status and JSON answer.
     pub(crate) async fn post(&self, d: &Delivery) -> Result<(u16, Value)> {
+        self.post_to(&self.host_url()?, d).await
+    }
+
+    /// Post a delivery to the host at `base` (`http://ADDR`).
+    pub(crate) async fn post_to(&self, base: &str, d: &Delivery) -> Result<(u16, Value)> {
         let resp = self
             .http
-            .post(format!("{}/webhooks/shopify", self.host_url()?))
+            .post(format!("{base}/webhooks/shopify"))
             .header("content-type", "application/json")
             .header("X-Shopify-Topic", &d.topic)
             .header("X-Shopify-Shop-Domain", &d.shop)

@@ -90,10 +90,10 @@ pub(crate) async fn run(paths: &Paths, size: Size) -> Result<Vec<Report>> {
 
 /// A small deterministic generator: the kill moments are arbitrary but the
 /// same on every run.
-struct Lcg(u64);
+pub(crate) struct Lcg(pub(crate) u64);
 
 impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
+    pub(crate) fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)

@@ -15,6 +15,7 @@ mod hostile;
 mod ingest;
 mod kills;
 mod outage;
+mod replicas;
 mod secrets;
 
 type Run = for<'a> fn(&'a Paths, Size) -> Pin<Box<dyn Future<Output = Result<Vec<Report>>> + 'a>>;
@@ -50,6 +51,10 @@ pub(crate) const GROUPS: &[Group] = &[
     Group {
         name: "fairness",
         run: |p, s| Box::pin(fairness::run(p, s)),
+    },
+    Group {
+        name: "replicas",
+        run: |p, s| Box::pin(replicas::run(p, s)),
     },
 ];
 

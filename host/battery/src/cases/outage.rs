@@ -209,11 +209,21 @@ impl Effects {
 
 /// Count the effects of store 0's orders `range`.
 pub(crate) async fn effects(w: &World, range: std::ops::Range<u64>) -> Result<Effects> {
+    effects_of(w, &store_0(range)).await
+}
+
+/// Store 0's orders `range`, as `(store, n)`.
+fn store_0(range: std::ops::Range<u64>) -> Vec<(usize, u64)> {
+    range.map(|i| (0, i)).collect()
+}
+
+/// Count the effects of the orders `(store, n)`.
+pub(crate) async fn effects_of(w: &World, orders: &[(usize, u64)]) -> Result<Effects> {
     let per = w.cases_per_order().await?;
     let mut e = Effects::default();
-    for i in range.clone() {
+    for &(store, i) in orders {
         e.orders += 1;
-        match per.get(&w.order_id(0, i)).copied().unwrap_or(0) {
+        match per.get(&w.order_id(store, i)).copied().unwrap_or(0) {
             0 => e.lost += 1,
             1 => e.one_case += 1,
             _ => e.duplicate_cases += 1,
@@ -222,16 +232,16 @@ pub(crate) async fn effects(w: &World, range: std::ops::Range<u64>) -> Result<Ef
     // Each battery order has one fulfilment order; the fraud plugin holds
     // it. The order's state in Shopify says whether it is held; the
     // mutation log says how many times a hold was applied.
-    let mut fulfillment_orders: Vec<String> = vec![];
-    for i in range {
-        let order = w.shopify_order(0, i).await?;
+    let mut fulfillment_orders: std::collections::BTreeSet<String> = Default::default();
+    for &(store, i) in orders {
+        let order = w.shopify_order(store, i).await?;
         let mut held = false;
         for fo in order["fulfillment_orders"].as_array().into_iter().flatten() {
             if fo["holds"].as_array().is_some_and(|h| !h.is_empty()) {
                 held = true;
             }
             if let Some(id) = fo["id"].as_u64() {
-                fulfillment_orders.push(format!("gid://shopify/FulfillmentOrder/{id}"));
+                fulfillment_orders.insert(format!("gid://shopify/FulfillmentOrder/{id}"));
             }
         }
         if held {
@@ -242,7 +252,7 @@ pub(crate) async fn effects(w: &World, range: std::ops::Range<u64>) -> Result<Ef
     for m in w.mutations().await? {
         if m["operation"] == "fulfillmentOrderHold"
             && let Some(t) = m["target"].as_str()
-            && fulfillment_orders.iter().any(|f| f == t)
+            && fulfillment_orders.contains(t)
         {
             *applied.entry(t.to_owned()).or_default() += 1;
         }
@@ -272,12 +282,17 @@ pub(crate) async fn drained(
     range: std::ops::Range<u64>,
     within: Duration,
 ) -> Result<()> {
+    drained_of(w, &store_0(range), within).await
+}
+
+/// Wait until every order `(store, n)` has a case and the host is idle.
+pub(crate) async fn drained_of(w: &World, orders: &[(usize, u64)], within: Duration) -> Result<()> {
     let deadline = Instant::now() + within;
     loop {
         let per = w.cases_per_order().await?;
-        let missing = range
-            .clone()
-            .filter(|i| !per.contains_key(&w.order_id(0, *i)))
+        let missing = orders
+            .iter()
+            .filter(|(store, i)| !per.contains_key(&w.order_id(*store, *i)))
             .count();
         if missing == 0 {
             break;
