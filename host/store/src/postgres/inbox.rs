@@ -620,32 +620,17 @@ async fn set_aside_poison(
         .await
         .map_err(pg(op))?;
     let rows = tx.query(&stmt, &[&raw.event_id]).await.map_err(pg(op))?;
-    let planned = rows.len();
     let pending: Vec<String> = rows
         .iter()
         .filter(|r| r.get::<_, bool>(1))
         .map(|r| r.get(0))
         .collect();
-    let stage = if HOST_ONLY_TOPICS.contains(&raw.topic.as_str()) {
-        "handled by the host (a privacy request)".to_owned()
-    } else if planned == 0 {
-        match &raw.target_plugin {
-            Some(p) => format!("no run of `{p}` recorded yet"),
-            None => "no plugin run recorded yet".to_owned(),
-        }
-    } else if pending.is_empty() {
-        "no plugin run pending".to_owned()
-    } else {
-        format!("still pending: {}", pending.join(", "))
-    };
-    let failure = FailureRecord::new(
-        POISON,
-        format!(
-            "`{}` was claimed {abandoned} times in a row by a worker that never finished it (the process \
-             aborted or ran out of memory, or its task panicked, and the lease expired); last held \
-             by `{last_worker}`; {stage}",
-            raw.topic
-        ),
+    let failure = crate::sqlite::inbox::poison_failure(
+        raw,
+        !rows.is_empty(),
+        &pending,
+        abandoned,
+        last_worker,
     );
     tracing::error!(event = %raw.event_id, shop = %raw.shop, abandoned, last_worker, "an event keeps killing its worker; set aside as a poison dead letter");
     let stmt = tx

@@ -269,16 +269,7 @@ async fn set_aside_poison(
     now: i64,
 ) -> Result<()> {
     let op = "claim-journal";
-    let failure = FailureRecord::new(
-        POISON,
-        format!(
-            "`{}` ({} failed executions recorded) was claimed {abandoned} times in a row by an executor that never \
-             settled it (the process aborted or ran out of memory, or its task panicked, and the lease \
-             expired); last held by `{last_worker}`",
-            raw.kind, raw.attempts
-        ),
-    );
-    tracing::error!(entry = %raw.key, shop = %raw.shop, abandoned, last_worker, "a journal entry keeps killing its executor; set aside as a poison dead letter");
+    let failure = crate::sqlite::journal::poison_failure(raw, abandoned, last_worker);
     let stmt = tx
         .prepare_cached(
             "UPDATE journal SET status = 'dead', claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL,

@@ -346,6 +346,39 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     Ok(out)
 }
 
+/// The dead letter of an event set aside as poison: how often it was
+/// abandoned, by whom last, and how far its plugin runs got (whether any
+/// run was `planned`, and the plugins still `pending`). Both engines.
+pub(crate) fn poison_failure(
+    raw: &RawEvent,
+    planned: bool,
+    pending: &[String],
+    abandoned: i64,
+    last_worker: &str,
+) -> FailureRecord {
+    let stage = if HOST_ONLY_TOPICS.contains(&raw.topic.as_str()) {
+        "handled by the host (a privacy request)".to_owned()
+    } else if !planned {
+        match &raw.target_plugin {
+            Some(p) => format!("no run of `{p}` recorded yet"),
+            None => "no plugin run recorded yet".to_owned(),
+        }
+    } else if pending.is_empty() {
+        "no plugin run pending".to_owned()
+    } else {
+        format!("still pending: {}", pending.join(", "))
+    };
+    FailureRecord::new(
+        POISON,
+        format!(
+            "`{}` was claimed {abandoned} times in a row by a worker that never finished it (the process \
+             aborted or ran out of memory, or its task panicked, and the lease expired); last held \
+             by `{last_worker}`; {stage}",
+            raw.topic
+        ),
+    )
+}
+
 /// An event whose claims kept being abandoned (the worker running it died,
 /// run after run): it is not handed out again but set aside, in the claim's
 /// transaction, as a [`POISON`] event dead letter naming its last known
@@ -374,27 +407,7 @@ fn set_aside_poison(
         .prepare_cached("SELECT count(*) FROM dispatch WHERE event_id = ?1")
         .and_then(|mut s| s.query_row([&raw.event_id], |r| r.get(0)))
         .map_err(db(op))?;
-    let stage = if HOST_ONLY_TOPICS.contains(&raw.topic.as_str()) {
-        "handled by the host (a privacy request)".to_owned()
-    } else if planned == 0 {
-        match &raw.target_plugin {
-            Some(p) => format!("no run of `{p}` recorded yet"),
-            None => "no plugin run recorded yet".to_owned(),
-        }
-    } else if pending.is_empty() {
-        "no plugin run pending".to_owned()
-    } else {
-        format!("still pending: {}", pending.join(", "))
-    };
-    let failure = FailureRecord::new(
-        POISON,
-        format!(
-            "`{}` was claimed {abandoned} times in a row by a worker that never finished it (the process \
-             aborted or ran out of memory, or its task panicked, and the lease expired); last held \
-             by `{last_worker}`; {stage}",
-            raw.topic
-        ),
-    );
+    let failure = poison_failure(raw, planned > 0, &pending, abandoned, last_worker);
     tracing::error!(event = %raw.event_id, shop = %raw.shop, abandoned, last_worker, "an event keeps killing its worker; set aside as a poison dead letter");
     c.prepare_cached(
         "UPDATE dispatch SET status = 'dead', failure_kind = ?2, failure_message = ?3, updated_at = ?4

@@ -196,6 +196,22 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
     Ok(out)
 }
 
+/// The dead letter of a journal entry set aside as poison, logged as
+/// such. Both engines.
+pub(crate) fn poison_failure(raw: &Raw, abandoned: i64, last_worker: &str) -> FailureRecord {
+    let failure = FailureRecord::new(
+        POISON,
+        format!(
+            "`{}` ({} failed executions recorded) was claimed {abandoned} times in a row by an executor that never \
+             settled it (the process aborted or ran out of memory, or its task panicked, and the lease \
+             expired); last held by `{last_worker}`",
+            raw.kind, raw.attempts
+        ),
+    );
+    tracing::error!(entry = %raw.key, shop = %raw.shop, abandoned, last_worker, "a journal entry keeps killing its executor; set aside as a poison dead letter");
+    failure
+}
+
 /// An entry whose claims kept being abandoned (the executor running it
 /// died, run after run) is not handed out again: it is dead, with a
 /// [`POISON`] action dead letter naming its kind, its attempts and the
@@ -209,16 +225,7 @@ fn set_aside_poison(
     last_worker: &str,
     now: i64,
 ) -> Result<()> {
-    let failure = FailureRecord::new(
-        POISON,
-        format!(
-            "`{}` ({} failed executions recorded) was claimed {abandoned} times in a row by an executor that never \
-             settled it (the process aborted or ran out of memory, or its task panicked, and the lease \
-             expired); last held by `{last_worker}`",
-            raw.kind, raw.attempts
-        ),
-    );
-    tracing::error!(entry = %raw.key, shop = %raw.shop, abandoned, last_worker, "a journal entry keeps killing its executor; set aside as a poison dead letter");
+    let failure = poison_failure(raw, abandoned, last_worker);
     c.prepare_cached(
         "UPDATE journal SET status = 'dead', claimed_by = NULL, lease_until = NULL, next_attempt_at = NULL,
             error_kind = ?2, error_message = ?3, updated_at = ?4
