@@ -24,11 +24,11 @@
 //! implements every area), so callers hold an `Arc<dyn Storage>`; a caller
 //! that needs the areas' traits by name (a generic, a method call on a
 //! concrete type) imports [`prelude`]. [`SqliteStorage`] is the embedded
-//! implementation (one file in the data directory, WAL); a PostgreSQL
-//! implementation for several host replicas can follow behind the same
-//! traits, area by area.
+//! implementation (one file in the data directory, WAL), the default;
+//! [`PostgresStorage`] is the one several host replicas share. [`Backend`]
+//! chooses between them (`[storage] backend`).
 //!
-//! # Guarantees the traits make (and a second implementation must keep)
+//! # Guarantees the traits make (and every implementation keeps)
 //! - [`InboxStore::insert_event`] returns only after the event is durably
 //!   committed (the ingress answers 2xx on that).
 //! - Claims are leases ([`InboxStore::claim_events`],
@@ -56,6 +56,12 @@
 //! - [`sqlite`]: [`SqliteStorage`]: schema migrations, the group-commit
 //!   writer thread, read connections, and per area the SQL and the area's
 //!   `impl` (`sqlite/<area>.rs`).
+//! - [`postgres`]: [`PostgresStorage`]: the pool, `SERIALIZABLE`
+//!   transactions with retry, the schema, and per area the SQL and the
+//!   area's `impl` (`postgres/<area>.rs`), mirroring `sqlite/`.
+//! - `migrations`: the one list of schema migrations, with each engine's
+//!   SQL; `convert`: times, JSON and worker names as both engines store
+//!   them; `backend`: [`Backend`].
 
 #![forbid(unsafe_code)]
 

@@ -32,7 +32,9 @@ pub trait InboxStore: Send + Sync {
     /// [`Claim::poison_after`] times is not handed out but set aside as a
     /// [`POISON`] dead letter, in the same transaction.
     ///
-    /// PostgreSQL: `SELECT ... FOR UPDATE SKIP LOCKED` in the same shape.
+    /// PostgreSQL: the same choice, then exactly those rows locked
+    /// `FOR UPDATE SKIP LOCKED` (`postgres/inbox.rs` says how a store's
+    /// order holds across replicas).
     async fn claim_events(&self, claim: Claim) -> Result<Vec<ClaimedEvent>>;
 
     /// Apply one attempt's results: per plugin (each in its own savepoint)

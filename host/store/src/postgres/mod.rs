@@ -38,8 +38,10 @@
 //!
 //! # Layout
 //! - [`schema`]: each migration's SQL; `migrate` here applies them.
-//! - `inbox`, `journal`, `kv`, `timers`, `links`, `privacy`, `admin`: each
-//!   area's SQL and its trait `impl`, mirroring `sqlite/<area>.rs`.
+//! - `inbox`, `journal`, `kv`, `timers`, `links` (with `corecase`, the
+//!   Core Case integration's tables), `privacy`, `admin` (with `admin_api`
+//!   and `retention`): each area's SQL and its trait `impl`, mirroring
+//!   `sqlite/<area>.rs`.
 //! - `coordination`: between replicas: `LISTEN`/`NOTIFY` wake-ups and
 //!   advisory-lock leadership of singleton roles, on dedicated connections
 //!   outside the pool.
