@@ -2,12 +2,12 @@
 //! and the singleton roles (see `docs/ARCHITECTURE.md`, "Several
 //! replicas", and `shopcase_store::CoordinationStore`).
 //!
-//! - [`forward_wakeups`]: what the other processes announce (events put in
+//! - `forward_wakeups`: what the other processes announce (events put in
 //!   the inbox, entries put in the journal) wakes this process's idle
 //!   dispatcher workers and executors, as its own ingress and dispatcher
-//!   do in-process ([`Core::events_added`], [`Core::journal_added`], which
+//!   do in-process (`Core::events_added`, `Core::journal_added`, which
 //!   also announce to the others).
-//! - [`spawn_singleton`]: a loop that must run on one replica at a time —
+//! - `spawn_singleton`: a loop that must run on one replica at a time —
 //!   the timer loop ([`TIMERS`]), retention ([`RETENTION`]), a
 //!   [`shopcase_host_api::BackgroundTask`] that says it is a singleton (the
 //!   Core Case poller) — runs only while this replica leads its role. The

@@ -14,7 +14,7 @@
 //! rules, exactly-once journalling, versions never reused, claims that one
 //! holder wins) holds across replicas without a lock per rule. A
 //! transaction that PostgreSQL aborts for a serialization failure or a
-//! deadlock is retried here with a short backoff (up to [`TRIES`] times,
+//! deadlock is retried here with a short backoff (up to `TRIES` times,
 //! about two seconds in all: long enough to outlast another session's
 //! long transaction, whose bookkeeping makes PostgreSQL abort harmless
 //! ones) before the caller sees [`StoreError::Contended`] (transient, like

@@ -1,7 +1,7 @@
 //! The PostgreSQL schema: the same tables, columns and indexes as the
 //! SQLite schema (`crate::sqlite::schema`), migration by migration, in
 //! PostgreSQL's types. Both backends take their migrations from one list,
-//! [`crate::migrations::MIGRATIONS`], so a version means the same tables on
+//! `crate::migrations::MIGRATIONS`, so a version means the same tables on
 //! either engine, and `shopcase storage migrate` can copy column by column.
 //!
 //! Translation rules, kept by every migration:

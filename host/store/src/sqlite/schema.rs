@@ -1,5 +1,5 @@
 //! The SQLite schema: each migration's SQL (listed, with PostgreSQL's, in
-//! [`crate::migrations::MIGRATIONS`]) and applying them at open, each in
+//! `crate::migrations::MIGRATIONS`) and applying them at open, each in
 //! its own transaction, recorded in `schema_migrations`. A released
 //! migration is never edited; a change is a new migration in the list.
 //!
