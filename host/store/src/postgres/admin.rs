@@ -709,22 +709,7 @@ async fn resolve(
     .map_err(pg("resolve-dead-letter"))?;
     insert_audit(
         tx,
-        &NewAudit {
-            actor: actor.to_owned(),
-            action: format!(
-                "dead-letter.{}",
-                if state == DeadLetterState::Retried {
-                    "retry"
-                } else {
-                    "discard"
-                }
-            ),
-            shop: Some(d.shop.clone()),
-            plugin_id: d.plugin_id.clone(),
-            details: serde_json::json!({"dead_letter": d.id, "what": d.what, "event_id": d.event_id,
-                "idempotency_key": d.idempotency_key}),
-            at: now,
-        },
+        &crate::sqlite::admin::resolution_audit(d, state, actor, now),
     )
     .await
 }

@@ -659,6 +659,32 @@ pub(super) fn retry_dead_letter(
     resolve(c, &d, DeadLetterState::Retried, actor, now)
 }
 
+/// The audit record of a dead letter's resolution (retried or
+/// discarded). Both engines.
+pub(crate) fn resolution_audit(
+    d: &DeadLetter,
+    state: DeadLetterState,
+    actor: &str,
+    now: Timestamp,
+) -> NewAudit {
+    NewAudit {
+        actor: actor.to_owned(),
+        action: format!(
+            "dead-letter.{}",
+            if state == DeadLetterState::Retried {
+                "retry"
+            } else {
+                "discard"
+            }
+        ),
+        shop: Some(d.shop.clone()),
+        plugin_id: d.plugin_id.clone(),
+        details: serde_json::json!({"dead_letter": d.id, "what": d.what, "event_id": d.event_id,
+            "idempotency_key": d.idempotency_key}),
+        at: now,
+    }
+}
+
 pub(super) fn discard_dead_letter(
     c: &Connection,
     id: i64,
@@ -681,25 +707,7 @@ fn resolve(
         params![d.id, state.as_str(), actor, ms(now)],
     )
     .map_err(db("resolve-dead-letter"))?;
-    insert_audit(
-        c,
-        &NewAudit {
-            actor: actor.to_owned(),
-            action: format!(
-                "dead-letter.{}",
-                if state == DeadLetterState::Retried {
-                    "retry"
-                } else {
-                    "discard"
-                }
-            ),
-            shop: Some(d.shop.clone()),
-            plugin_id: d.plugin_id.clone(),
-            details: serde_json::json!({"dead_letter": d.id, "what": d.what, "event_id": d.event_id,
-                "idempotency_key": d.idempotency_key}),
-            at: now,
-        },
-    )
+    insert_audit(c, &resolution_audit(d, state, actor, now))
 }
 
 #[async_trait]
