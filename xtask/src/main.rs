@@ -10,6 +10,9 @@
 //!   package the plugins into `target/plugins/<id>/`.
 //! - `bench`: the sandbox benchmarks (release build): Rust plugin against
 //!   native, and the per-event cost of each guest language;
+//! - `bench-storage [--quick]`: the ingest and pipeline benchmarks on
+//!   SQLite and on PostgreSQL with 1, 2 and 3 replicas (a durable cluster
+//!   in `target/postgres-bench/`), as one table;
 //! - `ahead [DAYS]`: the demo and the scenario end-to-end tests with the
 //!   clock moved ahead (400 days by default; `test` runs it too);
 //! - `battery [--ci] [--only GROUP]`: the field battery against served
@@ -31,6 +34,7 @@
 //! - `browser`: Chromium for the admin page's end-to-end test;
 //! - `postgres`: the PostgreSQL server for the database tests;
 //! - `bench_guests`: the per-language per-event benchmark;
+//! - `bench_storage`: the storage benchmarks' matrix;
 //! - `ahead`: the calendar guard (libfaketime);
 //! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny);
 //! - `battery`: the field battery (`host/battery`).
@@ -46,6 +50,7 @@ use anyhow::{Context, Result, bail};
 mod ahead;
 mod battery;
 mod bench_guests;
+mod bench_storage;
 mod browser;
 mod deny;
 mod guests;
@@ -64,6 +69,7 @@ fn main() {
         "build-plugins" => build_plugins().map(drop),
         "bench" => bench(&args[1..]),
         "bench-guests" => bench_guests_task(),
+        "bench-storage" => bench_storage::run_all(&args[1..]),
         "ahead" => ahead_task(&args[1..]),
         "deny" => deny::check(),
         "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..], None)),
@@ -85,7 +91,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)\n  postgres start|stop|url\n                  the tests' PostgreSQL cluster in target/postgres: start it (prints the export line), stop it, print its URL"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  bench-storage [--quick]\n                  ingest and pipeline benchmarks on SQLite and on PostgreSQL with 1, 2, 3 replicas (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)\n  postgres start|stop|url\n                  the tests' PostgreSQL cluster in target/postgres: start it (prints the export line), stop it, print its URL"
     );
 }
 

@@ -101,6 +101,19 @@ pub(crate) fn ensure_postgres() -> Result<TestDatabase> {
     Ok(TestDatabase::Started(server))
 }
 
+/// A cluster for the storage benchmarks (`cargo xtask bench-storage`), in
+/// `target/postgres-bench/`: the same as the tests' but **durable**
+/// (PostgreSQL's defaults: `fsync`, `synchronous_commit` and
+/// `full_page_writes` on), since a figure measured without fsync says
+/// nothing about a host that acknowledges only what is committed. Stopped
+/// when dropped.
+pub(crate) fn bench_server() -> Result<Server> {
+    let mut cluster = Cluster::new(ensure_bins()?)?;
+    cluster.dirs = Dirs::named("postgres-bench");
+    cluster.durable = true;
+    cluster.start()
+}
+
 /// `cargo xtask postgres start|stop|url`.
 pub(crate) fn task(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
@@ -304,7 +317,12 @@ struct Dirs {
 
 impl Dirs {
     fn new() -> Dirs {
-        let base = crate::target_dir().join("postgres");
+        Dirs::named("postgres")
+    }
+
+    /// Under `target/<name>/`.
+    fn named(name: &str) -> Dirs {
+        let base = crate::target_dir().join(name);
         let sock = base.join("sock");
         // `.s.PGSQL.<port>.lock` must fit in a socket path; a deep target
         // directory gets the socket in the temporary directory instead.
@@ -338,6 +356,9 @@ struct Cluster {
     dirs: Dirs,
     /// Root: run `initdb` and `pg_ctl` as [`SYSTEM_USER`].
     as_system_user: bool,
+    /// Keep PostgreSQL's durability on (the benchmarks' cluster); the
+    /// tests' cluster turns it off.
+    durable: bool,
 }
 
 impl Cluster {
@@ -363,6 +384,7 @@ impl Cluster {
             bins,
             dirs: Dirs::new(),
             as_system_user,
+            durable: false,
         })
     }
 
@@ -568,9 +590,13 @@ impl Cluster {
             })?;
         // This start's log only.
         let _ = fs::remove_file(&d.log);
+        let durability = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-k '{socket}' -c listen_addresses=127.0.0.1 -p {port} -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-k '{socket}' -c listen_addresses=127.0.0.1 -p {port}{durability} -c max_connections=200"
         );
         let out = self
             .server_command("pg_ctl")

@@ -1,13 +1,16 @@
 //! Ingest benchmark: signed webhooks over loopback, each verified (HMAC),
-//! durably committed (SQLite WAL, `synchronous = FULL`, group commit) and
-//! acknowledged with 200, driven by the project's own load generator:
-//! many concurrent keep-alive HTTP/1.1 connections sending pre-signed
-//! ~4 KB orders with unique webhook ids.
+//! durably committed (SQLite WAL, `synchronous = FULL`, group commit; or
+//! PostgreSQL, committed before the answer) and acknowledged with 200,
+//! driven by the project's own load generator: many concurrent keep-alive
+//! HTTP/1.1 connections sending pre-signed ~4 KB orders with unique webhook
+//! ids, spread round-robin over the replicas.
 //!
 //! Run: `cargo bench -p shopcase-pipeline --bench ingest`
 //! Knobs (environment): `SHOPCASE_BENCH_SECONDS` (measured, default 10),
 //! `SHOPCASE_BENCH_WARMUP` (seconds, default 2), `SHOPCASE_BENCH_CONNECTIONS`
-//! (default 64), `SHOPCASE_BENCH_SYNC` (`full` or `normal`).
+//! (default 64), `SHOPCASE_BENCH_SYNC` (SQLite: `full` or `normal`),
+//! `SHOPCASE_BENCH_BACKEND` / `_REPLICAS` / `_POOL` / `_DATABASE_URL` /
+//! `_REPORT` (see `common::Backend` and `common::report`).
 //!
 //! Prints sustained webhooks/s and ack latency percentiles as measured by
 //! the client (request sent → response received).
@@ -39,42 +42,52 @@ fn main() {
     let connections = common::setting("CONNECTIONS", 64, 4) as usize;
     let sync = std::env::var("SHOPCASE_BENCH_SYNC").unwrap_or_else(|_| "full".into());
 
+    let backend = common::Backend::from_env();
+    let replicas = backend.replicas;
+
+    // Each replica is a host on its own runtime (2 worker threads, as
+    // `shopcase serve` runs it) and its own directory; with PostgreSQL they
+    // share one schema, as replicas behind a load balancer do.
     let dir = tempfile::tempdir().expect("tempdir");
-    let config_text = format!(
-        r#"
+    let mut hosts = Vec::new();
+    for r in 0..replicas {
+        let home = dir.path().join(format!("replica-{r}"));
+        std::fs::create_dir_all(&home).expect("replica dir");
+        let storage = backend.storage_toml(&home, &format!("synchronous = \"{sync}\""));
+        let config_text = format!(
+            r#"
 data-dir = "data"
 [server]
 max-body-bytes = 1048576
-[storage]
-synchronous = "{sync}"
+{storage}
 [dispatcher]
 workers = 0
 [[stores]]
 domain = "{SHOP}"
 webhook-secret = "{SECRET}"
 "#
-    );
-    let path = dir.path().join("shopcase.toml");
-    std::fs::write(&path, config_text).expect("config");
-    let config = Config::load(&path).expect("config");
-
-    // The host on its own runtime, as `shopcase serve` runs it.
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let running = server_rt.block_on(async {
-        let p = PipelineBuilder::new(config)
+        );
+        let path = home.join("shopcase.toml");
+        std::fs::write(&path, config_text).expect("config");
+        let config = Config::load(&path).expect("config");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
             .build()
-            .await
-            .expect("pipeline");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        p.spawn(listener)
-    });
-    let addr = running.addr();
+            .expect("runtime");
+        let running = rt.block_on(async {
+            let p = PipelineBuilder::new(config)
+                .build()
+                .await
+                .expect("pipeline");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            p.spawn(listener)
+        });
+        hosts.push((rt, running));
+    }
+    let addrs: Vec<std::net::SocketAddr> = hosts.iter().map(|(_, r)| r.addr()).collect();
 
     // Pre-signed bodies (the signature covers the body only; webhook ids
     // are unique per request).
@@ -95,30 +108,37 @@ webhook-secret = "{SECRET}"
         .build()
         .expect("runtime");
     let (latencies, errors, elapsed) =
-        client_rt.block_on(load(addr, bodies, connections, warmup, seconds));
+        client_rt.block_on(load(&addrs, bodies, connections, warmup, seconds));
 
     let mut lat = latencies;
     lat.sort_unstable();
     let n = lat.len() as f64;
     let rate = n / elapsed.as_secs_f64();
     let ms = |us: u64| us as f64 / 1000.0;
+    let storage_label = if backend.name() == "sqlite" {
+        format!("sqlite, synchronous={sync}")
+    } else {
+        format!("postgres, {replicas} replica(s)")
+    };
     println!(
-        "ingest: {connections} connections, {avg} B orders, synchronous={sync}, {seconds} s measured after {warmup} s warm-up"
+        "ingest: {storage_label}, {connections} connections, {avg} B orders, {seconds} s measured after {warmup} s warm-up"
     );
     println!(
         "  sustained: {rate:.0} webhooks/s ({} acknowledged, {errors} errors)",
         lat.len()
     );
+    let p = |q: f64| ms(common::percentile(&lat, q));
     println!(
         "  ack latency: p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
-        ms(common::percentile(&lat, 50.0)),
-        ms(common::percentile(&lat, 90.0)),
-        ms(common::percentile(&lat, 99.0)),
-        ms(common::percentile(&lat, 99.9)),
+        p(50.0),
+        p(90.0),
+        p(99.0),
+        p(99.9),
         ms(lat.last().copied().unwrap_or(0))
     );
-    let stored = server_rt.block_on(async {
-        running
+    let (rt0, running0) = &hosts[0];
+    let stored = rt0.block_on(async {
+        running0
             .storage()
             .stats(shopcase_contract::time::Timestamp::now())
             .await
@@ -126,16 +146,23 @@ webhook-secret = "{SECRET}"
             .unwrap_or(0)
     });
     println!("  events in the inbox: {stored}");
-    server_rt
-        .block_on(async { running.shutdown().await })
-        .expect("shutdown");
+    common::report(serde_json::json!({
+        "bench": "ingest", "backend": backend.name(), "replicas": replicas,
+        "connections": connections, "seconds": seconds, "rate": rate,
+        "acknowledged": lat.len(), "errors": errors, "stored": stored,
+        "p50_ms": p(50.0), "p90_ms": p(90.0), "p99_ms": p(99.0), "p999_ms": p(99.9),
+    }));
+    for (rt, running) in hosts {
+        rt.block_on(async { running.shutdown().await })
+            .expect("shutdown");
+    }
 }
 
-/// Drive `connections` keep-alive connections; returns the latencies (µs)
+/// Drive `connections` keep-alive connections (spread over `addrs`); returns the latencies (µs)
 /// of requests completed in the measured window, the error count, and the
 /// window's length.
 async fn load(
-    addr: std::net::SocketAddr,
+    addrs: &[std::net::SocketAddr],
     bodies: Arc<Vec<(Bytes, String)>>,
     connections: usize,
     warmup: u64,
@@ -148,6 +175,9 @@ async fn load(
     let mut tasks = Vec::new();
     for c in 0..connections {
         let (bodies, stop) = (bodies.clone(), stop.clone());
+        // Round-robin over the replicas, as a load balancer spreads
+        // connections.
+        let addr = addrs[c % addrs.len()];
         tasks.push(tokio::spawn(async move {
             let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
             stream.set_nodelay(true).ok();

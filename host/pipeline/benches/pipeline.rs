@@ -8,7 +8,11 @@
 //! Knobs (environment): `SHOPCASE_BENCH_EVENTS` (default 20000),
 //! `SHOPCASE_BENCH_WORKERS` (dispatcher workers, default 2),
 //! `SHOPCASE_BENCH_BATCH` (events per claim, default 64),
-//! `SHOPCASE_BENCH_PLUGINS` (plugins enabled per event, default 1).
+//! `SHOPCASE_BENCH_PLUGINS` (plugins enabled per event, default 1),
+//! `SHOPCASE_BENCH_BACKEND` / `_REPLICAS` / `_POOL` / `_DATABASE_URL` /
+//! `_REPORT` (see `common::Backend` and `common::report`). With several
+//! replicas the inbox is filled once and every replica's dispatcher drains
+//! it; the run ends when no event is pending.
 
 // The realistic order in `common` is one large `json!` literal.
 #![recursion_limit = "256"]
@@ -68,25 +72,45 @@ fn main() {
         )
         .expect("package");
     }
-    let path = dir.path().join("shopcase.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "data-dir = \"data\"\n[sandbox]\nmax-concurrent = 4\n[dispatcher]\nworkers = {workers}\nbatch = {batch}\n\n[[stores]]\ndomain = \"{SHOP}\"\nwebhook-secret = \"s\"\n"
-        ),
-    )
-    .expect("config");
-    let config = Config::load(&path).expect("config");
+    let backend = common::Backend::from_env();
+    let replicas = backend.replicas;
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async move {
-        let pipeline = PipelineBuilder::new(config.clone()).build().await.expect("pipeline");
-        let storage = pipeline.storage();
-        let admin = Admin::new(storage.clone(), &config);
+    // Each replica is a host on its own runtime (2 worker threads, as
+    // `shopcase serve` runs it) and its own directory, sharing the plugins;
+    // with PostgreSQL they share one schema, as replicas behind a load
+    // balancer do.
+    let mut hosts = Vec::new();
+    for r in 0..replicas {
+        let home = dir.path().join(format!("replica-{r}"));
+        std::fs::create_dir_all(&home).expect("replica dir");
+        let storage = backend.storage_toml(&home, "");
+        let path = home.join("shopcase.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "data-dir = \"data\"\nplugins-dir = \"../plugins\"\n{storage}\n[sandbox]\nmax-concurrent = 4\n[dispatcher]\nworkers = {workers}\nbatch = {batch}\n\n[[stores]]\ndomain = \"{SHOP}\"\nwebhook-secret = \"s\"\n"
+            ),
+        )
+        .expect("config");
+        let config = Config::load(&path).expect("config");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let pipeline = rt.block_on(async {
+            PipelineBuilder::new(config.clone())
+                .build()
+                .await
+                .expect("pipeline")
+        });
+        hosts.push((rt, config, pipeline));
+    }
+
+    let (rt0, config0, pipeline0) = &hosts[0];
+    let storage = pipeline0.storage();
+    rt0.block_on(async {
+        let admin = Admin::new(storage.clone(), config0);
         for n in 0..plugins {
             admin
                 .enable(EnableRequest {
@@ -100,7 +124,6 @@ fn main() {
                 .expect("enable");
         }
         // Fill the inbox (not measured).
-        let payload_bytes = serde_json::to_vec(&common::order_payload(0, "ok")).expect("json").len();
         futures::stream::iter(0..events)
             .map(|i| {
                 let storage = storage.clone();
@@ -129,10 +152,27 @@ fn main() {
             .buffer_unordered(256)
             .collect::<Vec<()>>()
             .await;
+    });
+    let payload_bytes = serde_json::to_vec(&common::order_payload(0, "ok"))
+        .expect("json")
+        .len();
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let started = Instant::now();
-        let running = pipeline.spawn(listener);
+    let started = Instant::now();
+    let running: Vec<_> = hosts
+        .into_iter()
+        .map(|(rt, _, pipeline)| {
+            let running = rt.block_on(async {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                pipeline.spawn(listener)
+            });
+            (rt, running)
+        })
+        .collect();
+    let (rt0, running0) = &running[0];
+    let storage = running0.storage().clone();
+    let (elapsed, journalled) = rt0.block_on(async {
         loop {
             let s = storage.stats(Timestamp::now()).await.expect("stats");
             if s.pending == 0 {
@@ -142,23 +182,42 @@ fn main() {
         }
         let elapsed = started.elapsed();
         let journal = storage.journal_stats().await.expect("journal");
-        let journalled = journal.count(ActionFamily::Shopify, JournalStatus::Pending);
-        let runs = events * plugins;
-        println!(
-            "pipeline: {events} events × {plugins} plugin(s), {payload_bytes} B orders, {workers} workers, batch {batch}"
-        );
-        println!(
-            "  {:.0} events/s ({:.0} plugin runs/s), {:.2} s in all (including the plugin's first load)",
-            events as f64 / elapsed.as_secs_f64(),
-            runs as f64 / elapsed.as_secs_f64(),
-            elapsed.as_secs_f64()
-        );
-        println!("  actions journalled: {journalled} (expected {runs})");
-        let m = running.metrics().render(None);
-        if let Some(line) = m.lines().find(|l| l.starts_with("shopcase_dispatch_latency_seconds_count")) {
-            println!("  {line}");
-        }
-        assert_eq!(journalled, runs, "every run journalled exactly once");
-        running.shutdown().await.expect("shutdown");
+        (
+            elapsed,
+            journal.count(ActionFamily::Shopify, JournalStatus::Pending),
+        )
     });
+    let runs = events * plugins;
+    let rate = events as f64 / elapsed.as_secs_f64();
+    let storage_label = if backend.name() == "sqlite" {
+        "sqlite".to_owned()
+    } else {
+        format!("postgres, {replicas} replica(s)")
+    };
+    println!(
+        "pipeline: {storage_label}, {events} events × {plugins} plugin(s), {payload_bytes} B orders, {workers} workers per replica, batch {batch}"
+    );
+    println!(
+        "  {rate:.0} events/s ({:.0} plugin runs/s), {:.2} s in all (including the plugin's first load)",
+        runs as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    println!("  actions journalled: {journalled} (expected {runs})");
+    let m = running0.metrics().render(None);
+    if let Some(line) = m
+        .lines()
+        .find(|l| l.starts_with("shopcase_dispatch_latency_seconds_count"))
+    {
+        println!("  replica 0: {line}");
+    }
+    assert_eq!(journalled, runs, "every run journalled exactly once");
+    common::report(serde_json::json!({
+        "bench": "pipeline", "backend": backend.name(), "replicas": replicas,
+        "events": events, "plugins": plugins, "workers": workers, "batch": batch,
+        "rate": rate, "seconds": elapsed.as_secs_f64(), "journalled": journalled,
+    }));
+    for (rt, running) in running {
+        rt.block_on(async { running.shutdown().await })
+            .expect("shutdown");
+    }
 }

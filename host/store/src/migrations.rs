@@ -34,6 +34,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     m(7, "approvals", lite::V7, pg::V7),
     m(8, "poison-and-fair-claims", lite::V8, pg::V8),
     m(9, "deaths", lite::V9, pg::V9),
+    m(10, "started-suspects", lite::V10, pg::V10),
 ];
 
 const fn m(

@@ -133,7 +133,7 @@ fn a_hosts_sqlite_data_is_copied_into_postgres_once() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stderr), "", "quiet with --json");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["schema_version"], 9, "{report}");
+    assert_eq!(report["schema_version"], 10, "{report}");
     assert!(
         report["source"].as_str().unwrap().ends_with("shopcase.db"),
         "{report}"

@@ -90,3 +90,116 @@ pub(crate) fn env_or(name: &str, default: u64) -> u64 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// Where a benchmark's hosts keep their data, from the environment:
+/// `SHOPCASE_BENCH_BACKEND` (`sqlite`, the default, or `postgres`) and
+/// `SHOPCASE_BENCH_REPLICAS` (hosts sharing the database, default 1; more
+/// than one needs PostgreSQL). PostgreSQL is the database named by
+/// `SHOPCASE_BENCH_DATABASE_URL`, else `SHOPCASE_TEST_DATABASE_URL`; the
+/// run gets a schema of its own there (`bench_<pid>`), dropped at the end.
+pub(crate) struct Backend {
+    pub(crate) replicas: usize,
+    /// The database and the run's schema, when on PostgreSQL.
+    postgres: Option<(String, String)>,
+}
+
+impl Backend {
+    pub(crate) fn from_env() -> Backend {
+        let replicas = env_or("REPLICAS", 1).max(1) as usize;
+        let backend = std::env::var("SHOPCASE_BENCH_BACKEND").unwrap_or_else(|_| "sqlite".into());
+        let postgres = match backend.as_str() {
+            "sqlite" => {
+                assert!(
+                    replicas == 1,
+                    "SHOPCASE_BENCH_REPLICAS={replicas}: several replicas share a PostgreSQL database; set SHOPCASE_BENCH_BACKEND=postgres"
+                );
+                None
+            }
+            "postgres" => {
+                let base = ["SHOPCASE_BENCH_DATABASE_URL", "SHOPCASE_TEST_DATABASE_URL"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+                    .expect(
+                        "SHOPCASE_BENCH_BACKEND=postgres needs SHOPCASE_BENCH_DATABASE_URL (or \
+                         SHOPCASE_TEST_DATABASE_URL); `cargo xtask bench-storage` starts a durable cluster",
+                    );
+                let schema = format!("bench_{}", std::process::id());
+                pg_execute(
+                    &base,
+                    &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
+                );
+                Some((base, schema))
+            }
+            other => panic!("SHOPCASE_BENCH_BACKEND={other}: `sqlite` or `postgres`"),
+        };
+        Backend { replicas, postgres }
+    }
+
+    pub(crate) fn name(&self) -> &'static str {
+        if self.postgres.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// The `[storage]` table of a host whose directory is `dir` (the URL
+    /// goes in a file there, as an admin would give it); `sqlite_keys` are
+    /// added on SQLite only.
+    pub(crate) fn storage_toml(&self, dir: &std::path::Path, sqlite_keys: &str) -> String {
+        match &self.postgres {
+            None => format!("[storage]\n{sqlite_keys}\n"),
+            Some((base, schema)) => {
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                std::fs::write(dir.join("database-url"), url).expect("url file");
+                let pool = env_or("POOL", 16);
+                format!(
+                    "[storage]\nbackend = \"postgres\"\nurl-file = \"database-url\"\npool-size = {pool}\n"
+                )
+            }
+        }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.postgres {
+            pg_execute(base, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// Run SQL on its own thread and runtime (callable from anywhere).
+fn pg_execute(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot connect to the benchmark's database: {e}"));
+                tokio::spawn(conn);
+                client.batch_execute(&sql).await.expect("benchmark schema");
+            })
+    })
+    .join()
+    .expect("database thread");
+}
+
+/// Append one run's figures, as a JSON line, to `SHOPCASE_BENCH_REPORT`
+/// when set (`cargo xtask bench-storage` collects them into its table).
+pub(crate) fn report(figures: serde_json::Value) {
+    if let Ok(path) = std::env::var("SHOPCASE_BENCH_REPORT") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .expect("report file");
+        writeln!(f, "{figures}").expect("report");
+    }
+}

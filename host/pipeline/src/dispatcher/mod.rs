@@ -128,6 +128,18 @@ impl Dispatcher {
                         return;
                     }
                     if let Some(Ok(i)) = installations.get(&c.event.event.shop) {
+                        if c.event.abandoned > 0 {
+                            // A suspect: if this process dies now, the
+                            // death is charged to it (not while it waits).
+                            if let Err(e) = this
+                                .core
+                                .storage
+                                .start_suspect(&c.event.event.id, worker)
+                                .await
+                            {
+                                tracing::warn!(event = %c.event.event.id, error = %e, "cannot mark a suspect event started; a death while it runs will not count toward poison-after");
+                            }
+                        }
                         this.process(worker, c, i).await;
                     } else {
                         // The installations could not be read: given back

@@ -140,6 +140,13 @@ pub(crate) async fn run(
             };
             let (core, executor, worker) = (core.clone(), executor.clone(), worker.clone());
             tokio::spawn(async move {
+                if suspect.is_some()
+                    && let Err(e) = core.storage.start_suspect_entry(&entry.key, &worker).await
+                {
+                    // A death while it runs then does not count toward
+                    // `poison-after` (a missed poison, never a false one).
+                    tracing::warn!(key = %entry.key, error = %e, "cannot mark a suspect journal entry started");
+                }
                 execute_one(&core, executor.as_ref(), &worker, entry).await;
                 drop(permit);
                 drop(suspect);

@@ -48,6 +48,14 @@ pub trait InboxStore: Send + Sync {
     /// shutting down). Only the claiming worker can.
     async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool>;
 
+    /// Record that `worker` is about to run an event it took over from a
+    /// holder that died (a *suspect*), so that if this worker dies too,
+    /// the claim taking it over next charges it with that death; a suspect
+    /// that only waited in a claim is not charged (schema migration 10).
+    /// Returns `false` (and changes nothing) if the claim is no longer this
+    /// worker's.
+    async fn start_suspect(&self, event_id: &str, worker: &str) -> Result<bool>;
+
     /// Give an event back because a service it needs is unavailable (a
     /// host-handled event waiting out an outage): like
     /// [`InboxStore::release_event`], but this claim is not counted in

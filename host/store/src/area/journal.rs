@@ -32,6 +32,12 @@ pub trait JournalStore: Send + Sync {
     /// `false` if the claim is no longer this worker's.
     async fn release_journal(&self, key: &str, worker: &str, at: Timestamp) -> Result<bool>;
 
+    /// Record that `worker` is about to execute an entry it took over from
+    /// an executor that died (a suspect); see
+    /// [`InboxStore::start_suspect`](crate::area::InboxStore::start_suspect).
+    /// Returns `false` if the claim is no longer this worker's.
+    async fn start_suspect_entry(&self, key: &str, worker: &str) -> Result<bool>;
+
     /// The journal entries of an event, in order.
     async fn journal_for_event(&self, event_id: &str) -> Result<Vec<JournalEntry>>;
 

@@ -277,21 +277,19 @@ async fn death_seq(tx: &Tx<'_>, worker: &str) -> Result<i64> {
 
 /// The abandoned claims of work a claim just took over from `taken_from`
 /// (`counted`: the count the claim's update made, one more than before;
-/// `last_death`: the death the work was last charged with): deaths in a
-/// row add up, any other death in between starts the count again at one.
-/// Returns the count and the death charged. (Inbox and journal claims.)
+/// `last_death`: the death the work was last charged with; `started_by`:
+/// the worker that last started it as a suspect).
+/// Returns the count and the death charged, by the rule both engines
+/// share (`sqlite::death_count`). (Inbox and journal claims.)
 pub(super) async fn charge_death(
     tx: &Tx<'_>,
     taken_from: &str,
     counted: i64,
     last_death: Option<i64>,
+    started_by: Option<&str>,
 ) -> Result<(i64, i64)> {
     let seq = death_seq(tx, taken_from).await?;
-    let abandoned = if last_death == Some(seq - 1) {
-        counted
-    } else {
-        1
-    };
+    let abandoned = crate::sqlite::death_count(taken_from, counted, last_death, started_by, seq);
     Ok((abandoned, seq))
 }
 
@@ -422,7 +420,7 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
     let next = tx.prepare_cached(NEXT_SQL).await.map_err(pg(op))?;
     let take = tx
         .prepare_cached(&format!(
-            "{TAKE_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death"
+            "{TAKE_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death, started_by"
         ))
         .await
         .map_err(pg(op))?;
@@ -526,8 +524,10 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &Claim) -> Result<Vec<ClaimedEvent
         let abandoned_by: Option<&str> = r.get(18);
         let taken_from: Option<&str> = r.get(19);
         let last_death: Option<i64> = r.get(20);
+        let started_by: Option<&str> = r.get(21);
         if let Some(from) = taken_from {
-            let (abandoned, death) = charge_death(tx, from, raw.abandoned, last_death).await?;
+            let (abandoned, death) =
+                charge_death(tx, from, raw.abandoned, last_death, started_by).await?;
             let stmt = tx
                 .prepare_cached(
                     "UPDATE inbox SET abandoned = $2, abandoned_death = $3 WHERE seq = $1",
@@ -1241,6 +1241,22 @@ pub(super) async fn renew(
         .map_err(pg(op))
 }
 
+async fn start_suspect(tx: &Tx<'_>, event_id: &str, worker: &str) -> Result<bool> {
+    let op = "start-suspect";
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE inbox SET started_by = $2
+             WHERE event_id = $1 AND claimed_by = $2 AND status = 'pending'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx
+        .execute(&stmt, &[&event_id, &worker])
+        .await
+        .map_err(pg(op))?;
+    Ok(n == 1)
+}
+
 pub(super) async fn complete_host(
     tx: &Tx<'_>,
     event_id: &str,
@@ -1338,6 +1354,13 @@ impl InboxStore for PostgresStorage {
     async fn release_event(&self, event_id: &str, worker: &str, at: Timestamp) -> Result<bool> {
         write_tx!(self, "release-event", |tx| release(
             tx, event_id, worker, at
+        )
+        .await)
+    }
+
+    async fn start_suspect(&self, event_id: &str, worker: &str) -> Result<bool> {
+        write_tx!(self, "start-suspect", |tx| start_suspect(
+            tx, event_id, worker
         )
         .await)
     }

@@ -169,7 +169,7 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &JournalClaim) -> Result<Vec<Journ
                      AND p.family = j.family AND p.idx < j.idx AND p.status IN ('pending', 'in-flight'))
              ORDER BY j.seq LIMIT $5
              FOR UPDATE SKIP LOCKED)
-         RETURNING seq, abandoned, abandoned_by, taken_from, abandoned_death, {COLS}"
+         RETURNING seq, abandoned, abandoned_by, taken_from, abandoned_death, started_by, {COLS}"
     );
     let stmt = tx.prepare_cached(&sql).await.map_err(pg(op))?;
     let rows = tx
@@ -194,10 +194,11 @@ pub(super) async fn claim(tx: &Tx<'_>, claim: &JournalClaim) -> Result<Vec<Journ
         let abandoned_by: Option<&str> = r.get(2);
         let taken_from: Option<&str> = r.get(3);
         let last_death: Option<i64> = r.get(4);
-        let mut raw = raw_at(r, 5);
+        let started_by: Option<&str> = r.get(5);
+        let mut raw = raw_at(r, 6);
         if let Some(from) = taken_from {
             let (counted, death) =
-                super::inbox::charge_death(tx, from, abandoned, last_death).await?;
+                super::inbox::charge_death(tx, from, abandoned, last_death, started_by).await?;
             let stmt = tx
                 .prepare_cached(
                     "UPDATE journal SET abandoned = $2, abandoned_death = $3 WHERE seq = $1",
@@ -464,6 +465,13 @@ impl JournalStore for PostgresStorage {
             .await)
     }
 
+    async fn start_suspect_entry(&self, key: &str, worker: &str) -> Result<bool> {
+        write_tx!(self, "start-suspect-entry", |tx| start_suspect(
+            tx, key, worker
+        )
+        .await)
+    }
+
     async fn journal_for_event(&self, event_id: &str) -> Result<Vec<JournalEntry>> {
         read_tx!(self, "journal-for-event", |tx| for_event(tx, event_id)
             .await)
@@ -476,4 +484,17 @@ impl JournalStore for PostgresStorage {
     async fn journal_stats(&self) -> Result<JournalStats> {
         read_tx!(self, "journal-stats", |tx| super::journal::stats(tx).await)
     }
+}
+
+async fn start_suspect(tx: &Tx<'_>, key: &str, worker: &str) -> Result<bool> {
+    let op = "start-suspect-entry";
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE journal SET started_by = $2
+             WHERE idempotency_key = $1 AND claimed_by = $2 AND status = 'in-flight'",
+        )
+        .await
+        .map_err(pg(op))?;
+    let n = tx.execute(&stmt, &[&key, &worker]).await.map_err(pg(op))?;
+    Ok(n == 1)
 }

@@ -317,3 +317,9 @@ ALTER TABLE inbox ADD COLUMN abandoned_death bigint;
 ALTER TABLE journal ADD COLUMN taken_from text COLLATE "C";
 ALTER TABLE journal ADD COLUMN abandoned_death bigint;
 "#;
+
+/// `sqlite::schema::V10`: the holder that started a suspect.
+pub(crate) const V10: &str = r#"
+ALTER TABLE inbox ADD COLUMN started_by text COLLATE "C";
+ALTER TABLE journal ADD COLUMN started_by text COLLATE "C";
+"#;

@@ -263,7 +263,8 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     let now = ms(claim.now);
     let lease_until = now.saturating_add(dur_ms(claim.lease));
     let limit = i64::try_from(claim.limit).unwrap_or(i64::MAX);
-    let sql = format!("{CLAIM_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death");
+    let sql =
+        format!("{CLAIM_SQL}{EVENT_COLS}, abandoned_by, taken_from, abandoned_death, started_by");
     let mut raws = c
         .prepare_cached(&sql)
         .and_then(|mut s| {
@@ -273,6 +274,7 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
                     r.get::<_, Option<String>>(18)?,
                     r.get::<_, Option<String>>(19)?,
                     r.get::<_, Option<i64>>(20)?,
+                    r.get::<_, Option<String>>(21)?,
                 ))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -282,9 +284,10 @@ pub(super) fn claim(c: &Connection, claim: &Claim) -> Result<Vec<ClaimedEvent>> 
     // way each time.
     raws.sort_by_key(|(raw, ..)| raw.seq);
     let mut out = Vec::with_capacity(raws.len());
-    for (mut raw, abandoned_by, taken_from, last_death) in raws {
+    for (mut raw, abandoned_by, taken_from, last_death, started_by) in raws {
         if let Some(from) = &taken_from {
-            let (abandoned, death) = super::charge_death(c, from, raw.abandoned, last_death)?;
+            let (abandoned, death) =
+                super::charge_death(c, from, raw.abandoned, last_death, started_by.as_deref())?;
             c.prepare_cached(
                 "UPDATE inbox SET abandoned = ?2, abandoned_death = ?3 WHERE seq = ?1",
             )
@@ -1066,6 +1069,20 @@ impl InboxStore for SqliteStorage {
         let (e, w) = (event_id.to_owned(), worker.to_owned());
         self.write("release-event", move |c| {
             super::inbox::release(c, &e, &w, at)
+        })
+        .await
+    }
+
+    async fn start_suspect(&self, event_id: &str, worker: &str) -> Result<bool> {
+        let (e, w) = (event_id.to_owned(), worker.to_owned());
+        self.write("start-suspect", move |c| {
+            c.prepare_cached(
+                "UPDATE inbox SET started_by = ?2
+                 WHERE event_id = ?1 AND claimed_by = ?2 AND status = 'pending'",
+            )
+            .and_then(|mut s| s.execute(params![e, w]))
+            .map(|n| n == 1)
+            .map_err(db("start-suspect"))
         })
         .await
     }

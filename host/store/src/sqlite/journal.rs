@@ -110,7 +110,7 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
                      AND p.idempotency_key < j.event_id || ':' || j.plugin_id || ';'
                      AND +p.family = j.family AND p.idx < j.idx AND +p.status IN ('pending', 'in-flight'))
              ORDER BY j.seq LIMIT ?5)
-         RETURNING seq, abandoned, abandoned_by, taken_from, abandoned_death, {COLS}"
+         RETURNING seq, abandoned, abandoned_by, taken_from, abandoned_death, started_by, {COLS}"
     );
     let mut rows = c
         .prepare_cached(&sql)
@@ -124,7 +124,8 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
                         r.get::<_, Option<String>>(2)?,
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, Option<i64>>(4)?,
-                        raw_at(r, 5)?,
+                        r.get::<_, Option<String>>(5)?,
+                        raw_at(r, 6)?,
                     ))
                 },
             )?
@@ -133,11 +134,12 @@ pub(super) fn claim(c: &Connection, claim: &JournalClaim) -> Result<Vec<JournalE
         .map_err(db("claim-journal"))?;
     rows.sort_by_key(|(seq, ..)| *seq);
     let mut out = Vec::with_capacity(rows.len());
-    for (seq, mut abandoned, abandoned_by, taken_from, last_death, mut raw) in rows {
-        // Deaths in a row add up; any other death in between starts the
-        // count again (schema migration 9).
+    for (seq, mut abandoned, abandoned_by, taken_from, last_death, started_by, mut raw) in rows {
+        // Deaths in a row of holders that had started it add up; any
+        // other death starts the count again (schema migrations 9, 10).
         if let Some(from) = &taken_from {
-            let (counted, death) = super::charge_death(c, from, abandoned, last_death)?;
+            let (counted, death) =
+                super::charge_death(c, from, abandoned, last_death, started_by.as_deref())?;
             c.prepare_cached(
                 "UPDATE journal SET abandoned = ?2, abandoned_death = ?3 WHERE seq = ?1",
             )
@@ -424,6 +426,20 @@ impl JournalStore for SqliteStorage {
         let (k, w) = (key.to_owned(), worker.to_owned());
         self.write("release-journal", move |c| {
             super::journal::release(c, &k, &w, at)
+        })
+        .await
+    }
+
+    async fn start_suspect_entry(&self, key: &str, worker: &str) -> Result<bool> {
+        let (k, w) = (key.to_owned(), worker.to_owned());
+        self.write("start-suspect-entry", move |c| {
+            c.prepare_cached(
+                "UPDATE journal SET started_by = ?2
+                 WHERE idempotency_key = ?1 AND claimed_by = ?2 AND status = 'in-flight'",
+            )
+            .and_then(|mut s| s.execute(params![k, w]))
+            .map(|n| n == 1)
+            .map_err(db("start-suspect-entry"))
         })
         .await
     }

@@ -352,22 +352,41 @@ fn death_seq(c: &rusqlite::Connection, worker: &str) -> Result<i64> {
 
 /// The abandoned claims of work a claim just took over from `taken_from`
 /// (`counted`: the count the claim's update made, one more than before;
-/// `last_death`: the death the work was last charged with): deaths in a
-/// row add up, any other death in between starts the count again at one.
+/// `last_death`: the death the work was last charged with; `started_by`:
+/// the worker that last started it as a suspect, schema migration 10).
 /// Returns the count and the death charged.
 pub(crate) fn charge_death(
     c: &rusqlite::Connection,
     taken_from: &str,
     counted: i64,
     last_death: Option<i64>,
+    started_by: Option<&str>,
 ) -> Result<(i64, i64)> {
     let seq = death_seq(c, taken_from)?;
-    let abandoned = if last_death == Some(seq - 1) {
+    Ok((
+        death_count(taken_from, counted, last_death, started_by, seq),
+        seq,
+    ))
+}
+
+/// The rule both engines charge deaths by: a death adds up only if the
+/// holder had started the work (a suspect waiting behind other work did
+/// not kill anyone) and it came right after the work's last counted death
+/// (a death while other work ran is not this work's); otherwise the count
+/// starts again at one. Work claimed for the first time is not marked
+/// when started, so its first death always counts one.
+pub(crate) fn death_count(
+    taken_from: &str,
+    counted: i64,
+    last_death: Option<i64>,
+    started_by: Option<&str>,
+    seq: i64,
+) -> i64 {
+    if started_by == Some(taken_from) && last_death == Some(seq - 1) {
         counted
     } else {
         1
-    };
-    Ok((abandoned, seq))
+    }
 }
 
 /// Map a database error: lock, I/O and space problems are "unavailable"

@@ -375,6 +375,23 @@ ALTER TABLE journal ADD COLUMN taken_from TEXT;
 ALTER TABLE journal ADD COLUMN abandoned_death INTEGER;
 "#;
 
+/// Which holder had *started* the work it died holding.
+///
+/// Work taken over from a dead holder runs alone and after the rest of its
+/// claim (a *suspect*); held but not yet run, it did not kill anyone. With
+/// several replicas, work taken over from one killed replica was often
+/// still waiting in the next replica killed, and those two deaths came in
+/// a row. The worker about to run a suspect records itself in
+/// `started_by`; a claim that takes the work over charges the death only
+/// if the dead holder had started it (and the deaths are in a row, as
+/// before); a death the work merely waited through starts the count again
+/// at one. Work claimed for the first time is not marked (that would cost
+/// every event a write): its first death always counts one.
+pub(crate) const V10: &str = r#"
+ALTER TABLE inbox ADD COLUMN started_by TEXT;
+ALTER TABLE journal ADD COLUMN started_by TEXT;
+"#;
+
 /// Apply the migrations this database lacks. Refuses files that are not
 /// shopcase databases and databases written by a newer build.
 pub(crate) fn migrate(conn: &mut Connection, now_ms: i64) -> Result<()> {

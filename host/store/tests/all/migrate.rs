@@ -420,7 +420,7 @@ async fn a_stopped_hosts_database_is_copied_whole_verified_and_reads_back_the_sa
         progress, report.tables,
         "progress reports every table, in order"
     );
-    assert_eq!(report.schema_version, 9);
+    assert_eq!(report.schema_version, 10);
     assert!(report.source.ends_with("shopcase.db"), "{report:?}");
     assert!(
         report.kv_version >= *versions.iter().max().unwrap() as i64,

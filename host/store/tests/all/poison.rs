@@ -113,11 +113,12 @@ async fn an_event_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_res
             .unwrap()
             .is_empty()
     );
-    // Abandoned once: handed out again.
+    // Abandoned once: handed out again, and w4 starts running it.
     assert_eq!(
         ids(&s.claim_events(claim("w4", at(50), 2)).await.unwrap()),
         [id.as_str()]
     );
+    assert!(s.start_suspect(&id, "w4").await.unwrap());
     // A newer event of the store is claimable beside it.
     let other = order_event("w-2", 2);
     let other_id = other.event_id();
@@ -199,19 +200,21 @@ async fn an_event_abandoned_n_times_becomes_a_poison_dead_letter_and_a_retry_res
         s.event(&id).await.unwrap().unwrap().status,
         EventStatus::Done
     );
-    // The other event was abandoned by w5 and w6 meanwhile, but w7's
-    // death (holding the first event) came between theirs as the claims
-    // found them: not deaths in a row, so its count started again.
+    // The other event was abandoned by w5 and w6 meanwhile, but w6 never
+    // started it (a suspect that only waited in a claim did not kill
+    // anyone), so its count started again.
     assert!(open_letters(&s).await.is_empty());
     assert_eq!(s.event(&other_id).await.unwrap().unwrap().abandoned, 1);
 }
 
-/// A process killed from outside dies while *some* work runs: the count
-/// adds up only over deaths in a row. An event charged with one death,
-/// then a death that another event was running, then its own again,
-/// starts again at one; deaths in a row set it aside.
+/// A process killed from outside dies while *some* work runs: a death
+/// counts toward poison only if the dead holder had started the work (a
+/// suspect waiting behind other work did not kill anyone; migration 10)
+/// and it came right after the work's last counted death (a death while
+/// other work ran is not this work's; migration 9). Otherwise the count
+/// starts again at one.
 #[tokio::test]
-async fn only_deaths_in_a_row_count_toward_poison() {
+async fn only_deaths_in_a_row_of_holders_running_it_count_toward_poison() {
     let (_d, s) = open().await;
     let a = order_event("w-a", 1);
     let b = order_event("w-b", 2);
@@ -225,36 +228,54 @@ async fn only_deaths_in_a_row_count_toward_poison() {
             ids(&c)
         }
     };
-    // Process p1 dies running A; p2 takes it over and dies running it.
+    let abandoned = |id: &str| {
+        let s = &s;
+        let id = id.to_owned();
+        async move { s.event(&id).await.unwrap().unwrap().abandoned }
+    };
+    // Process p1 dies holding A; p2 takes it over and gives it back.
     assert_eq!(one("p1-x-dispatch-0", 10).await, [a_id.as_str()]);
     assert_eq!(one("p2-x-dispatch-0", 40).await, [a_id.as_str()]);
-    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 1);
-    // Meanwhile process p3 dies running B (A given back, waiting).
+    assert_eq!(abandoned(&a_id).await, 1);
     assert!(
         s.release_event(&a_id, "p2-x-dispatch-0", at(1_000))
             .await
             .unwrap()
     );
+    // Meanwhile process p3 dies running B.
     s.insert_event(b).await.unwrap();
     assert_eq!(one("p3-x-dispatch-0", 41).await, [b_id.as_str()]);
     assert_eq!(one("p4-x-dispatch-1", 71).await, [b_id.as_str()]);
-    // A is taken over again (from p4's worker, which died holding it): a
-    // death came in between, so A's count starts again.
     assert!(
         s.release_event(&b_id, "p4-x-dispatch-1", at(5_000))
             .await
             .unwrap()
     );
+    // p4 runs A and dies: a death came in between (p3's), so A's count
+    // starts again.
     assert_eq!(one("p4-x-dispatch-0", 1_000).await, [a_id.as_str()]);
+    assert!(s.start_suspect(&a_id, "p4-x-dispatch-0").await.unwrap());
     assert_eq!(one("p5-x-dispatch-0", 1_030).await, [a_id.as_str()]);
-    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 1);
-    // Then deaths in a row, every one of them running A: set aside at 3.
+    assert_eq!(abandoned(&a_id).await, 1);
+    // p5 runs it and dies: in a row, and running it: two.
+    assert!(s.start_suspect(&a_id, "p5-x-dispatch-0").await.unwrap());
     assert_eq!(one("p6-x-dispatch-0", 1_060).await, [a_id.as_str()]);
-    assert_eq!(s.event(&a_id).await.unwrap().unwrap().abandoned, 2);
-    assert!(one("p7-x-dispatch-0", 1_090).await.is_empty(), "set aside");
+    assert_eq!(abandoned(&a_id).await, 2);
+    // p6 dies before it started A (it waited behind other work): in a row,
+    // but not A's doing; the count starts again instead of reaching 3.
+    assert_eq!(one("p7-x-dispatch-0", 1_090).await, [a_id.as_str()]);
+    assert_eq!(abandoned(&a_id).await, 1);
+    // Then deaths in a row, every one of them running A: set aside at 3.
+    assert!(s.start_suspect(&a_id, "p7-x-dispatch-0").await.unwrap());
+    assert_eq!(one("p8-x-dispatch-0", 1_120).await, [a_id.as_str()]);
+    assert_eq!(abandoned(&a_id).await, 2);
+    assert!(s.start_suspect(&a_id, "p8-x-dispatch-0").await.unwrap());
+    assert!(one("p9-x-dispatch-0", 1_150).await.is_empty(), "set aside");
     let letters = open_letters(&s).await;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].event_id, a_id);
+    // Only the holder marks a suspect started.
+    assert!(!s.start_suspect(&b_id, "p9-x-dispatch-0").await.unwrap());
 }
 
 #[tokio::test]
@@ -404,6 +425,9 @@ async fn a_journal_entry_abandoned_n_times_becomes_a_poison_dead_letter_and_a_re
         1,
         "abandoned once"
     );
+    // A worker that is not the holder cannot mark it; x3 starts it.
+    assert!(!s.start_suspect_entry(&key, "x2").await.unwrap());
+    assert!(s.start_suspect_entry(&key, "x3").await.unwrap());
     assert!(
         s.claim_journal(journal_claim("x4", at(63), 2))
             .await
@@ -528,10 +552,12 @@ async fn an_event_whose_run_ends_is_no_longer_a_suspect() {
     .await
     .unwrap();
     assert_eq!(s.event(&id).await.unwrap().unwrap().abandoned, 0);
-    // Two more workers die holding it: with the count cleared, that is two
-    // abandoned claims, below `poison-after` (3); it is handed out again.
+    // Two more workers die running it: with the count cleared, that is
+    // two abandoned claims, below `poison-after` (3); it is handed out
+    // again.
     s.claim_events(claim("w3", at(42), 3)).await.unwrap();
     s.claim_events(claim("w4", at(72), 3)).await.unwrap();
+    assert!(s.start_suspect(&id, "w4").await.unwrap());
     let again = s.claim_events(claim("w5", at(102), 3)).await.unwrap();
     assert_eq!(ids(&again), [id.as_str()]);
     assert_eq!(again[0].event.abandoned, 2);

@@ -420,6 +420,11 @@ async fn sweep(url: &str) {
 /// What each migration since 5 added, undone: newest first. Portable SQL.
 const UNDO: &[(i64, &str)] = &[
     (
+        10,
+        "ALTER TABLE inbox DROP COLUMN started_by;
+         ALTER TABLE journal DROP COLUMN started_by;",
+    ),
+    (
         9,
         "DROP TABLE deaths;
          ALTER TABLE inbox DROP COLUMN taken_from;
