@@ -55,7 +55,14 @@ impl Executor for ShopifyExecutor {
                 format!("{} is not a Shopify operation", entry.kind),
             ));
         };
-        match self.client.apply(&entry.shop, op, &entry.key).await {
+        // Executed before (an attempt that failed after sending, or an
+        // executor that died): the operation may be in effect already.
+        let applied = if entry.attempts > 0 || entry.abandoned > 0 {
+            self.client.reapply(&entry.shop, op, &entry.key).await
+        } else {
+            self.client.apply(&entry.shop, op, &entry.key).await
+        };
+        match applied {
             Ok(applied) => Ok(result_json(&applied, entry.attempts + 1)),
             Err(e) => {
                 tracing::debug!(key = %entry.key, shop = %entry.shop, kind = %entry.kind, error = %e, "shopify write-back failed");

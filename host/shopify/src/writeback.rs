@@ -7,13 +7,18 @@
 //! would change, returns [`Applied::AlreadyDone`] when the effect is already
 //! there, and otherwise sends the mutation. When a mutation's answer is lost
 //! (connection reset, timeout, 5xx) the whole operation is run again, so the
-//! fresh read sees whether the lost mutation took effect.
+//! fresh read sees whether the lost mutation took effect. The naturally
+//! idempotent operations (tags, metafields) skip the read the first time
+//! (a second write would change nothing) and look first only when they may
+//! have been applied already: [`ShopifyClient::reapply`] (an entry executed
+//! before, or taken over from an executor that died) and a lost answer. So
+//! a write-back is sent to Shopify once, not merely effective once.
 //!
 //! # Technique per operation
 //! | operation | GraphQL | at most once because |
 //! |---|---|---|
-//! | tags add / remove | `tagsAdd` / `tagsRemove` | naturally idempotent (set semantics) |
-//! | metafield | `metafieldsSet` | naturally idempotent (same value) |
+//! | tags add / remove | `tagsAdd` / `tagsRemove`; when re-applied, `order`/`customer { tags }` first | naturally idempotent (set semantics); re-applied, the tags already in (or out) are not written again |
+//! | metafield | `metafieldsSet`; when re-applied, `order`/`customer { metafield(namespace, key) { type value } }` first | naturally idempotent (same value); re-applied, a metafield already holding that value is not written again |
 //! | note append (order / customer) | `order`/`customer { note }`, then `orderUpdate` / `customerUpdate` | the appended line ends with a marker `[shopcase:<12 hex>]` derived from the key; when the note already holds it, nothing is written. The whole note is rewritten with staff text kept verbatim |
 //! | hold fulfilment | `order { fulfillmentOrders { fulfillmentHolds } }`, then `fulfillmentOrderHold` with `handle` and `externalId` | a fulfilment order that already has a hold of ours with that handle is skipped |
 //! | release fulfilment | same query, then `fulfillmentOrderReleaseHold(id, holdIds)` | only our holds with that handle are released, by id (never without `holdIds`, which releases every hold); none left means done |
@@ -102,6 +107,11 @@ mod doc {
     pub(super) const TAGS_ADD: &str = "mutation TagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
     pub(super) const TAGS_REMOVE: &str = "mutation TagsRemove($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
     pub(super) const ORDER_NOTE: &str = "query OrderNote($id: ID!) { order(id: $id) { id note } }";
+    pub(super) const ORDER_TAGS: &str = "query OrderTags($id: ID!) { order(id: $id) { id tags } }";
+    pub(super) const CUSTOMER_TAGS: &str =
+        "query CustomerTags($id: ID!) { customer(id: $id) { id tags } }";
+    pub(super) const ORDER_METAFIELD: &str = "query OrderMetafield($id: ID!, $namespace: String!, $key: String!) { order(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
+    pub(super) const CUSTOMER_METAFIELD: &str = "query CustomerMetafield($id: ID!, $namespace: String!, $key: String!) { customer(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
     pub(super) const ORDER_UPDATE: &str = "mutation OrderNoteUpdate($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }";
     pub(super) const CUSTOMER_NOTE: &str =
         "query CustomerNote($id: ID!) { customer(id: $id) { id note } }";
@@ -213,6 +223,29 @@ impl ShopifyClient {
         op: &ShopifyOperation,
         idempotency_key: &str,
     ) -> Result<Applied> {
+        self.apply_checked(shop, op, idempotency_key, false).await
+    }
+
+    /// [`ShopifyClient::apply`] for an operation that may have taken effect
+    /// already (its entry was executed before, or taken over from an
+    /// executor that died): the naturally idempotent operations read the
+    /// state first too, so that nothing is sent twice.
+    pub async fn reapply(
+        &self,
+        shop: &str,
+        op: &ShopifyOperation,
+        idempotency_key: &str,
+    ) -> Result<Applied> {
+        self.apply_checked(shop, op, idempotency_key, true).await
+    }
+
+    async fn apply_checked(
+        &self,
+        shop: &str,
+        op: &ShopifyOperation,
+        idempotency_key: &str,
+        maybe_applied: bool,
+    ) -> Result<Applied> {
         if idempotency_key.is_empty() || idempotency_key.len() > 255 {
             return Err(Error::Config("idempotency key must be 1-255 bytes".into()));
         }
@@ -221,7 +254,8 @@ impl ShopifyClient {
         let mut lost_answer = false;
         loop {
             attempts += 1;
-            match self.apply_once(shop, op, idempotency_key).await {
+            let look = maybe_applied || lost_answer;
+            match self.apply_once(shop, op, idempotency_key, look).await {
                 Ok(Applied::AlreadyDone { detail }) if lost_answer => {
                     return Ok(Applied::Done {
                         mutations: 1,
@@ -243,14 +277,25 @@ impl ShopifyClient {
         }
     }
 
-    async fn apply_once(&self, shop: &str, op: &ShopifyOperation, key: &str) -> Result<Applied> {
+    /// One try; `look`: read first even where a second write would change
+    /// nothing.
+    async fn apply_once(
+        &self,
+        shop: &str,
+        op: &ShopifyOperation,
+        key: &str,
+        look: bool,
+    ) -> Result<Applied> {
         match op {
-            ShopifyOperation::TagsAdd(t) => self.tags(shop, t, "tagsAdd", doc::TAGS_ADD).await,
+            ShopifyOperation::TagsAdd(t) => {
+                self.tags(shop, t, "tagsAdd", doc::TAGS_ADD, look).await
+            }
             ShopifyOperation::TagsRemove(t) => {
-                self.tags(shop, t, "tagsRemove", doc::TAGS_REMOVE).await
+                self.tags(shop, t, "tagsRemove", doc::TAGS_REMOVE, look)
+                    .await
             }
             ShopifyOperation::NoteAppend(n) => self.note_append(shop, n, key).await,
-            ShopifyOperation::SetMetafield(m) => self.metafield(shop, m).await,
+            ShopifyOperation::SetMetafield(m) => self.metafield(shop, m, look).await,
             ShopifyOperation::HoldFulfillment(h) => self.hold(shop, h).await,
             ShopifyOperation::ReleaseFulfillment(r) => self.release(shop, r).await,
             ShopifyOperation::CancelOrder(c) => self.cancel(shop, c).await,
@@ -322,8 +367,42 @@ impl ShopifyClient {
         t: &TagsChange,
         operation: &'static str,
         document: &str,
+        look: bool,
     ) -> Result<Applied> {
-        let (id, _) = target_gid(t.target);
+        let (id, kind) = target_gid(t.target);
+        if look {
+            let query = match t.target {
+                Target::Order(_) => doc::ORDER_TAGS,
+                Target::Customer(_) => doc::CUSTOMER_TAGS,
+            };
+            let node = self.run(shop, kind, query, json!({"id": id})).await?;
+            if node.is_null() {
+                return Err(Error::NotFound {
+                    shop: shop.to_string(),
+                    what: format!("{kind} {id}"),
+                });
+            }
+            // Shopify compares tags without regard to case.
+            let has: Vec<String> = node
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_lowercase)
+                .collect();
+            let present = |tag: &String| has.contains(&tag.to_lowercase());
+            let done = if operation == "tagsAdd" {
+                t.tags.iter().all(present)
+            } else {
+                !t.tags.iter().any(present)
+            };
+            if done {
+                return Ok(Applied::AlreadyDone {
+                    detail: format!("{operation} {} on {id}: already so", t.tags.join(", ")),
+                });
+            }
+        }
         self.mutate(
             shop,
             operation,
@@ -386,8 +465,34 @@ impl ShopifyClient {
         })
     }
 
-    async fn metafield(&self, shop: &str, m: &Metafield) -> Result<Applied> {
-        let (owner, _) = target_gid(m.target);
+    async fn metafield(&self, shop: &str, m: &Metafield, look: bool) -> Result<Applied> {
+        let (owner, kind) = target_gid(m.target);
+        if look {
+            let query = match m.target {
+                Target::Order(_) => doc::ORDER_METAFIELD,
+                Target::Customer(_) => doc::CUSTOMER_METAFIELD,
+            };
+            let vars = json!({"id": owner, "namespace": m.namespace, "key": m.key});
+            let node = self.run(shop, kind, query, vars).await?;
+            if node.is_null() {
+                return Err(Error::NotFound {
+                    shop: shop.to_string(),
+                    what: format!("{kind} {owner}"),
+                });
+            }
+            let current = node.get("metafield").filter(|v| !v.is_null());
+            if let Some(current) = current
+                && current.get("value").and_then(Value::as_str) == Some(m.value.as_str())
+                && current.get("type").and_then(Value::as_str) == Some(m.ty.as_str())
+            {
+                return Ok(Applied::AlreadyDone {
+                    detail: format!(
+                        "metafield {}.{} on {owner}: already that value",
+                        m.namespace, m.key
+                    ),
+                });
+            }
+        }
         let input = json!({"metafields": [{"ownerId": owner, "namespace": m.namespace, "key": m.key, "type": m.ty, "value": m.value}]});
         self.mutate(
             shop,

@@ -213,6 +213,67 @@ async fn metafields_are_set() {
     assert_eq!(order.metafields[0].value, "87");
 }
 
+/// An operation that may have taken effect already (its executor died
+/// after sending it, or an attempt's answer was lost) is re-applied with
+/// `reapply`: tags and metafields already so are not sent again, so a
+/// write-back reaches Shopify once, not merely takes effect once; what is
+/// not yet so is written.
+#[tokio::test]
+async fn reapplied_tags_and_metafields_already_in_effect_are_not_sent_again() {
+    let env = env().await;
+    let c = &env.client;
+    let add = tags_add(Target::Order(5001), &["fraud-review"]);
+    assert!(c.apply(SHOP, &add, "r1").await.unwrap().is_done());
+    // Taken over after the first executor died: nothing sent.
+    let again = c.reapply(SHOP, &add, "r1").await.unwrap();
+    assert!(matches!(again, Applied::AlreadyDone { .. }), "{again:?}");
+    // Shopify compares tags without regard to case.
+    let upper = tags_add(Target::Order(5001), &["Fraud-Review"]);
+    assert!(matches!(
+        c.reapply(SHOP, &upper, "r1").await.unwrap(),
+        Applied::AlreadyDone { .. }
+    ));
+    assert_eq!(env.applied("tagsAdd").await.len(), 1);
+    // Re-applied but not in effect yet (the first executor died before
+    // sending): written.
+    let more = tags_add(Target::Order(5001), &["fraud-review", "second-look"]);
+    assert!(c.reapply(SHOP, &more, "r2").await.unwrap().is_done());
+    assert_eq!(env.applied("tagsAdd").await.len(), 2);
+    let remove = tags_remove(Target::Customer(7001), &["VIP"]);
+    assert!(c.reapply(SHOP, &remove, "r3").await.unwrap().is_done());
+    assert!(matches!(
+        c.reapply(SHOP, &remove, "r3").await.unwrap(),
+        Applied::AlreadyDone { .. }
+    ));
+    assert_eq!(env.applied("tagsRemove").await.len(), 1);
+
+    let set = |value: &str| {
+        ShopifyOperation::SetMetafield(Metafield {
+            target: Target::Customer(7002),
+            namespace: "shopcase".into(),
+            key: "risk-score".into(),
+            ty: "number_integer".into(),
+            value: value.into(),
+        })
+    };
+    assert!(c.reapply(SHOP, &set("40"), "r4").await.unwrap().is_done());
+    assert!(matches!(
+        c.reapply(SHOP, &set("40"), "r4").await.unwrap(),
+        Applied::AlreadyDone { .. }
+    ));
+    // Another value is written.
+    assert!(c.reapply(SHOP, &set("41"), "r5").await.unwrap().is_done());
+    assert_eq!(env.applied("metafieldsSet").await.len(), 2);
+    let customer = env.running.emulator.customer(SHOP, 7002).unwrap();
+    assert_eq!(customer.metafields[0].value, "41");
+    // A target that does not exist is named.
+    let err = c
+        .reapply(SHOP, &tags_add(Target::Order(999_999), &["x"]), "r6")
+        .await
+        .unwrap_err();
+    assert!(err.is_permanent(), "{err}");
+}
+
 #[tokio::test]
 async fn hold_and_release_by_handle_leave_the_staff_hold_alone() {
     let env = env().await;
