@@ -20,6 +20,7 @@
 //! | `shopcase_privacy_requests_total` | counter | `topic`, `outcome` |
 //! | `shopcase_pruned_total` | counter | `what` (`events`, `dispatch-rows`, `journal-entries`, `dead-letters`, `timers`: rows deleted by retention) |
 //! | `shopcase_role_leader` | gauge | `role` (1: this replica runs the singleton role; 0: another does; written by `crate::replicas`) |
+//! | `shopcase_build_info` | gauge | `version` (of the host), `wit` (the plugin contract versions it runs, `+`-joined); always 1 |
 //!
 //! Label values are plugin ids, failure kinds and fixed names, never
 //! request data, so the series stay bounded.
@@ -236,6 +237,12 @@ impl Metrics {
     /// The Prometheus text exposition; `stats` fills the gauges.
     pub fn render(&self, stats: Option<InboxStats>) -> String {
         let mut out = String::with_capacity(4096);
+        let _ = writeln!(
+            out,
+            "# HELP shopcase_build_info The host's version and the plugin contract versions it runs.\n# TYPE shopcase_build_info gauge\nshopcase_build_info{{version=\"{}\",wit=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            shopcase_contract::manifest::SUPPORTED_API_VERSIONS.join("+"),
+        );
         let counter = |out: &mut String, name: &str, help: &str, v: &AtomicU64| {
             let _ = writeln!(
                 out,

@@ -61,6 +61,17 @@ async fn health_readiness_and_metrics() {
             "missing `{line}` in:\n{text}"
         );
     }
+    let build = format!(
+        "shopcase_build_info{{version=\"{}\",wit=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION"),
+        shopcase_contract::manifest::SUPPORTED_API_VERSIONS.join("+")
+    );
+    for line in [build.as_str(), "# TYPE shopcase_build_info gauge"] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
+    }
 
     // Not ready while the database cannot be written.
     let lock = LockGuard::new(&host.data_dir().join("shopcase.db"));
