@@ -206,6 +206,7 @@ async fn kills(w: Arc<World>, size: Size) -> Result<Report> {
     let (posted, restarts, down, posted_in, drained_in) = work?;
     let samples = samples?;
 
+    let roles = roles_settled(&w, Duration::from_secs(20)).await?;
     let e = effects_of(&w, &orders).await?;
     let count = |sql: &'static str| {
         let db = &db;
@@ -271,7 +272,8 @@ async fn kills(w: Arc<World>, size: Size) -> Result<Report> {
         && applied_twice == 0
         && mutations.len() as i64 == shopify_journalled
         && samples.violations.is_empty()
-        && samples.samples > 0;
+        && samples.samples > 0
+        && roles.settled;
     let r = Report::new(
         "replica-kills",
         format!(
@@ -283,7 +285,7 @@ async fn kills(w: Arc<World>, size: Size) -> Result<Report> {
     )
     .happened(
         format!(
-            "all acknowledged ({retried} after a post to a killed replica, {not_accepted} of them as duplicates of the first post); p99 acknowledgement {} ms; replicas down {:.1} s on average (their start {:.2} s); all done {:.0} s after the first order; inbox: {stored} stored, {undone} not done, {undispatched} dispatch rows not done, {taken_over} events claimed more than once; journal: {open_journal} open, {actions_taken_over} actions taken over from a killed replica; {letters} dead letters; cases: {} references, {twice_referenced} twice; Shopify: {} mutations for {shopify_journalled} journalled actions, {applied_twice} applied twice; order: {} samples of the inbox ({} with events waiting), {}; {}",
+            "all acknowledged ({retried} after a post to a killed replica, {not_accepted} of them as duplicates of the first post); p99 acknowledgement {} ms; replicas down {:.1} s on average (their start {:.2} s); all done {:.0} s after the first order; inbox: {stored} stored, {undone} not done, {undispatched} dispatch rows not done, {taken_over} events claimed more than once; journal: {open_journal} open, {actions_taken_over} actions taken over from a killed replica; {letters} dead letters; cases: {} references, {twice_referenced} twice; Shopify: {} mutations for {shopify_journalled} journalled actions, {applied_twice} applied twice; order: {} samples of the inbox ({} with events waiting), {}; roles after the last kill: {}; {}",
             p99.as_millis(),
             mean(&down),
             mean(&restarts),
@@ -301,6 +303,7 @@ async fn kills(w: Arc<World>, size: Size) -> Result<Report> {
                     samples.violations.iter().take(5).cloned().collect::<Vec<_>>().join("; ")
                 )
             },
+            roles.describe(),
             e.describe()
         ),
         held,
@@ -310,6 +313,81 @@ async fn kills(w: Arc<World>, size: Size) -> Result<Report> {
     .figure("events claimed more than once", taken_over as f64)
     .figure("seconds", drained_in.as_secs().max(1) as f64);
     Ok(e.figures(r))
+}
+
+/// Which replicas lead the singleton roles once the kills are over.
+#[derive(Debug)]
+struct Roles {
+    /// Every role led by exactly one replica.
+    settled: bool,
+    /// Per role, the replicas leading it (from each one's `/metrics`).
+    leaders: BTreeMap<String, Vec<usize>>,
+    waited: Duration,
+}
+
+impl Roles {
+    fn describe(&self) -> String {
+        let each: Vec<String> = self
+            .leaders
+            .iter()
+            .map(|(role, who)| format!("{role} led by {} replica(s)", who.len()))
+            .collect();
+        if self.leaders.is_empty() {
+            "no replica reported a role".into()
+        } else {
+            format!(
+                "{} ({} after {:.1} s)",
+                each.join(", "),
+                if self.settled {
+                    "each by one"
+                } else {
+                    "NOT each by one"
+                },
+                self.waited.as_secs_f64()
+            )
+        }
+    }
+}
+
+/// Wait (at most `within`) until each singleton role a replica contends
+/// for is led by exactly one replica, as `shopcase_role_leader{role}` on
+/// each replica's `/metrics` says: a killed leader's roles must have been
+/// taken over, and no two replicas may run one.
+async fn roles_settled(w: &World, within: Duration) -> Result<Roles> {
+    let started = Instant::now();
+    loop {
+        let mut leaders: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for i in 0..w.replica_count() {
+            let text = w
+                .http
+                .get(format!("{}/metrics", w.replica_url(i)))
+                .send()
+                .await?
+                .text()
+                .await?;
+            for line in text.lines() {
+                let Some(rest) = line.strip_prefix("shopcase_role_leader{role=\"") else {
+                    continue;
+                };
+                let Some((role, value)) = rest.split_once("\"} ") else {
+                    continue;
+                };
+                let who = leaders.entry(role.to_owned()).or_default();
+                if value.trim() == "1" {
+                    who.push(i);
+                }
+            }
+        }
+        let settled = !leaders.is_empty() && leaders.values().all(|who| who.len() == 1);
+        if settled || started.elapsed() >= within {
+            return Ok(Roles {
+                settled,
+                leaders,
+                waited: started.elapsed(),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// The order check, sampled: within a store, no event is claimed (or done)
