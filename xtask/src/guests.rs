@@ -691,11 +691,11 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 const STAMP: &str = ".shopcase-inputs";
 
-fn is_stamped(dir: &Path, stamp: &str) -> bool {
+pub(crate) fn is_stamped(dir: &Path, stamp: &str) -> bool {
     std::fs::read_to_string(dir.join(STAMP)).is_ok_and(|s| s.trim() == stamp)
 }
 
-fn stamp_dir(dir: &Path, stamp: &str) -> Result<()> {
+pub(crate) fn stamp_dir(dir: &Path, stamp: &str) -> Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join(STAMP), stamp)?;
     Ok(())

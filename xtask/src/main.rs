@@ -17,6 +17,8 @@
 //!   clock moved ahead (400 days by default; `test` runs it too);
 //! - `battery [--ci] [--only GROUP]`: the field battery against served
 //!   processes (full size; `test` runs it at the reduced size);
+//! - `schema`: the host's GraphQL documents against Shopify's published
+//!   Admin schemas, per API version (`test` runs it);
 //! - `postgres start|stop|url`: the throwaway PostgreSQL cluster `test`
 //!   runs the database tests against (`target/postgres/`), by hand: start
 //!   it and print `export SHOPCASE_TEST_DATABASE_URL=...`, stop it, or
@@ -37,7 +39,9 @@
 //! - `bench_storage`: the storage benchmarks' matrix;
 //! - `ahead`: the calendar guard (libfaketime);
 //! - `deny`: licenses, bans and sources of the dependency tree (cargo-deny);
-//! - `battery`: the field battery (`host/battery`).
+//! - `battery`: the field battery (`host/battery`);
+//! - `schema`: the host's GraphQL documents against Shopify's published
+//!   Admin schemas (`test`).
 
 #![forbid(unsafe_code)]
 
@@ -55,6 +59,7 @@ mod browser;
 mod deny;
 mod guests;
 mod postgres;
+mod schema;
 
 use guests::{Guests, Lang};
 
@@ -74,6 +79,12 @@ fn main() {
         "deny" => deny::check(),
         "battery" => build_plugins().and_then(|_| battery::run_battery(&args[1..], None)),
         "postgres" => postgres::task(&args[1..]),
+        "schema" => {
+            let guests = Guests::new(root());
+            guests
+                .install(&[Lang::Js])
+                .and_then(|()| schema::check(&guests))
+        }
         "help" | "--help" | "-h" => {
             help();
             Ok(())
@@ -91,7 +102,7 @@ fn main() {
 
 fn help() {
     eprintln!(
-        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  bench-storage [--quick]\n                  ingest and pipeline benchmarks on SQLite and on PostgreSQL with 1, 2, 3 replicas (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)\n  postgres start|stop|url\n                  the tests' PostgreSQL cluster in target/postgres: start it (prints the export line), stop it, print its URL"
+        "usage: cargo xtask <task>\n\n  demo            build plugins and host, run the demo\n  test            everything CI runs (fmt, clippy, components, tests)\n  build-plugins   build and package every Wasm component\n  bench           sandbox benchmarks (release)\n  bench-storage [--quick]\n                  ingest and pipeline benchmarks on SQLite and on PostgreSQL with 1, 2, 3 replicas (release)\n  ahead [DAYS]    the demo and scenario tests with the clock moved ahead (default 400 days)\n  deny            licenses, bans and sources of the dependency tree (cargo-deny)\n  battery [--ci]  the field battery: attacks, outages and kills against served processes (full size; --ci reduced)\n  schema          the host's GraphQL documents against Shopify's published Admin schemas\n  postgres start|stop|url\n                  the tests' PostgreSQL cluster in target/postgres: start it (prints the export line), stop it, print its URL"
     );
 }
 
@@ -283,6 +294,10 @@ fn test() -> Result<()> {
     done(t);
     let t = step("JavaScript and Python SDK tests");
     guests.test_sdks()?;
+    done(t);
+
+    let t = step("GraphQL documents against Shopify's published Admin schemas");
+    schema::check(&guests)?;
     done(t);
 
     let t = step("Chromium for the admin page's browser test");

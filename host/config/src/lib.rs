@@ -565,7 +565,10 @@ fn shop_domain<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 fn api_version<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
     if is_api_version(&s) {
-        Ok(s)
+        match shopcase_contract::event::api_version_refusal(&s) {
+            Some(why) => Err(serde::de::Error::custom(why)),
+            None => Ok(s),
+        }
     } else {
         Err(serde::de::Error::custom(format!(
             "`{s}` is not an Admin API version like 2026-07"
@@ -950,6 +953,16 @@ impl Config {
                     until,
                 }),
             };
+            if !shopcase_contract::event::CHECKED_API_VERSIONS.contains(&st.api_version.as_str()) {
+                warn(
+                    &key("api-version"),
+                    format!(
+                        "the Admin API version {} has not been checked against Shopify's schema by this build (checked: {}): a document the host sends may be refused",
+                        st.api_version,
+                        shopcase_contract::event::CHECKED_API_VERSIONS.join(", ")
+                    ),
+                );
+            }
             stores.push(StoreConfig {
                 domain: st.domain,
                 api_version: st.api_version,
@@ -1479,6 +1492,15 @@ webhook-secret = "dev-secret"
                 "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\n[[stores]]\ndomain = \"b.myshopify.com\"\nwebhook-secret = \"x\"\napi-version = \"july\"",
                 ":8: `stores[1].api-version`: `july` is not an Admin API version",
             ),
+            // Versions whose schema rejects a document the host sends.
+            (
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\napi-version = \"2025-10\"",
+                ":5: `stores[0].api-version`: the Admin API version 2025-10 cannot be used: its schema does not know the `@idempotent` directive",
+            ),
+            (
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\napi-version = \"2024-04\"",
+                ":5: `stores[0].api-version`: the Admin API version 2024-04 is older than the versions the host's documents are checked against (2026-01, 2026-04, 2026-07, 2026-10)",
+            ),
             // Zero counts.
             (
                 "data-dir = \"d\"\n[executor]\n\nconcurrency = 0",
@@ -1511,6 +1533,34 @@ webhook-secret = "dev-secret"
         ] {
             let err = parse(text).unwrap_err();
             assert!(err.contains(want), "want {want:?} in {err:?}");
+        }
+    }
+
+    #[test]
+    fn an_api_version_not_checked_against_shopifys_schema_is_read_with_a_warning() {
+        let store = |v: &str| {
+            format!(
+                "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\napi-version = \"{v}\"\n"
+            )
+        };
+        let version_warnings = |c: &Config| -> Vec<String> {
+            c.warnings
+                .iter()
+                .filter(|w| w.contains("api-version"))
+                .cloned()
+                .collect()
+        };
+        let c = parse(&store("2027-01")).unwrap();
+        assert_eq!(c.stores[0].api_version, "2027-01");
+        assert_eq!(
+            version_warnings(&c),
+            [
+                "/etc/shopcase/shopcase.toml:5: `stores[0].api-version`: the Admin API version 2027-01 has not been checked against Shopify's schema by this build (checked: 2026-01, 2026-04, 2026-07, 2026-10): a document the host sends may be refused"
+            ]
+        );
+        for v in shopcase_contract::event::CHECKED_API_VERSIONS {
+            let c = parse(&store(v)).unwrap();
+            assert!(version_warnings(&c).is_empty(), "{v}: {:?}", c.warnings);
         }
     }
 

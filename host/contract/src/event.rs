@@ -13,6 +13,43 @@ pub const HOST_PAYLOAD_VERSION: &str = "shopcase-1";
 /// The Admin API version assumed when an event file names none.
 pub const DEFAULT_API_VERSION: &str = "2026-07";
 
+/// The Admin API versions whose published schema every GraphQL document
+/// the host sends is checked against (`cargo xtask test`, with Shopify's
+/// schemas from `@shopify/dev-mcp`): the versions a store may use without
+/// a warning.
+pub const CHECKED_API_VERSIONS: &[&str] = &["2026-01", "2026-04", "2026-07", "2026-10"];
+
+/// Admin API versions whose schema rejects a document the host sends, and
+/// why: a store configured with one is refused (the same check keeps this
+/// list true: a version listed here must still fail it).
+pub const REFUSED_API_VERSIONS: &[(&str, &str)] = &[(
+    "2025-10",
+    "its schema does not know the `@idempotent` directive the host's `RefundCreate` uses (Shopify added it in 2026-01)",
+)];
+
+/// Why the host cannot talk to Shopify in `version`, if it cannot.
+pub fn api_version_refusal(version: &str) -> Option<String> {
+    if let Some((_, why)) = REFUSED_API_VERSIONS.iter().find(|(v, _)| *v == version) {
+        return Some(format!(
+            "the Admin API version {version} cannot be used: {why}; use one of {}",
+            CHECKED_API_VERSIONS.join(", ")
+        ));
+    }
+    // Versions are `YYYY-MM`: older than the oldest checked ones means
+    // older than every version known to work.
+    let oldest = CHECKED_API_VERSIONS
+        .first()
+        .copied()
+        .unwrap_or(DEFAULT_API_VERSION);
+    if version != "unstable" && version < oldest {
+        return Some(format!(
+            "the Admin API version {version} is older than the versions the host's documents are checked against ({}); use one of those",
+            CHECKED_API_VERSIONS.join(", ")
+        ));
+    }
+    None
+}
+
 /// The Shopify (or host) objects an event is about.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -25,7 +25,7 @@ use crate::client::{Request, ShopifyClient};
 use crate::error::{Error, Result};
 use crate::gid;
 
-const HISTORY: &str = "query CustomerHistory($id: ID!) { customer(id: $id) { id numberOfOrders amountSpent { amount currencyCode } tags createdAt orders(first: 20, sortKey: CREATED_AT, reverse: true) { nodes { id name createdAt totalPriceSet { shopMoney { amount currencyCode } } displayFinancialStatus displayFulfillmentStatus cancelledAt shippingAddress { countryCodeV2 } } } } }";
+pub(crate) const HISTORY: &str = "query CustomerHistory($id: ID!) { customer(id: $id) { id numberOfOrders amountSpent { amount currencyCode } tags createdAt orders(first: 20, sortKey: CREATED_AT, reverse: true) { nodes { id name createdAt totalPriceSet { shopMoney { amount currencyCode } } displayFinancialStatus displayFulfillmentStatus cancelledAt shippingAddress { countryCodeV2 } } } } }";
 
 /// A source of `Instant`s.
 pub trait Clock: Send + Sync + std::fmt::Debug {

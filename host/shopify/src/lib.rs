@@ -32,6 +32,8 @@
 //!   [`shopcase_contract::ShopifyOperation`] at most once; the idempotency
 //!   technique of each operation.
 //! - [`history`]: [`HistoryCache`], customer history with a TTL.
+//! - [`documents`]: every GraphQL document the client sends, for the
+//!   check against Shopify's published schema.
 //! - [`error`]: [`Error`], permanent vs transient.
 //! - [`gid`]: `gid://shopify/Kind/N` helpers.
 //! - [`graphql`]: the small GraphQL reader the emulator dispatches with
@@ -107,6 +109,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 pub mod client;
+pub mod documents;
 pub mod error;
 pub mod gid;
 pub mod graphql;

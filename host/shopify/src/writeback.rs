@@ -103,36 +103,36 @@ impl Applied {
 /// may not contain `$` or `:`).
 pub const HOST_METAFIELD_NAMESPACE: &str = "$app:shopcase";
 
-mod doc {
-    pub(super) const TAGS_ADD: &str = "mutation TagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
-    pub(super) const TAGS_REMOVE: &str = "mutation TagsRemove($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
-    pub(super) const ORDER_NOTE: &str = "query OrderNote($id: ID!) { order(id: $id) { id note } }";
-    pub(super) const ORDER_TAGS: &str = "query OrderTags($id: ID!) { order(id: $id) { id tags } }";
-    pub(super) const CUSTOMER_TAGS: &str =
+pub(crate) mod doc {
+    pub(crate) const TAGS_ADD: &str = "mutation TagsAdd($id: ID!, $tags: [String!]!) { tagsAdd(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
+    pub(crate) const TAGS_REMOVE: &str = "mutation TagsRemove($id: ID!, $tags: [String!]!) { tagsRemove(id: $id, tags: $tags) { node { id } userErrors { field message } } }";
+    pub(crate) const ORDER_NOTE: &str = "query OrderNote($id: ID!) { order(id: $id) { id note } }";
+    pub(crate) const ORDER_TAGS: &str = "query OrderTags($id: ID!) { order(id: $id) { id tags } }";
+    pub(crate) const CUSTOMER_TAGS: &str =
         "query CustomerTags($id: ID!) { customer(id: $id) { id tags } }";
-    pub(super) const ORDER_METAFIELD: &str = "query OrderMetafield($id: ID!, $namespace: String!, $key: String!) { order(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
-    pub(super) const CUSTOMER_METAFIELD: &str = "query CustomerMetafield($id: ID!, $namespace: String!, $key: String!) { customer(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
-    pub(super) const ORDER_UPDATE: &str = "mutation OrderNoteUpdate($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }";
-    pub(super) const CUSTOMER_NOTE: &str =
+    pub(crate) const ORDER_METAFIELD: &str = "query OrderMetafield($id: ID!, $namespace: String!, $key: String!) { order(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
+    pub(crate) const CUSTOMER_METAFIELD: &str = "query CustomerMetafield($id: ID!, $namespace: String!, $key: String!) { customer(id: $id) { id metafield(namespace: $namespace, key: $key) { id type value } } }";
+    pub(crate) const ORDER_UPDATE: &str = "mutation OrderNoteUpdate($input: OrderInput!) { orderUpdate(input: $input) { order { id note } userErrors { field message } } }";
+    pub(crate) const CUSTOMER_NOTE: &str =
         "query CustomerNote($id: ID!) { customer(id: $id) { id note } }";
-    pub(super) const CUSTOMER_UPDATE: &str = "mutation CustomerNoteUpdate($input: CustomerInput!) { customerUpdate(input: $input) { customer { id note } userErrors { field message } } }";
-    pub(super) const METAFIELDS_SET: &str = "mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { metafields { id namespace key } userErrors { field message code } } }";
-    pub(super) const FULFILLMENT_HOLDS: &str = "query FulfillmentHolds($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 20) { nodes { id status fulfillmentHolds { id handle reason heldByRequestingApp } } } } }";
-    pub(super) const HOLD: &str = "mutation FulfillmentOrderHold($id: ID!, $fulfillmentHold: FulfillmentOrderHoldInput!) { fulfillmentOrderHold(id: $id, fulfillmentHold: $fulfillmentHold) { fulfillmentHold { id handle } fulfillmentOrder { id status } userErrors { field message code } } }";
-    pub(super) const RELEASE: &str = "mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!], $externalId: String) { fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds, externalId: $externalId) { fulfillmentOrder { id status } userErrors { field message code } } }";
-    pub(super) const ORDER_CANCELLED: &str =
+    pub(crate) const CUSTOMER_UPDATE: &str = "mutation CustomerNoteUpdate($input: CustomerInput!) { customerUpdate(input: $input) { customer { id note } userErrors { field message } } }";
+    pub(crate) const METAFIELDS_SET: &str = "mutation MetafieldsSet($metafields: [MetafieldsSetInput!]!) { metafieldsSet(metafields: $metafields) { metafields { id namespace key } userErrors { field message code } } }";
+    pub(crate) const FULFILLMENT_HOLDS: &str = "query FulfillmentHolds($id: ID!) { order(id: $id) { id fulfillmentOrders(first: 20) { nodes { id status fulfillmentHolds { id handle reason heldByRequestingApp } } } } }";
+    pub(crate) const HOLD: &str = "mutation FulfillmentOrderHold($id: ID!, $fulfillmentHold: FulfillmentOrderHoldInput!) { fulfillmentOrderHold(id: $id, fulfillmentHold: $fulfillmentHold) { fulfillmentHold { id handle } fulfillmentOrder { id status } userErrors { field message code } } }";
+    pub(crate) const RELEASE: &str = "mutation FulfillmentOrderReleaseHold($id: ID!, $holdIds: [ID!], $externalId: String) { fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds, externalId: $externalId) { fulfillmentOrder { id status } userErrors { field message code } } }";
+    pub(crate) const ORDER_CANCELLED: &str =
         "query OrderCancelState($id: ID!) { order(id: $id) { id cancelledAt } }";
-    pub(super) const ORDER_CANCEL: &str = "mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String, $refundMethod: OrderCancelRefundMethodInput!) { orderCancel(orderId: $orderId, reason: $reason, restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote, refundMethod: $refundMethod) { job { id done } orderCancelUserErrors { field message code } } }";
-    pub(super) const RETURN_STATUS: &str =
+    pub(crate) const ORDER_CANCEL: &str = "mutation OrderCancel($orderId: ID!, $reason: OrderCancelReason!, $restock: Boolean!, $notifyCustomer: Boolean, $staffNote: String, $refundMethod: OrderCancelRefundMethodInput!) { orderCancel(orderId: $orderId, reason: $reason, restock: $restock, notifyCustomer: $notifyCustomer, staffNote: $staffNote, refundMethod: $refundMethod) { job { id done } orderCancelUserErrors { field message code } } }";
+    pub(crate) const RETURN_STATUS: &str =
         "query ReturnStatus($id: ID!) { return(id: $id) { id status } }";
-    pub(super) const RETURN_APPROVE: &str = "mutation ReturnApproveRequest($input: ReturnApproveRequestInput!) { returnApproveRequest(input: $input) { return { id status } userErrors { field message code } } }";
-    pub(super) const RETURN_DECLINE: &str = "mutation ReturnDeclineRequest($input: ReturnDeclineRequestInput!) { returnDeclineRequest(input: $input) { return { id status } userErrors { field message code } } }";
-    pub(super) const REFUND_STATE: &str = "query RefundState($id: ID!) { order(id: $id) { id refunds(first: 100) { id note } transactions(first: 100) { id kind status gateway amountSet { shopMoney { amount currencyCode } } parentTransaction { id } } } }";
+    pub(crate) const RETURN_APPROVE: &str = "mutation ReturnApproveRequest($input: ReturnApproveRequestInput!) { returnApproveRequest(input: $input) { return { id status } userErrors { field message code } } }";
+    pub(crate) const RETURN_DECLINE: &str = "mutation ReturnDeclineRequest($input: ReturnDeclineRequestInput!) { returnDeclineRequest(input: $input) { return { id status } userErrors { field message code } } }";
+    pub(crate) const REFUND_STATE: &str = "query RefundState($id: ID!) { order(id: $id) { id refunds(first: 100) { id note } transactions(first: 100) { id kind status gateway amountSet { shopMoney { amount currencyCode } } parentTransaction { id } } } }";
     /// `@idempotent(key: "...")` is filled in per call (a literal: the key is
     /// our own hex digest, so nothing needs escaping).
-    pub(super) const REFUND_CREATE: &str = "mutation RefundCreate($input: RefundInput!) { refundCreate(input: $input) @idempotent(key: \"KEY\") { refund { id note totalRefundedSet { shopMoney { amount currencyCode } } } userErrors { field message } } }";
-    pub(super) const STORE_CREDIT_STATE: &str = "query StoreCreditState($id: ID!, $namespace: String!, $key: String!) { customer(id: $id) { id metafield(namespace: $namespace, key: $key) { id value } storeCreditAccounts(first: 10) { nodes { id balance { amount currencyCode } transactions(first: 25, sortKey: CREATED_AT, reverse: true) { nodes { __typename amount { amount currencyCode } createdAt ... on StoreCreditAccountCreditTransaction { id } } } } } } }";
-    pub(super) const STORE_CREDIT: &str = "mutation StoreCreditAccountCredit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) { storeCreditAccountCredit(id: $id, creditInput: $creditInput) { storeCreditAccountTransaction { id amount { amount currencyCode } account { id balance { amount currencyCode } } } userErrors { field message code } } }";
+    pub(crate) const REFUND_CREATE: &str = "mutation RefundCreate($input: RefundInput!) { refundCreate(input: $input) @idempotent(key: \"KEY\") { refund { id note totalRefundedSet { shopMoney { amount currencyCode } } } userErrors { field message } } }";
+    pub(crate) const STORE_CREDIT_STATE: &str = "query StoreCreditState($id: ID!, $namespace: String!, $key: String!) { customer(id: $id) { id metafield(namespace: $namespace, key: $key) { id value } storeCreditAccounts(first: 10) { nodes { id balance { amount currencyCode } transactions(first: 25, sortKey: CREATED_AT, reverse: true) { nodes { __typename amount { amount currencyCode } createdAt ... on StoreCreditAccountCreditTransaction { id } } } } } } }";
+    pub(crate) const STORE_CREDIT: &str = "mutation StoreCreditAccountCredit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) { storeCreditAccountCredit(id: $id, creditInput: $creditInput) { storeCreditAccountTransaction { id amount { amount currencyCode } account { id balance { amount currencyCode } } } userErrors { field message code } } }";
 }
 
 /// `[shopcase:<12 hex>]`: marks a note line or refund note as written for
