@@ -561,7 +561,23 @@ impl Guests {
             .arg(self.repo.join("sdk/python/tests"))
             .env("SHOPCASE_PY_BINDINGS", &bindings)
             .env("PYTHONPATH", self.repo.join("sdk/python")))
-        .context("the Python SDK tests failed")
+        .context("the Python SDK tests failed")?;
+        // The SDK's type hints (`py.typed`) and a plugin written against
+        // them, checked strictly against the WIT bindings.
+        let mypy_path = std::env::join_paths([bindings.clone(), self.repo.join("sdk/python")])?;
+        for dir in [
+            self.repo.join("sdk/python/shopcase_sdk"),
+            self.repo.join("examples/python/high-value-order/src"),
+        ] {
+            run(Command::new(self.tools_dir().join("venv/bin/mypy"))
+                .arg("--strict")
+                .arg("--cache-dir")
+                .arg(self.tools_dir().join("work/mypy-cache"))
+                .arg(&dir)
+                .env("MYPYPATH", &mypy_path))
+            .with_context(|| format!("mypy --strict found type errors in {}", dir.display()))?;
+        }
+        Ok(())
     }
 }
 

@@ -19,13 +19,17 @@ all four pass the same conformance fixtures
    setting, and one info log line.
 """
 
-from shopcase_sdk import OpenCase, PluginError, Priority, Target, host, log, money, plugin, shopify
+from collections.abc import Sequence
+
+from shopcase_sdk import (
+    ActionLike, Event, OpenCase, PluginError, Priority, Target, host, log, money, plugin, shopify,
+)
 
 #: The case type this plugin opens (granted in plugin.toml).
 CASE_TYPE = "high-value-order"
 
 
-def handle(event):
+def handle(event: Event) -> Sequence[ActionLike]:
     order = event.order()
     total = order.total_price_float()
     if total is None:

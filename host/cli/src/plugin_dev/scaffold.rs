@@ -315,10 +315,12 @@ fn python_files(id: &str) -> Vec<(PathBuf, String)> {
 the component exports ``Handler``.
 """
 
-from shopcase_sdk import PluginError, Target, host, log, plugin, shopify
+from collections.abc import Sequence
+
+from shopcase_sdk import ActionLike, Event, PluginError, Target, host, log, plugin, shopify
 
 
-def handle(event):
+def handle(event: Event) -> Sequence[ActionLike]:
     order = event.order()
     total = order.total_price_float()
     if total is None:
