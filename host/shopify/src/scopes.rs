@@ -338,6 +338,22 @@ mod tests {
         assert_eq!(missing(&wanted, &[]), wanted);
     }
 
+    /// The admin guide's scope table is [`markdown_table`], between its
+    /// markers. On a change, paste the table this test prints.
+    #[test]
+    fn the_admin_guide_prints_this_table() {
+        let guide = include_str!("../../../docs/admin-guide.md");
+        let begin = "<!-- scope-table:begin (generated from shopcase_shopify::scopes::SCOPES) -->\n";
+        let end = "<!-- scope-table:end -->";
+        let start = guide.find(begin).expect("the guide has the begin marker") + begin.len();
+        let stop = guide[start..].find(end).expect("the guide has the end marker") + start;
+        let table = markdown_table();
+        assert!(
+            guide[start..stop] == table,
+            "docs/admin-guide.md's scope table differs from scopes::SCOPES; put this between the markers:\n{table}"
+        );
+    }
+
     #[test]
     fn each_scope_appears_once_and_each_topic_once() {
         let mut scopes = BTreeSet::new();
