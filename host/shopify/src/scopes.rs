@@ -343,10 +343,14 @@ mod tests {
     #[test]
     fn the_admin_guide_prints_this_table() {
         let guide = include_str!("../../../docs/admin-guide.md");
-        let begin = "<!-- scope-table:begin (generated from shopcase_shopify::scopes::SCOPES) -->\n";
+        let begin =
+            "<!-- scope-table:begin (generated from shopcase_shopify::scopes::SCOPES) -->\n";
         let end = "<!-- scope-table:end -->";
         let start = guide.find(begin).expect("the guide has the begin marker") + begin.len();
-        let stop = guide[start..].find(end).expect("the guide has the end marker") + start;
+        let stop = guide[start..]
+            .find(end)
+            .expect("the guide has the end marker")
+            + start;
         let table = markdown_table();
         assert!(
             guide[start..stop] == table,
