@@ -324,12 +324,20 @@ async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
                     "note: it is still quarantined; lift it with `shopcase store set --unquarantine`"
                 );
             }
+            println!(
+                "next: `shopcase store connect --shop {}` subscribes the store's webhooks to its plugins' topics",
+                inst.shop
+            );
         }
         StoreCommand::Disable {
             shop, plugin, by, ..
         } => {
             let inst = admin.disable(&shop, &plugin, &by).await?;
             println!("disabled {} for {}", inst.plugin_id, inst.shop);
+            println!(
+                "next: `shopcase store connect --shop {}` unsubscribes the topics no enabled plugin needs",
+                inst.shop
+            );
         }
         StoreCommand::Set {
             shop,
