@@ -27,6 +27,8 @@
 //! # Layout
 //! - `auth`: the `Principal` extractor, roles and store
 //!   scopes, denial audit records;
+//! - [`connect`]: a store's webhook subscriptions and missing access
+//!   scopes (`store connect`, and on enable);
 //! - [`tokens`]: issuing, hashing, revoking and checking API tokens;
 //! - `api`: the route table and the handlers, one module per area;
 //! - `views`: response types beyond the storage's own values;
@@ -44,6 +46,7 @@ use axum::routing::get;
 
 mod api;
 mod auth;
+pub mod connect;
 mod error;
 mod extract;
 mod openapi;
@@ -54,6 +57,7 @@ pub mod tokens;
 mod views;
 
 pub use api::API_PREFIX;
+pub use connect::{ConnectError, ConnectReport};
 pub use extract::MAX_BODY_BYTES;
 pub use openapi::{OPENAPI_PATH, openapi_document};
 pub use state::AdminState;

@@ -49,6 +49,15 @@ impl AdminState {
         self
     }
 
+    /// Connect stores through this Shopify client (the one `serve` writes
+    /// back with): enabling or disabling a plugin then runs
+    /// `store connect` for its store, and `POST /stores/{shop}/connect`
+    /// works. Without it they answer `not-configured`.
+    pub fn with_shopify(mut self, client: Arc<shopcase_shopify::ShopifyClient>) -> AdminState {
+        self.admin = self.admin.with_shopify(client);
+        self
+    }
+
     /// The token service (issue, list, revoke).
     pub fn tokens(&self) -> &Tokens {
         &self.tokens

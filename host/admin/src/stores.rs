@@ -285,6 +285,10 @@ pub struct Admin {
     caps: Limits,
     /// The running pipeline's circuit breakers, when there is one.
     breakers: Option<Arc<shopcase_pipeline::breaker::Breakers>>,
+    /// `<server.public-url>/webhooks/shopify`, when set.
+    webhook_url: Option<String>,
+    /// The Admin API client with the stores' tokens (`store connect`).
+    shopify: Option<Arc<shopcase_shopify::ShopifyClient>>,
 }
 
 impl Admin {
@@ -300,7 +304,33 @@ impl Admin {
                 .collect(),
             caps: config.sandbox.caps,
             breakers: None,
+            webhook_url: config.server.webhook_url(),
+            shopify: None,
         }
+    }
+
+    /// Connect stores through this Shopify client (every store with an
+    /// Admin API token registered): [`Admin::connect`].
+    pub fn with_shopify(mut self, client: Arc<shopcase_shopify::ShopifyClient>) -> Admin {
+        self.shopify = Some(client);
+        self
+    }
+
+    pub(crate) fn shopify(&self) -> Option<&Arc<shopcase_shopify::ShopifyClient>> {
+        self.shopify.as_ref()
+    }
+
+    pub(crate) fn webhook_url(&self) -> Option<String> {
+        self.webhook_url.clone()
+    }
+
+    pub(crate) fn plugins_dir(&self) -> &std::path::Path {
+        &self.plugins_dir
+    }
+
+    /// Refuse a store that is not configured.
+    pub(crate) fn check_configured(&self, shop: &str) -> Result<(), AdminError> {
+        self.check_shop(shop)
     }
 
     /// Report the running pipeline's circuit breakers in the store views

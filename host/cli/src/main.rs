@@ -14,8 +14,9 @@
 //! - `demo` ([`demo`]): every scenario end to end, in one process.
 //! - `serve` ([`serve`]): the host: webhooks in, plugins, journal, executors.
 //! - `replay` ([`replay`]): post event files signed as Shopify would.
-//! - `store list | enable | disable | set | approve` ([`store_cmd`]): plugins per
-//!   store, and approving their content.
+//! - `store list | enable | disable | set | approve | connect` ([`store_cmd`]):
+//!   plugins per store, approving their content, and the store's webhook
+//!   subscriptions and access scopes.
 //! - `admin token create | list | revoke` ([`admin_cmd`]): admin API tokens.
 //! - `storage migrate` ([`storage_cmd`]): copy a stopped host's SQLite
 //!   database into an empty PostgreSQL database, verified.

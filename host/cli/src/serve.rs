@@ -102,9 +102,12 @@ pub(crate) fn assemble(
     let breakers = std::sync::Arc::new(shopcase_pipeline::breaker::Breakers::new(
         config.executor.breaker,
     ));
-    // The admin API and page (`/admin/`), on the same listener.
+    // The admin API and page (`/admin/`), on the same listener; enabling a
+    // plugin there connects its store through the write-back client.
     let admin = shopcase_admin::router(
-        shopcase_admin::AdminState::new(storage.clone(), &config).with_breakers(breakers.clone()),
+        shopcase_admin::AdminState::new(storage.clone(), &config)
+            .with_breakers(breakers.clone())
+            .with_shopify(shopify.client().clone()),
     );
     // The follow-up executor is built in.
     let builder = PipelineBuilder::new(config)

@@ -1,16 +1,28 @@
-//! `shopcase store list|enable|disable|set|approve`: which plugins run for
-//! which store, and what content of them the store approved. Only parsing and printing live here; the rules are in
-//! `shopcase_admin::stores`, shared with the admin API.
+//! `shopcase store list|enable|disable|set|approve|connect`: which plugins
+//! run for which store, what content of them the store approved, and the
+//! store's webhook subscriptions and access scopes. Only parsing and
+//! printing live here; the rules are in `shopcase_admin::stores` and
+//! `shopcase_admin::connect`, shared with the admin API.
 //!
 //! The commands work on the data directory named by `--config` and can run
 //! while the server does (SQLite serialises the writes); the server picks
 //! the change up with the next event. Secrets are not read.
 //!
+//! `connect` reads the stores' Admin API tokens (the configuration is loaded
+//! as `serve` loads it) and talks to Shopify; the other commands read no
+//! secret.
+//!
 //! Exit codes (the runner's table): 0 done, 1 refused (unknown store,
 //! plugin, setting...), 2 bad configuration or a malformed `--set`.
+//! `connect`: 0 when every change was made (or, with `--dry-run`, planned)
+//! and the token holds every needed scope; 1 when a scope is missing, a
+//! change failed or was blocked, Shopify could not be read, or an enabled
+//! plugin's manifest cannot be read; 2 when the configuration does not
+//! load, or lacks `server.public-url` or the store's Admin API token.
 
 use std::path::PathBuf;
 
+use shopcase_admin::connect::{ChangeStatus, ConnectError, ConnectReport};
 use shopcase_admin::stores::{InstallationView, StoreView};
 use shopcase_admin::{Admin, ApproveRequest, EnableRequest, SetRequest, SettingInput};
 use shopcase_pipeline::Config;
@@ -111,12 +123,32 @@ pub(crate) enum StoreCommand {
         #[arg(long, env = "SHOPCASE_ACTOR")]
         by: String,
     },
+    /// Subscribe the store's webhooks to what its enabled plugins and the
+    /// host need (at `server.public-url`), through the Admin API: create,
+    /// update or delete this host's subscriptions; report the access scopes
+    /// the store's token lacks. Running it again changes nothing.
+    Connect {
+        #[command(flatten)]
+        common: Common,
+        /// The store.
+        #[arg(long)]
+        shop: String,
+        /// Print the plan (changes, missing scopes) without changing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl StoreCommand {
     /// `--json` was given.
     pub(crate) fn json(&self) -> bool {
-        matches!(self, StoreCommand::List { json: true, .. })
+        matches!(
+            self,
+            StoreCommand::List { json: true, .. } | StoreCommand::Connect { json: true, .. }
+        )
     }
 }
 
@@ -126,8 +158,18 @@ pub(crate) async fn run(cmd: StoreCommand) -> Result<Exit, CliError> {
         | StoreCommand::Enable { common, .. }
         | StoreCommand::Disable { common, .. }
         | StoreCommand::Set { common, .. }
-        | StoreCommand::Approve { common, .. } => common.config.clone(),
+        | StoreCommand::Approve { common, .. }
+        | StoreCommand::Connect { common, .. } => common.config.clone(),
     };
+    if let StoreCommand::Connect {
+        shop,
+        dry_run,
+        json,
+        ..
+    } = &cmd
+    {
+        return connect(&config_path, shop, *dry_run, *json).await;
+    }
     let config = Config::load_without_secrets(&config_path).map_err(CliError::bad_config)?;
     change(cmd, &config).await?;
     Ok(Exit::Done)
@@ -145,6 +187,104 @@ fn parse_settings(raw: &[String]) -> Result<Vec<(String, SettingInput)>, CliErro
             ))),
         })
         .collect()
+}
+
+/// `store connect`: load the configuration with its secrets (the store's
+/// token), connect, print the report.
+async fn connect(
+    config_path: &std::path::Path,
+    shop: &str,
+    dry_run: bool,
+    json: bool,
+) -> Result<Exit, CliError> {
+    let config = Config::load(config_path).map_err(CliError::bad_config)?;
+    let shopify = shopcase_shopify_integration::Shopify::from_config(&config)
+        .map_err(CliError::bad_config)?;
+    let admin = Admin::open(&config)
+        .await?
+        .with_shopify(shopify.client().clone());
+    let report = admin.connect(shop, dry_run).await.map_err(|e| {
+        let code = e.code();
+        match e {
+            ConnectError::NotConfigured(m) => CliError::bad_config(m),
+            e => CliError::failed(e).with_kind(code),
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+    }
+    Ok(Exit::done_if(report.ok()))
+}
+
+fn print_report(r: &ConnectReport) {
+    println!(
+        "{}: webhooks to {}{}",
+        r.shop,
+        r.address,
+        if r.dry_run {
+            " (dry run: nothing changed)"
+        } else {
+            ""
+        }
+    );
+    let topics: Vec<String> = r
+        .topics
+        .iter()
+        .map(|t| format!("{} ({})", t.topic, t.needed_by.join(", ")))
+        .collect();
+    println!("  topics: {}", topics.join(", "));
+    for c in &r.changes {
+        let what = match (&c.from, &c.to) {
+            (Some(from), Some(to)) => format!("{from} -> {to}"),
+            (Some(from), None) => from.clone(),
+            (None, Some(to)) => to.clone(),
+            (None, None) => String::new(),
+        };
+        println!(
+            "  {:<7} {:<32} {:<8} {what}{}",
+            c.action.as_str(),
+            c.topic,
+            c.status.as_str(),
+            c.error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    }
+    if !r.unchanged.is_empty() {
+        println!("  unchanged: {}", r.unchanged.join(", "));
+    }
+    for f in &r.foreign {
+        println!(
+            "  left alone (not this host's address): {} -> {}",
+            f.topic, f.uri
+        );
+    }
+    for m in &r.scopes.missing {
+        println!(
+            "  MISSING SCOPE {} (needed for {})",
+            m.scope,
+            m.needed_for.join(", ")
+        );
+    }
+    if !r.scopes.possibly_missing.is_empty() {
+        println!(
+            "  not granted, needed only for some targets (tags, notes or metafields on customers or orders; holds on a fulfilment service's orders): {}",
+            r.scopes.possibly_missing.join(", ")
+        );
+    }
+    println!("  note: {}", r.compliance.note);
+    let count = |s: ChangeStatus| r.changes.iter().filter(|c| c.status == s).count();
+    println!(
+        "{} {}, {} failed, {} blocked; {} scope(s) missing",
+        r.changed(),
+        if r.dry_run { "planned" } else { "changed" },
+        count(ChangeStatus::Failed),
+        count(ChangeStatus::Blocked),
+        r.scopes.missing.len()
+    );
 }
 
 async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
@@ -184,12 +324,20 @@ async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
                     "note: it is still quarantined; lift it with `shopcase store set --unquarantine`"
                 );
             }
+            println!(
+                "next: `shopcase store connect --shop {}` subscribes the store's webhooks to its plugins' topics",
+                inst.shop
+            );
         }
         StoreCommand::Disable {
             shop, plugin, by, ..
         } => {
             let inst = admin.disable(&shop, &plugin, &by).await?;
             println!("disabled {} for {}", inst.plugin_id, inst.shop);
+            println!(
+                "next: `shopcase store connect --shop {}` unsubscribes the topics no enabled plugin needs",
+                inst.shop
+            );
         }
         StoreCommand::Set {
             shop,
@@ -223,6 +371,11 @@ async fn change(cmd: StoreCommand, config: &Config) -> Result<(), CliError> {
                     ""
                 }
             );
+        }
+        StoreCommand::Connect { .. } => {
+            return Err(CliError::failed(
+                "`store connect` runs on its own (a bug if seen)",
+            ));
         }
         StoreCommand::Approve {
             shop, plugin, by, ..

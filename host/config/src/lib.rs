@@ -131,6 +131,22 @@ pub struct ServerConfig {
     /// (clocks disagree a little); a delivery triggered further ahead is
     /// refused with 400, since it could dodge the staleness check.
     pub max_clock_skew: Duration,
+    /// The address Shopify reaches this host at (`server.public-url`, e.g.
+    /// `https://shopcase.example.com`): `shopcase store connect` points the
+    /// stores' webhook subscriptions at [`ServerConfig::webhook_url`].
+    pub public_url: Option<url::Url>,
+}
+
+/// The path the ingress serves Shopify's webhooks on.
+pub const WEBHOOK_PATH: &str = "/webhooks/shopify";
+
+impl ServerConfig {
+    /// `<public-url>/webhooks/shopify`, when `server.public-url` is set.
+    pub fn webhook_url(&self) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|u| format!("{}{WEBHOOK_PATH}", u.as_str().trim_end_matches('/')))
+    }
 }
 
 /// `[storage] retention` and `prune-interval`: deleting finished work.
@@ -304,6 +320,8 @@ struct FileServer {
     max_age: HumanDuration,
     ack_timeout: HumanDuration,
     max_clock_skew: HumanDuration,
+    #[serde(deserialize_with = "public_url")]
+    public_url: Option<url::Url>,
 }
 
 impl Default for FileServer {
@@ -314,6 +332,7 @@ impl Default for FileServer {
             max_age: HumanDuration::from_secs(48 * 3600),
             ack_timeout: HumanDuration::from_secs(4),
             max_clock_skew: HumanDuration::from_secs(300),
+            public_url: None,
         }
     }
 }
@@ -593,6 +612,47 @@ fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     }
 }
 
+/// `server.public-url`: an `https://` URL (plain `http://` only for a
+/// loopback host, for local work with the emulator), with no query,
+/// fragment or credentials; the webhook path is added to it.
+fn public_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<url::Url>, D::Error> {
+    let s = String::deserialize(d)?;
+    let err = |why: &str| serde::de::Error::custom(format!("`{s}` {why}"));
+    let url =
+        url::Url::parse(&s).map_err(|_| err("is not a URL like https://shopcase.example.com"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(err(
+                "is not https: Shopify delivers webhooks to HTTPS addresses only (plain http is accepted for a loopback host, for local work)",
+            ));
+        }
+        _ => return Err(err("is not an https URL")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(err("has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(err("has a query or fragment: give the base address only"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(err("holds credentials: give the base address only"));
+    }
+    if url.path().trim_end_matches('/').ends_with(WEBHOOK_PATH) {
+        return Err(err(
+            "ends with /webhooks/shopify: give the base address, the path is added",
+        ));
+    }
+    Ok(Some(url))
+}
+
 /// Whether to read secrets (`shopcase store ...` works without them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Secrets {
@@ -655,6 +715,7 @@ impl Config {
             max_age: s.max_age.get(),
             ack_timeout: s.ack_timeout.get(),
             max_clock_skew: s.max_clock_skew.get(),
+            public_url: s.public_url,
         };
 
         let st = file.storage;
@@ -1336,6 +1397,22 @@ webhook-secret = "dev-secret"
                 "`server.max-clock-skew`: `5 minutes` is not a duration",
             ),
             (
+                "data-dir = \"d\"\n[server]\npublic-url = \"http://shopcase.example.com\"",
+                ":3: `server.public-url`: `http://shopcase.example.com` is not https",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\npublic-url = \"https://shopcase.example.com/webhooks/shopify\"",
+                "`server.public-url`: `https://shopcase.example.com/webhooks/shopify` ends with /webhooks/shopify",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\npublic-url = \"https://u:p@shopcase.example.com\"",
+                "holds credentials",
+            ),
+            (
+                "data-dir = \"d\"\n[server]\npublic-url = \"shopcase.example.com\"",
+                "is not a URL like https://shopcase.example.com",
+            ),
+            (
                 "data-dir = \"d\"\n[server]\nlisten = \"everywhere\"",
                 "`server.listen`: `everywhere` is not an address",
             ),
@@ -1809,6 +1886,26 @@ webhook-secret = "dev-secret"
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         // `[shopify]` and `[corecase]` of the example are checked by
         // their integrations' tests.
+    }
+
+    #[test]
+    fn the_public_url_makes_the_webhook_address() {
+        let c = parse("data-dir = \"d\"\n[server]\npublic-url = \"https://h.example.com/shop/\"")
+            .unwrap();
+        assert_eq!(
+            c.server.webhook_url().as_deref(),
+            Some("https://h.example.com/shop/webhooks/shopify")
+        );
+        let local =
+            parse("data-dir = \"d\"\n[server]\npublic-url = \"http://127.0.0.1:8080\"").unwrap();
+        assert_eq!(
+            local.server.webhook_url().as_deref(),
+            Some("http://127.0.0.1:8080/webhooks/shopify")
+        );
+        assert_eq!(
+            parse("data-dir = \"d\"").unwrap().server.webhook_url(),
+            None
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use super::model::Shop;
 use super::{
     Emulator, EmulatorConfig, FaultKind, LiveBucket, MutationRecord, State, ThrottleAnswer,
 };
-use super::{mutations, queries};
+use super::{mutations, queries, subscriptions};
 use shopcase_shopify::gid;
 use shopcase_shopify::graphql::{self, Arg, Document, OpKind};
 use shopcase_shopify::money::Amount;
@@ -557,6 +557,11 @@ fn dispatch(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
         (Mutation, "returnDeclineRequest") => mutations::return_decline(st, ctx),
         (Mutation, "refundCreate") => mutations::refund_create(st, ctx),
         (Mutation, "storeCreditAccountCredit") => mutations::store_credit(st, ctx),
+        (Query, "webhookSubscriptions") => subscriptions::list(st, ctx),
+        (Query, "currentAppInstallation") => subscriptions::app_installation(st, ctx),
+        (Mutation, "webhookSubscriptionCreate") => subscriptions::create(st, ctx),
+        (Mutation, "webhookSubscriptionUpdate") => subscriptions::update(st, ctx),
+        (Mutation, "webhookSubscriptionDelete") => subscriptions::delete(st, ctx),
         (kind, field) => {
             let type_name = if kind == Query {
                 "QueryRoot"

@@ -13,7 +13,9 @@
 //!   `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
 //!   `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
 //!   `returnApproveRequest`, `returnDeclineRequest`, `refundCreate`,
-//!   `storeCreditAccountCredit`.
+//!   `storeCreditAccountCredit`; webhook subscriptions and access scopes
+//!   (`webhookSubscriptions`, `webhookSubscriptionCreate`, `…Update`,
+//!   `…Delete`, `currentAppInstallation`: [`subscriptions`]).
 //! - `POST /_emulator/reset`: back to the configured seed; clears the
 //!   mutation log, buckets, faults and counters.
 //! - `POST /_emulator/seed`: add or replace stores from a [`Seed`] document.
@@ -27,6 +29,9 @@
 //!   `reset` (connection dropped, nothing applied), `reset-after-apply`
 //!   (applied, then the connection drops before the answer), `slow`.
 //! - `GET /_emulator/stats`: request, throttled and fault counters.
+//! - `GET|POST /_emulator/shops/{shop}/webhook-subscriptions`,
+//!   `GET|PUT|DELETE /_emulator/shops/{shop}/access-scopes`: see
+//!   [`subscriptions`].
 //!
 //! # Behaviour worth knowing
 //! - Cost: a leaky bucket per (store, token), [`BucketConfig`]; the requested
@@ -49,12 +54,15 @@
 //!   checks, dispatch.
 //! - `queries`, `mutations`: the operations.
 //! - `admin`: the `/_emulator/` endpoints.
+//! - [`subscriptions`]: webhook subscriptions and access scopes, with
+//!   their control endpoints.
 
 mod admin;
 mod graphql_api;
 pub mod model;
 mod mutations;
 mod queries;
+pub mod subscriptions;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -221,6 +229,8 @@ struct State {
     stats: Stats,
     /// `@idempotent` keys per store: the input and the first answer.
     idempotency: HashMap<(String, String), (Value, Value)>,
+    /// Webhook subscriptions and granted scopes per store.
+    webhooks: subscriptions::Webhooks,
     next_id: u64,
 }
 
@@ -233,6 +243,7 @@ impl State {
             mutations: Vec::new(),
             stats: Stats::default(),
             idempotency: HashMap::new(),
+            webhooks: subscriptions::Webhooks::default(),
             next_id: 900_000_000_000,
         }
     }
@@ -387,6 +398,16 @@ pub fn router(emulator: Emulator) -> Router {
             get(admin::customer),
         )
         .route("/_emulator/shops/{shop}/returns/{id}", get(admin::return_))
+        .route(
+            "/_emulator/shops/{shop}/webhook-subscriptions",
+            get(subscriptions::get_subscriptions).post(subscriptions::add_subscription),
+        )
+        .route(
+            "/_emulator/shops/{shop}/access-scopes",
+            get(subscriptions::get_scopes)
+                .put(subscriptions::put_scopes)
+                .delete(subscriptions::reset_scopes),
+        )
         .with_state(emulator)
 }
 

@@ -40,6 +40,9 @@
 //!   and the client estimates cost with (one reader, so both charge the
 //!   same cost).
 //! - [`money`]: exact decimal amounts.
+//! - [`subscriptions`]: a store's webhook subscriptions and granted access
+//!   scopes (`shopcase store connect`).
+//! - [`scopes`]: the access scopes a token needs, and why (the one table).
 //!
 //! # Against the emulator
 //! ```no_run
@@ -68,12 +71,14 @@
 //! # GraphQL operations used
 //! Queries: `order` (note; fulfilment orders and holds; `cancelledAt`;
 //! refunds and transactions), `customer` (note; history; store credit
-//! accounts and a host metafield), `return` (status). Mutations: `tagsAdd`,
+//! accounts and a host metafield), `return` (status),
+//! `webhookSubscriptions`, `currentAppInstallation` (access scopes). Mutations: `tagsAdd`,
 //! `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
 //! `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
 //! `returnApproveRequest`, `returnDeclineRequest`, `refundCreate` (with
-//! `@idempotent`), `storeCreditAccountCredit`. Documents are in
-//! `writeback.rs` and `history.rs`; all inputs travel as variables.
+//! `@idempotent`), `storeCreditAccountCredit`, `webhookSubscriptionCreate`,
+//! `webhookSubscriptionUpdate`, `webhookSubscriptionDelete`. Documents are in
+//! `writeback.rs`, `history.rs` and `subscriptions.rs`; all inputs travel as variables.
 //!
 //! # Throttling policy
 //! Every response's `extensions.cost.throttleStatus` updates a per-shop
@@ -86,25 +91,18 @@
 //! [`Error::Throttled`]. Nothing is dropped.
 //!
 //! # Access scopes a store's token needs
-//! | scope | for |
-//! |---|---|
-//! | `read_orders`, `write_orders` | `order` queries (notes, refunds, transactions, cancel state); `tagsAdd`/`tagsRemove` and `metafieldsSet` on orders; `orderUpdate`; `orderCancel`; `refundCreate` |
-//! | `read_customers`, `write_customers` | `customer` queries (history, notes, host metafield); tags, notes and metafields on customers (`customerUpdate`, `metafieldsSet`) |
-//! | `read_merchant_managed_fulfillment_orders`, `write_merchant_managed_fulfillment_orders` | reading fulfilment orders and holds; `fulfillmentOrderHold` / `fulfillmentOrderReleaseHold` on merchant-fulfilled orders |
-//! | `read_third_party_fulfillment_orders`, `write_third_party_fulfillment_orders` | the same for orders fulfilled by a fulfilment service (needed only if the store uses one) |
-//! | `read_returns`, `write_returns` | `return` status; `returnApproveRequest` / `returnDeclineRequest` |
-//! | `read_store_credit_account_transactions`, `write_store_credit_account_transactions` | reading credit transactions (idempotency check); `storeCreditAccountCredit` |
-//!
-//! Checked against shopify.dev: `fulfillmentOrderHold` requires
-//! `write_merchant_managed_fulfillment_orders` or
+//! One table, [`scopes::SCOPES`] (the admin guide prints it and a test keeps
+//! the two equal). Checked against shopify.dev: `fulfillmentOrderHold`
+//! requires `write_merchant_managed_fulfillment_orders` or
 //! `write_third_party_fulfillment_orders`; `orderCancel` requires
 //! `write_orders`; `FulfillmentHold` requires a `read_*_fulfillment_orders`
 //! scope; store credit transactions require
-//! `read_store_credit_account_transactions`. Customer history reads
-//! protected customer data (order history): the app needs Shopify's
-//! protected-customer-data approval (level 1) for production stores. Staff
-//! permissions also apply (e.g. `fulfill_and_ship_orders` for holds,
-//! `refund_orders` for refunds).
+//! `read_store_credit_account_transactions`; the webhook topics' scopes are
+//! those the Admin schema's `WebhookSubscriptionTopic` descriptions name.
+//! Customer history reads protected customer data (order history): the
+//! app needs Shopify's protected-customer-data approval (level 1) for
+//! production stores. Staff permissions also apply (e.g.
+//! `fulfill_and_ship_orders` for holds, `refund_orders` for refunds).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -116,6 +114,8 @@ pub mod graphql;
 pub mod history;
 pub mod money;
 pub mod pacing;
+pub mod scopes;
+pub mod subscriptions;
 pub mod writeback;
 
 pub use client::{ClientConfig, Request, ShopConfig, ShopifyClient};

@@ -69,6 +69,7 @@ pub(crate) fn routes() -> (Router<AdminState>, Vec<(&'static str, String)>) {
             "/stores/{shop}/installations/{plugin}/approve",
             post(stores::approve),
         ),
+        ("POST", "/stores/{shop}/connect", post(stores::connect)),
         ("GET", "/quarantine", get(stores::quarantined)),
         ("GET", "/plugins", get(plugins::list)),
         ("GET", "/plugins/{plugin}", get(plugins::get)),

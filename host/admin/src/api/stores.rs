@@ -8,10 +8,11 @@ use crate::stores::{ApproveRequest, EnableRequest, SetRequest, SettingInput};
 use crate::stores::{InstallationView, StoreView};
 use axum::Json;
 use axum::extract::State;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
+use crate::connect::ConnectOutcome;
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, JsonBody};
 use crate::state::AdminState;
@@ -100,13 +101,23 @@ pub(crate) struct EnableBody {
     settings: BTreeMap<String, Value>,
 }
 
-/// `POST /stores/{shop}/installations/{plugin}/enable`.
+/// An installation after enable or disable, with how connecting its store
+/// went (`connect`).
+#[derive(Debug, Serialize)]
+pub(crate) struct ChangedInstallation {
+    #[serde(flatten)]
+    view: InstallationView,
+    connect: ConnectOutcome,
+}
+
+/// `POST /stores/{shop}/installations/{plugin}/enable`: the change, then
+/// `store connect` for the store (its failure does not undo the enable).
 pub(crate) async fn enable(
     p: Principal,
     State(s): State<AdminState>,
     ApiPath((shop, plugin)): ApiPath<(String, String)>,
     JsonBody(body): JsonBody<EnableBody>,
-) -> Result<Json<InstallationView>, ApiError> {
+) -> Result<Json<ChangedInstallation>, ApiError> {
     p.require_write(&s).await?;
     p.require_store(&s, &shop, Some(&plugin), format!("store `{shop}`"))
         .await?;
@@ -119,20 +130,53 @@ pub(crate) async fn enable(
             actor: p.actor(),
         })
         .await?;
-    Ok(Json(installation(&s, &shop, &plugin).await?))
+    let connect = s.admin.connect_outcome(&shop, false).await;
+    Ok(Json(ChangedInstallation {
+        view: installation(&s, &shop, &plugin).await?,
+        connect,
+    }))
 }
 
-/// `POST /stores/{shop}/installations/{plugin}/disable`.
+/// `POST /stores/{shop}/installations/{plugin}/disable`: the change, then
+/// `store connect` for the store.
 pub(crate) async fn disable(
     p: Principal,
     State(s): State<AdminState>,
     ApiPath((shop, plugin)): ApiPath<(String, String)>,
-) -> Result<Json<InstallationView>, ApiError> {
+) -> Result<Json<ChangedInstallation>, ApiError> {
     p.require_write(&s).await?;
     p.require_store(&s, &shop, Some(&plugin), format!("store `{shop}`"))
         .await?;
     s.admin.disable(&shop, &plugin, &p.actor()).await?;
-    Ok(Json(installation(&s, &shop, &plugin).await?))
+    let connect = s.admin.connect_outcome(&shop, false).await;
+    Ok(Json(ChangedInstallation {
+        view: installation(&s, &shop, &plugin).await?,
+        connect,
+    }))
+}
+
+/// The query of `connect`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConnectQuery {
+    /// Only read and report (`?dry_run=true`).
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /stores/{shop}/connect[?dry_run=true]`: `store connect` for the
+/// store. The outcome is the answer (200), also when Shopify failed.
+pub(crate) async fn connect(
+    p: Principal,
+    State(s): State<AdminState>,
+    ApiPath(shop): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ConnectQuery>,
+) -> Result<Json<ConnectOutcome>, ApiError> {
+    p.require_write(&s).await?;
+    p.require_store(&s, &shop, None, format!("store `{shop}`"))
+        .await?;
+    s.admin.check_configured(&shop)?;
+    Ok(Json(s.admin.connect_outcome(&shop, q.dry_run).await))
 }
 
 /// The body of `PATCH` on an installation.

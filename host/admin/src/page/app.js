@@ -57,6 +57,23 @@ function notice(message, isError) {
   n.hidden = !message;
 }
 
+// How connecting the store went after an enable or disable (the answer's
+// `connect`): one sentence, and whether it is a problem.
+function connectSummary(c) {
+  if (!c) return ['', false];
+  if (c.status === 'not-configured') return [` Webhooks not connected: ${c.error.message}`, false];
+  if (c.status === 'failed') return [` Webhooks not connected (${c.error.code}): ${c.error.message}`, true];
+  const r = c.report;
+  const count = (a) => r.changes.filter((x) => x.action === a && x.status === 'done').length;
+  let text = ` Webhooks: ${count('create')} created, ${count('update')} updated, ${count('delete')} deleted`;
+  const failed = r.changes.filter((x) => x.status === 'failed' || x.status === 'blocked');
+  if (failed.length) text += `; not done: ${failed.map((x) => `${x.action} ${x.topic} (${x.error})`).join(', ')}`;
+  if (r.scopes.missing.length) {
+    text += `; missing access scopes: ${r.scopes.missing.map((m) => `${m.scope} (for ${m.needed_for.join(', ')})`).join('; ')}`;
+  }
+  return [`${text}.`, c.status !== 'connected'];
+}
+
 let busy = 0;
 function setBusy(delta) {
   busy += delta;
@@ -342,9 +359,11 @@ async function saveSettings(form, version, inst, enabling, errorBox) {
     if (JSON.stringify(value) !== JSON.stringify(before)) settings[name] = value;
   }
   const path = `/stores/${enc(shop)}/installations/${enc(plugin)}`;
+  let connected = ['', false];
   try {
     if (enabling) {
-      await api('POST', `${path}/enable`, { version: version.version, settings });
+      const done = await api('POST', `${path}/enable`, { version: version.version, settings });
+      connected = connectSummary(done && done.connect);
     } else {
       const body = { settings };
       if (!inst || inst.version !== version.version) body.version = version.version;
@@ -359,7 +378,7 @@ async function saveSettings(form, version, inst, enabling, errorBox) {
     errorBox.hidden = false;
     throw e;
   }
-  notice(enabling ? `Enabled ${plugin} ${version.version} for ${shop}.` : `Saved ${plugin} for ${shop}.`);
+  notice((enabling ? `Enabled ${plugin} ${version.version} for ${shop}.` : `Saved ${plugin} for ${shop}.`) + connected[0], connected[1]);
   await loadStores();
 }
 
@@ -368,13 +387,14 @@ async function storeAction(button) {
   if (action === 'open-enable') return openSettings(button, true);
   if (action === 'open-settings') return openSettings(button, false);
   const path = `/stores/${enc(shop)}/installations/${enc(plugin)}/${action}`;
-  await api('POST', path);
+  const answer = await api('POST', path);
+  const connected = action === 'disable' ? connectSummary(answer && answer.connect) : ['', false];
   const done = {
     disable: `Disabled ${plugin} for ${shop}.`,
     unquarantine: `Quarantine of ${plugin} for ${shop} lifted; held events run.`,
     approve: `Approved the content on disk of ${plugin} for ${shop}; it runs again.`,
   };
-  notice(done[action]);
+  notice(done[action] + connected[0], connected[1]);
   if (state.tab === 'quarantine') await loadQuarantine();
   else await loadStores();
 }

@@ -11,6 +11,7 @@ mod support;
 mod auth;
 mod browser;
 mod cdp;
+mod connect;
 mod installations;
 mod openapi;
 mod page;

@@ -75,8 +75,18 @@ case-types = ["hostile"]
 }
 
 fn config_text() -> String {
+    config_text_with(&[])
+}
+
+/// The test configuration with extra `[server]` lines.
+pub(crate) fn config_text_with(server: &[&str]) -> String {
+    let mut lines = vec![
+        "max-age = \"24h\"".to_owned(),
+        "ack-timeout = \"2s\"".to_owned(),
+    ];
+    lines.extend(server.iter().map(|l| (*l).to_owned()));
     TestConfig {
-        server: vec!["max-age = \"24h\"".into(), "ack-timeout = \"2s\"".into()],
+        server: lines,
         deadline: "\"1s\"",
         dispatcher_head: vec!["workers = 2".into(), "batch = 16".into()],
         dispatcher_lease: "\"3s\"",
@@ -135,9 +145,14 @@ pub(crate) struct Host {
 
 impl Host {
     pub(crate) fn new() -> Host {
+        Host::with_config(config_text())
+    }
+
+    /// A host directory with this configuration text.
+    pub(crate) fn with_config(text: String) -> Host {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-        std::fs::write(dir.path().join("shopcase.toml"), config_text()).unwrap();
+        std::fs::write(dir.path().join("shopcase.toml"), text).unwrap();
         Host { dir }
     }
 
@@ -151,12 +166,25 @@ impl Host {
 
     /// Serve the pipeline with the admin router and the test executor.
     pub(crate) async fn start(&self, executor: Arc<SwitchExecutor>) -> Running {
+        self.start_with(executor, None).await
+    }
+
+    /// As [`Host::start`], with the admin API connecting stores through
+    /// `shopify` (as `serve` wires its write-back client).
+    pub(crate) async fn start_with(
+        &self,
+        executor: Arc<SwitchExecutor>,
+        shopify: Option<Arc<shopcase_shopify::ShopifyClient>>,
+    ) -> Running {
         let config = self.config();
         let storage = shopcase_pipeline::open_storage(&config).await.unwrap();
         // Wired as `shopcase serve` does: one set of breakers for the
         // pipeline and the admin API.
         let breakers = Arc::new(Breakers::new(config.executor.breaker));
-        let state = AdminState::new(storage.clone(), &config).with_breakers(breakers.clone());
+        let mut state = AdminState::new(storage.clone(), &config).with_breakers(breakers.clone());
+        if let Some(client) = shopify {
+            state = state.with_shopify(client);
+        }
         let pipeline = PipelineBuilder::new(config)
             .breakers(breakers.clone())
             .storage(storage.clone())

@@ -17,3 +17,4 @@ mod demo;
 mod plugin_dev;
 mod storage_cmd;
 mod store_cmd;
+mod store_connect;
