@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use crate::history::HISTORY;
+use crate::subscriptions::docs as subscriptions;
 use crate::writeback::doc;
 
 /// One document: its operation name and its text.
@@ -50,6 +51,11 @@ pub fn all() -> Vec<Document> {
         doc::REFUND_CREATE,
         doc::STORE_CREDIT_STATE,
         doc::STORE_CREDIT,
+        subscriptions::LIST,
+        subscriptions::CREATE,
+        subscriptions::UPDATE,
+        subscriptions::DELETE,
+        subscriptions::SCOPES,
     ]
     .into_iter()
     .map(|text| Document {
