@@ -218,9 +218,10 @@ fn graphql_js(dir: &Path) -> Result<std::path::PathBuf> {
 mod tests {
     use super::*;
 
-    fn results(
-        entries: &[(&str, &[(&str, &[&str])])],
-    ) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    /// Per version, per document, its errors.
+    type Table<'a> = &'a [(&'a str, &'a [(&'a str, &'a [&'a str])])];
+
+    fn results(entries: Table<'_>) -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
         entries
             .iter()
             .map(|(v, docs)| {
