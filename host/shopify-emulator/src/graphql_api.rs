@@ -557,6 +557,7 @@ fn dispatch(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
         (Mutation, "returnDeclineRequest") => mutations::return_decline(st, ctx),
         (Mutation, "refundCreate") => mutations::refund_create(st, ctx),
         (Mutation, "storeCreditAccountCredit") => mutations::store_credit(st, ctx),
+        (Mutation, "orderRiskAssessmentCreate") => mutations::risk_assessment_create(st, ctx),
         (kind, field) => {
             let type_name = if kind == Query {
                 "QueryRoot"

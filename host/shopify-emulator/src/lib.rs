@@ -13,7 +13,10 @@
 //!   `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
 //!   `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
 //!   `returnApproveRequest`, `returnDeclineRequest`, `refundCreate`,
-//!   `storeCreditAccountCredit`.
+//!   `storeCreditAccountCredit`, `orderRiskAssessmentCreate` (an app's risk
+//!   assessment, provider title `shopcase`, beside Shopify's own seeded
+//!   ones; an order's `risk.recommendation` is derived from its assessments
+//!   unless seeded, see [`model::Risk`]).
 //! - `POST /_emulator/reset`: back to the configured seed; clears the
 //!   mutation log, buckets, faults and counters.
 //! - `POST /_emulator/seed`: add or replace stores from a [`Seed`] document.

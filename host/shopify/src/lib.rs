@@ -32,6 +32,8 @@
 //!   [`shopcase_contract::ShopifyOperation`] at most once; the idempotency
 //!   technique of each operation.
 //! - [`history`]: [`HistoryCache`], customer history with a TTL.
+//! - [`orders`]: [`OrderCache`], an order and its risk assessment with a
+//!   TTL (the `order` and `order-risk` host functions).
 //! - [`error`]: [`Error`], permanent vs transient.
 //! - [`gid`]: `gid://shopify/Kind/N` helpers.
 //! - [`graphql`]: the small GraphQL reader the emulator dispatches with
@@ -65,13 +67,14 @@
 //!
 //! # GraphQL operations used
 //! Queries: `order` (note; fulfilment orders and holds; `cancelledAt`;
-//! refunds and transactions), `customer` (note; history; store credit
+//! refunds and transactions; the whole order and its `risk` for the
+//! `order` and `order-risk` host functions), `customer` (note; history; store credit
 //! accounts and a host metafield), `return` (status). Mutations: `tagsAdd`,
 //! `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
 //! `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
 //! `returnApproveRequest`, `returnDeclineRequest`, `refundCreate` (with
 //! `@idempotent`), `storeCreditAccountCredit`. Documents are in
-//! `writeback.rs` and `history.rs`; all inputs travel as variables.
+//! `writeback.rs`, `history.rs` and `orders.rs`; all inputs travel as variables.
 //!
 //! # Throttling policy
 //! Every response's `extensions.cost.throttleStatus` updates a per-shop
@@ -86,7 +89,7 @@
 //! # Access scopes a store's token needs
 //! | scope | for |
 //! |---|---|
-//! | `read_orders`, `write_orders` | `order` queries (notes, refunds, transactions, cancel state); `tagsAdd`/`tagsRemove` and `metafieldsSet` on orders; `orderUpdate`; `orderCancel`; `refundCreate` |
+//! | `read_orders`, `write_orders` | `order` queries (notes, refunds, transactions, cancel state; the `order` and `order-risk` host functions); `tagsAdd`/`tagsRemove` and `metafieldsSet` on orders; `orderUpdate`; `orderCancel`; `refundCreate` |
 //! | `read_customers`, `write_customers` | `customer` queries (history, notes, host metafield); tags, notes and metafields on customers (`customerUpdate`, `metafieldsSet`) |
 //! | `read_merchant_managed_fulfillment_orders`, `write_merchant_managed_fulfillment_orders` | reading fulfilment orders and holds; `fulfillmentOrderHold` / `fulfillmentOrderReleaseHold` on merchant-fulfilled orders |
 //! | `read_third_party_fulfillment_orders`, `write_third_party_fulfillment_orders` | the same for orders fulfilled by a fulfilment service (needed only if the store uses one) |
@@ -112,10 +115,12 @@ pub mod gid;
 pub mod graphql;
 pub mod history;
 pub mod money;
+pub mod orders;
 pub mod pacing;
 pub mod writeback;
 
 pub use client::{ClientConfig, Request, ShopConfig, ShopifyClient};
 pub use error::{Error, Result, UserError};
 pub use history::{Clock, HistoryCache, HistoryConfig, ManualClock, SystemClock};
+pub use orders::OrderCache;
 pub use writeback::Applied;
