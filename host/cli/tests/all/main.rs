@@ -15,5 +15,6 @@ mod config_check;
 mod corecase_check;
 mod demo;
 mod plugin_dev;
+mod plugin_run;
 mod storage_cmd;
 mod store_cmd;
