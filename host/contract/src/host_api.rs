@@ -189,24 +189,29 @@ impl OrderDetails {
     /// coordinates with `address`; names and phone with
     /// `customer-contact`), and the lists are cut to their bounds.
     pub fn minimised(mut self, grants: &Grants) -> OrderDetails {
-        let mut addresses = serde_json::json!({
-            "shipping_address": self.shipping_address.take(),
-            "billing_address": self.billing_address.take(),
-        });
-        crate::minimise::minimise(&mut addresses, "orders/create", grants);
-        let take = |key: &str| -> Option<Address> {
-            addresses
-                .get(key)
-                .filter(|v| v.is_object())
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
-        };
-        self.shipping_address = take("shipping_address");
-        self.billing_address = take("billing_address");
+        self.shipping_address = self
+            .shipping_address
+            .and_then(|a| minimised_address(a, grants));
+        self.billing_address = self
+            .billing_address
+            .and_then(|a| minimised_address(a, grants));
         self.line_items.truncate(ORDER_MAX_LINE_ITEMS);
         self.fulfillments.truncate(ORDER_MAX_FULFILLMENTS);
         self.transactions.truncate(ORDER_MAX_TRANSACTIONS);
         self
     }
+}
+
+/// What a plugin with `grants` may see of an order's address: the payload
+/// minimisation rules of an order's `shipping_address` (the same for
+/// `billing_address`), so `None` without `address-region`.
+pub fn minimised_address(address: Address, grants: &Grants) -> Option<Address> {
+    let mut v = serde_json::json!({ "shipping_address": address });
+    crate::minimise::minimise(&mut v, "orders/create", grants);
+    v.get_mut("shipping_address")
+        .map(serde_json::Value::take)
+        .filter(serde_json::Value::is_object)
+        .and_then(|a| serde_json::from_value(a).ok())
 }
 
 /// Shopify's overall recommendation for an order (`OrderRiskRecommendationResult`).
