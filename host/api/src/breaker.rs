@@ -306,6 +306,74 @@ impl crate::CustomerHistorySource for GuardedHistory {
     }
 }
 
+/// Ask the breaker of (store, Shopify), make the call, and record how it
+/// went (for the host functions that read Shopify).
+async fn guarded<T>(
+    breakers: &Breakers,
+    shop: &str,
+    call: impl std::future::Future<Output = Result<T, shopcase_contract::host_api::HostError>>,
+) -> Result<T, shopcase_contract::host_api::HostError> {
+    use shopcase_contract::host_api::HostError;
+    if let Admit::Wait {
+        reason,
+        credentials,
+        ..
+    } = breakers.admit(shop, Service::Shopify)
+    {
+        return Err(if credentials {
+            HostError::CredentialsRefused(reason)
+        } else {
+            HostError::Unavailable(reason)
+        });
+    }
+    let answer = call.await;
+    let outcome = match &answer {
+        Err(HostError::Unavailable(m)) => Some(Outcome::Unavailable(m.clone())),
+        Err(HostError::CredentialsRefused(m)) => Some(Outcome::CredentialsRefused(m.clone())),
+        Err(HostError::NotConfigured(_)) => None,
+        Ok(_) | Err(_) => Some(Outcome::Answered),
+    };
+    if let Some(o) = outcome {
+        breakers.record(shop, Service::Shopify, &o);
+    }
+    answer
+}
+
+/// The `order` / `order-risk` source behind the breaker of (store,
+/// Shopify), like [`GuardedHistory`].
+#[derive(Debug)]
+pub struct GuardedOrders {
+    /// The source itself.
+    pub inner: std::sync::Arc<dyn crate::OrderSource>,
+    /// The process's breakers.
+    pub breakers: std::sync::Arc<Breakers>,
+}
+
+#[async_trait::async_trait]
+impl crate::OrderSource for GuardedOrders {
+    async fn order(
+        &self,
+        shop: &str,
+        order_id: u64,
+    ) -> Result<shopcase_contract::host_api::OrderDetails, shopcase_contract::host_api::HostError>
+    {
+        guarded(&self.breakers, shop, self.inner.order(shop, order_id)).await
+    }
+
+    async fn order_risk(
+        &self,
+        shop: &str,
+        order_id: u64,
+    ) -> Result<shopcase_contract::host_api::OrderRisk, shopcase_contract::host_api::HostError>
+    {
+        guarded(&self.breakers, shop, self.inner.order_risk(shop, order_id)).await
+    }
+
+    fn forget(&self, shop: &str) {
+        self.inner.forget(shop);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

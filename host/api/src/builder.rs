@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use shopcase_store::Storage;
 
-use crate::{BackgroundTask, CustomerHistorySource, Erasure, Executor};
+use crate::{BackgroundTask, CustomerHistorySource, Erasure, Executor, OrderSource};
 
 /// A host being built, as an integration sees it: the pipeline's
 /// `PipelineBuilder` implements it, so `CoreCase::register(builder, …)`
@@ -23,6 +23,9 @@ pub trait HostBuilder: Sized {
 
     /// Answer the `customer-history` host function from it.
     fn customer_history(self, source: Arc<dyn CustomerHistorySource>) -> Self;
+
+    /// Answer the `order` and `order-risk` host functions from it.
+    fn orders(self, source: Arc<dyn OrderSource>) -> Self;
 
     /// Erase in a case system through it for privacy requests.
     fn erasure(self, erasure: Arc<dyn Erasure>) -> Self;

@@ -8,7 +8,8 @@
 //!   remote [`Service`] through that service's circuit breaker;
 //! - [`BackgroundTask`]s that feed events back through an
 //!   [`EventProducer`] (the Core Case poller);
-//! - a [`CustomerHistorySource`] for the `customer-history` host function;
+//! - a [`CustomerHistorySource`] for the `customer-history` host function,
+//!   and an [`OrderSource`] for `order` and `order-risk`;
 //! - an [`Erasure`] for the privacy requests' part in a case system.
 //!
 //! [`breaker`] holds the per-(store, service) circuit breakers every call
@@ -28,6 +29,7 @@ mod erasure;
 mod executor;
 pub mod fault;
 mod history;
+mod orders;
 mod producer;
 mod service;
 
@@ -35,6 +37,7 @@ pub use builder::HostBuilder;
 pub use erasure::{Erased, Erasure, ErasureScope};
 pub use executor::{ExecError, Executor};
 pub use history::{CustomerHistorySource, NoCustomerHistory};
+pub use orders::{NoOrderSource, OrderSource};
 pub use producer::{BackgroundTask, EventProducer, idle};
 pub use service::Service;
 

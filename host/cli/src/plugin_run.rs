@@ -39,6 +39,19 @@ pub(crate) struct Args {
     /// Customer histories for host.customer-history, as a JSON list.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// Orders for host.order (plugin API 0.2.0), as a JSON list in the
+    /// host's shape (`OrderDetails`: id, name, created_at, currency,
+    /// totals as {amount, currency}, line_items, addresses with REST field
+    /// names, fulfillments, transactions); minimised per the plugin's data
+    /// grants as on the server.
+    #[arg(long, value_name = "FILE")]
+    orders: Option<PathBuf>,
+    /// Risk assessments for host.order-risk (plugin API 0.2.0), as a JSON
+    /// object from order id to {"recommendation": "INVESTIGATE",
+    /// "assessments": [{"level": "HIGH", "provider": null, "facts":
+    /// [{"description", "sentiment": "NEGATIVE"}]}]}.
+    #[arg(long, value_name = "FILE")]
+    order_risk: Option<PathBuf>,
     /// Print one JSON object: {"actions", "budget", "error"}.
     #[arg(long)]
     pub(crate) json: bool,
@@ -120,6 +133,18 @@ pub(crate) fn run(args: Args) -> Result<Exit, CliError> {
         let histories: Vec<shopcase_contract::host_api::CustomerHistory> = read_json(path)?;
         for h in histories {
             services = services.with_history(h);
+        }
+    }
+    if let Some(path) = &args.orders {
+        let orders: Vec<shopcase_contract::host_api::OrderDetails> = read_json(path)?;
+        for o in orders {
+            services = services.with_order(o);
+        }
+    }
+    if let Some(path) = &args.order_risk {
+        let risks: BTreeMap<u64, shopcase_contract::host_api::OrderRisk> = read_json(path)?;
+        for (id, r) in risks {
+            services = services.with_order_risk(id, r);
         }
     }
 

@@ -291,6 +291,17 @@ pub fn check_own_customer(resources: &Resources, customer_id: u64) -> Result<(),
     }
 }
 
+/// `order` and `order-risk` answer about the event's own order only.
+pub fn check_own_order(resources: &Resources, order_id: u64) -> Result<(), Refusal> {
+    if resources.order_id == Some(order_id) {
+        Ok(())
+    } else {
+        Err(Refusal::InvalidArgument(format!(
+            "order {order_id} is not this event's order"
+        )))
+    }
+}
+
 /// `linked-case` looks up the event's own subjects only.
 pub fn check_own_subject(resources: &Resources, subject: Subject) -> Result<(), Refusal> {
     let r = resources;

@@ -21,7 +21,9 @@ use crate::action::ActionKind;
 use crate::settings::{SettingSpec, SettingType, SettingValue};
 
 /// The plugin API versions (WIT packages `shopcase:plugin@X`) this host runs.
-pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0"];
+/// A component's manifest names one of them in `plugin.api`; the host runs
+/// plugins of every version here side by side.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// Topics the host handles itself and never hands to plugins.
 pub const HOST_ONLY_TOPICS: &[&str] =
@@ -71,6 +73,10 @@ pub enum HostGrant {
     CustomerHistory,
     /// `host.linked-case`.
     CaseLookup,
+    /// `host.order` (plugin API 0.2.0 and later).
+    OrderLookup,
+    /// `host.order-risk` (plugin API 0.2.0 and later).
+    OrderRisk,
 }
 
 impl HostGrant {
@@ -81,6 +87,8 @@ impl HostGrant {
         HostGrant::Kv,
         HostGrant::CustomerHistory,
         HostGrant::CaseLookup,
+        HostGrant::OrderLookup,
+        HostGrant::OrderRisk,
     ];
 
     /// The manifest spelling, e.g. `customer-history`.
@@ -91,7 +99,27 @@ impl HostGrant {
             HostGrant::Kv => "kv",
             HostGrant::CustomerHistory => "customer-history",
             HostGrant::CaseLookup => "case-lookup",
+            HostGrant::OrderLookup => "order-lookup",
+            HostGrant::OrderRisk => "order-risk",
         }
+    }
+
+    /// The first plugin API version whose WIT has the function this grant
+    /// opens; a manifest of an older `api` cannot ask for it.
+    pub fn since(self) -> &'static str {
+        match self {
+            HostGrant::Log
+            | HostGrant::Settings
+            | HostGrant::Kv
+            | HostGrant::CustomerHistory
+            | HostGrant::CaseLookup => "0.1.0",
+            HostGrant::OrderLookup | HostGrant::OrderRisk => "0.2.0",
+        }
+    }
+
+    /// Whether a plugin of API version `api` can call this grant's function.
+    pub fn available_in(self, api: &str) -> bool {
+        version_at_least(api, self.since())
     }
 
     fn parse(s: &str) -> Option<Self> {
@@ -445,6 +473,18 @@ impl Manifest {
         }
 
         let grants = parse_grants(raw.grants, path)?;
+        if let Some(g) = grants.host.iter().find(|g| !g.available_in(&p.api)) {
+            return Err(ManifestError::at(
+                path,
+                "grants.host",
+                format!(
+                    "`{g}` is a host function of plugin API {} and later, but `plugin.api` is {}; build the plugin against {} (see the plugin guide, \"Versions\")",
+                    g.since(),
+                    p.api,
+                    g.since()
+                ),
+            ));
+        }
         let limits = parse_limits(raw.limits, path)?;
 
         let mut settings = BTreeMap::new();
@@ -562,6 +602,12 @@ impl Manifest {
         }
         Ok(out)
     }
+}
+
+/// `a >= b` for versions like `0.2.0` (a part that is not a number counts as 0).
+fn version_at_least(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<u64> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    parts(a) >= parts(b)
 }
 
 fn parse_grants(raw: RawGrants, path: &Path) -> Result<Grants, ManifestError> {
@@ -898,6 +944,33 @@ default = ["VIP"]
             let err = parse(&text).unwrap_err();
             assert!(err.contains(want), "want {want:?} in {err:?}");
         }
+    }
+
+    #[test]
+    fn order_grants_need_plugin_api_0_2_0() {
+        for grant in ["order-lookup", "order-risk"] {
+            let text = GOOD.replace(
+                "host = [\"log\", \"settings\"]",
+                &format!("host = [\"log\", \"{grant}\"]"),
+            );
+            let err = parse(&text).unwrap_err();
+            assert_eq!(
+                err,
+                format!(
+                    "plugins/fraud/plugin.toml: `grants.host`: `{grant}` is a host function of plugin API 0.2.0 and later, but `plugin.api` is 0.1.0; build the plugin against 0.2.0 (see the plugin guide, \"Versions\")"
+                )
+            );
+            let m = parse(&text.replace("api = \"0.1.0\"", "api = \"0.2.0\"")).unwrap();
+            assert!(m.grants.host.contains(&HostGrant::parse(grant).unwrap()));
+            assert_eq!(m.api, "0.2.0");
+        }
+        // Every 0.1.0 grant stays available in 0.2.0.
+        for g in HostGrant::ALL {
+            assert!(g.available_in("0.2.0"), "{g}");
+            assert_eq!(g.available_in("0.1.0"), g.since() == "0.1.0", "{g}");
+        }
+        assert!(version_at_least("0.10.0", "0.2.0"));
+        assert!(!version_at_least("0.1.9", "0.2.0"));
     }
 
     #[test]

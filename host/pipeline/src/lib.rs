@@ -63,7 +63,9 @@ pub mod timers;
 mod shops;
 
 pub use config::{Config, ConfigError};
-pub use dispatcher::services::{CustomerHistorySource, NoCustomerHistory};
+pub use dispatcher::services::{
+    CustomerHistorySource, NoCustomerHistory, NoOrderSource, OrderSource,
+};
 pub use executor::follow_up::FollowUpExecutor;
 pub use executor::{ExecError, Executor};
 pub use metrics::Metrics;

@@ -57,7 +57,7 @@ use shopcase_store::{
 
 use shopcase_host_api::{Erased, ErasureScope};
 
-use crate::dispatcher::services::CustomerHistorySource;
+use crate::dispatcher::services::{CustomerHistorySource, OrderSource};
 use crate::server::Core;
 
 /// Exports live here, under the data directory.
@@ -112,13 +112,14 @@ struct RequestRef {
 pub(crate) async fn handle(
     core: &Core,
     history: &dyn CustomerHistorySource,
+    orders: &dyn OrderSource,
     ev: &StoredEvent,
     worker: &str,
 ) {
     let topic = ev.event.topic.as_str();
     let result = match topic {
-        "customers/redact" => redact_customer(core, history, ev).await,
-        "shop/redact" => redact_shop(core, history, ev).await,
+        "customers/redact" => redact_customer(core, history, orders, ev).await,
+        "shop/redact" => redact_shop(core, history, orders, ev).await,
         "customers/data_request" => data_request(core, ev).await,
         other => Err(Failure::Permanent(format!(
             "`{other}` is not a privacy topic"
@@ -276,6 +277,7 @@ fn shop_exports(core: &Core, shop: &str) -> PathBuf {
 async fn redact_customer(
     core: &Core,
     history: &dyn CustomerHistorySource,
+    orders: &dyn OrderSource,
     ev: &StoredEvent,
 ) -> Result<(), Failure> {
     let p = parse(ev)?;
@@ -286,6 +288,9 @@ async fn redact_customer(
     // The cached customer history (tags, amounts) goes first, so no plugin
     // run after this point reads it from memory.
     history.forget(&who.shop, Some(who.customer_id));
+    // Cached orders hold addresses; the store's are dropped whole (they
+    // are minutes old at most, and read again when needed).
+    orders.forget(&who.shop);
     let report = core
         .storage
         .redact_customer(who.clone(), Timestamp::now())
@@ -321,6 +326,7 @@ async fn redact_customer(
 async fn redact_shop(
     core: &Core,
     history: &dyn CustomerHistorySource,
+    orders: &dyn OrderSource,
     ev: &StoredEvent,
 ) -> Result<(), Failure> {
     parse(ev)?;
@@ -338,6 +344,7 @@ async fn redact_shop(
     // store's rows.
     let corecase = corecase_pass(core, ev, ErasureScope::Shop).await?;
     history.forget(shop, None);
+    orders.forget(shop);
     let report = core.storage.redact_shop(shop, Timestamp::now()).await?;
     let dir = shop_exports(core, shop);
     if dir.exists() {

@@ -34,7 +34,9 @@ use tokio::task::JoinSet;
 use crate::config::Config;
 use crate::dispatcher::Dispatcher;
 use crate::dispatcher::registry::PluginRegistry;
-use crate::dispatcher::services::{CustomerHistorySource, NoCustomerHistory};
+use crate::dispatcher::services::{
+    CustomerHistorySource, NoCustomerHistory, NoOrderSource, OrderSource,
+};
 use crate::executor::Executor;
 use crate::executor::follow_up::FollowUpExecutor;
 use crate::fault::Faults;
@@ -156,6 +158,10 @@ impl shopcase_host_api::HostBuilder for PipelineBuilder {
         PipelineBuilder::customer_history(self, source)
     }
 
+    fn orders(self, source: Arc<dyn OrderSource>) -> Self {
+        PipelineBuilder::orders(self, source)
+    }
+
     fn erasure(self, erasure: Arc<dyn shopcase_host_api::Erasure>) -> Self {
         PipelineBuilder::erasure(self, erasure)
     }
@@ -169,6 +175,7 @@ pub struct PipelineBuilder {
     runtime: Option<Runtime>,
     executors: Vec<Arc<dyn Executor>>,
     history: Arc<dyn CustomerHistorySource>,
+    orders: Arc<dyn OrderSource>,
     erasure: Option<Arc<dyn shopcase_host_api::Erasure>>,
     faults: Faults,
     routes: Vec<Router>,
@@ -185,6 +192,7 @@ impl PipelineBuilder {
             runtime: None,
             executors: Vec::new(),
             history: Arc::new(NoCustomerHistory),
+            orders: Arc::new(NoOrderSource),
             erasure: None,
             faults: Faults::none(),
             routes: Vec::new(),
@@ -234,6 +242,12 @@ impl PipelineBuilder {
     /// [`BackgroundTask`]).
     pub fn background(mut self, task: Arc<dyn BackgroundTask>) -> PipelineBuilder {
         self.background.push(task);
+        self
+    }
+
+    /// Where the `order` and `order-risk` host functions get their data.
+    pub fn orders(mut self, source: Arc<dyn OrderSource>) -> PipelineBuilder {
+        self.orders = source;
         self
     }
 
@@ -326,6 +340,10 @@ impl PipelineBuilder {
             inner: self.history,
             breakers: breakers.clone(),
         });
+        let orders: Arc<dyn OrderSource> = Arc::new(crate::breaker::GuardedOrders {
+            inner: self.orders,
+            breakers: breakers.clone(),
+        });
         let core = Arc::new(Core {
             breakers,
             erasure: self.erasure,
@@ -353,6 +371,7 @@ impl PipelineBuilder {
                 core: core.clone(),
                 registry,
                 history,
+                orders,
             }),
             core,
             executors,

@@ -18,9 +18,12 @@
 //! - `wasi`: the locked-down WASI subset for toolchains that import it.
 //! - `imports`: the allowed-import policy checked at load time.
 //! - [`services`]: the [`HostServices`] trait the embedder implements.
-//! - `v0_1_0`: bindings and host functions for `shopcase:plugin@0.1.0`.
-//!   A new WIT version gets a module beside it; `Plugin` keeps an enum over
-//!   versions, so old plugins keep running.
+//! - `v0_1_0`, `v0_2_0`: bindings and host functions for
+//!   `shopcase:plugin@0.1.0` and `@0.2.0`, one module per WIT version, both
+//!   converting into the host's types. The runtime links both, and a
+//!   plugin's manifest (`plugin.api`) picks which one it is run with
+//!   (`Plugin` keeps an enum over versions), so 0.1.0 plugins keep running
+//!   beside 0.2.0 ones.
 
 pub mod cache;
 pub mod plugin;
@@ -30,6 +33,7 @@ pub mod services;
 mod imports;
 mod state;
 mod v0_1_0;
+mod v0_2_0;
 mod wasi;
 
 pub use cache::CacheKey;

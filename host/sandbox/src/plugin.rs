@@ -142,6 +142,7 @@ pub struct Invocation {
 /// The versioned pre-instantiated component.
 pub(crate) enum Pre {
     V0_1_0(crate::v0_1_0::PluginPre<State>),
+    V0_2_0(crate::v0_2_0::PluginPre<State>),
 }
 
 pub(crate) struct Inner {
@@ -240,6 +241,7 @@ impl Plugin {
 
         let result = match &inner.pre {
             Pre::V0_1_0(pre) => crate::v0_1_0::call(pre, &mut store, &guest_event),
+            Pre::V0_2_0(pre) => crate::v0_2_0::call(pre, &mut store, &guest_event),
         };
 
         let fuel_left = store.get_fuel().unwrap_or(0);
@@ -393,6 +395,7 @@ pub(crate) fn probe(inner: &Inner) -> Result<(), String> {
     );
     match &inner.pre {
         Pre::V0_1_0(pre) => crate::v0_1_0::probe(pre, &mut store).map_err(|e| root_message(&e)),
+        Pre::V0_2_0(pre) => crate::v0_2_0::probe(pre, &mut store).map_err(|e| root_message(&e)),
     }
 }
 

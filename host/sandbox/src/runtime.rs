@@ -9,9 +9,11 @@
 //!    HMAC tag under the host's cache key verifies: see [`crate::cache`]);
 //! 4. every import is in the allowed set ([`FailureKind::ForbiddenImport`],
 //!    naming each refused import) and it exports the handler of the API
-//!    version its manifest declares;
-//! 5. it is linked once into an `InstancePre`, so each event only
-//!    instantiates.
+//!    version its manifest declares (a component built against another
+//!    version is refused with a message naming both);
+//! 5. it is linked once into an `InstancePre` by the linker of its API
+//!    version (one per supported version, all built here), so each event
+//!    only instantiates.
 //!
 //! The engine uses the pooling allocator (instances, memories and tables
 //! come from pre-reserved slots and are reset copy-on-write), fuel, epoch
@@ -124,6 +126,7 @@ pub(crate) struct Shared {
     cache_key: CacheKey,
     pub(crate) slots: Slots,
     linker_v0_1_0: Linker<State>,
+    linker_v0_2_0: Linker<State>,
     stop_ticker: Arc<AtomicBool>,
 }
 
@@ -181,9 +184,14 @@ impl Runtime {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&c).map_err(err)?;
 
-        let mut linker = Linker::new(&engine);
-        crate::v0_1_0::add_to_linker(&mut linker).map_err(err)?;
-        crate::wasi::add_to_linker(&mut linker).map_err(err)?;
+        // One linker per plugin API version: each defines that version's
+        // host interface and the same locked-down WASI subset.
+        let mut linker_v0_1_0 = Linker::new(&engine);
+        crate::v0_1_0::add_to_linker(&mut linker_v0_1_0).map_err(err)?;
+        crate::wasi::add_to_linker(&mut linker_v0_1_0).map_err(err)?;
+        let mut linker_v0_2_0 = Linker::new(&engine);
+        crate::v0_2_0::add_to_linker(&mut linker_v0_2_0).map_err(err)?;
+        crate::wasi::add_to_linker(&mut linker_v0_2_0).map_err(err)?;
 
         let stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.clone();
@@ -212,7 +220,8 @@ impl Runtime {
             },
             cache_key: config.cache_key.clone().unwrap_or_else(CacheKey::random),
             config,
-            linker_v0_1_0: linker,
+            linker_v0_1_0,
+            linker_v0_2_0,
             stop_ticker: stop,
         })))
     }
@@ -268,25 +277,30 @@ impl Runtime {
         let component = self.compile(&bytes, &actual)?;
         check_imports_and_exports(&shared.engine, &component, &manifest)?;
 
+        let link = |linker: &Linker<State>| {
+            linker.instantiate_pre(&component).map_err(|e| {
+                LoadError::new(
+                    FailureKind::ForbiddenImport,
+                    format!("the component cannot be linked: {e}"),
+                )
+            })
+        };
+        let mismatch = |e: wasmtime::Error| {
+            LoadError::new(
+                FailureKind::BadManifest,
+                format!(
+                    "the component does not match plugin API {}: {e}",
+                    manifest.api
+                ),
+            )
+        };
         let pre = match manifest.api.as_str() {
-            "0.1.0" => {
-                let instance_pre =
-                    shared
-                        .linker_v0_1_0
-                        .instantiate_pre(&component)
-                        .map_err(|e| {
-                            LoadError::new(
-                                FailureKind::ForbiddenImport,
-                                format!("the component cannot be linked: {e}"),
-                            )
-                        })?;
-                Pre::V0_1_0(crate::v0_1_0::PluginPre::new(instance_pre).map_err(|e| {
-                    LoadError::new(
-                        FailureKind::BadManifest,
-                        format!("the component does not match plugin API 0.1.0: {e}"),
-                    )
-                })?)
-            }
+            "0.1.0" => Pre::V0_1_0(
+                crate::v0_1_0::PluginPre::new(link(&shared.linker_v0_1_0)?).map_err(mismatch)?,
+            ),
+            "0.2.0" => Pre::V0_2_0(
+                crate::v0_2_0::PluginPre::new(link(&shared.linker_v0_2_0)?).map_err(mismatch)?,
+            ),
             other => {
                 return Err(LoadError::new(
                     FailureKind::BadManifest,
@@ -376,19 +390,22 @@ fn check_imports_and_exports(
     manifest: &Manifest,
 ) -> Result<(), LoadError> {
     let ty = component.component_type();
-    let refused: Vec<String> = ty
-        .imports(engine)
-        .filter_map(|(name, _)| crate::imports::check(name, &manifest.api).err())
-        .collect();
-    if !refused.is_empty() {
-        return Err(LoadError::new(
-            FailureKind::ForbiddenImport,
-            refused.join("; "),
-        ));
-    }
     let handler = format!("shopcase:plugin/handler@{}", manifest.api);
     if !ty.exports(engine).any(|(name, _)| name == handler) {
         let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
+        // Built against another version of the plugin API: say which.
+        if let Some(built) = exports
+            .iter()
+            .find_map(|n| n.strip_prefix("shopcase:plugin/handler@"))
+        {
+            return Err(LoadError::new(
+                FailureKind::BadManifest,
+                format!(
+                    "the component is built against plugin API {built} (it exports `shopcase:plugin/handler@{built}`), but its manifest declares `api = \"{}\"`; set `plugin.api` to the version the component was built with",
+                    manifest.api
+                ),
+            ));
+        }
         return Err(LoadError::new(
             FailureKind::BadManifest,
             format!(
@@ -400,6 +417,18 @@ fn check_imports_and_exports(
                 },
                 manifest.api
             ),
+        ));
+    }
+    // After the export check, so a component built against another
+    // version is named as such rather than by its imports of that version.
+    let refused: Vec<String> = ty
+        .imports(engine)
+        .filter_map(|(name, _)| crate::imports::check(name, &manifest.api).err())
+        .collect();
+    if !refused.is_empty() {
+        return Err(LoadError::new(
+            FailureKind::ForbiddenImport,
+            refused.join("; "),
         ));
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! What the embedder provides to host functions.
 //!
-//! The sandbox checks grants, argument ownership (the event's own customer
-//! and case subject), sizes and quotas itself; a [`HostServices`]
+//! The sandbox checks grants, argument ownership (the event's own customer,
+//! order and case subject), sizes, quotas and data minimisation itself; a [`HostServices`]
 //! implementation only fetches data for the store and plugin it was made
 //! for. It is called from the thread running the plugin and may block
 //! (reading the database, querying Shopify); time spent in it does not count
@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use shopcase_contract::CaseKey;
 pub use shopcase_contract::host_api::HostError;
-use shopcase_contract::host_api::{CustomerHistory, LinkedCase};
+use shopcase_contract::host_api::{CustomerHistory, LinkedCase, OrderDetails, OrderRisk};
 
 /// A stored key-value entry and its version (for conflict detection).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +42,16 @@ pub trait HostServices: Send + Sync {
     fn customer_history(&self, customer_id: u64) -> Result<CustomerHistory, HostError>;
     /// The case linked to a key (the sandbox has checked the subject is the event's own).
     fn linked_case(&self, key: &CaseKey) -> Result<Option<LinkedCase>, HostError>;
+    /// The order, whole (the sandbox has checked it is the event's own
+    /// order, and minimises it to the plugin's data grants).
+    fn order(&self, order_id: u64) -> Result<OrderDetails, HostError>;
+    /// Shopify's risk assessment of the order (the sandbox has checked it
+    /// is the event's own order).
+    fn order_risk(&self, order_id: u64) -> Result<OrderRisk, HostError>;
 }
 
-/// No data at all: an empty key-value store, no history, no linked cases.
+/// No data at all: an empty key-value store, no history, no linked cases,
+/// no orders.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoServices;
 
@@ -70,6 +77,18 @@ impl HostServices for NoServices {
     fn linked_case(&self, _key: &CaseKey) -> Result<Option<LinkedCase>, HostError> {
         Ok(None)
     }
+
+    fn order(&self, _order_id: u64) -> Result<OrderDetails, HostError> {
+        Err(HostError::Unavailable(
+            "no order look-up is configured".into(),
+        ))
+    }
+
+    fn order_risk(&self, _order_id: u64) -> Result<OrderRisk, HostError> {
+        Err(HostError::Unavailable(
+            "no order risk look-up is configured".into(),
+        ))
+    }
 }
 
 /// In-memory data for local runs (`shopcase plugin run`) and tests.
@@ -78,6 +97,8 @@ pub struct MemoryServices {
     kv: Mutex<BTreeMap<String, KvEntry>>,
     histories: BTreeMap<u64, CustomerHistory>,
     cases: BTreeMap<CaseKey, LinkedCase>,
+    orders: BTreeMap<u64, OrderDetails>,
+    risks: BTreeMap<u64, OrderRisk>,
 }
 
 impl MemoryServices {
@@ -101,6 +122,18 @@ impl MemoryServices {
     /// Add a linked case.
     pub fn with_case(mut self, key: CaseKey, case: LinkedCase) -> Self {
         self.cases.insert(key, case);
+        self
+    }
+
+    /// Add an order (for the `order` host function).
+    pub fn with_order(mut self, order: OrderDetails) -> Self {
+        self.orders.insert(order.id, order);
+        self
+    }
+
+    /// Add an order's risk assessment (for the `order-risk` host function).
+    pub fn with_order_risk(mut self, order_id: u64, risk: OrderRisk) -> Self {
+        self.risks.insert(order_id, risk);
         self
     }
 
@@ -162,5 +195,20 @@ impl HostServices for MemoryServices {
 
     fn linked_case(&self, key: &CaseKey) -> Result<Option<LinkedCase>, HostError> {
         Ok(self.cases.get(key).cloned())
+    }
+
+    fn order(&self, order_id: u64) -> Result<OrderDetails, HostError> {
+        self.orders
+            .get(&order_id)
+            .cloned()
+            .ok_or_else(|| HostError::NotConfigured(format!("no order {order_id} in this run")))
+    }
+
+    fn order_risk(&self, order_id: u64) -> Result<OrderRisk, HostError> {
+        self.risks.get(&order_id).cloned().ok_or_else(|| {
+            HostError::NotConfigured(format!(
+                "no risk assessment of order {order_id} in this run"
+            ))
+        })
     }
 }

@@ -212,6 +212,10 @@ pub(crate) struct State {
     /// The customer history answer of this event (only its own customer
     /// may be asked for, so one answer serves every call).
     pub(crate) history: Option<Result<shopcase_contract::host_api::CustomerHistory, HostError>>,
+    /// The order look-up answer of this event (its own order only).
+    pub(crate) order: Option<Result<shopcase_contract::host_api::OrderDetails, HostError>>,
+    /// The order risk answer of this event (its own order only).
+    pub(crate) order_risk: Option<Result<shopcase_contract::host_api::OrderRisk, HostError>>,
     /// The first `unavailable` answer of a host service in this event: a
     /// service the host depends on was down, which is the host's condition
     /// to wait out, not the plugin's failure.
@@ -257,6 +261,8 @@ impl State {
                 ..LogBuffer::default()
             })),
             history: None,
+            order: None,
+            order_risk: None,
             unavailable: None,
             clock: Clock {
                 started: Instant::now(),

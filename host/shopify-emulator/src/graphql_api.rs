@@ -562,6 +562,7 @@ fn dispatch(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
         (Mutation, "webhookSubscriptionCreate") => subscriptions::create(st, ctx),
         (Mutation, "webhookSubscriptionUpdate") => subscriptions::update(st, ctx),
         (Mutation, "webhookSubscriptionDelete") => subscriptions::delete(st, ctx),
+        (Mutation, "orderRiskAssessmentCreate") => mutations::risk_assessment_create(st, ctx),
         (kind, field) => {
             let type_name = if kind == Query {
                 "QueryRoot"

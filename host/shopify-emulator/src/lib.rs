@@ -13,8 +13,11 @@
 //!   `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
 //!   `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`, `orderCancel`,
 //!   `returnApproveRequest`, `returnDeclineRequest`, `refundCreate`,
-//!   `storeCreditAccountCredit`; webhook subscriptions and access scopes
-//!   (`webhookSubscriptions`, `webhookSubscriptionCreate`, `…Update`,
+//!   `storeCreditAccountCredit`, `orderRiskAssessmentCreate` (an app's risk
+//!   assessment, provider title `shopcase`, beside Shopify's own seeded
+//!   ones; an order's `risk.recommendation` is derived from its assessments
+//!   unless seeded, see [`model::Risk`]); webhook subscriptions and access
+//!   scopes (`webhookSubscriptions`, `webhookSubscriptionCreate`, `…Update`,
 //!   `…Delete`, `currentAppInstallation`: [`subscriptions`]).
 //! - `POST /_emulator/reset`: back to the configured seed; clears the
 //!   mutation log, buckets, faults and counters.

@@ -227,9 +227,22 @@ pub struct Order {
     /// Staff note given when cancelled.
     #[serde(default)]
     pub staff_note: Option<String>,
-    /// ISO 3166 code of the shipping address.
+    /// ISO 3166 code of the shipping address (when `shipping_address` is
+    /// not given, the address is this country alone).
     #[serde(default)]
     pub shipping_country: Option<String>,
+    /// The full shipping address.
+    #[serde(default)]
+    pub shipping_address: Option<MailingAddress>,
+    /// The billing address.
+    #[serde(default)]
+    pub billing_address: Option<MailingAddress>,
+    /// Fulfilments (shipments) made.
+    #[serde(default)]
+    pub fulfillments: Vec<Fulfillment>,
+    /// Risk assessments: Shopify's (seeded) and apps' (`orderRiskAssessmentCreate`).
+    #[serde(default)]
+    pub risk: Risk,
     /// Line items (informational).
     #[serde(default)]
     pub line_items: Vec<LineItem>,
@@ -264,6 +277,94 @@ pub struct LineItem {
     /// SKU, if any.
     #[serde(default)]
     pub sku: Option<String>,
+    /// The variant (`gid://shopify/ProductVariant/<id>`), if it exists.
+    #[serde(default)]
+    pub variant_id: Option<u64>,
+    /// The product (`gid://shopify/Product/<id>`), if it exists.
+    #[serde(default)]
+    pub product_id: Option<u64>,
+}
+
+/// A postal address (Shopify's `MailingAddress`), seeded with REST names.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailingAddress {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub province_code: Option<String>,
+    pub country: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub country_code: Option<String>,
+    pub zip: Option<String>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// A fulfilment (shipment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fulfillment {
+    /// Numeric id; 0 in a seed assigns one.
+    #[serde(default)]
+    pub id: u64,
+    /// `FulfillmentStatus`: `SUCCESS`, `CANCELLED`, `ERROR`, `FAILURE`, `OPEN`, `PENDING`.
+    #[serde(default = "success")]
+    pub status: String,
+    /// When (RFC 3339); defaults to the order's time.
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// The carrier, e.g. `DHL`.
+    #[serde(default)]
+    pub tracking_company: Option<String>,
+    /// The tracking number.
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+}
+
+/// An order's risk (Shopify's `OrderRiskSummary`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Risk {
+    /// `ACCEPT`, `CANCEL`, `INVESTIGATE` or `NONE`. When absent, the
+    /// emulator derives it from the highest assessed level (`HIGH` →
+    /// `CANCEL`, `MEDIUM` → `INVESTIGATE`, `LOW`/`NONE` → `ACCEPT`, no
+    /// finished assessment → `NONE`): a simplification of Shopify's own
+    /// judgement, which it does not publish.
+    #[serde(default)]
+    pub recommendation: Option<String>,
+    /// Assessments, oldest first.
+    #[serde(default)]
+    pub assessments: Vec<RiskAssessmentRecord>,
+}
+
+/// One risk assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskAssessmentRecord {
+    /// `RiskAssessmentResult`: `HIGH`, `MEDIUM`, `LOW`, `NONE`, `PENDING`.
+    pub risk_level: String,
+    /// The app that made it, by title; absent for Shopify's own.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Findings.
+    #[serde(default)]
+    pub facts: Vec<RiskFactRecord>,
+}
+
+/// One finding of an assessment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskFactRecord {
+    /// What was found.
+    pub description: String,
+    /// `POSITIVE`, `NEUTRAL` or `NEGATIVE`.
+    pub sentiment: String,
 }
 
 fn one() -> u32 {
@@ -291,6 +392,9 @@ pub struct Transaction {
     /// For a refund or capture: the transaction it applies to.
     #[serde(default)]
     pub parent_id: Option<u64>,
+    /// When (RFC 3339); defaults to the order's time.
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// A refund.
@@ -493,6 +597,7 @@ pub(crate) fn build_shop(seed: ShopSeed, now: &str, next: &mut dyn FnMut() -> u6
                 gateway: gateway(),
                 amount: total,
                 parent_id: None,
+                created_at: None,
             }]
         });
         for t in txs.iter_mut() {
@@ -525,6 +630,11 @@ pub(crate) fn build_shop(seed: ShopSeed, now: &str, next: &mut dyn FnMut() -> u6
         for m in &mut o.metafields {
             if m.id == 0 {
                 m.id = next();
+            }
+        }
+        for f in &mut o.fulfillments {
+            if f.id == 0 {
+                f.id = next();
             }
         }
         orders.insert(o.id, o);
@@ -577,8 +687,8 @@ impl Seed {
     /// | customer 7001 | loyal: tag `VIP`, 14 orders, 2310.40 EUR spent, store credit account (EUR) |
     /// | customer 7002 | new: no tags, first order |
     /// | order 5001 `#1001` | 7001, 129.90 EUR, paid, one open fulfilment order |
-    /// | order 5002 `#1002` | 7002, 1899.00 EUR, paid, open: the fraud-review candidate |
-    /// | order 5003 `#1003` | 7001, 59.00 EUR, fulfilled (fulfilment order closed); return 8001 requested on it |
+    /// | order 5002 `#1002` | 7002, 1899.00 EUR, paid, open: the fraud-review candidate; shipped to NL, billed in DE; Shopify's own risk assessment `MEDIUM` (recommendation `INVESTIGATE`) |
+    /// | order 5003 `#1003` | 7001, 59.00 EUR, fulfilled (fulfilment order closed, one DHL shipment); return 8001 requested on it |
     /// | order 5004 `#1004` | 7001, 240.00 EUR, on hold by staff (`INCORRECT_ADDRESS`) |
     pub fn demo() -> Seed {
         let json = serde_json::json!({"shops": [{
@@ -597,11 +707,23 @@ impl Seed {
                  "shipping_country": "DE", "line_items": [{"id": 5101, "title": "Trail shoes", "price": "129.90", "sku": "TS-42"}],
                  "fulfillment_orders": [{"id": 6001}]},
                 {"id": 5002, "name": "#1002", "customer_id": 7002, "created_at": "2026-11-25T23:10:00Z", "total_price": "1899.00",
-                 "shipping_country": "NL", "line_items": [{"id": 5201, "title": "Espresso machine", "price": "1899.00"}],
+                 "shipping_country": "NL", "line_items": [{"id": 5201, "title": "Espresso machine", "price": "1899.00",
+                     "sku": "EM-900", "variant_id": 5211, "product_id": 5221}],
+                 "shipping_address": {"first_name": "Sam", "last_name": "Visser", "address1": "Keizersgracht 1",
+                     "city": "Amsterdam", "province": "Noord-Holland", "province_code": "NH", "country": "Netherlands",
+                     "country_code": "NL", "zip": "1015 CJ", "phone": "+31 20 000 0000", "latitude": 52.37, "longitude": 4.89},
+                 "billing_address": {"first_name": "Sam", "last_name": "Visser", "address1": "Hauptstrasse 5",
+                     "city": "Berlin", "province": "Berlin", "province_code": "BE", "country": "Germany",
+                     "country_code": "DE", "zip": "10115"},
+                 "risk": {"assessments": [{"risk_level": "MEDIUM", "facts": [
+                     {"description": "The billing address is in a different country than the shipping address", "sentiment": "NEGATIVE"},
+                     {"description": "This is the customer's first order", "sentiment": "NEUTRAL"},
+                     {"description": "The card's CVV check passed", "sentiment": "POSITIVE"}]}]},
                  "fulfillment_orders": [{"id": 6002}]},
                 {"id": 5003, "name": "#1003", "customer_id": 7001, "created_at": "2026-10-10T12:00:00Z", "total_price": "59.00",
                  "fulfillment_status": "FULFILLED", "shipping_country": "DE",
                  "line_items": [{"id": 5301, "title": "Running socks (3 pack)", "price": "59.00"}],
+                 "fulfillments": [{"id": 6103, "created_at": "2026-10-11T09:00:00Z", "tracking_company": "DHL", "tracking_number": "JD014600006281230000"}],
                  "fulfillment_orders": [{"id": 6003, "status": "CLOSED"}]},
                 {"id": 5004, "name": "#1004", "customer_id": 7001, "created_at": "2026-11-24T15:45:00Z", "total_price": "240.00",
                  "note": "Customer called about the delivery address.", "shipping_country": "AT",

@@ -8,7 +8,8 @@ use super::graphql_api::{
     Ctx, Handled, Outcome, Parts, bump, check_object, clip, money, parts, ue,
 };
 use super::model::{
-    CreditAccount, CreditTransaction, Hold, MetafieldRecord, Order, RefundRecord, Shop, Transaction,
+    CreditAccount, CreditTransaction, Hold, MetafieldRecord, Order, RefundRecord,
+    RiskAssessmentRecord, RiskFactRecord, Shop, Transaction,
 };
 use super::queries::{hold_json, metafield_json, note_value, return_json};
 use shopcase_shopify::gid;
@@ -629,6 +630,7 @@ fn record_refund(
                 gateway: gateway.clone(),
                 amount: amount.to_string(),
                 parent_id: Some(*parent),
+                created_at: Some(now.to_string()),
             });
         tx_ids.push(id);
         total = total.saturating_add(*amount);
@@ -1194,5 +1196,90 @@ pub(super) fn store_credit(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
     Ok(Handled {
         payload,
         applied: Some(owner),
+    })
+}
+
+/// The title the emulator gives the calling app on its risk assessments.
+pub(super) const APP_TITLE: &str = "shopcase";
+
+/// `orderRiskAssessmentCreate(orderRiskAssessmentInput: {orderId, riskLevel, facts})`:
+/// the calling app's assessment, added to the order's risk.
+pub(super) fn risk_assessment_create(st: &mut State, ctx: &Ctx<'_>) -> Outcome {
+    let arg = "orderRiskAssessmentInput";
+    let input = ctx.input(
+        arg,
+        "OrderRiskAssessmentCreateInput",
+        &["orderId", "riskLevel", "facts"],
+        &["orderId", "riskLevel", "facts"],
+    )?;
+    let (_, id) = ctx.gid(arg, &["orderId"], &["Order"])?;
+    const LEVELS: &[&str] = &["HIGH", "MEDIUM", "LOW", "NONE", "PENDING"];
+    const SENTIMENTS: &[&str] = &["POSITIVE", "NEUTRAL", "NEGATIVE"];
+    let level = input
+        .get("riskLevel")
+        .and_then(Value::as_str)
+        .filter(|l| LEVELS.contains(l))
+        .ok_or_else(|| ctx.invalid(arg, &["riskLevel"], "Expected a RiskAssessmentResult"))?
+        .to_owned();
+    let Some(raw_facts) = input.get("facts").and_then(Value::as_array) else {
+        return Err(ctx.invalid(arg, &["facts"], "Expected a list"));
+    };
+    let mut facts = Vec::new();
+    for f in raw_facts {
+        let Value::Object(f) = f else {
+            return Err(ctx.invalid(arg, &["facts"], "Expected an OrderRiskAssessmentFactInput"));
+        };
+        check_object(
+            f,
+            "OrderRiskAssessmentFactInput",
+            &["description", "sentiment"],
+            &["description", "sentiment"],
+        )
+        .map_err(|(k, why)| ctx.invalid(arg, &["facts", k.as_str()], why))?;
+        let sentiment = f
+            .get("sentiment")
+            .and_then(Value::as_str)
+            .filter(|s| SENTIMENTS.contains(s))
+            .ok_or_else(|| {
+                ctx.invalid(arg, &["facts", "sentiment"], "Expected a RiskFactSentiment")
+            })?;
+        facts.push(RiskFactRecord {
+            description: f
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            sentiment: sentiment.to_owned(),
+        });
+    }
+    let p = parts(st, ctx)?;
+    let Some(order) = p.shop.orders.get_mut(&id) else {
+        return refused(
+            json!({"orderRiskAssessment": null}),
+            "userErrors",
+            vec![ue(
+                &["orderRiskAssessmentInput", "orderId"],
+                "Order does not exist",
+                Some("NOT_FOUND"),
+            )],
+        );
+    };
+    let record = RiskAssessmentRecord {
+        risk_level: level,
+        provider: Some(APP_TITLE.to_owned()),
+        facts,
+    };
+    let payload = json!({
+        "orderRiskAssessment": {
+            "riskLevel": record.risk_level,
+            "provider": {"title": APP_TITLE},
+            "facts": record.facts.iter().map(|f| json!({"description": f.description, "sentiment": f.sentiment})).collect::<Vec<_>>(),
+        },
+        "userErrors": [],
+    });
+    order.risk.assessments.push(record);
+    Ok(Handled {
+        payload,
+        applied: Some(gid::format("Order", id)),
     })
 }

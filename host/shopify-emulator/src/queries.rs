@@ -1,13 +1,15 @@
 //! The emulated queries (`order`, `customer`, `return`) and the JSON shapes
 //! of the objects, shared with the mutations' payloads. Each answers a
-//! superset of the fields the client selects.
+//! superset of the fields the client selects (an order: its totals, line
+//! items, addresses, fulfilments, transactions and `risk` too).
 
 use serde_json::{Value, json};
 
 use super::State;
 use super::graphql_api::{Ctx, Handled, Outcome, money, parts};
 use super::model::{
-    CreditAccount, CreditTransaction, Customer, Hold, MetafieldRecord, Order, Return, Shop,
+    CreditAccount, CreditTransaction, Customer, Hold, MailingAddress, MetafieldRecord, Order,
+    Return, Risk, Shop,
 };
 use shopcase_shopify::gid;
 use shopcase_shopify::money::Amount;
@@ -24,10 +26,75 @@ pub(super) fn note_value(note: &str) -> Value {
     }
 }
 
+/// A `MailingAddress`.
+fn address_json(a: &MailingAddress) -> Value {
+    let name = match (&a.first_name, &a.last_name) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (Some(n), None) | (None, Some(n)) => Some(n.clone()),
+        (None, None) => None,
+    };
+    json!({
+        "firstName": a.first_name, "lastName": a.last_name, "name": name, "phone": a.phone,
+        "company": a.company, "address1": a.address1, "address2": a.address2, "city": a.city,
+        "province": a.province, "provinceCode": a.province_code, "country": a.country,
+        "countryCodeV2": a.country_code, "zip": a.zip, "latitude": a.latitude, "longitude": a.longitude,
+    })
+}
+
+/// The order's shipping address: the full one, or its country alone.
+fn shipping_address_json(o: &Order) -> Value {
+    match (&o.shipping_address, &o.shipping_country) {
+        (Some(a), _) => address_json(a),
+        (None, Some(c)) => json!({"countryCodeV2": c}),
+        (None, None) => Value::Null,
+    }
+}
+
+/// An `OrderRiskSummary`; see [`Risk`] for the derived recommendation.
+fn risk_json(r: &Risk) -> Value {
+    let rank = |l: &str| match l {
+        "HIGH" => 3,
+        "MEDIUM" => 2,
+        "LOW" | "NONE" => 1,
+        _ => 0,
+    };
+    let recommendation = r.recommendation.clone().unwrap_or_else(|| {
+        match r.assessments.iter().map(|a| rank(&a.risk_level)).max() {
+            Some(3) => "CANCEL",
+            Some(2) => "INVESTIGATE",
+            Some(1) => "ACCEPT",
+            _ => "NONE",
+        }
+        .into()
+    });
+    json!({
+        "recommendation": recommendation,
+        "assessments": r.assessments.iter().map(|a| json!({
+            "riskLevel": a.risk_level,
+            "provider": a.provider.as_ref().map(|t| json!({"title": t})),
+            "facts": a.facts.iter().map(|f| json!({"description": f.description, "sentiment": f.sentiment})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
 pub(super) fn order_json(shop: &Shop, o: &Order, ctx: &Ctx<'_>) -> Value {
     let cur = order_currency(shop, o);
     let txs = o.transactions.as_deref().unwrap_or_default();
     let fos = o.fulfillment_orders.as_deref().unwrap_or_default();
+    let total = Amount::parse(&o.total_price).unwrap_or(Amount::ZERO);
+    let refunded = o.refunds.iter().fold(Amount::ZERO, |acc, r| {
+        acc.saturating_add(Amount::parse(&r.amount).unwrap_or(Amount::ZERO))
+    });
+    let subtotal = o.line_items.iter().fold(Amount::ZERO, |acc, l| {
+        let unit = Amount::parse(&l.price).unwrap_or(Amount::ZERO);
+        (0..l.quantity).fold(acc, |acc, _| acc.saturating_add(unit))
+    });
+    // Paid in full by a captured sale unless the status says otherwise.
+    let outstanding = match o.financial_status.as_str() {
+        "PENDING" | "AUTHORIZED" | "PARTIALLY_PAID" => total,
+        _ => Amount::ZERO,
+    };
+    let created = o.created_at.as_deref();
     json!({
         "id": gid::format("Order", o.id),
         "name": o.name,
@@ -40,7 +107,33 @@ pub(super) fn order_json(shop: &Shop, o: &Order, ctx: &Ctx<'_>) -> Value {
         "displayFinancialStatus": o.financial_status,
         "displayFulfillmentStatus": o.fulfillment_status,
         "totalPriceSet": {"shopMoney": money(&o.total_price, cur)},
-        "shippingAddress": o.shipping_country.as_ref().map(|c| json!({"countryCodeV2": c})),
+        "subtotalPriceSet": {"shopMoney": money(&subtotal.to_string(), cur)},
+        "currentTotalPriceSet": {"shopMoney": money(&total.saturating_sub(refunded).to_string(), cur)},
+        "totalOutstandingSet": {"shopMoney": money(&outstanding.to_string(), cur)},
+        "totalRefundedSet": {"shopMoney": money(&refunded.to_string(), cur)},
+        "customer": o.customer_id.map(|c| json!({"id": gid::format("Customer", c)})),
+        "lineItems": {"nodes": o.line_items.iter().take(ctx.first("lineItems", 250)).map(|l| json!({
+            "id": gid::format("LineItem", l.id),
+            "title": l.title,
+            "sku": l.sku,
+            "quantity": l.quantity,
+            "originalUnitPriceSet": {"shopMoney": money(&l.price, cur)},
+            "variant": l.variant_id.map(|v| json!({"id": gid::format("ProductVariant", v)})),
+            "product": l.product_id.map(|p| json!({"id": gid::format("Product", p)})),
+        })).collect::<Vec<_>>()},
+        "shippingAddress": shipping_address_json(o),
+        "billingAddress": o.billing_address.as_ref().map(address_json),
+        "fulfillments": o.fulfillments.iter().take(ctx.first("fulfillments", 250)).map(|f| json!({
+            "id": gid::format("Fulfillment", f.id),
+            "status": f.status,
+            "createdAt": f.created_at.as_deref().or(created),
+            "trackingInfo": if f.tracking_company.is_some() || f.tracking_number.is_some() {
+                vec![json!({"company": f.tracking_company, "number": f.tracking_number})]
+            } else {
+                vec![]
+            },
+        })).collect::<Vec<_>>(),
+        "risk": risk_json(&o.risk),
         "refunds": o.refunds.iter().take(ctx.first("refunds", 250)).map(|r| json!({
             "id": gid::format("Refund", r.id),
             "note": note_value(&r.note),
@@ -53,6 +146,7 @@ pub(super) fn order_json(shop: &Shop, o: &Order, ctx: &Ctx<'_>) -> Value {
             "status": t.status,
             "gateway": t.gateway,
             "amountSet": {"shopMoney": money(&t.amount, cur)},
+            "createdAt": t.created_at.as_deref().or(created),
             "parentTransaction": t.parent_id.map(|p| json!({"id": gid::format("OrderTransaction", p)})),
         })).collect::<Vec<_>>(),
         "fulfillmentOrders": {"nodes": fos.iter().take(ctx.first("fulfillmentOrders", 250)).map(|fo| json!({

@@ -1,5 +1,6 @@
 //! Shopify in the shopcase host: executing journalled Shopify operations
-//! exactly once, and backing the `customer-history` host function. The
+//! exactly once, and backing the `customer-history`, `order` and
+//! `order-risk` host functions. The
 //! Admin API itself (client, idempotent write-back, cache) is
 //! `shopcase-shopify` (the emulator `shopcase-shopify-emulator`); this
 //! crate reads `[shopify]` and the stores' Admin API tokens and implements
@@ -27,21 +28,25 @@
 //!   `ActionFamily::Shopify` entries, and how failures are journalled.
 //! - [`history`]: [`ShopifyHistory`], the `CustomerHistorySource` over the
 //!   cache, and what plugins are told when it fails.
+//! - [`orders`]: [`ShopifyOrders`], the `OrderSource` over the order
+//!   cache, likewise.
 
 use std::sync::Arc;
 
 use shopcase_net::Secret;
-use shopcase_shopify::{Clock, HistoryCache, ShopConfig, ShopifyClient};
+use shopcase_shopify::{Clock, HistoryCache, OrderCache, ShopConfig, ShopifyClient};
 
 use shopcase_config::{self as config, Config, ConfigError};
 use shopcase_host_api::HostBuilder;
 
 pub mod executor;
 pub mod history;
+pub mod orders;
 pub mod settings;
 
 pub use executor::ShopifyExecutor;
 pub use history::ShopifyHistory;
+pub use orders::ShopifyOrders;
 pub use settings::ShopifySettings;
 
 /// The Shopify side of one host: the client with every configured store,
@@ -51,6 +56,7 @@ pub struct Shopify {
     settings: ShopifySettings,
     client: Arc<ShopifyClient>,
     cache: Arc<HistoryCache>,
+    orders: Arc<OrderCache>,
 }
 
 impl Shopify {
@@ -98,10 +104,12 @@ impl Shopify {
         }
         let client = Arc::new(client);
         let cache = Arc::new(HistoryCache::new(client.clone(), settings.history));
+        let orders = Arc::new(OrderCache::new(client.clone(), settings.history));
         Ok(Shopify {
             settings,
             client,
             cache,
+            orders,
         })
     }
 
@@ -109,6 +117,11 @@ impl Shopify {
     /// instead of sleeping). Replaces the cache, so call it first.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Shopify {
         self.cache = Arc::new(HistoryCache::with_clock(
+            self.client.clone(),
+            self.settings.history,
+            clock.clone(),
+        ));
+        self.orders = Arc::new(OrderCache::with_clock(
             self.client.clone(),
             self.settings.history,
             clock,
@@ -124,6 +137,11 @@ impl Shopify {
     /// The Admin API client (every configured store).
     pub fn client(&self) -> &Arc<ShopifyClient> {
         &self.client
+    }
+
+    /// The order and order-risk cache.
+    pub fn order_cache(&self) -> &Arc<OrderCache> {
+        &self.orders
     }
 
     /// The customer-history cache.
@@ -144,11 +162,17 @@ impl Shopify {
         Arc::new(ShopifyHistory::new(self.cache.clone()))
     }
 
-    /// Register both with a pipeline.
+    /// The `order` and `order-risk` source.
+    pub fn order_source(&self) -> Arc<ShopifyOrders> {
+        Arc::new(ShopifyOrders::new(self.orders.clone()))
+    }
+
+    /// Register the executor and the host functions' sources with a pipeline.
     pub fn register<B: HostBuilder>(&self, builder: B) -> B {
         builder
             .executor(self.executor())
             .customer_history(self.history_source())
+            .orders(self.order_source())
     }
 }
 

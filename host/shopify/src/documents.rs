@@ -16,12 +16,12 @@ use crate::subscriptions::docs as subscriptions;
 use crate::writeback::doc;
 
 /// One document: its operation name and its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Document {
     /// The operation name (`query TagsAdd(...)` → `TagsAdd`).
-    pub name: &'static str,
+    pub name: String,
     /// The document, as sent.
-    pub text: &'static str,
+    pub text: String,
 }
 
 /// Every document the client sends, in no particular order.
@@ -56,10 +56,13 @@ pub fn all() -> Vec<Document> {
         subscriptions::UPDATE,
         subscriptions::DELETE,
         subscriptions::SCOPES,
+        crate::orders::RISK,
     ]
     .into_iter()
+    .map(str::to_owned)
+    .chain([crate::orders::order_document()])
     .map(|text| Document {
-        name: operation_name(text).unwrap_or(""),
+        name: operation_name(&text).unwrap_or("").to_owned(),
         text,
     })
     .collect()
@@ -96,7 +99,8 @@ mod tests {
 
     #[test]
     fn every_document_the_crate_sends_is_listed_once_with_a_name() {
-        let listed: Vec<&str> = all().iter().map(|d| d.name).collect();
+        let all = all();
+        let listed: Vec<&str> = all.iter().map(|d| d.name.as_str()).collect();
         assert!(listed.iter().all(|n| !n.is_empty()), "{listed:?}");
         let unique: BTreeSet<&str> = listed.iter().copied().collect();
         assert_eq!(unique.len(), listed.len(), "a name twice: {listed:?}");

@@ -34,6 +34,8 @@
 //! - [`history`]: [`HistoryCache`], customer history with a TTL.
 //! - [`documents`]: every GraphQL document the client sends, for the
 //!   check against Shopify's published schema.
+//! - [`orders`]: [`OrderCache`], an order and its risk assessment with a
+//!   TTL (the `order` and `order-risk` host functions).
 //! - [`error`]: [`Error`], permanent vs transient.
 //! - [`gid`]: `gid://shopify/Kind/N` helpers.
 //! - [`graphql`]: the small GraphQL reader the emulator dispatches with
@@ -70,7 +72,8 @@
 //!
 //! # GraphQL operations used
 //! Queries: `order` (note; fulfilment orders and holds; `cancelledAt`;
-//! refunds and transactions), `customer` (note; history; store credit
+//! refunds and transactions; the whole order and its `risk` for the
+//! `order` and `order-risk` host functions), `customer` (note; history; store credit
 //! accounts and a host metafield), `return` (status),
 //! `webhookSubscriptions`, `currentAppInstallation` (access scopes). Mutations: `tagsAdd`,
 //! `tagsRemove`, `orderUpdate`, `customerUpdate`, `metafieldsSet`,
@@ -78,7 +81,8 @@
 //! `returnApproveRequest`, `returnDeclineRequest`, `refundCreate` (with
 //! `@idempotent`), `storeCreditAccountCredit`, `webhookSubscriptionCreate`,
 //! `webhookSubscriptionUpdate`, `webhookSubscriptionDelete`. Documents are in
-//! `writeback.rs`, `history.rs` and `subscriptions.rs`; all inputs travel as variables.
+//! `writeback.rs`, `history.rs`, `orders.rs` and `subscriptions.rs` (every one
+//! listed in [`documents`]); all inputs travel as variables.
 //!
 //! # Throttling policy
 //! Every response's `extensions.cost.throttleStatus` updates a per-shop
@@ -113,6 +117,7 @@ pub mod gid;
 pub mod graphql;
 pub mod history;
 pub mod money;
+pub mod orders;
 pub mod pacing;
 pub mod scopes;
 pub mod subscriptions;
@@ -121,4 +126,5 @@ pub mod writeback;
 pub use client::{ClientConfig, Request, ShopConfig, ShopifyClient};
 pub use error::{Error, Result, UserError};
 pub use history::{Clock, HistoryCache, HistoryConfig, ManualClock, SystemClock};
+pub use orders::OrderCache;
 pub use writeback::Applied;

@@ -69,8 +69,12 @@ pub const SCOPES: &[ScopeRow] = &[
             A::Refund,
         ],
         maybe_actions: &[],
-        host: &[HostGrant::CustomerHistory],
-        why: "the order topics' deliveries; reading an order's note, refunds, transactions and cancel state before a write-back (to make it idempotent); a customer's orders in customer history",
+        host: &[
+            HostGrant::CustomerHistory,
+            HostGrant::OrderLookup,
+            HostGrant::OrderRisk,
+        ],
+        why: "the order topics' deliveries; reading an order's note, refunds, transactions and cancel state before a write-back (to make it idempotent); a customer's orders in customer history; an order and Shopify's risk assessment of it (the `order` and `order-risk` host functions)",
     },
     ScopeRow {
         scope: "write_orders",

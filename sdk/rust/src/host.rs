@@ -1,7 +1,8 @@
 //! The host functions a plugin may call while it handles an event.
 //!
 //! Each needs a grant in `plugin.toml` (`[grants] host = [...]`): `log`,
-//! `settings`, `kv` (see [`crate::kv`]), `customer-history`, `case-lookup`.
+//! `settings`, `kv` (see [`crate::kv`]), `customer-history`, `case-lookup`,
+//! `order-lookup` and `order-risk`.
 //! Calling one that is not granted stops the invocation at once with the
 //! outcome `grant-denied`; it is a defect of the plugin or its manifest, not
 //! an error to handle.
@@ -14,7 +15,10 @@ pub(crate) use crate::bindings::shopcase::plugin::host as backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use crate::harness::backend;
 
-use crate::{CaseKey, CaseSummary, CustomerSummary, HostError, Level, SettingValue};
+use crate::{
+    CaseKey, CaseSummary, CustomerSummary, HostError, Level, OrderDetails, RiskSummary,
+    SettingValue,
+};
 
 impl Level {
     /// `trace`, `debug`, `info`, `warn` or `error`.
@@ -97,6 +101,23 @@ pub fn customer_history(customer_id: u64) -> Result<CustomerSummary, HostError> 
 /// own), with its last known state, or `None`. Grant: `case-lookup`.
 pub fn linked_case(key: &CaseKey) -> Result<Option<CaseSummary>, HostError> {
     backend::linked_case(key)
+}
+
+/// The event's own order as Shopify's Admin API knows it now: totals, line
+/// items, addresses (reduced to the plugin's data classes, as in payloads),
+/// fulfilments and transactions; cached by the host. Another order's id is
+/// an [`HostError::InvalidArgument`]; Shopify being down is
+/// [`HostError::Unavailable`] (fail retryably). Grant: `order-lookup`.
+pub fn order(order_id: u64) -> Result<OrderDetails, HostError> {
+    backend::order(order_id)
+}
+
+/// Shopify's risk assessment of the event's own order: the recommendation
+/// and each assessment's level, provider (`None` for Shopify's own) and
+/// facts. Another order's id is an [`HostError::InvalidArgument`].
+/// Grant: `order-risk`.
+pub fn order_risk(order_id: u64) -> Result<RiskSummary, HostError> {
+    backend::order_risk(order_id)
 }
 
 /// Setting values from plain Rust values (e.g. for the harness's

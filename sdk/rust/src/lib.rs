@@ -3,8 +3,10 @@
 //! A shopcase plugin is a WebAssembly component that turns one event (a
 //! Shopify webhook, a Core Case update, a timer) into a list of typed
 //! actions the host validates and executes. This crate wraps the WIT
-//! contract (`wit/v0.1.0`, package `shopcase:plugin@0.1.0`) so a plugin is a
-//! plain Rust function, testable natively with `cargo test`.
+//! contract (`wit/v0.2.0`, package `shopcase:plugin@0.2.0`, whose host
+//! functions include [`host::order`] and [`host::order_risk`]) so a plugin
+//! is a plain Rust function, testable natively with `cargo test`. A plugin
+//! built with it declares `api = "0.2.0"` in its `plugin.toml`.
 //!
 //! ## A complete plugin
 //!
@@ -103,7 +105,7 @@
 #[allow(missing_docs, reason = "generated; the WIT documents every item")]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit/v0.1.0",
+        path: "../../wit/v0.2.0",
         world: "plugin",
         // The export macro is used from plugin crates, through `export_plugin!`.
         pub_export_macro: true,
@@ -128,7 +130,9 @@ pub mod views;
 pub mod harness;
 
 pub use bindings::shopcase::plugin::host::{
-    CaseSummary, CustomerSummary, HostError, Level, OrderSummary, SettingValue,
+    Address, CaseSummary, CustomerSummary, Fulfillment, HostError, Level, LineItem, Money,
+    OrderDetails, OrderSummary, RiskAssessment, RiskFact, RiskLevel, RiskRecommendation,
+    RiskSentiment, RiskSummary, SettingValue, Transaction,
 };
 pub use bindings::shopcase::plugin::types::{
     Action, AttachDocument, Attribute, CancelReason, CaseKey, CaseStatus, Comment, CreateTask,

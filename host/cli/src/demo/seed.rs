@@ -11,7 +11,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 use shopcase_contract::EventFile;
 use shopcase_contract::time::{SignedDuration, Timestamp};
-use shopcase_shopify_emulator::model::{Customer, LineItem, Order, Return, Seed, ShopSeed};
+use shopcase_shopify_emulator::model::{
+    Customer, LineItem, MailingAddress, Order, Return, Seed, ShopSeed,
+};
 
 /// The scenario folders, in the order the demo plays them.
 pub(crate) const FOLDERS: &[&str] = &[
@@ -123,6 +125,10 @@ pub(crate) fn build(
             cancel_reason: None,
             staff_note: None,
             shipping_country: None,
+            shipping_address: None,
+            billing_address: None,
+            fulfillments: vec![],
+            risk: Default::default(),
             line_items: vec![],
             transactions: None,
             refunds: vec![],
@@ -202,6 +208,8 @@ fn order_of(p: &Value) -> Option<Order> {
                     quantity: i.get("quantity").and_then(Value::as_u64).unwrap_or(1) as u32,
                     price: text(i, "price").unwrap_or_else(|| "0.00".into()),
                     sku: text(i, "sku"),
+                    variant_id: id(i.get("variant_id")),
+                    product_id: id(i.get("product_id")),
                 })
                 .collect()
         })
@@ -225,11 +233,36 @@ fn order_of(p: &Value) -> Option<Order> {
         shipping_country: p
             .get("shipping_address")
             .and_then(|a| text(a, "country_code")),
+        shipping_address: p.get("shipping_address").and_then(address_of),
+        billing_address: p.get("billing_address").and_then(address_of),
+        fulfillments: vec![],
+        risk: Default::default(),
         line_items,
         transactions: None,
         refunds: vec![],
         fulfillment_orders: None,
         metafields: vec![],
+    })
+}
+
+/// An emulator address from a payload's (REST) address object.
+fn address_of(a: &Value) -> Option<MailingAddress> {
+    a.as_object()?;
+    Some(MailingAddress {
+        first_name: text(a, "first_name"),
+        last_name: text(a, "last_name"),
+        phone: text(a, "phone"),
+        company: text(a, "company"),
+        address1: text(a, "address1"),
+        address2: text(a, "address2"),
+        city: text(a, "city"),
+        province: text(a, "province"),
+        province_code: text(a, "province_code"),
+        country: text(a, "country"),
+        country_code: text(a, "country_code"),
+        zip: text(a, "zip"),
+        latitude: a.get("latitude").and_then(Value::as_f64),
+        longitude: a.get("longitude").and_then(Value::as_f64),
     })
 }
 

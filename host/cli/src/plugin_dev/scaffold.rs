@@ -106,8 +106,8 @@ id = "{id}"
 version = "0.1.0"
 name = "{id}"
 description = "Tags orders whose total reaches a minimum."
-# The WIT contract the plugin is built against (shopcase:plugin@0.1.0).
-api = "0.1.0"
+# The WIT contract the plugin is built against (shopcase:plugin@{api}).
+api = "{api}"
 topics = ["orders/create"]
 
 # The least the plugin needs; a security reviewer approves exactly this.
@@ -132,6 +132,12 @@ default = "{tag}"
 description = "The tag added (at most 40 characters, no commas)."
 "#,
         tag = default_tag(id),
+        // The Rust SDK binds plugin API 0.2.0; the JavaScript and Python
+        // SDKs bind 0.1.0.
+        api = match lang {
+            Lang::Rust => "0.2.0",
+            Lang::Js | Lang::Python => "0.1.0",
+        },
         limits = match lang {
             Lang::Rust => "",
             // Interpreters need more than a Rust plugin's defaults leave

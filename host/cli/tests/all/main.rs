@@ -15,6 +15,7 @@ mod config_check;
 mod corecase_check;
 mod demo;
 mod plugin_dev;
+mod plugin_run;
 mod storage_cmd;
 mod store_cmd;
 mod store_connect;

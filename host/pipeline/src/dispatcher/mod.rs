@@ -50,7 +50,7 @@ pub mod registry;
 pub mod services;
 
 use registry::PluginRegistry;
-use services::{CustomerHistorySource, StorageServices};
+use services::{CustomerHistorySource, OrderSource, StorageServices};
 
 /// The most one host function call may block a plugin.
 const HOST_CALL_TIMEOUT: Duration = Duration::from_secs(2);
@@ -69,6 +69,7 @@ pub(crate) struct Dispatcher {
     pub(crate) core: Arc<Core>,
     pub(crate) registry: Arc<PluginRegistry>,
     pub(crate) history: Arc<dyn CustomerHistorySource>,
+    pub(crate) orders: Arc<dyn OrderSource>,
 }
 
 impl Dispatcher {
@@ -250,7 +251,14 @@ impl Dispatcher {
     ) {
         let ev = &claimed.event;
         if HOST_ONLY_TOPICS.contains(&ev.event.topic.as_str()) {
-            crate::privacy::handle(&self.core, self.history.as_ref(), ev, worker).await;
+            crate::privacy::handle(
+                &self.core,
+                self.history.as_ref(),
+                self.orders.as_ref(),
+                ev,
+                worker,
+            )
+            .await;
             return;
         }
         let now = Timestamp::now();
@@ -453,6 +461,7 @@ impl Dispatcher {
         let services = Arc::new(StorageServices {
             storage: self.core.storage.clone(),
             history: self.history.clone(),
+            orders: self.orders.clone(),
             handle: tokio::runtime::Handle::current(),
             shop: event.shop.clone(),
             plugin: inst.plugin_id.clone(),

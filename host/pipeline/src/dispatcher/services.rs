@@ -1,5 +1,6 @@
 //! The host functions' data for one (store, plugin) run: key-value data and
-//! case links from storage, customer history from a pluggable source.
+//! case links from storage, customer history and orders from pluggable
+//! sources.
 //!
 //! The sandbox calls these from the thread running the plugin (a blocking
 //! thread), so each call blocks on the async storage through the runtime
@@ -10,17 +11,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shopcase_contract::CaseKey;
-use shopcase_contract::host_api::{CustomerHistory, LinkedCase};
+use shopcase_contract::host_api::{CustomerHistory, LinkedCase, OrderDetails, OrderRisk};
 use shopcase_contract::time::Timestamp;
 use shopcase_sandbox::{HostError, HostServices, KvEntry, KvUsage};
 use shopcase_store::Storage;
 
-pub use shopcase_host_api::{CustomerHistorySource, NoCustomerHistory};
+pub use shopcase_host_api::{CustomerHistorySource, NoCustomerHistory, NoOrderSource, OrderSource};
 
 /// [`HostServices`] for one run.
 pub(crate) struct StorageServices {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) history: Arc<dyn CustomerHistorySource>,
+    pub(crate) orders: Arc<dyn OrderSource>,
     pub(crate) handle: tokio::runtime::Handle,
     pub(crate) shop: String,
     pub(crate) plugin: String,
@@ -49,6 +51,24 @@ impl StorageServices {
                     "{what} is unavailable right now"
                 )))
             }
+            Err(_) => Err(HostError::Unavailable(format!("{what} timed out"))),
+        }
+    }
+}
+
+impl StorageServices {
+    /// A call to a pluggable source, which classifies its own failures;
+    /// only the timeout is added here.
+    fn source<T>(
+        &self,
+        what: &str,
+        fut: impl std::future::Future<Output = Result<T, HostError>>,
+    ) -> Result<T, HostError> {
+        match self
+            .handle
+            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
+        {
+            Ok(r) => r,
             Err(_) => Err(HostError::Unavailable(format!("{what} timed out"))),
         }
     }
@@ -97,5 +117,13 @@ impl HostServices for StorageServices {
     fn linked_case(&self, key: &CaseKey) -> Result<Option<LinkedCase>, HostError> {
         let link = self.block("linked-case", self.storage.case_link(&self.shop, key))?;
         Ok(link.map(|l| l.to_linked_case()))
+    }
+
+    fn order(&self, order_id: u64) -> Result<OrderDetails, HostError> {
+        self.source("order", self.orders.order(&self.shop, order_id))
+    }
+
+    fn order_risk(&self, order_id: u64) -> Result<OrderRisk, HostError> {
+        self.source("order-risk", self.orders.order_risk(&self.shop, order_id))
     }
 }

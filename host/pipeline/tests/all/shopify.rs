@@ -568,3 +568,73 @@ async fn customer_history_is_read_through_a_cache_that_expires() {
     assert_eq!(tags_for(5002, 7002).await[0], "orders-1");
     running.shutdown().await.unwrap();
 }
+
+/// A plugin of API 0.2.0 (`order-probe`) beside the 0.1.0 ones: its
+/// `order` and `order-risk` calls go through the pipeline's host services
+/// and the store's Shopify breaker to the Admin API (the emulator), and
+/// the addresses reach it minimised to its data grants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_0_2_0_plugin_reads_its_order_and_risk_from_shopify() {
+    let emu = emulator_with(BucketConfig::default()).await;
+    let host = Host::with_config(&config_text(&emu, TOKEN, "max-attempts = 3"));
+    let src_dir = tempfile::tempdir().unwrap();
+    let src = src_dir.path().join("plugin.toml");
+    std::fs::write(
+        &src,
+        r#"
+[plugin]
+id = "order-probe"
+version = "1.0.0"
+api = "0.2.0"
+topics = ["orders/create"]
+
+[grants]
+actions = ["open-case"]
+host = ["order-lookup", "order-risk"]
+data = ["address-region"]
+case-types = ["probe"]
+"#,
+    )
+    .unwrap();
+    shopcase_contract::manifest::package(
+        &src,
+        &wasm("order-probe"),
+        &host.plugins_dir().join("order-probe"),
+    )
+    .unwrap();
+    let running = start(&host, None).await;
+    let s = running.storage().clone();
+    host.enable(&s, SHOP, "order-probe", &[]).await;
+
+    let id = send(
+        &running,
+        SHOP,
+        "orders/create",
+        "w-probe-1",
+        json!({"id": 5002, "customer": {"id": 7002}}),
+    )
+    .await;
+    eventually("the event is dispatched", || is_done(&s, &id)).await;
+    let journal = s.journal_for_event(&id).await.unwrap();
+    let Some(Action::OpenCase(open)) = journal.first().map(|e| &e.action) else {
+        panic!("{journal:?}")
+    };
+    let report: serde_json::Value = serde_json::from_slice(&open.documents[0].content).unwrap();
+    let o = &report["order"]["ok"];
+    assert_eq!(o["name"], "#1002", "{report}");
+    assert_eq!(o["line-items"][0]["title"], "Espresso machine");
+    assert_eq!(o["line-items"][0]["variant-id"], 5211);
+    assert_eq!(o["customer-id"], 7002);
+    // Region only: no street, no name.
+    assert_eq!(
+        o["shipping-address"],
+        json!({"city": "Amsterdam", "province": "Noord-Holland", "province-code": "NH",
+            "country": "Netherlands", "country-code": "NL", "zip": "1015 CJ"})
+    );
+    assert_eq!(o["billing-address"]["country-code"], "DE");
+    let r = &report["risk"]["ok"];
+    assert_eq!(r["recommendation"], "investigate", "{report}");
+    assert_eq!(r["assessments"][0]["level"], "medium");
+    assert_eq!(r["assessments"][0]["provider"], serde_json::Value::Null);
+    running.shutdown().await.unwrap();
+}

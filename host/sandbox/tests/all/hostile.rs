@@ -311,6 +311,15 @@ impl HostServices for Counting {
     ) -> Result<Option<shopcase_contract::host_api::LinkedCase>, HostError> {
         self.inner.linked_case(key)
     }
+    fn order(&self, order_id: u64) -> Result<shopcase_contract::host_api::OrderDetails, HostError> {
+        self.inner.order(order_id)
+    }
+    fn order_risk(
+        &self,
+        order_id: u64,
+    ) -> Result<shopcase_contract::host_api::OrderRisk, HostError> {
+        self.inner.order_risk(order_id)
+    }
 }
 
 /// Time in host calls is kept off the plugin's deadline, so the calls have

@@ -149,7 +149,10 @@ fn a_planted_cache_entry_is_not_loaded() {
     let (_h, hostile) = package("hostile", BASE_MANIFEST);
     rt.load(&hostile).unwrap();
     let hostile_file = cwasm_files().pop().expect("hostile cached");
-    let scripted_manifest = BASE_MANIFEST.replace("id = \"hostile\"", "id = \"scripted\"");
+    // `scripted` is built with the Rust SDK: plugin API 0.2.0.
+    let scripted_manifest = BASE_MANIFEST
+        .replace("id = \"hostile\"", "id = \"scripted\"")
+        .replace("api = \"0.1.0\"", "api = \"0.2.0\"");
     let (_s, scripted) = package("scripted", &scripted_manifest);
     rt.load(&scripted).unwrap();
     let scripted_file = cwasm_files()

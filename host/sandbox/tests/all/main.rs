@@ -9,3 +9,4 @@ mod hostile;
 mod loading;
 mod roundtrip;
 mod support;
+mod versions;

@@ -6,6 +6,7 @@
 mod emulator;
 mod faults;
 mod history;
+mod orders;
 mod subscriptions;
 mod support;
 mod throttling;

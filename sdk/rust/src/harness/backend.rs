@@ -6,11 +6,13 @@
 //!
 //! The checks are the host's own (`shopcase_contract::host_rules`, which
 //! `host/sandbox` applies too): grants, the event's own customer and case
-//! subject, key and value sizes, writes per event, quota (estimated as the
+//! subject and order, key and value sizes, writes per event, quota (estimated as the
 //! host estimates it, erring high until the event commits), log lines
 //! flattened and truncated with their byte cap, and the budget of host
 //! calls per event, counted where the host counts them (a read the
-//! event's own writes answer is not a call; the history is asked once).
+//! event's own writes answer is not a call; the history, the order and
+//! its risk are each asked once), and the order's addresses minimised to
+//! the manifest's data classes as the host minimises them.
 //! A missing grant stops the invocation like the host's `grant-denied`
 //! trap: by unwinding to the harness.
 
@@ -19,13 +21,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use shopcase_contract::HostGrant;
 use shopcase_contract::host_api::{
-    HISTORY_MAX_ORDERS, KV_DEFAULT_QUOTA_BYTES, KV_DEFAULT_QUOTA_KEYS,
+    HISTORY_MAX_ORDERS, KV_DEFAULT_QUOTA_BYTES, KV_DEFAULT_QUOTA_KEYS, ORDER_MAX_FULFILLMENTS,
+    ORDER_MAX_LINE_ITEMS, ORDER_MAX_TRANSACTIONS, RISK_MAX_ASSESSMENTS, RISK_MAX_FACTS,
 };
 use shopcase_contract::host_rules::{self as rules, HostCallBudget, LogBudget, Refusal};
 
 use super::{KvEntry, KvWrite, LogLine};
 use crate::{
-    CaseKey, CaseSummary, CustomerSummary, HostError, Level, Resources, SettingValue, Timestamp,
+    CaseKey, CaseSummary, CustomerSummary, HostError, Level, OrderDetails, Resources, RiskSummary,
+    SettingValue, Timestamp,
 };
 
 /// What one invocation sees and does.
@@ -38,6 +42,9 @@ pub(crate) struct Session {
     /// Whether the plugin sees regions (the shipping country of
     /// `customer-history`'s orders), as the host decides.
     pub(crate) sees_region: bool,
+    /// The data grants addresses of `order` are minimised to; `None` sees
+    /// everything (no manifest).
+    pub(crate) data_grants: Option<shopcase_contract::Grants>,
     pub(crate) settings: BTreeMap<String, SettingValue>,
     /// Committed entries, as of the start of the invocation.
     pub(crate) kv: BTreeMap<String, KvEntry>,
@@ -50,6 +57,8 @@ pub(crate) struct Session {
     pub(crate) resources: Resources,
     pub(crate) histories: BTreeMap<u64, CustomerSummary>,
     pub(crate) cases: Vec<(CaseKey, CaseSummary)>,
+    pub(crate) orders: BTreeMap<u64, OrderDetails>,
+    pub(crate) risks: BTreeMap<u64, RiskSummary>,
     pub(crate) logs: Vec<LogLine>,
     /// Bytes of log kept against `limits.log-bytes`, lines dropped past it.
     pub(crate) log_budget: LogBudget,
@@ -62,6 +71,10 @@ pub(crate) struct Session {
     pub(crate) usage_asked: bool,
     /// The customer history's answer, asked once per event.
     pub(crate) history_answer: Option<Result<CustomerSummary, HostError>>,
+    /// The order's answer, asked once per event.
+    pub(crate) order_answer: Option<Result<OrderDetails, HostError>>,
+    /// The order risk's answer, asked once per event.
+    pub(crate) risk_answer: Option<Result<RiskSummary, HostError>>,
     /// Set when a host function was called without its grant.
     pub(crate) denied: Option<(HostGrant, &'static str)>,
 }
@@ -73,6 +86,7 @@ impl Session {
             host_grants: None,
             case_types: None,
             sees_region: true,
+            data_grants: None,
             settings: BTreeMap::new(),
             kv: BTreeMap::new(),
             pending: BTreeMap::new(),
@@ -88,12 +102,16 @@ impl Session {
             },
             histories: BTreeMap::new(),
             cases: Vec::new(),
+            orders: BTreeMap::new(),
+            risks: BTreeMap::new(),
             logs: Vec::new(),
             log_budget: LogBudget::new(shopcase_contract::Limits::DEFAULT.log_bytes),
             host_calls: HostCallBudget::default(),
             read: BTreeMap::new(),
             usage_asked: false,
             history_answer: None,
+            order_answer: None,
+            risk_answer: None,
             denied: None,
         }
     }
@@ -317,5 +335,70 @@ pub(crate) fn linked_case(key: &CaseKey) -> Result<Option<CaseSummary>, HostErro
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, c)| c.clone()))
+    })
+}
+
+pub(crate) fn order(order_id: u64) -> Result<OrderDetails, HostError> {
+    with(HostGrant::OrderLookup, "host.order", |s| {
+        let resources = super::convert::resources_to_contract(&s.resources);
+        rules::check_own_order(&resources, order_id).map_err(refused)?;
+        // Asked once per event, as the host does.
+        let answer = match &s.order_answer {
+            Some(a) => a.clone(),
+            None => {
+                let a = call(s).and_then(|()| {
+                    s.orders.get(&order_id).cloned().ok_or_else(|| {
+                        HostError::Unavailable(format!("no order {order_id} in this run"))
+                    })
+                });
+                s.order_answer = Some(a.clone());
+                a
+            }
+        };
+        let mut o = answer?;
+        o.line_items.truncate(ORDER_MAX_LINE_ITEMS);
+        o.fulfillments.truncate(ORDER_MAX_FULFILLMENTS);
+        o.transactions.truncate(ORDER_MAX_TRANSACTIONS);
+        if let Some(grants) = &s.data_grants {
+            let seen = |a: Option<crate::Address>| {
+                a.and_then(|a| {
+                    shopcase_contract::host_api::minimised_address(
+                        super::convert::address_to_contract(a),
+                        grants,
+                    )
+                })
+                .map(super::convert::address_from_contract)
+            };
+            o.shipping_address = seen(o.shipping_address.take());
+            o.billing_address = seen(o.billing_address.take());
+        }
+        Ok(o)
+    })
+}
+
+pub(crate) fn order_risk(order_id: u64) -> Result<RiskSummary, HostError> {
+    with(HostGrant::OrderRisk, "host.order-risk", |s| {
+        let resources = super::convert::resources_to_contract(&s.resources);
+        rules::check_own_order(&resources, order_id).map_err(refused)?;
+        let answer = match &s.risk_answer {
+            Some(a) => a.clone(),
+            None => {
+                let a = call(s).and_then(|()| {
+                    s.risks.get(&order_id).cloned().ok_or_else(|| {
+                        HostError::Unavailable(format!(
+                            "no risk assessment of order {order_id} in this run"
+                        ))
+                    })
+                });
+                s.risk_answer = Some(a.clone());
+                a
+            }
+        };
+        let mut r = answer?;
+        r.assessments.truncate(RISK_MAX_ASSESSMENTS);
+        for a in &mut r.assessments {
+            a.facts.truncate(RISK_MAX_FACTS);
+        }
+        Ok(r)
     })
 }

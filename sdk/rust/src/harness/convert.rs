@@ -345,3 +345,45 @@ pub(crate) fn setting_from_contract(v: c::SettingValue) -> SettingValue {
         c::SettingValue::TextList(l) => SettingValue::TextList(l),
     }
 }
+
+/// An order address in the host's form (for minimisation).
+pub(crate) fn address_to_contract(a: crate::Address) -> c::host_api::Address {
+    c::host_api::Address {
+        first_name: a.first_name,
+        last_name: a.last_name,
+        name: a.name,
+        phone: a.phone,
+        company: a.company,
+        address1: a.address1,
+        address2: a.address2,
+        city: a.city,
+        province: a.province,
+        province_code: a.province_code,
+        country: a.country,
+        country_code: a.country_code,
+        zip: a.zip,
+        latitude: a.latitude,
+        longitude: a.longitude,
+    }
+}
+
+/// An order address back in the SDK's form.
+pub(crate) fn address_from_contract(a: c::host_api::Address) -> crate::Address {
+    crate::Address {
+        first_name: a.first_name,
+        last_name: a.last_name,
+        name: a.name,
+        phone: a.phone,
+        company: a.company,
+        address1: a.address1,
+        address2: a.address2,
+        city: a.city,
+        province: a.province,
+        province_code: a.province_code,
+        country: a.country,
+        country_code: a.country_code,
+        zip: a.zip,
+        latitude: a.latitude,
+        longitude: a.longitude,
+    }
+}

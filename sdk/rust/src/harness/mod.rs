@@ -218,7 +218,8 @@ impl Run {
 }
 
 /// A stand-in host for native tests: settings, key-value contents, customer
-/// histories and linked cases, and optionally the plugin's manifest.
+/// histories, linked cases, orders and their risk, and optionally the
+/// plugin's manifest.
 #[derive(Debug, Default)]
 pub struct Harness {
     manifest: Option<Manifest>,
@@ -226,6 +227,8 @@ pub struct Harness {
     kv: BTreeMap<String, KvEntry>,
     histories: BTreeMap<u64, CustomerSummary>,
     cases: Vec<(CaseKey, CaseSummary)>,
+    orders: BTreeMap<u64, crate::OrderDetails>,
+    risks: BTreeMap<u64, crate::RiskSummary>,
     last_logs: Vec<LogLine>,
 }
 
@@ -280,6 +283,20 @@ impl Harness {
         self
     }
 
+    /// The order `host::order` answers for its id (whole: a run with a
+    /// manifest minimises its addresses to the granted data classes, as
+    /// the host does).
+    pub fn order(mut self, order: crate::OrderDetails) -> Self {
+        self.orders.insert(order.id, order);
+        self
+    }
+
+    /// The risk assessment `host::order_risk` answers for `order_id`.
+    pub fn order_risk(mut self, order_id: u64, risk: crate::RiskSummary) -> Self {
+        self.risks.insert(order_id, risk);
+        self
+    }
+
     /// The case `host::linked_case` answers for `key`.
     pub fn linked_case(mut self, key: CaseKey, case: CaseSummary) -> Self {
         self.cases.retain(|(k, _)| *k != key);
@@ -326,12 +343,15 @@ impl Harness {
             .manifest
             .as_ref()
             .is_none_or(|m| m.grants.sees(shopcase_contract::DataClass::AddressRegion));
+        session.data_grants = self.manifest.as_ref().map(|m| m.grants.clone());
         session.settings = settings;
         session.kv = self.kv.clone();
         session.now = now;
         session.resources = event.resources.clone();
         session.histories = self.histories.clone();
         session.cases = self.cases.clone();
+        session.orders = self.orders.clone();
+        session.risks = self.risks.clone();
         session.log_budget = LogBudget::new(limits.log_bytes);
 
         let previous = backend::install(session);

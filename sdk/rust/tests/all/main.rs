@@ -691,3 +691,132 @@ fn bad_manifests_are_reported_with_their_file() {
     assert_eq!(err.failure_kind(), Some(FailureKind::BadManifest));
     assert!(err.to_string().contains("none.toml: cannot read"), "{err}");
 }
+
+/// Plugin API 0.2.0's look-ups in the harness: the fixture's order and
+/// risk, the event's own order only, addresses minimised to the manifest's
+/// data classes as the host minimises them, each function behind its grant.
+#[test]
+fn order_and_risk_fixtures_answer_for_the_events_own_order() {
+    use shopcase_sdk::{
+        Address, LineItem, Money, OrderDetails, RiskAssessment, RiskLevel, RiskRecommendation,
+        RiskSummary,
+    };
+    let money = |a: &str| Money {
+        amount: a.into(),
+        currency: "EUR".into(),
+    };
+    let address = Address {
+        first_name: Some("Ann".into()),
+        last_name: Some("Lee".into()),
+        name: Some("Ann Lee".into()),
+        phone: None,
+        company: None,
+        address1: Some("Hauptstrasse 5".into()),
+        address2: None,
+        city: Some("Berlin".into()),
+        province: None,
+        province_code: None,
+        country: Some("Germany".into()),
+        country_code: Some("DE".into()),
+        zip: Some("10115".into()),
+        latitude: Some(52.5),
+        longitude: None,
+    };
+    let order = OrderDetails {
+        id: ORDER,
+        name: "#1042".into(),
+        created_at: "2026-11-25T10:00:00Z".into(),
+        currency: "EUR".into(),
+        subtotal: None,
+        total: money("129.90"),
+        current_total: money("129.90"),
+        outstanding: money("0.00"),
+        total_refunded: money("0.00"),
+        financial_status: "PAID".into(),
+        fulfillment_status: "UNFULFILLED".into(),
+        cancelled: false,
+        customer_id: Some(CUSTOMER),
+        line_items: vec![LineItem {
+            id: 1,
+            title: "Trail shoes".into(),
+            sku: Some("TS-42".into()),
+            quantity: 1,
+            unit_price: money("129.90"),
+            variant_id: None,
+            product_id: None,
+        }],
+        shipping_address: Some(address.clone()),
+        billing_address: None,
+        fulfillments: vec![],
+        transactions: vec![],
+    };
+    let risk = RiskSummary {
+        recommendation: RiskRecommendation::Accept,
+        assessments: vec![RiskAssessment {
+            level: RiskLevel::Low,
+            provider: None,
+            facts: vec![],
+        }],
+    };
+
+    struct Looks;
+    impl Plugin for Looks {
+        fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
+            let id = event.order_id()?;
+            let o = host::order(id)?;
+            let ship = o.shipping_address.clone().unwrap();
+            info!(
+                "{} {} {:?} {:?} {:?}",
+                o.name, o.line_items[0].title, ship.city, ship.address1, ship.name
+            );
+            let r = host::order_risk(id)?;
+            info!("{:?} {:?}", r.recommendation, r.assessments[0].level);
+            match host::order(id + 1) {
+                Err(HostError::InvalidArgument(m)) => info!("{m}"),
+                other => panic!("{other:?}"),
+            }
+            Ok(vec![])
+        }
+    }
+    let mut h = harness("orders.toml")
+        .order(order.clone())
+        .order_risk(ORDER, risk);
+    let run = h.run::<Looks>(&order_event()).unwrap();
+    assert_eq!(
+        run.messages(),
+        [
+            "#1042 Trail shoes Some(\"Berlin\") None None".to_owned(),
+            "RiskRecommendation::Accept RiskLevel::Low".to_owned(),
+            format!("order {} is not this event's order", ORDER + 1),
+        ]
+    );
+
+    // Without a manifest nothing is minimised; without the grant, the
+    // run stops.
+    let run = Harness::new()
+        .order(order)
+        .order_risk(
+            ORDER,
+            RiskSummary {
+                recommendation: RiskRecommendation::None,
+                assessments: vec![RiskAssessment {
+                    level: RiskLevel::None,
+                    provider: None,
+                    facts: vec![],
+                }],
+            },
+        )
+        .run::<Looks>(&order_event())
+        .unwrap();
+    assert_eq!(
+        run.messages()[0],
+        "#1042 Trail shoes Some(\"Berlin\") Some(\"Hauptstrasse 5\") Some(\"Ann Lee\")"
+    );
+    let err = harness("full.toml")
+        .run::<Looks>(&order_event())
+        .unwrap_err();
+    let HarnessError::GrantDenied { function, grant } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!((*function, *grant), ("host.order", HostGrant::OrderLookup));
+}
