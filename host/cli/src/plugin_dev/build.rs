@@ -311,6 +311,6 @@ mod tests {
                 .any(|(_, t)| t.contains("package shopcase:plugin@0.1.0;"))
         );
         assert!(JS_SDK.contains("export function definePlugin"));
-        assert!(PY_SDK.contains("def plugin(handle)"));
+        assert!(PY_SDK.contains("def plugin(handle: HandleFn) -> type:"));
     }
 }
