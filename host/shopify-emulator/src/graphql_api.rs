@@ -397,6 +397,7 @@ pub(super) async fn graphql(
         fault
     };
     let mut reset_after = false;
+    let mut deprecated = false;
     if let Some(f) = fault {
         tracing::debug!(shop, operation = doc.root_field, kind = ?f.kind, "injecting fault");
         match f.kind {
@@ -423,6 +424,7 @@ pub(super) async fn graphql(
             FaultKind::Slow => {
                 tokio::time::sleep(Duration::from_millis(f.delay_ms.unwrap_or(1000))).await
             }
+            FaultKind::Deprecated => deprecated = true,
         }
     }
 
@@ -433,12 +435,18 @@ pub(super) async fn graphql(
         version,
         now: super::now(),
     };
-    let answer = {
+    let mut answer = {
         let mut st = emu.state();
         execute(&mut st, cfg, &ctx, &token)
     };
     if reset_after {
         return broken_response();
+    }
+    if deprecated {
+        answer.headers_mut().insert(
+            "x-shopify-api-deprecated-reason",
+            axum::http::HeaderValue::from_static(super::DEPRECATED_REASON),
+        );
     }
     answer
 }

@@ -30,7 +30,8 @@
 //!   "refundCreate", "delay_ms": 200, "retry_after_ms": 50}`; `GET` lists,
 //!   `DELETE` clears. Kinds: `error-500`, `status-429`, `throttled`,
 //!   `reset` (connection dropped, nothing applied), `reset-after-apply`
-//!   (applied, then the connection drops before the answer), `slow`.
+//!   (applied, then the connection drops before the answer), `slow`,
+//!   `deprecated` (a normal answer with `X-Shopify-API-Deprecated-Reason`).
 //! - `GET /_emulator/stats`: request, throttled and fault counters.
 //! - `GET|POST /_emulator/shops/{shop}/webhook-subscriptions`,
 //!   `GET|PUT|DELETE /_emulator/shops/{shop}/access-scopes`: see
@@ -178,7 +179,15 @@ pub enum FaultKind {
     ResetAfterApply,
     /// The answer is delayed by `delay_ms`.
     Slow,
+    /// The answer is normal and carries `X-Shopify-API-Deprecated-Reason`
+    /// (as Shopify's does for a request using something deprecated).
+    Deprecated,
 }
+
+/// The `X-Shopify-API-Deprecated-Reason` the `deprecated` fault sends (a
+/// link, as Shopify's).
+pub const DEPRECATED_REASON: &str =
+    "https://shopify.dev/docs/api/usage/versioning#deprecation-practices";
 
 /// One applied mutation, as listed by `/_emulator/mutations`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

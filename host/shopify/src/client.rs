@@ -182,7 +182,13 @@ pub struct ShopifyClient {
     http: reqwest::Client,
     config: ClientConfig,
     shops: RwLock<HashMap<String, Arc<ShopEntry>>>,
+    /// Operations Shopify answered with `X-Shopify-API-Deprecated-Reason`:
+    /// (shop, operation) → the reason, logged once each (bounded).
+    deprecated: std::sync::Mutex<std::collections::BTreeMap<(String, &'static str), String>>,
 }
+
+/// Distinct (shop, operation) deprecations remembered.
+const MAX_DEPRECATIONS: usize = 256;
 
 /// How one attempt ended, before retry policy.
 enum Attempt {
@@ -211,7 +217,36 @@ impl ShopifyClient {
             http,
             config,
             shops: RwLock::new(HashMap::new()),
+            deprecated: std::sync::Mutex::new(std::collections::BTreeMap::new()),
         })
+    }
+
+    /// Operations Shopify said are deprecated (`X-Shopify-API-Deprecated-Reason`):
+    /// `(shop, operation, reason)`, one per shop and operation. Each is logged
+    /// (warn) the first time; move the store's `api-version` or this build
+    /// before the version's support ends.
+    pub fn deprecations(&self) -> Vec<(String, &'static str, String)> {
+        self.deprecated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|((shop, op), reason)| (shop.clone(), *op, reason.clone()))
+            .collect()
+    }
+
+    fn note_deprecation(&self, shop: &str, operation: &'static str, version: &str, reason: &str) {
+        let mut seen = self
+            .deprecated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (shop.to_owned(), operation);
+        if seen.contains_key(&key) || seen.len() >= MAX_DEPRECATIONS {
+            return;
+        }
+        // Shopify's text: a link to its deprecation notes; bounded anyway.
+        let reason: String = reason.chars().take(300).collect();
+        tracing::warn!(shop, operation, api_version = version, %reason, "Shopify says this request uses something deprecated in its API version");
+        seen.insert(key, reason);
     }
 
     /// The client-wide settings.
@@ -396,6 +431,13 @@ impl ShopifyClient {
             }
         };
         let status = resp.status().as_u16();
+        if let Some(reason) = resp
+            .headers()
+            .get("x-shopify-api-deprecated-reason")
+            .and_then(|v| v.to_str().ok())
+        {
+            self.note_deprecation(shop, operation, &entry.config.api_version, reason);
+        }
         let retry_after = resp
             .headers()
             .get(reqwest::header::RETRY_AFTER)

@@ -314,3 +314,30 @@ async fn a_redirect_is_a_permanent_error_and_the_token_never_follows_it() {
         assert!(!message.contains("shpat_secret_token"), "{message}");
     }
 }
+
+/// An answer with `X-Shopify-API-Deprecated-Reason` is used as usual, and
+/// the deprecation is remembered once per shop and operation (and logged
+/// once), with Shopify's reason.
+#[tokio::test]
+async fn a_deprecated_answer_is_noted_once_per_operation() {
+    let env = env().await;
+    assert!(env.client.deprecations().is_empty());
+    env.fault(json!({"kind": "deprecated", "operation": "tagsAdd", "count": 2}))
+        .await;
+    for key in ["d1", "d2"] {
+        let op = ShopifyOperation::TagsAdd(shopcase_contract::action::TagsChange {
+            target: Target::Order(5001),
+            tags: vec![format!("t-{key}")],
+        });
+        assert!(env.client.apply(SHOP, &op, key).await.unwrap().is_done());
+    }
+    assert_eq!(
+        env.client.deprecations(),
+        [(
+            SHOP.to_owned(),
+            "tagsAdd",
+            shopcase_shopify_emulator::DEPRECATED_REASON.to_owned()
+        )]
+    );
+    assert_eq!(env.applied("tagsAdd").await.len(), 2);
+}
