@@ -48,7 +48,7 @@
 //! [plugin]
 //! id = "big-orders"
 //! version = "0.1.0"
-//! api = "0.1.0"
+//! api = "0.2.0"
 //! topics = ["orders/create"]
 //!
 //! [grants]
