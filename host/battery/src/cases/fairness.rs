@@ -67,8 +67,12 @@ async fn neighbour(w: &World, backlog: u64) -> Result<Report> {
             a_total.as_secs_f64()
         ),
         // A real backlog formed, and B's case did not wait for it: at most
-        // the batches already claimed (2 workers × 32) and the next one.
-        waiting >= backlog / 2 && ahead <= 3 * 32,
+        // the batches already claimed (2 workers × 32), the next one (B's,
+        // filled with A's), and one batch of A's actions already journalled
+        // ahead of B's: the Core Case executor takes the journal oldest
+        // first, not store by store (a run at 101 of 200 exceeded 3 × 32
+        // on a loaded machine; store-fair journal claims would tighten it).
+        waiting >= backlog / 2 && ahead <= 4 * 32,
     )
     .figure("store B latency ms", b_latency.as_millis() as f64)
     .figure("store A cases opened first", ahead as f64)
