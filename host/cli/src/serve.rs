@@ -114,10 +114,10 @@ pub(crate) fn assemble(
         .breakers(breakers)
         .storage(storage.clone())
         .routes(admin)
-        .faults_from_env()
-        // Shopify write-back and the customer-history host function.
-        .executor(shopify.executor())
-        .customer_history(shopify.history_source());
+        .faults_from_env();
+    // Shopify: write-back, and the customer-history, order and order-risk
+    // host functions (all of them: one registration, so none is forgotten).
+    let builder = shopify.register(builder);
     // Core Case: the case executor and the poller of case changes.
     match corecase {
         Some(corecase) => corecase.register(builder, storage),

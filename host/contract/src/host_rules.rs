@@ -291,6 +291,22 @@ pub fn check_own_customer(resources: &Resources, customer_id: u64) -> Result<(),
     }
 }
 
+/// `customer-history` from 0.2.0 on: the event's own customer, or the
+/// customer of the event's own order once `order` has named it (a return,
+/// dispute or fulfilment payload names the order only, and the order's
+/// customer is the event's customer). `order_customer` is the customer of
+/// the order the host has already looked up for this event, if any.
+pub fn check_history_customer(
+    resources: &Resources,
+    order_customer: Option<u64>,
+    customer_id: u64,
+) -> Result<(), Refusal> {
+    if order_customer == Some(customer_id) {
+        return Ok(());
+    }
+    check_own_customer(resources, customer_id)
+}
+
 /// `order` and `order-risk` answer about the event's own order only.
 pub fn check_own_order(resources: &Resources, order_id: u64) -> Result<(), Refusal> {
     if resources.order_id == Some(order_id) {
@@ -337,6 +353,21 @@ pub fn check_case_type_granted(granted: bool, case_type: &str) -> Result<(), Ref
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_answers_for_the_events_customer_or_its_orders() {
+        let r = Resources {
+            customer_id: Some(7),
+            ..Resources::default()
+        };
+        assert!(check_history_customer(&r, None, 7).is_ok());
+        assert!(check_history_customer(&r, Some(8), 8).is_ok());
+        assert!(check_history_customer(&r, Some(8), 7).is_ok());
+        assert!(check_history_customer(&r, None, 8).is_err());
+        assert!(check_history_customer(&r, Some(8), 9).is_err());
+        let none = Resources::default();
+        assert!(check_history_customer(&none, None, 7).is_err());
+    }
 
     #[test]
     fn a_log_line_is_one_line_of_text_cut_at_a_character() {

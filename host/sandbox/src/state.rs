@@ -209,9 +209,14 @@ pub(crate) struct State {
     pub(crate) kv: KvOverlay,
     pub(crate) logs: Arc<Mutex<LogBuffer>>,
     pub(crate) clock: Clock,
-    /// The customer history answer of this event (only its own customer
-    /// may be asked for, so one answer serves every call).
-    pub(crate) history: Option<Result<shopcase_contract::host_api::CustomerHistory, HostError>>,
+    /// The customer history answer of this event, with the customer it is
+    /// about (only the event's own customer may be asked for, so one answer
+    /// serves every call; from 0.2.0 that may be the customer the order
+    /// look-up named).
+    pub(crate) history: Option<(
+        u64,
+        Result<shopcase_contract::host_api::CustomerHistory, HostError>,
+    )>,
     /// The order look-up answer of this event (its own order only).
     pub(crate) order: Option<Result<shopcase_contract::host_api::OrderDetails, HostError>>,
     /// The order risk answer of this event (its own order only).

@@ -139,10 +139,10 @@ impl wit_host::Host for State {
             return Ok(Err(to_wit_error(r.into())));
         }
         let answer = match &self.history {
-            Some(answer) => answer.clone(),
-            None => {
+            Some((id, answer)) if *id == customer_id => answer.clone(),
+            _ => {
                 let answer = self.timed(|s| s.customer_history(customer_id));
-                self.history = Some(answer.clone());
+                self.history = Some((customer_id, answer.clone()));
                 answer
             }
         };

@@ -137,16 +137,23 @@ impl wit_host::Host for State {
         customer_id: u64,
     ) -> wasmtime::Result<Result<wit_host::CustomerSummary, wit_host::HostError>> {
         self.require(HostGrant::CustomerHistory, "host.customer-history")?;
-        if let Err(r) =
-            shopcase_contract::host_rules::check_own_customer(&self.scope.resources, customer_id)
-        {
+        // The customer of the event's order, once `order` has named it.
+        let order_customer = match &self.order {
+            Some(Ok(o)) => o.customer_id,
+            _ => None,
+        };
+        if let Err(r) = shopcase_contract::host_rules::check_history_customer(
+            &self.scope.resources,
+            order_customer,
+            customer_id,
+        ) {
             return Ok(Err(to_wit_error(r.into())));
         }
         let answer = match &self.history {
-            Some(answer) => answer.clone(),
-            None => {
+            Some((id, answer)) if *id == customer_id => answer.clone(),
+            _ => {
                 let answer = self.timed(|s| s.customer_history(customer_id));
-                self.history = Some(answer.clone());
+                self.history = Some((customer_id, answer.clone()));
                 answer
             }
         };

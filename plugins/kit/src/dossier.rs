@@ -6,7 +6,7 @@
 //! was granted.
 
 use shopcase_sdk::views::Order;
-use shopcase_sdk::{CustomerSummary, Document};
+use shopcase_sdk::{CustomerSummary, Document, Money, OrderDetails};
 
 use crate::text::{file_stem, single_line};
 
@@ -234,6 +234,117 @@ pub fn order_section(md: &mut Markdown, order: &Order) {
         md.heading("Refunds");
         md.table(&["date", "amount", "note"], &rows);
     }
+}
+
+/// The order as the host's `order` look-up answers it (WIT 0.2.0, grant
+/// `order-lookup`): money (total, current total, refunded, outstanding),
+/// statuses, the addresses as far as the plugin may see them, every line by
+/// title, SKU, quantity and price, fulfilments and payment transactions.
+pub fn order_details_section(md: &mut Markdown, order: &OrderDetails) {
+    md.heading(&format!("Order {}", order.name));
+    md.field("Order id", &order.id.to_string());
+    md.field("Placed", &order.created_at);
+    let money = |m: &Money| format!("{} {}", m.amount, m.currency);
+    md.field("Total", &money(&order.total));
+    if order.current_total.amount != order.total.amount {
+        md.field("Current total", &money(&order.current_total));
+    }
+    md.field("Refunded", &money(&order.total_refunded));
+    md.field("Outstanding", &money(&order.outstanding));
+    md.field("Financial status", &order.financial_status);
+    md.field("Fulfillment status", &order.fulfillment_status);
+    if order.cancelled {
+        md.field("Cancelled", "yes");
+    }
+    match order.customer_id {
+        Some(id) => md.field("Customer id", &id.to_string()),
+        None => md.field("Customer", "guest checkout"),
+    };
+    for (label, address) in [
+        ("Shipping address", &order.shipping_address),
+        ("Billing address", &order.billing_address),
+    ] {
+        if let Some(a) = address {
+            let parts: Vec<&str> = [
+                a.address1.as_deref(),
+                a.address2.as_deref(),
+                a.zip.as_deref(),
+                a.city.as_deref(),
+                a.province_code.as_deref(),
+                a.country_code.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter(|p| !p.trim().is_empty())
+            .collect();
+            if !parts.is_empty() {
+                md.field(label, &parts.join(", "));
+            }
+        }
+    }
+    let rows: Vec<Vec<String>> = order
+        .line_items
+        .iter()
+        .map(|l| {
+            vec![
+                l.title.clone(),
+                l.sku.clone().unwrap_or_default(),
+                l.quantity.to_string(),
+                money(&l.unit_price),
+                line_total(&l.unit_price.amount, l.quantity)
+                    .map(|t| format!("{t} {}", l.unit_price.currency))
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    md.heading("Items");
+    md.table(&["item", "sku", "qty", "unit price", "line total"], &rows);
+    if !order.fulfillments.is_empty() {
+        let rows: Vec<Vec<String>> = order
+            .fulfillments
+            .iter()
+            .map(|f| {
+                vec![
+                    f.id.to_string(),
+                    f.status.clone(),
+                    f.tracking_company.clone().unwrap_or_default(),
+                    f.tracking_number.clone().unwrap_or_default(),
+                    f.created_at.clone(),
+                ]
+            })
+            .collect();
+        md.heading("Fulfillments");
+        md.table(
+            &["fulfillment", "status", "carrier", "tracking", "created"],
+            &rows,
+        );
+    }
+    if !order.transactions.is_empty() {
+        let rows: Vec<Vec<String>> = order
+            .transactions
+            .iter()
+            .map(|t| {
+                vec![
+                    t.created_at.clone(),
+                    t.kind.clone(),
+                    t.status.clone(),
+                    t.gateway.clone().unwrap_or_default(),
+                    money(&t.amount),
+                ]
+            })
+            .collect();
+        md.heading("Payments");
+        md.table(&["date", "kind", "status", "gateway", "amount"], &rows);
+    }
+}
+
+/// `quantity × unit price` of a decimal string, to the cent; `None` if the
+/// price is not a decimal amount.
+fn line_total(unit_price: &str, quantity: u32) -> Option<String> {
+    let cents = shopcase_sdk::money::parse_cents(unit_price)?;
+    cents
+        .checked_mul(i64::from(quantity))
+        .map(shopcase_sdk::money::format_cents)
 }
 
 /// The customer's history from the host (`customer-history` grant): totals,

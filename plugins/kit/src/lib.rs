@@ -18,15 +18,21 @@
 //! - [`state`]: JSON values and once-only markers in the key-value store;
 //! - [`facts`]: the custom attributes every order case carries;
 //! - [`dossier`]: Markdown documents (order dossier, customer history);
+//! - [`order`]: the event's order and customer from the host's look-ups,
+//!   for events that name the order by id only;
 //! - [`lifecycle`]: priorities, and the status moves that resolve a case;
+//! - [`assign`]: assignment rules that name a case's owner (a person) as
+//!   well as its group;
 //! - [`decision`]: the analyst's decision recorded on a case;
 //! - `testing` (native targets only): fixtures, harness and action finders
 //!   for the plugins' tests.
 
+pub mod assign;
 pub mod decision;
 pub mod dossier;
 pub mod facts;
 pub mod lifecycle;
+pub mod order;
 pub mod settings;
 pub mod state;
 pub mod text;

@@ -13,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use shopcase_sdk::harness::Harness;
 use shopcase_sdk::{
-    Action, CaseKey, CaseStatus, CaseSummary, Comment, CreateTask, CustomerSummary, Event,
-    OpenCase, OrderSummary, Priority, RequestApproval, ShopifyOperation, UpdateCase,
+    Action, Address, CaseKey, CaseStatus, CaseSummary, Comment, CreateTask, CustomerSummary, Event,
+    LineItem, Money, OpenCase, OrderDetails, OrderSummary, Priority, RequestApproval,
+    ShopifyOperation, Transaction, UpdateCase,
 };
 
 /// A plugin crate's directory, its fixtures and manifest.
@@ -81,6 +82,228 @@ impl Fixtures {
                 (n.trim_end_matches(".json").to_owned(), e)
             })
             .collect()
+    }
+}
+
+impl Fixtures {
+    /// The orders the demo scenario files name by id only
+    /// (`examples/events/scenarios/orders.json`), as the host's `order`
+    /// look-up answers them: paid in full by one Shopify Payments sale,
+    /// fulfilled, addresses whole (the harness minimises them to the
+    /// plugin's data grants, as the host does).
+    ///
+    /// # Panics
+    /// If the file cannot be read or is not the expected shape.
+    pub fn scenario_orders(&self) -> Vec<OrderDetails> {
+        let path = self.dir.join("../../examples/events/scenarios/orders.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("orders.json: {e}"));
+        doc["orders"]
+            .as_array()
+            .unwrap_or_else(|| panic!("orders.json: no `orders` list"))
+            .iter()
+            .map(order_details_of)
+            .collect()
+    }
+
+    /// The customers of the demo scenarios
+    /// (`examples/events/scenarios/customers.json`) as
+    /// `host::customer_history` answers them, their recent orders being
+    /// their [`Fixtures::scenario_orders`], newest first.
+    ///
+    /// # Panics
+    /// If the file cannot be read or is not the expected shape.
+    pub fn scenario_customers(&self) -> Vec<CustomerSummary> {
+        let path = self
+            .dir
+            .join("../../examples/events/scenarios/customers.json");
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("customers.json: {e}"));
+        let orders = self.scenario_orders();
+        doc["customers"]
+            .as_array()
+            .unwrap_or_else(|| panic!("customers.json: no `customers` list"))
+            .iter()
+            .map(|c| {
+                let id = c["id"]
+                    .as_u64()
+                    .unwrap_or_else(|| panic!("customers.json: a customer without id"));
+                let mut recent: Vec<OrderSummary> = orders
+                    .iter()
+                    .filter(|o| o.customer_id == Some(id))
+                    .map(|o| OrderSummary {
+                        id: o.id,
+                        name: o.name.clone(),
+                        created_at: o.created_at.clone(),
+                        total_price: o.total.amount.clone(),
+                        currency: o.currency.clone(),
+                        financial_status: o.financial_status.clone(),
+                        fulfillment_status: o.fulfillment_status.clone(),
+                        cancelled: o.cancelled,
+                        shipping_country: o
+                            .shipping_address
+                            .as_ref()
+                            .and_then(|a| a.country_code.clone()),
+                    })
+                    .collect();
+                recent.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+                let text = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+                CustomerSummary {
+                    customer_id: id,
+                    number_of_orders: c["number_of_orders"].as_u64().unwrap_or(0),
+                    amount_spent: c["amount_spent"].as_str().unwrap_or("0.00").to_owned(),
+                    currency: "EUR".to_owned(),
+                    tags: c["tags"]
+                        .as_array()
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(|x| x.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    created_at: text("created_at"),
+                    recent_orders: recent,
+                }
+            })
+            .collect()
+    }
+
+    /// [`Fixtures::harness`] answering the order look-up with every
+    /// [`Fixtures::scenario_orders`] order and the customer history with
+    /// every [`Fixtures::scenario_customers`] customer (a test may still
+    /// set its own answers after this).
+    pub fn harness_with_scenario_data(&self) -> Harness {
+        let h = self
+            .scenario_orders()
+            .into_iter()
+            .fold(self.harness(), Harness::order);
+        self.scenario_customers()
+            .into_iter()
+            .fold(h, Harness::customer_history)
+    }
+}
+
+/// An order as `host::order` answers it: paid in full (one successful
+/// sale), unfulfilled, no addresses; `lines` are
+/// `(line item id, title, SKU, quantity, unit price)`, prices in EUR.
+pub fn order_details(
+    id: u64,
+    name: &str,
+    customer_id: Option<u64>,
+    lines: &[(u64, &str, &str, u32, &str)],
+) -> OrderDetails {
+    let cents: i64 = lines
+        .iter()
+        .map(|l| shopcase_sdk::money::parse_cents(l.4).unwrap_or(0) * i64::from(l.3))
+        .sum();
+    let total = shopcase_sdk::money::format_cents(cents);
+    let mut o = order_details_of(&serde_json::json!({
+        "id": id, "name": name, "currency": "EUR", "total_price": total,
+        "created_at": "2026-11-20T10:00:00Z", "financial_status": "paid",
+        "fulfillment_status": "unfulfilled",
+    }));
+    o.customer_id = customer_id;
+    o.line_items = lines
+        .iter()
+        .map(|&(id, title, sku, quantity, price)| LineItem {
+            id,
+            title: title.to_owned(),
+            sku: (!sku.is_empty()).then(|| sku.to_owned()),
+            quantity,
+            unit_price: Money {
+                amount: price.to_owned(),
+                currency: "EUR".to_owned(),
+            },
+            variant_id: None,
+            product_id: None,
+        })
+        .collect();
+    o
+}
+
+/// An order payload of `orders.json` as `host::order` answers it.
+fn order_details_of(p: &serde_json::Value) -> OrderDetails {
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let currency = text(p, "currency").unwrap_or_else(|| "EUR".into());
+    let money = |amount: String| Money {
+        amount,
+        currency: currency.clone(),
+    };
+    let total = text(p, "total_price").unwrap_or_else(|| "0.00".into());
+    let created_at = text(p, "created_at").unwrap_or_default();
+    let address = |a: Option<&serde_json::Value>| {
+        a.filter(|a| a.is_object()).map(|a| Address {
+            first_name: text(a, "first_name"),
+            last_name: text(a, "last_name"),
+            name: text(a, "name"),
+            phone: text(a, "phone"),
+            company: text(a, "company"),
+            address1: text(a, "address1"),
+            address2: text(a, "address2"),
+            city: text(a, "city"),
+            province: text(a, "province"),
+            province_code: text(a, "province_code"),
+            country: text(a, "country"),
+            country_code: text(a, "country_code"),
+            zip: text(a, "zip"),
+            latitude: a.get("latitude").and_then(serde_json::Value::as_f64),
+            longitude: a.get("longitude").and_then(serde_json::Value::as_f64),
+        })
+    };
+    let id = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_u64);
+    OrderDetails {
+        id: id(p.get("id")).unwrap_or_else(|| panic!("orders.json: an order without id")),
+        name: text(p, "name").unwrap_or_default(),
+        created_at: created_at.clone(),
+        currency: currency.clone(),
+        subtotal: text(p, "subtotal_price").map(money),
+        total: money(total.clone()),
+        current_total: money(total.clone()),
+        outstanding: money("0.00".into()),
+        total_refunded: money("0.00".into()),
+        financial_status: text(p, "financial_status")
+            .unwrap_or_else(|| "paid".into())
+            .to_uppercase(),
+        fulfillment_status: text(p, "fulfillment_status")
+            .unwrap_or_else(|| "unfulfilled".into())
+            .to_uppercase(),
+        cancelled: false,
+        customer_id: id(p.get("customer").and_then(|c| c.get("id"))),
+        line_items: p
+            .get("line_items")
+            .and_then(serde_json::Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|i| LineItem {
+                        id: id(i.get("id")).unwrap_or(0),
+                        title: text(i, "name")
+                            .or_else(|| text(i, "title"))
+                            .unwrap_or_default(),
+                        sku: text(i, "sku"),
+                        quantity: id(i.get("quantity")).unwrap_or(1) as u32,
+                        unit_price: money(text(i, "price").unwrap_or_else(|| "0.00".into())),
+                        variant_id: id(i.get("variant_id")),
+                        product_id: id(i.get("product_id")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        shipping_address: address(p.get("shipping_address")),
+        billing_address: address(p.get("billing_address")),
+        fulfillments: vec![],
+        transactions: vec![Transaction {
+            kind: "SALE".into(),
+            status: "SUCCESS".into(),
+            gateway: Some("shopify_payments".into()),
+            amount: money(total),
+            created_at,
+        }],
     }
 }
 

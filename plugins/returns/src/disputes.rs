@@ -2,14 +2,14 @@
 //! evidence deadline, with an evidence task, a reminder when the deadline
 //! is near, and the outcome recorded when Shopify reports it.
 
-use plugin_kit::dossier::{Markdown, history_section};
+use plugin_kit::dossier::{Markdown, history_section, order_details_section};
 use plugin_kit::facts::{order_ref_attributes, with_attributes};
-use plugin_kit::{lifecycle, settings, state, text};
+use plugin_kit::{lifecycle, order, settings, state, text};
 use serde::{Deserialize, Serialize};
 use shopcase_sdk::views::Dispute;
 use shopcase_sdk::{
     Action, Attribute, CaseKey, CaseStatus, Comment, CreateTask, Document, Event, FollowUp,
-    OpenCase, PluginError, Priority, Timestamp, UpdateCase, host,
+    OpenCase, OrderDetails, PluginError, Priority, Timestamp, UpdateCase, host,
 };
 
 use crate::words;
@@ -133,7 +133,14 @@ fn due(deadline: Option<Timestamp>, now: Timestamp, buffer: i64) -> Timestamp {
     }
 }
 
-fn case_for(event: &Event, d: &Dispute, key: &CaseKey, s: &Settings, due: Timestamp) -> OpenCase {
+fn case_for(
+    event: &Event,
+    d: &Dispute,
+    key: &CaseKey,
+    s: &Settings,
+    due: Timestamp,
+    details: Option<&OrderDetails>,
+) -> OpenCase {
     let amount = d.amount_cents().unwrap_or(0);
     let priority = if amount >= s.critical_cents && s.critical_cents > 0 {
         Priority::Critical
@@ -142,10 +149,11 @@ fn case_for(event: &Event, d: &Dispute, key: &CaseKey, s: &Settings, due: Timest
     } else {
         Priority::Medium
     };
-    let order = event
-        .resources
-        .order_id
-        .map_or_else(|| "an unknown order".to_owned(), |id| format!("order {id}"));
+    let order = match (details, event.resources.order_id) {
+        (Some(o), _) => format!("order {}", o.name),
+        (None, Some(id)) => format!("order {id}"),
+        (None, None) => "an unknown order".to_owned(),
+    };
     let title = format!(
         "{} {} {} on {order}: {}",
         kind_label(d),
@@ -172,8 +180,11 @@ fn case_for(event: &Event, d: &Dispute, key: &CaseKey, s: &Settings, due: Timest
     let mut attrs = order_ref_attributes(
         &event.shop,
         event.resources.order_id,
-        event.resources.customer_id,
+        order::customer_id(event, details),
     );
+    if let Some(o) = details {
+        attrs.extend(order::attributes(o));
+    }
     attrs.extend([
         Attribute::new("disputeId", d.id.to_string()),
         Attribute::new("disputeType", &d.kind),
@@ -201,6 +212,7 @@ fn case_for(event: &Event, d: &Dispute, key: &CaseKey, s: &Settings, due: Timest
 fn dossier(
     event: &Event,
     d: &Dispute,
+    order: Option<&OrderDetails>,
     history: Option<&shopcase_sdk::CustomerSummary>,
 ) -> Document {
     let mut md = Markdown::new(&format!("{} {}", kind_label(d), d.id));
@@ -228,6 +240,9 @@ fn dossier(
     );
     md.heading("Evidence to gather");
     md.para(evidence_guidance(&d.reason));
+    if let Some(o) = order {
+        order_details_section(&mut md, o);
+    }
     if let Some(h) = history {
         history_section(&mut md, h, event.resources.order_id);
     }
@@ -280,8 +295,9 @@ pub(crate) fn on_dispute(event: &Event) -> Result<Vec<Action>, PluginError> {
     if notes.is_empty() && !deadline_changed {
         return Ok(vec![]);
     }
-    // Re-sending the case updates its status attributes and due date.
-    actions.push(case_for(event, &d, &key, &s, due).into());
+    // Re-sending the case updates its status attributes and due date (the
+    // host keeps the title, and the order attributes set when it opened).
+    actions.push(case_for(event, &d, &key, &s, due, None).into());
     if !notes.is_empty() {
         actions.push(Comment::internal(key.clone(), notes.join(" ")).into());
     }
@@ -316,8 +332,22 @@ fn open(
     deadline: Option<Timestamp>,
     due: Timestamp,
 ) -> Result<Vec<Action>, PluginError> {
-    let history = crate::history(event)?;
-    let case = case_for(event, d, key, s, due).document(dossier(event, d, history.as_ref()));
+    // The payload names the order by id only: what was bought, paid and
+    // shipped, and who bought it, come from the host's look-ups.
+    let details = order::lookup(event)?;
+    let history = order::history(event, details.as_ref())?;
+    let mut case = case_for(event, d, key, s, due, details.as_ref());
+    // What was bought and who bought it, for the analyst at a glance.
+    let context: Vec<String> = details
+        .as_ref()
+        .map(order::items_line)
+        .into_iter()
+        .chain(history.as_ref().map(order::history_line))
+        .collect();
+    if !context.is_empty() {
+        case.summary = text::clip(&format!("{}\n\n{}", case.summary, context.join("\n")), 4000);
+    }
+    let case = case.document(dossier(event, d, details.as_ref(), history.as_ref()));
     let mut actions: Vec<Action> = vec![case.into()];
     if d.is_open() {
         actions.push(

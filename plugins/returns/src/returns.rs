@@ -7,14 +7,14 @@
 //! | `decline` | return declined with `decline-reason` (final-sale, return-period-ended, other) and `decline-note` | resolved `return-declined` |
 
 use plugin_kit::decision::{attribute, decision};
-use plugin_kit::dossier::{Markdown, history_section};
+use plugin_kit::dossier::{Markdown, history_section, order_details_section};
 use plugin_kit::facts::{order_ref_attributes, with_attributes};
-use plugin_kit::{lifecycle, settings, state, text};
+use plugin_kit::{lifecycle, order, settings, state, text};
 use serde::{Deserialize, Serialize};
 use shopcase_sdk::views::{CaseUpdated, Return};
 use shopcase_sdk::{
-    Action, Attribute, Comment, DeclineReason, Document, Event, OpenCase, PluginError, Priority,
-    host, shopify,
+    Action, Attribute, Comment, CustomerSummary, DeclineReason, Document, Event, OpenCase,
+    OrderDetails, PluginError, Priority, host, shopify,
 };
 
 use crate::words;
@@ -83,7 +83,10 @@ pub(crate) fn on_request(event: &Event) -> Result<Vec<Action>, PluginError> {
     }
     let s = Settings::read();
     let now = event.triggered_at()?;
-    let history = crate::history(event)?;
+    // The payload names the order by id only: its lines, totals and
+    // customer come from the host's order look-up.
+    let order = order::lookup(event)?;
+    let history = order::history(event, order.as_ref())?;
 
     let reasons = r.reasons();
     let high = reasons
@@ -106,10 +109,13 @@ pub(crate) fn on_request(event: &Event) -> Result<Vec<Action>, PluginError> {
     );
     let mut summary = format!(
         "The customer asks to return from order {}:\n",
-        order_label(event)
+        order_label(event, order.as_ref())
     );
-    for line in lines(&r) {
+    for line in lines(&r, order.as_ref()) {
         summary.push_str(&format!("- {line}\n"));
+    }
+    if let Some(h) = &history {
+        summary.push_str(&format!("\n{}\n", order::history_line(h)));
     }
     summary.push_str(&format!(
         "\nRecord the decision in the case attribute `{}`: `approve` approves the return in Shopify; `decline` declines it (optional attributes `decline-reason`: final-sale, return-period-ended or other; `decline-note`: shown to the customer).",
@@ -119,8 +125,11 @@ pub(crate) fn on_request(event: &Event) -> Result<Vec<Action>, PluginError> {
     let mut attrs = order_ref_attributes(
         &event.shop,
         event.resources.order_id,
-        event.resources.customer_id,
+        order::customer_id(event, order.as_ref()),
     );
+    if let Some(o) = &order {
+        attrs.extend(order::attributes(o));
+    }
     attrs.extend([
         Attribute::new("returnId", return_id.to_string()),
         Attribute::new("returnName", &name),
@@ -140,37 +149,60 @@ pub(crate) fn on_request(event: &Event) -> Result<Vec<Action>, PluginError> {
             .due(now.plus_hours(s.sla_hours)),
         attrs,
     )
-    .document(dossier(event, &r, &name, history.as_ref()));
+    .document(dossier(event, &r, &name, order.as_ref(), history.as_ref()));
     st.opened = true;
     st.save(return_id)?;
     shopcase_sdk::info!("return {name}: case opened ({})", reasons.join(", "));
     Ok(vec![case.into()])
 }
 
-fn order_label(event: &Event) -> String {
-    event
-        .resources
-        .order_id
-        .map_or_else(|| "(unknown)".to_owned(), |id| id.to_string())
+/// `#2020 (5900000102020, 1128.40 EUR, PAID, FULFILLED)` with the order
+/// look-up's answer, else the order's id.
+fn order_label(event: &Event, order: Option<&OrderDetails>) -> String {
+    match order {
+        Some(o) => format!(
+            "{} ({}, {} {}, {}, {})",
+            o.name,
+            o.id,
+            o.total.amount,
+            o.total.currency,
+            o.financial_status.to_lowercase(),
+            o.fulfillment_status.to_lowercase()
+        ),
+        None => event
+            .resources
+            .order_id
+            .map_or_else(|| "(unknown)".to_owned(), |id| id.to_string()),
+    }
+}
+
+/// What a returned line is: the order's line by title, SKU and price when
+/// the order look-up knows it, else the payload's name or id.
+fn item_label(l: &shopcase_sdk::views::ReturnLineItem, order: Option<&OrderDetails>) -> String {
+    let line = l
+        .fulfillment_line_item
+        .as_ref()
+        .and_then(|f| f.line_item.as_ref());
+    match line {
+        Some(li) => order
+            .and_then(|o| order::line_label(o, li.id))
+            .unwrap_or_else(|| {
+                if li.name.is_empty() {
+                    format!("line item {}", li.id)
+                } else {
+                    li.name.clone()
+                }
+            }),
+        None => format!("return line {}", l.id),
+    }
 }
 
 /// One line per returned line: quantity, line item, reason, notes.
-fn lines(r: &Return) -> Vec<String> {
+fn lines(r: &Return, order: Option<&OrderDetails>) -> Vec<String> {
     r.return_line_items
         .iter()
         .map(|l| {
-            let item = l
-                .fulfillment_line_item
-                .as_ref()
-                .and_then(|f| f.line_item.as_ref())
-                .map(|li| {
-                    if li.name.is_empty() {
-                        format!("line item {}", li.id)
-                    } else {
-                        li.name.clone()
-                    }
-                })
-                .unwrap_or_else(|| format!("return line {}", l.id));
+            let item = item_label(l, order);
             let mut s = format!("{} × {item}: {}", l.quantity, words(&l.return_reason));
             if let Some(n) = l
                 .return_reason_note
@@ -191,25 +223,33 @@ fn dossier(
     event: &Event,
     r: &Return,
     name: &str,
-    history: Option<&shopcase_sdk::CustomerSummary>,
+    order: Option<&OrderDetails>,
+    history: Option<&CustomerSummary>,
 ) -> Document {
     let mut md = Markdown::new(&format!("Return request {name}"));
     md.field("Return id", &r.id.to_string());
     md.field("Status", &r.status);
-    md.field("Order id", &order_label(event));
+    md.field("Order", &order_label(event, order));
     md.field("Items", &r.quantity().to_string());
     md.heading("Lines");
     let rows: Vec<Vec<String>> = r
         .return_line_items
         .iter()
         .map(|l| {
+            let li = l
+                .fulfillment_line_item
+                .as_ref()
+                .and_then(|f| f.line_item.as_ref());
+            let ordered =
+                li.and_then(|li| order.and_then(|o| o.line_items.iter().find(|x| x.id == li.id)));
             vec![
-                l.fulfillment_line_item
-                    .as_ref()
-                    .and_then(|f| f.line_item.as_ref())
-                    .map(|li| li.id.to_string())
-                    .unwrap_or_default(),
+                li.map(|li| li.id.to_string()).unwrap_or_default(),
+                item_label(l, order),
+                ordered.and_then(|x| x.sku.clone()).unwrap_or_default(),
                 l.quantity.to_string(),
+                ordered
+                    .map(|x| format!("{} {}", x.unit_price.amount, x.unit_price.currency))
+                    .unwrap_or_default(),
                 words(&l.return_reason),
                 l.return_reason_note.clone().unwrap_or_default(),
                 l.customer_note.clone().unwrap_or_default(),
@@ -217,9 +257,21 @@ fn dossier(
         })
         .collect();
     md.table(
-        &["line item", "qty", "reason", "reason note", "customer note"],
+        &[
+            "line item",
+            "item",
+            "sku",
+            "qty",
+            "unit price",
+            "reason",
+            "reason note",
+            "customer note",
+        ],
         &rows,
     );
+    if let Some(o) = order {
+        order_details_section(&mut md, o);
+    }
     if let Some(h) = history {
         history_section(&mut md, h, event.resources.order_id);
     }

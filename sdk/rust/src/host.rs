@@ -91,8 +91,11 @@ pub fn setting_list(name: &str, default: &[&str]) -> Vec<String> {
 }
 
 /// The history of the event's own customer (orders, amount spent, tags),
-/// read from Shopify and cached by the host. Another customer's id is an
-/// [`HostError::InvalidArgument`]. Grant: `customer-history`.
+/// read from Shopify and cached by the host. The event's customer is
+/// `event.resources.customer_id`, or, for an event that names only its
+/// order (a return, dispute or fulfilment), the `customer_id` that
+/// [`order`] answered earlier in the same event. Another customer's id is
+/// an [`HostError::InvalidArgument`]. Grant: `customer-history`.
 pub fn customer_history(customer_id: u64) -> Result<CustomerSummary, HostError> {
     backend::customer_history(customer_id)
 }

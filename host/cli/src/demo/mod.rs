@@ -125,9 +125,15 @@ struct CaseSummary {
     status: String,
     priority: String,
     owner_group: Option<String>,
+    /// The named case worker, if any.
+    assignee: Option<String>,
     escalation_level: u64,
     tasks: usize,
     documents: usize,
+    /// What the case worker reads first.
+    summary: String,
+    /// The custom attributes (order, customer, scenario facts).
+    attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Serialize)]
@@ -391,9 +397,15 @@ async fn summarise(
             status: c["status"].as_str().unwrap_or_default().to_owned(),
             priority: attrs["priority"].as_str().unwrap_or_default().to_owned(),
             owner_group: attrs["assigneeGroup"].as_str().map(str::to_owned),
+            assignee: attrs["assignee"].as_str().map(str::to_owned),
             escalation_level: attrs["escalationLevel"].as_u64().unwrap_or(0),
             tasks: c["tasks"].as_array().map_or(0, Vec::len),
             documents: c["attachments"].as_array().map_or(0, Vec::len),
+            summary: attrs["summary"].as_str().unwrap_or_default().to_owned(),
+            attributes: c["caseProperties"]["customAttributes"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
         });
         if let Some(id) = c["id"].as_str() {
             for held in storage.held_operations(id).await? {
@@ -437,6 +449,13 @@ async fn summarise(
     })
 }
 
+/// Cases the printed summary shows with their first lines: what a case
+/// worker sees first.
+const SCENES: &[(&str, &str)] = &[(
+    "A return with the order's lines and the customer's history",
+    "demo.myshopify.com:return:9100020201:return-request",
+)];
+
 fn print_summary(s: &Summary) {
     println!();
     println!(
@@ -457,6 +476,18 @@ fn print_summary(s: &Summary) {
             c.documents,
             c.title
         );
+    }
+    println!();
+    println!("Scenes worth a look:");
+    for (what, reference) in SCENES {
+        let Some(c) = s.cases.iter().find(|c| c.external_reference == *reference) else {
+            println!("  {what}: no case (see the dead letters)");
+            continue;
+        };
+        println!("  {what} — {} {}", c.case_number, c.title);
+        for line in c.summary.lines().filter(|l| !l.trim().is_empty()).take(6) {
+            println!("      {line}");
+        }
     }
     println!();
     println!("What the analyst did:");

@@ -108,7 +108,21 @@ pub(crate) fn build(
             }
         }
     }
-    // Orders only named by other resources (returns, disputes, shipments).
+    // Orders only named by other resources (returns, disputes, shipments):
+    // `orders.json` has their lines and customers, for the order look-up.
+    let path = scenarios.join("orders.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut table: Value = serde_json::from_str(&text).context("orders.json")?;
+    shopcase_contract::time::shift_json(&mut table, shift);
+    for p in table["orders"]
+        .as_array()
+        .context("orders.json: `orders` is not a list")?
+    {
+        let order = order_of(p).context("orders.json: an order without an id")?;
+        orders.entry(order.id).or_insert(order);
+    }
+    // Any other order a resource names: a paid, fulfilled order of 100 EUR.
     for id in referenced {
         orders.entry(id).or_insert_with(|| Order {
             id,

@@ -330,6 +330,29 @@ fn returns_disputes_and_complaints_become_structured_cases() {
         count("returnApproveRequest", "gid://shopify/Return/9100020201"),
         1
     );
+    // The return payload names order and lines by id only: the case names
+    // them from Shopify's order (through the emulator), with the customer.
+    let summary = approve["summary"].as_str().unwrap();
+    for part in [
+        "order #2020 (5900000102020, 1128.40 EUR,",
+        "1 × Espresso Machine Pro - Steel (SKU EMP-STEEL, 1099.00 EUR each): defective",
+        "1 × Milk Jug 600ml - Brushed (SKU JUG-600, 24.50 EUR each): unwanted",
+        "Customer 7100000001: 12 order(s) since 2023-04-11, 1834.50 EUR spent.",
+    ] {
+        assert!(summary.contains(part), "{part} in {summary}");
+    }
+    assert_eq!(approve["attributes"]["customerId"], "7100000001");
+    assert_eq!(approve["attributes"]["orderName"], "#2020");
+    let chargeback_summary =
+        case("demo.myshopify.com:dispute:7700002022:refund-dispute")["summary"]
+            .as_str()
+            .unwrap();
+    assert!(
+        chargeback_summary.contains(
+            "Items: 1 × Burr Grinder Mk2 - Black (SKU BG2-BLK), 2 × Single-Origin Beans 1kg - Ethiopia (SKU BEAN-ETH-1K); total 313.70 EUR."
+        ),
+        "{chargeback_summary}"
+    );
     assert_eq!(
         case("demo.myshopify.com:return:9100020211:return-request")["status"],
         "RESOLVED"

@@ -180,6 +180,48 @@ fn a_0_2_0_plugin_reads_its_own_order_and_risk() {
 }
 
 #[test]
+fn the_customer_the_order_names_is_the_events_own_after_the_look_up() {
+    // A return or dispute payload names its order only; from 0.2.0 the
+    // customer the host's order look-up names may be asked about, and no
+    // other. The event here names customer 7; its order, customer 8.
+    let history = |id: u64| shopcase_contract::host_api::CustomerHistory {
+        customer_id: id,
+        number_of_orders: id,
+        amount_spent: "10.00".into(),
+        currency: "EUR".into(),
+        tags: vec![],
+        created_at: "2024-01-01T00:00:00Z".into(),
+        recent_orders: vec![],
+    };
+    let mut o = order();
+    o.customer_id = Some(8);
+    let services = Arc::new(
+        MemoryServices::new()
+            .with_order(o)
+            .with_history(history(7))
+            .with_history(history(8))
+            .with_history(history(9)),
+    );
+    let p = load(
+        "order-probe",
+        &manifest(&["order-lookup", "customer-history"], &[]),
+    );
+    let r = report(&p, "skip:risk, history:8", services.clone());
+    assert_eq!(
+        r["history-before"]["err"],
+        json!({"case": "invalid-argument", "message": "customer 8 is not this event's customer"}),
+        "{r}"
+    );
+    assert_eq!(r["history-after"]["ok"]["customer-id"], 8, "{r}");
+    // The event's own customer still answers, and a third never does.
+    let r = report(&p, "skip:risk, history:7", services.clone());
+    assert_eq!(r["history-before"]["ok"]["orders"], 7, "{r}");
+    assert_eq!(r["history-after"]["ok"]["orders"], 7, "{r}");
+    let r = report(&p, "skip:risk, history:9", services);
+    assert_eq!(r["history-after"]["err"]["case"], "invalid-argument", "{r}");
+}
+
+#[test]
 fn another_order_is_an_invalid_argument() {
     let p = load(
         "order-probe",

@@ -20,8 +20,37 @@ fn fx() -> Fixtures {
     Fixtures::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Orders of this crate's own fixtures (the scenario orders come from
+/// `examples/events/scenarios/orders.json`).
+const ORDER_2026: u64 = 5_900_000_102_026;
+const ORDER_2029: u64 = 5_900_000_102_029;
+
 fn harness() -> Harness {
-    fx().harness()
+    fx().harness_with_scenario_data()
+        .order(order_details(
+            ORDER_2026,
+            "#2026",
+            None,
+            &[(
+                13_700_020_261,
+                "Barista Apron - Size M",
+                "APR-M",
+                1,
+                "39.00",
+            )],
+        ))
+        .order(order_details(
+            ORDER_2029,
+            "#2029",
+            None,
+            &[(
+                13_700_020_291,
+                "Espresso Machine Pro - Steel",
+                "EMP-STEEL",
+                1,
+                "1099.00",
+            )],
+        ))
         .customer_history(history(
             LENA,
             12,
@@ -88,8 +117,11 @@ fn a_return_request_opens_a_structured_case() {
     );
     assert_eq!(case.owner_group.as_deref(), Some("returns-team"));
     assert_eq!(case.due.as_deref(), Some("2026-11-28T08:41:00Z"));
-    assert!(case.summary.contains(
-        "- 1 × line item 13700020201: defective — customer: \"Pump makes a grinding noise and leaks water after two days.\"\n- 1 × line item 13700020202: unwanted\n"
+    // The payload names lines by id only: the order look-up names them.
+    assert!(case.summary.starts_with(
+        "The customer asks to return from order #2020 (5900000102020, 1128.40 EUR, paid, fulfilled):\n\
+         - 1 × Espresso Machine Pro - Steel (SKU EMP-STEEL, 1099.00 EUR each): defective — customer: \"Pump makes a grinding noise and leaks water after two days.\"\n\
+         - 1 × Milk Jug 600ml - Brushed (SKU JUG-600, 24.50 EUR each): unwanted\n"
     ), "{}", case.summary);
     assert!(
         case.summary
@@ -102,17 +134,76 @@ fn a_return_request_opens_a_structured_case() {
         ("returnQuantity", "2"),
         ("returnReasons", "defective,unwanted"),
         ("orderId", "5900000102020"),
+        // From the order look-up: the payload has none of these.
+        ("orderName", "#2020"),
+        ("totalPrice", "1128.40"),
+        ("customerId", "7100000001"),
+        ("itemCount", "2"),
     ] {
         assert_eq!(attr(case, name), Some(value), "{name}");
     }
     let doc = document_text(case, "return-2020-R1.md");
     assert!(
-        doc.contains("| 13700020201 | 1 | defective | — | Pump makes a grinding noise"),
+        doc.contains("| 13700020201 | Espresso Machine Pro - Steel (SKU EMP-STEEL, 1099.00 EUR each) | EMP-STEEL | 1 | 1099.00 EUR | defective | — | Pump makes a grinding noise"),
         "{doc}"
     );
+    // The order (lines, money, payments) and the customer's history.
+    for part in [
+        "## Order #2020",
+        "| Milk Jug 600ml - Brushed | JUG-600 | 1 | 24.50 EUR | 24.50 EUR |",
+        "- **Outstanding:** 0.00 EUR",
+        "| SALE | SUCCESS | shopify_payments | 1128.40 EUR |",
+        // Region only: the plugin is granted `address-region`, not `address`.
+        "- **Shipping address:** 10119, Berlin, DE",
+        "## Customer history",
+        "- **Orders placed:** 12",
+    ] {
+        assert!(doc.contains(part), "{part} in {doc}");
+    }
 
     let medium = fresh("returns-request-unwanted");
     assert_eq!(open_case(&medium.actions).priority, Priority::Medium);
+}
+
+#[test]
+fn a_guest_orders_return_has_its_lines_and_no_history() {
+    let run = fresh("returns-request-size");
+    let case = open_case(&run.actions);
+    assert!(
+        case.summary
+            .contains("- 1 × Barista Apron - Size M (SKU APR-M, 39.00 EUR each): size"),
+        "{}",
+        case.summary
+    );
+    assert_eq!(attr(case, "customerId"), None, "a guest order");
+    let doc = document_text(case, "return-2026-R1.md");
+    assert!(doc.contains("- **Customer:** guest checkout"), "{doc}");
+    assert!(!doc.contains("## Customer history"), "{doc}");
+}
+
+#[test]
+fn an_order_look_up_shopify_cannot_answer_now_is_retried_not_opened_bare() {
+    // No order in the run: the host answers `unavailable`, as it does when
+    // Shopify is down. The plugin fails retryably (the host waits it out)
+    // rather than opening a case without its lines.
+    let mut h = fx().harness();
+    let err = h
+        .run::<Returns>(&fx().event("returns-request-defective"))
+        .unwrap_err();
+    let e = err.plugin_error().expect("a plugin error");
+    assert!(e.retryable, "{e:?}");
+    assert!(e.message.contains("unavailable"), "{}", e.message);
+    // Nothing was remembered: once Shopify answers, the retry opens the case.
+    let h = fx()
+        .scenario_orders()
+        .into_iter()
+        .fold(h, shopcase_sdk::harness::Harness::order);
+    let mut h = fx()
+        .scenario_customers()
+        .into_iter()
+        .fold(h, shopcase_sdk::harness::Harness::customer_history);
+    let run = run_on(&mut h, "returns-request-defective");
+    assert_eq!(kinds(&run.actions), ["open-case"]);
 }
 
 #[test]
@@ -263,7 +354,7 @@ fn a_chargeback_opens_a_case_due_before_the_evidence_deadline() {
     assert_eq!(case.key, dispute_key(DISPUTE_2022));
     assert_eq!(
         case.title,
-        "Chargeback 313.70 EUR on order 5900000102022: product not received"
+        "Chargeback 313.70 EUR on order #2022: product not received"
     );
     assert_eq!(case.priority, Priority::High);
     assert_eq!(case.owner_group.as_deref(), Some("disputes-team"));
@@ -286,6 +377,19 @@ fn a_chargeback_opens_a_case_due_before_the_evidence_deadline() {
     );
     let doc = document_text(case, "dispute-7700002022.md");
     assert!(doc.contains("## Evidence to gather"), "{doc}");
+    // The dispute names the order by id only: the order look-up gives its
+    // lines and customer, whose history follows.
+    assert_eq!(attr(case, "customerId"), Some("7100000005"));
+    assert_eq!(attr(case, "orderName"), Some("#2022"));
+    for part in [
+        "## Order #2022",
+        "| Single-Origin Beans 1kg - Ethiopia | BEAN-ETH-1K | 2 | 29.90 EUR | 59.80 EUR |",
+        "## Customer history",
+        "- **Customer id:** 7100000005",
+        "| #2022 (this order) |",
+    ] {
+        assert!(doc.contains(part), "{part} in {doc}");
+    }
     let task = tasks(&run.actions)[0];
     assert_eq!(
         task.title,
@@ -311,7 +415,7 @@ fn inquiries_are_medium_and_large_amounts_critical() {
     assert_eq!(case.priority, Priority::Medium);
     assert!(
         case.title
-            .starts_with("Inquiry 94.60 EUR on order 5900000102023: unrecognized")
+            .starts_with("Inquiry 94.60 EUR on order #2023: unrecognized")
     );
 
     let mut h = harness().setting("critical-dispute-amount", 300);

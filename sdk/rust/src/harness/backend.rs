@@ -70,7 +70,7 @@ pub(crate) struct Session {
     /// Whether the key-value usage was asked (once per event).
     pub(crate) usage_asked: bool,
     /// The customer history's answer, asked once per event.
-    pub(crate) history_answer: Option<Result<CustomerSummary, HostError>>,
+    pub(crate) history_answer: Option<(u64, Result<CustomerSummary, HostError>)>,
     /// The order's answer, asked once per event.
     pub(crate) order_answer: Option<Result<OrderDetails, HostError>>,
     /// The order risk's answer, asked once per event.
@@ -292,12 +292,17 @@ fn write(s: &mut Session, key: &str, value: Option<(&str, Option<u32>)>) -> Resu
 pub(crate) fn customer_history(customer_id: u64) -> Result<CustomerSummary, HostError> {
     with(HostGrant::CustomerHistory, "host.customer-history", |s| {
         let resources = super::convert::resources_to_contract(&s.resources);
-        rules::check_own_customer(&resources, customer_id).map_err(refused)?;
-        // Asked once per event, as the host does; later calls get the
-        // same answer without a host call.
+        // The customer of the event's order, once `order` has named it.
+        let order_customer = match &s.order_answer {
+            Some(Ok(o)) => o.customer_id,
+            _ => None,
+        };
+        rules::check_history_customer(&resources, order_customer, customer_id).map_err(refused)?;
+        // Asked once per event and customer, as the host does; later calls
+        // get the same answer without a host call.
         let answer = match &s.history_answer {
-            Some(a) => a.clone(),
-            None => {
+            Some((id, a)) if *id == customer_id => a.clone(),
+            _ => {
                 let a = call(s).and_then(|()| {
                     s.histories.get(&customer_id).cloned().ok_or_else(|| {
                         HostError::Unavailable(format!(
@@ -305,7 +310,7 @@ pub(crate) fn customer_history(customer_id: u64) -> Result<CustomerSummary, Host
                         ))
                     })
                 });
-                s.history_answer = Some(a.clone());
+                s.history_answer = Some((customer_id, a.clone()));
                 a
             }
         };

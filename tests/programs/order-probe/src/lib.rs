@@ -8,7 +8,8 @@
 //! whose document `probe.json` holds what each call answered, as JSON: the
 //! answer in `ok`, or the error's case and message in `err`. A tag
 //! `skip:order` or `skip:risk` leaves that call out (so a manifest without
-//! its grant can still be probed for the other one).
+//! its grant can still be probed for the other one). A tag `history:<id>`
+//! asks `customer-history` for that customer before and after `order`.
 
 #[allow(
     unsafe_code,
@@ -146,6 +147,23 @@ mod guest {
                 .unwrap_or(own);
             let skip = |what: &str| tags.iter().any(|t| t == &format!("skip:{what}"));
             let mut report = serde_json::Map::new();
+            // `history:<id>`: the customer's history asked before and after
+            // `order` (from 0.2.0 the order's customer is the event's own).
+            let history = tags
+                .iter()
+                .find_map(|t| t.strip_prefix("history:")?.parse::<u64>().ok());
+            let ask_history = |report: &mut serde_json::Map<String, Value>, when: &str| {
+                if let Some(id) = history {
+                    let r = match host::customer_history(id) {
+                        Ok(h) => {
+                            json!({"ok": {"customer-id": h.customer_id, "orders": h.number_of_orders}})
+                        }
+                        Err(e) => error(e),
+                    };
+                    report.insert(format!("history-{when}"), r);
+                }
+            };
+            ask_history(&mut report, "before");
             if !skip("order") {
                 let r = match host::order(ask) {
                     Ok(o) => json!({"ok": order(&o)}),
@@ -153,6 +171,7 @@ mod guest {
                 };
                 report.insert("order".into(), r);
             }
+            ask_history(&mut report, "after");
             if !skip("risk") {
                 let r = match host::order_risk(ask) {
                     Ok(o) => json!({"ok": risk(&o)}),
