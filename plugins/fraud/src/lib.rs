@@ -494,6 +494,8 @@ fn on_risk_assessment(event: &Event) -> Result<Vec<Action>, PluginError> {
         &rules,
     ));
     a.shopify_level = Some(level.clone());
+    // The webhook has no recommendation: an earlier fetched one is stale.
+    a.shopify_recommendation = None;
     let score = a.score();
     let key = event.order_key(CASE_TYPE)?;
 

@@ -928,7 +928,11 @@ fn shopifys_assessment_is_fetched_with_the_order_and_later_changes_are_added() {
     );
     let score = fraud_score(&run).1;
     assert_eq!(score["outcome"], "under-review");
-    assert_eq!(score["shopify_risk"]["level"], "high");
+    assert_eq!(
+        score["shopify_risk"],
+        serde_json::json!({"level": "high", "recommendation": null}),
+        "the webhook carries no recommendation: the fetched one is not kept"
+    );
     assert_eq!(
         signal_codes(&score)
             .iter()
