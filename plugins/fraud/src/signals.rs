@@ -236,7 +236,11 @@ pub(crate) fn order_signals(
             if ratio >= r.average_multiple * 100 {
                 out.extend(signal(
                     "above-customer-average",
-                    graded(r.above_average, ratio * 100 / (r.average_multiple * 100).max(1), 200),
+                    graded(
+                        r.above_average,
+                        ratio.saturating_mul(100) / r.average_multiple.saturating_mul(100).max(1),
+                        200,
+                    ),
                     format!(
                         "{} {} is {} × this customer's average order of {} over {n} earlier orders (graded: full points at {} ×, double from {} ×).",
                         order.total_price,
@@ -266,7 +270,7 @@ pub(crate) fn order_signals(
             })
             .max_by_key(|(_, _, value)| *value)
     {
-        let ratio = qty * 100 / r.concentration_quantity;
+        let ratio = qty.saturating_mul(100) / r.concentration_quantity;
         let title = if item.title.trim().is_empty() {
             &item.name
         } else {
