@@ -311,7 +311,11 @@ fn every_new_order_carries_its_fraud_score() {
             .iter()
             .map(|s| s["points"].as_i64().unwrap())
             .sum();
-        assert_eq!(score["score"].as_i64(), Some(sum.min(100)), "{order}: {score}");
+        assert_eq!(
+            score["score"].as_i64(),
+            Some(sum.min(100)),
+            "{order}: {score}"
+        );
         assert_eq!(score["threshold"], 60, "{order}");
         for s in score["signals"].as_array().unwrap() {
             assert!(!s["reason"].as_str().unwrap().is_empty(), "{order}: {s}");

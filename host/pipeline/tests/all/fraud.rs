@@ -7,20 +7,21 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use shopcase_shopify_emulator::BucketConfig;
+use shopcase_contract::time::{SignedDuration, Timestamp, format};
+use shopcase_shopify_emulator::{EmulatorConfig, Seed};
 
 use crate::shopify_support::{config_text, *};
 use crate::support::*;
 
 /// Order 5002 of the emulator's demo seed as its `orders/create` says:
-/// customer 7002 (account created 2026-11-20, email not verified), 1899.00
-/// EUR, billed in DE, shipped to NL. The emulator holds Shopify's `MEDIUM`
-/// assessment of it (recommendation `INVESTIGATE`).
-fn order_5002() -> Value {
+/// customer 7002 (account created `account_created`, email not verified),
+/// 1899.00 EUR, billed in DE, shipped to NL. The emulator holds Shopify's
+/// `MEDIUM` assessment of it (recommendation `INVESTIGATE`).
+fn order_5002(placed: &str, account_created: &str) -> Value {
     json!({
         "id": 5002, "name": "#1002", "currency": "EUR", "total_price": "1899.00",
-        "created_at": "2026-11-25T23:10:00Z", "test": false,
-        "customer": {"id": 7002, "verified_email": false, "created_at": "2026-11-20T08:00:00Z",
+        "created_at": placed, "test": false,
+        "customer": {"id": 7002, "verified_email": false, "created_at": account_created,
                      "email": "sam@example.com", "first_name": "Sam"},
         "line_items": [{"id": 5201, "title": "Espresso machine", "quantity": 1, "price": "1899.00"}],
         "billing_address": {"address1": "Hauptstrasse 5", "city": "Berlin", "zip": "10115",
@@ -32,7 +33,24 @@ fn order_5002() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_below_threshold_order_gets_its_score_with_shopifys_assessment_on_the_order() {
-    let emu = emulator_with(BucketConfig::default()).await;
+    // The host takes only fresh webhooks: the order happens now, and the
+    // emulator's customer 7002 opened the account five days before (the
+    // account age is measured at the event, never against today's date).
+    let now = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
+    let placed = format(now);
+    let account_created = format(now - SignedDuration::from_hours(5 * 24));
+    let mut seed = Seed::demo();
+    for c in &mut seed.shops[0].customers {
+        if c.id == 7002 {
+            c.created_at = Some(account_created.clone());
+        }
+    }
+    let emu = shopcase_shopify_emulator::spawn(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
     let host = Host::with_config(&config_text(&emu, TOKEN, ""));
     shopcase_contract::manifest::package(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/fraud/plugin.toml"),
@@ -55,11 +73,14 @@ async fn a_below_threshold_order_gets_its_score_with_shopifys_assessment_on_the_
     )
     .await;
 
-    let mut d = Delivery::new(SHOP, SECRET, "orders/create", "wh-fraud-5002", order_5002());
-    d.set(
-        shopcase_pipeline::ingress::headers::TRIGGERED_AT,
-        "2026-11-25T23:12:00Z",
+    let mut d = Delivery::new(
+        SHOP,
+        SECRET,
+        "orders/create",
+        "wh-fraud-5002",
+        order_5002(&placed, &account_created),
     );
+    d.set(shopcase_pipeline::ingress::headers::TRIGGERED_AT, &placed);
     d.sign(SECRET);
     let (status, body) = post(&reqwest::Client::new(), &running.webhook_url(), &d).await;
     assert_eq!(status, 200, "{body}");
@@ -81,7 +102,7 @@ async fn a_below_threshold_order_gets_its_score_with_shopifys_assessment_on_the_
     let score: Value = serde_json::from_str(&m.value).unwrap();
     assert_eq!(score["outcome"], "below-threshold", "{score}");
     assert_eq!(score["threshold"], 90);
-    assert_eq!(score["scored_at"], "2026-11-25T23:12:00Z");
+    assert_eq!(score["scored_at"], placed.as_str(), "the event's time");
     assert_eq!(
         score["shopify_risk"],
         json!({"level": "medium", "recommendation": "investigate"}),
