@@ -10,16 +10,26 @@ use shopcase_sdk::{CustomerSummary, Document, Timestamp};
 
 use crate::signals::Signal;
 
-fn score_section(md: &mut Markdown, signals: &[Signal], score: i64, threshold: i64) {
+fn score_section(
+    md: &mut Markdown,
+    signals: &[Signal],
+    score: i64,
+    threshold: i64,
+    shopify_level: Option<&str>,
+) {
     md.heading("Risk score");
     md.para(&format!(
-        "**{score}** of 100 (a case opens from {threshold})."
+        "**{score}** of 100 (a case opens from {threshold}). The same breakdown is on the order in Shopify (metafield `shopcase.fraud-score`)."
     ));
     let rows: Vec<Vec<String>> = signals
         .iter()
         .map(|s| vec![s.code.clone(), format!("+{}", s.points), s.detail.clone()])
         .collect();
-    md.table(&["signal", "points", "finding"], &rows);
+    md.table(&["signal", "points", "reason"], &rows);
+    md.field(
+        "Shopify's risk assessment",
+        shopify_level.unwrap_or("none yet"),
+    );
 }
 
 /// The full evidence, from the order and the customer's history.
@@ -29,9 +39,10 @@ pub(crate) fn evidence(
     score: i64,
     threshold: i64,
     history: Option<&CustomerSummary>,
+    shopify_level: Option<&str>,
 ) -> Document {
     let mut md = Markdown::new(&format!("Fraud evidence {}", order.name));
-    score_section(&mut md, signals, score, threshold);
+    score_section(&mut md, signals, score, threshold, shopify_level);
 
     md.heading("Customer");
     match (history, order.customer.as_ref()) {
@@ -134,7 +145,13 @@ pub(crate) fn evidence_from_memory(
     if !a.total.is_empty() {
         md.field("Total", &format!("{} {}", a.total, a.currency));
     }
-    score_section(&mut md, &a.signals, score, threshold);
+    score_section(
+        &mut md,
+        &a.signals,
+        score,
+        threshold,
+        a.shopify_level.as_deref(),
+    );
     md.para("The case was opened by Shopify's risk assessment; the order and customer details are in Shopify.");
     Document::markdown(
         order_file_name(&a.name, order_id, "fraud-evidence"),

@@ -8,13 +8,22 @@
 //! carried out in Shopify. Rules, settings and grants for admins are in
 //! `docs/scenarios.md`.
 //!
-//! Signals (points are settings): Shopify's risk assessment (high, medium),
-//! IP country vs shipping country (from admin-listed IP ranges), high value
-//! on a first order, billing vs shipping mismatch, order velocity (from the
-//! customer history), freight-forwarder addresses. The score is their sum,
-//! capped at 100.
+//! Signals (points are settings; each has a code, its points and a reason):
+//! Shopify's risk assessment (high, medium; fetched with `order-risk` when
+//! the order arrives), account age and unverified email, IP country vs
+//! shipping country (from admin-listed IP ranges), high value on a first
+//! order (graded by how far past the first-order value), an order far above
+//! the customer's average, many units of one high-value line, billing vs
+//! shipping mismatch (country, state, postal code), order velocity,
+//! freight-forwarder and mail-drop addresses, and a bonus when the account,
+//! the order value and the destination all have signals. The score is their
+//! sum, capped at 100.
 //!
-//! Shopify's risk assessment arrives after the order
+//! Every scored order gets the breakdown as a metafield
+//! (`shopcase.fraud-score`, JSON), below the threshold too, so the merchant
+//! sees what was scored and why nothing happened.
+//!
+//! Shopify's risk assessment may also arrive (or change) after the order
 //! (`orders/risk_assessment_changed`), so an order with any signal is
 //! remembered (key-value store, 30 days) and re-scored when it comes.
 //!
@@ -45,7 +54,7 @@ use shopcase_sdk::{
     Target, Timestamp, host, shopify,
 };
 
-use signals::{Rules, Signal};
+use signals::{Extra, Rules, ShopifyRisk, Signal};
 
 /// The case type this plugin opens (granted in `plugin.toml`).
 pub const CASE_TYPE: &str = "fraud-investigation";
@@ -55,6 +64,9 @@ pub const HOLD_HANDLE: &str = "fraud-review";
 
 /// The name of the timer set at the review's due date.
 pub const REVIEW_TIMER: &str = "fraud-review-due";
+
+/// The metafield on every scored order: namespace, key (type `json`).
+pub const SCORE_METAFIELD: (&str, &str) = ("shopcase", "fraud-score");
 
 /// How many times an overdue review is escalated.
 pub(crate) const MAX_ESCALATIONS: u64 = 3;
@@ -122,9 +134,19 @@ fn read_rules() -> Rules {
         billing_shipping: points("points-billing-shipping-mismatch", 20),
         velocity: points("points-velocity", 20),
         forwarder: points("points-freight-forwarder", 25),
+        new_account: points("points-new-account", 15),
+        unverified_email: points("points-unverified-email", 10),
+        above_average: points("points-above-customer-average", 20),
+        concentration: points("points-quantity-concentration", 15),
+        mail_drop: points("points-mail-drop", 20),
+        combination: points("points-combination", 10),
         first_order_value_cents: settings::cents("first-order-value", 500.0),
         velocity_orders: settings::int("velocity-orders", 3, 2, 50),
         velocity_hours: settings::int("velocity-hours", 24, 1, 720),
+        new_account_days: settings::int("new-account-days", 7, 1, 365),
+        average_multiple: settings::int("customer-average-multiple", 5, 2, 100),
+        concentration_quantity: settings::int("concentration-quantity", 5, 2, 1000),
+        concentration_value_cents: settings::cents("concentration-value", 500.0),
         forwarder_keywords: settings::list(
             "forwarder-keywords",
             &[
@@ -137,16 +159,34 @@ fn read_rules() -> Rules {
                 "planet express",
                 "stackry",
                 "borderlinx",
-                "parcel locker",
             ],
         ),
         forwarder_postal_codes: settings::list(
             "forwarder-postal-codes",
             &["US:19720", "US:19808", "US:97230", "US:97218", "US:33166"],
         ),
+        mail_drop_keywords: settings::list("mail-drop-keywords", MAIL_DROP_KEYWORDS),
         ip_ranges,
     }
 }
+
+/// The default `mail-drop-keywords`.
+pub(crate) const MAIL_DROP_KEYWORDS: &[&str] = &[
+    "po box",
+    "p o box",
+    "pobox",
+    "post office box",
+    "postfach",
+    "packstation",
+    "parcel locker",
+    "paketbox",
+    "pmb",
+    "private mailbox",
+    "mail drop",
+    "maildrop",
+    "poste restante",
+    "general delivery",
+];
 
 /// What the plugin remembers about a scored order (key `order:<id>`).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -157,6 +197,9 @@ pub(crate) struct Assessment {
     /// Shopify's latest risk level, if one arrived.
     #[serde(default)]
     pub(crate) shopify_level: Option<String>,
+    /// Shopify's recommendation, when fetched with the order.
+    #[serde(default)]
+    pub(crate) shopify_recommendation: Option<String>,
     #[serde(default)]
     pub(crate) name: String,
     #[serde(default)]
@@ -217,6 +260,107 @@ impl Assessment {
     }
 }
 
+/// The part of an `orders/create` payload the typed view does not keep
+/// apart: whether `verified_email` is there at all (absent or `null` is
+/// unknown, not unverified).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawOrder {
+    customer: Option<RawCustomer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct RawCustomer {
+    verified_email: Option<bool>,
+}
+
+/// Shopify's assessment of the order as the host answers it now: `Ok(None)`
+/// when it could not be fetched (logged; the later
+/// `orders/risk_assessment_changed` adds it).
+fn fetch_shopify_risk(order_id: u64) -> Option<ShopifyRisk> {
+    match host::order_risk(order_id) {
+        Ok(summary) => Some(ShopifyRisk::from_summary(&summary)),
+        Err(e) => {
+            shopcase_sdk::warn!(
+                "Shopify's risk assessment of order {order_id} is not available ({e:?}): scored without it"
+            );
+            None
+        }
+    }
+}
+
+/// What scoring led to, for the metafield.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Below the threshold: the metafield is all.
+    BelowThreshold,
+    /// A case was opened (and the order held) by this event.
+    CaseOpened,
+    /// The order's case was already open; it was updated.
+    UnderReview,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::BelowThreshold => "below-threshold",
+            Outcome::CaseOpened => "case-opened",
+            Outcome::UnderReview => "under-review",
+        }
+    }
+}
+
+/// The `shopcase.fraud-score` metafield: the score, the threshold, every
+/// signal with its points and reason, Shopify's assessment, the outcome and
+/// when it was scored (the event's time).
+fn score_metafield(
+    order_id: u64,
+    a: &Assessment,
+    s: &Settings,
+    outcome: Outcome,
+    scored_at: Timestamp,
+    shopify_note: Option<&str>,
+) -> Action {
+    let signals: Vec<serde_json::Value> = a
+        .signals
+        .iter()
+        .map(|sig| {
+            serde_json::json!({
+                "signal": sig.code,
+                "points": sig.points,
+                "reason": text::clip(&sig.detail, 500),
+            })
+        })
+        .collect();
+    let shopify = a.shopify_level.as_ref().map(|level| {
+        serde_json::json!({
+            "level": level,
+            "recommendation": a.shopify_recommendation,
+        })
+    });
+    let mut value = serde_json::json!({
+        "score": a.score(),
+        "threshold": s.threshold,
+        "outcome": outcome.as_str(),
+        "signals": signals,
+        "shopify_risk": shopify,
+        "scored_at": scored_at.to_string(),
+    });
+    if let Some(note) = shopify_note {
+        value["note"] = serde_json::Value::from(note);
+    }
+    let (namespace, key) = SCORE_METAFIELD;
+    shopify::set_metafield(
+        Target::Order(order_id),
+        namespace,
+        key,
+        "json",
+        value.to_string(),
+    )
+    .into()
+}
+
 /// `orders/create`: score the order.
 fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
     let order = event.order()?;
@@ -231,24 +375,54 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
         Some(id) => Some(host::customer_history(id)?),
         None => None,
     };
+    let raw: RawOrder = event.payload().unwrap_or_default();
+    let extra = Extra {
+        verified_email: raw.customer.and_then(|c| c.verified_email),
+    };
+    let shopify_risk = fetch_shopify_risk(order_id);
 
     let mut a = Assessment::load(order_id)?;
     a.set_order_signals(signals::order_signals(
         &order,
         history.as_ref(),
+        extra,
         now,
         &rules,
     ));
+    let note = match &shopify_risk {
+        Some(risk) => {
+            if risk.level.is_some() {
+                a.set_shopify_signal(risk.signal(&rules));
+                a.shopify_level = risk.level.clone();
+                a.shopify_recommendation = Some(risk.recommendation.clone());
+            }
+            None
+        }
+        None => Some(
+            "Shopify's risk assessment was not available when the order was scored; it is added when Shopify sends it.",
+        ),
+    };
     a.name = order.name.clone();
     a.total = order.total_price.clone();
     a.currency = order.currency.clone();
-    if a.signals.is_empty() && !a.case_opened {
-        return Ok(vec![]);
-    }
     let score = a.score();
     if score < s.threshold && !a.case_opened {
-        a.save(order_id)?;
-        return Ok(vec![]);
+        if !a.signals.is_empty() || a.shopify_level.is_some() {
+            a.save(order_id)?;
+        }
+        shopcase_sdk::info!(
+            "order {} scored {score}, below the threshold {}",
+            order.name,
+            s.threshold
+        );
+        return Ok(vec![score_metafield(
+            order_id,
+            &a,
+            &s,
+            Outcome::BelowThreshold,
+            now,
+            note,
+        )]);
     }
 
     let key = event.order_key(CASE_TYPE)?;
@@ -262,12 +436,17 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
             score,
             s.threshold,
             history.as_ref(),
+            a.shopify_level.as_deref(),
         ));
     }
     let mut actions: Vec<Action> = vec![case.into()];
-    if first {
+    let outcome = if first {
         actions.extend(open_effects(order_id, &mut a, &s));
-    }
+        Outcome::CaseOpened
+    } else {
+        Outcome::UnderReview
+    };
+    actions.push(score_metafield(order_id, &a, &s, outcome, now, note));
     a.save(order_id)?;
     shopcase_sdk::info!(
         "order {} scored {score} ({})",
@@ -300,7 +479,11 @@ fn on_risk_assessment(event: &Event) -> Result<Vec<Action>, PluginError> {
     let now = event.triggered_at()?;
 
     let mut a = Assessment::load(order_id)?;
-    let level = risk.risk_level.to_ascii_lowercase();
+    let level = risk.risk_level.trim().to_ascii_lowercase();
+    if level.is_empty() {
+        shopcase_sdk::warn!("risk assessment of order {order_id} without a risk_level: ignored");
+        return Ok(vec![]);
+    }
     if a.shopify_level.as_deref() == Some(level.as_str()) {
         return Ok(vec![]);
     }
@@ -311,6 +494,8 @@ fn on_risk_assessment(event: &Event) -> Result<Vec<Action>, PluginError> {
         &rules,
     ));
     a.shopify_level = Some(level.clone());
+    // The webhook has no recommendation: an earlier fetched one is stale.
+    a.shopify_recommendation = None;
     let score = a.score();
     let key = event.order_key(CASE_TYPE)?;
 
@@ -320,14 +505,20 @@ fn on_risk_assessment(event: &Event) -> Result<Vec<Action>, PluginError> {
             key.clone(),
             format!("Shopify's risk assessment is now {level}: risk score {before} → {score}."),
         );
+        let metafield = score_metafield(order_id, &a, &s, Outcome::UnderReview, now, None);
         a.save(order_id)?;
-        return Ok(vec![case.into(), comment.into()]);
+        return Ok(vec![case.into(), comment.into(), metafield]);
     }
     if score < s.threshold {
-        if !a.signals.is_empty() {
-            a.save(order_id)?;
-        }
-        return Ok(vec![]);
+        a.save(order_id)?;
+        return Ok(vec![score_metafield(
+            order_id,
+            &a,
+            &s,
+            Outcome::BelowThreshold,
+            now,
+            None,
+        )]);
     }
     let label = a.label(order_id);
     let doc = evidence::evidence_from_memory(order_id, &a, &label, score, s.threshold);
@@ -339,6 +530,14 @@ fn on_risk_assessment(event: &Event) -> Result<Vec<Action>, PluginError> {
     .document(doc);
     let mut actions: Vec<Action> = vec![case.into()];
     actions.extend(open_effects(order_id, &mut a, &s));
+    actions.push(score_metafield(
+        order_id,
+        &a,
+        &s,
+        Outcome::CaseOpened,
+        now,
+        None,
+    ));
     a.save(order_id)?;
     shopcase_sdk::info!("{label}: Shopify risk {level}, score {score}");
     Ok(actions)
@@ -366,6 +565,10 @@ fn case_for(
     for sig in &a.signals {
         summary.push_str(&format!("- {} (+{})\n", sig.detail, sig.points));
     }
+    summary.push_str(&match &a.shopify_level {
+        Some(level) => format!("\nShopify's risk assessment: {level}.\n"),
+        None => "\nShopify's risk assessment: none yet.\n".to_owned(),
+    });
     summary.push_str(&format!(
         "\nFulfilment is held while this case is open. Record the decision in the case attribute `{}`: `cancel` cancels the order (reason fraud, items restocked), `hold` keeps it on hold, `release` releases it to ship.",
         s.decision_attribute

@@ -103,6 +103,9 @@ pub(crate) struct Summary {
     events: usize,
     cases: Vec<CaseSummary>,
     shopify_mutations: Vec<Mutation>,
+    /// The plugins' metafields on orders as the Shopify emulator holds them
+    /// at the end (e.g. the fraud score `shopcase.fraud-score`).
+    order_metafields: Vec<OrderMetafield>,
     approvals: Vec<Approval>,
     /// What the analyst did.
     analyst: Vec<analyst::Done>,
@@ -140,6 +143,17 @@ struct CaseSummary {
 struct Mutation {
     operation: String,
     target: String,
+}
+
+#[derive(Debug, Serialize)]
+struct OrderMetafield {
+    order: u64,
+    namespace: String,
+    key: String,
+    #[serde(rename = "type")]
+    ty: String,
+    /// A `json` value parsed, any other as its string.
+    value: serde_json::Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -418,8 +432,37 @@ async fn summarise(
             }
         }
     }
-    let shopify_mutations = shopify
-        .mutations(Some(SHOP), None)
+    let mutations = shopify.mutations(Some(SHOP), None);
+    let mut metafield_orders: Vec<u64> = mutations
+        .iter()
+        .filter(|m| m.operation == "metafieldsSet")
+        .filter_map(|m| m.target.strip_prefix("gid://shopify/Order/")?.parse().ok())
+        .collect();
+    metafield_orders.sort_unstable();
+    metafield_orders.dedup();
+    let order_metafields = metafield_orders
+        .into_iter()
+        .filter_map(|id| shopify.order(SHOP, id))
+        .flat_map(|o| {
+            o.metafields
+                .into_iter()
+                // The host's own records are not the plugins' output.
+                .filter(|m| !m.namespace.starts_with("$app"))
+                .map(move |m| OrderMetafield {
+                    order: o.id,
+                    value: if m.ty == "json" {
+                        serde_json::from_str(&m.value)
+                            .unwrap_or(serde_json::Value::String(m.value.clone()))
+                    } else {
+                        serde_json::Value::String(m.value.clone())
+                    },
+                    namespace: m.namespace,
+                    key: m.key,
+                    ty: m.ty,
+                })
+        })
+        .collect();
+    let shopify_mutations = mutations
         .into_iter()
         .map(|m| Mutation {
             operation: m.operation,
@@ -440,6 +483,7 @@ async fn summarise(
         events,
         cases: out,
         shopify_mutations,
+        order_metafields,
         approvals,
         analyst,
         webhooks,

@@ -223,10 +223,10 @@ const ORDER: &str = "gid://shopify/Order/";
 #[test]
 fn every_webhook_is_accepted_and_nothing_is_dead_lettered() {
     let d = demo();
-    assert_eq!(d["webhooks"]["accepted"], 37, "{}", d["webhooks"]);
+    assert_eq!(d["webhooks"]["accepted"], 38, "{}", d["webhooks"]);
     assert_eq!(d["dead_letters"], 0);
     // Webhooks plus the host's own case-updated events.
-    assert!(d["events"].as_u64().unwrap() > 37, "{}", d["events"]);
+    assert!(d["events"].as_u64().unwrap() > 38, "{}", d["events"]);
     // No case was opened twice for the same key.
     let mut refs: Vec<&str> = d["cases"]
         .as_array()
@@ -249,6 +249,92 @@ fn a_normal_order_opens_no_case() {
             .contains(":5900000102000:")
     });
     assert!(!any, "order #2000 is normal");
+    // Scored all the same, and the merchant can see it: score 0, no signal.
+    let score = fraud_score(5900000102000);
+    assert_eq!(
+        (score["score"].as_i64(), score["outcome"].as_str()),
+        (Some(0), Some("below-threshold"))
+    );
+    assert_eq!(score["signals"], serde_json::json!([]));
+}
+
+/// The `shopcase.fraud-score` metafield the Shopify emulator holds on an
+/// order at the end of the demo.
+fn fraud_score(order: u64) -> &'static Value {
+    let found: Vec<&Value> = demo()["order_metafields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| {
+            m["order"] == order && m["namespace"] == "shopcase" && m["key"] == "fraud-score"
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "order {order}: {found:?}");
+    assert_eq!(found[0]["type"], "json");
+    &found[0]["value"]
+}
+
+fn signal_codes(score: &Value) -> Vec<&str> {
+    score["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_new_order_carries_its_fraud_score() {
+    // Every order the demo creates (orders/create in any folder) was scored
+    // and has the breakdown on it in Shopify, below the threshold too.
+    let dir = workspace().join("examples/events/scenarios");
+    let mut created = Vec::new();
+    for folder in std::fs::read_dir(&dir).unwrap() {
+        let folder = folder.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(&folder).unwrap() {
+            let text = std::fs::read_to_string(file.unwrap().path()).unwrap();
+            let e: Value = serde_json::from_str(&text).unwrap();
+            if e["topic"] == "orders/create" && e["payload"]["test"] != true {
+                created.push(e["payload"]["id"].as_u64().unwrap());
+            }
+        }
+    }
+    assert!(created.len() >= 10, "{created:?}");
+    for order in created {
+        let score = fraud_score(order);
+        let sum: i64 = score["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["points"].as_i64().unwrap())
+            .sum();
+        assert_eq!(
+            score["score"].as_i64(),
+            Some(sum.min(100)),
+            "{order}: {score}"
+        );
+        assert_eq!(score["threshold"], 60, "{order}");
+        for s in score["signals"].as_array().unwrap() {
+            assert!(!s["reason"].as_str().unwrap().is_empty(), "{order}: {s}");
+        }
+        let below = score["score"].as_i64().unwrap() < 60;
+        let opened = case_exists(&order_ref(order, "fraud-investigation"));
+        assert_eq!(
+            below, !opened,
+            "{order}: a case exactly for the orders at or above the threshold: {score}"
+        );
+    }
+}
+
+fn case_exists(reference: &str) -> bool {
+    demo()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["external_reference"] == reference)
 }
 
 #[test]
@@ -292,7 +378,7 @@ fn fraud_is_held_and_the_analysts_decision_is_carried_out() {
     let f2010 = case(&order_ref(5900000102010, "fraud-investigation"));
     assert_eq!(
         (f2010["priority"].as_str(), f2010["status"].as_str()),
-        (Some("HIGH"), Some("RESOLVED"))
+        (Some("CRITICAL"), Some("RESOLVED"))
     );
     assert!(
         f2010["documents"].as_u64().unwrap() >= 1,
@@ -309,8 +395,46 @@ fn fraud_is_held_and_the_analysts_decision_is_carried_out() {
         0,
         "#2011 is released, not cancelled"
     );
+    // #2011 was first scored below the threshold (metafield only), then
+    // Shopify's high assessment completed the score: the metafield now says so.
+    let s2011 = fraud_score(5900000102011);
+    assert_eq!(
+        (s2011["score"].as_i64(), s2011["outcome"].as_str()),
+        (Some(100), Some("case-opened"))
+    );
+    assert_eq!(s2011["shopify_risk"]["level"], "high");
+    assert_eq!(
+        signal_codes(s2011),
+        [
+            "first-order-high-value",
+            "billing-shipping-mismatch",
+            "shopify-risk"
+        ]
+    );
+    // The example (#2015): a brand-new account, unverified email,
+    // first order 2.2 × the first-order value, another state: 90, critical,
+    // held; no decision in the demo, so it stays open.
+    let f2015 = case(&order_ref(5900000102015, "fraud-investigation"));
+    assert_eq!(f2015["priority"], "CRITICAL");
+    assert!(
+        !["RESOLVED", "CLOSED", "CANCELLED"].contains(&f2015["status"].as_str().unwrap()),
+        "{f2015}"
+    );
+    assert!(f2015["title"].as_str().unwrap().contains("risk score 90"));
+    let s2015 = fraud_score(5900000102015);
+    assert_eq!(s2015["score"], 90);
+    assert_eq!(
+        signal_codes(s2015),
+        [
+            "new-account",
+            "unverified-email",
+            "first-order-high-value",
+            "billing-shipping-mismatch",
+            "combination"
+        ]
+    );
     // Holds: one per held order, each placed once; released ones released once.
-    assert_eq!(total("fulfillmentOrderHold"), 5);
+    assert_eq!(total("fulfillmentOrderHold"), 6);
     for ((op, target), n) in mutations() {
         if op.starts_with("fulfillmentOrder") {
             assert_eq!(n, 1, "{op} on {target} happened {n} times");

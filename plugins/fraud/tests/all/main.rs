@@ -1,28 +1,108 @@
 //! fraud under the SDK harness, built from its own `plugin.toml`, on
 //! realistic events from `tests/fixtures/`.
 
-use fraud::{CASE_TYPE, Fraud, HOLD_HANDLE, REVIEW_TIMER};
+use fraud::{CASE_TYPE, Fraud, HOLD_HANDLE, REVIEW_TIMER, SCORE_METAFIELD};
 use plugin_kit::testing::*;
+use serde_json::Value;
 use shopcase_sdk::harness::{Harness, Run};
 use shopcase_sdk::{
-    Action, CancelReason, CaseKey, CaseStatus, Event, HoldReason, Level, Priority,
-    ShopifyOperation, Subject, Target, shopify,
+    Action, CancelReason, CaseKey, CaseStatus, Event, HoldReason, Level, Priority, RiskAssessment,
+    RiskFact, RiskLevel, RiskRecommendation, RiskSentiment, RiskSummary, ShopifyOperation, Subject,
+    Target, shopify,
 };
 
 const ALEX: u64 = 7_100_000_003;
 const LIAM: u64 = 7_100_000_009;
 const LENA: u64 = 7_100_000_001;
 const CHLOE: u64 = 7_100_000_010;
+const JONAS: u64 = 7_100_000_011;
 const ORDER_2010: u64 = 5_900_000_102_010;
 const ORDER_2011: u64 = 5_900_000_102_011;
+const ORDER_2015: u64 = 5_900_000_102_015;
+const NEW_ACCOUNT_UNVERIFIED: &str =
+    "../../examples/events/scenarios/fraud/07-orders-create-new-account-unverified.json";
 
 fn fx() -> Fixtures {
     Fixtures::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The customer histories the host would answer (as seeded in the demo).
+/// What the host answers for an order Shopify has not assessed yet (as
+/// the emulator does for the demo's orders).
+fn no_risk() -> RiskSummary {
+    RiskSummary {
+        recommendation: RiskRecommendation::None,
+        assessments: vec![],
+    }
+}
+
+/// Shopify's own assessment at `level`, with one negative finding.
+fn shopify_risk(level: RiskLevel, recommendation: RiskRecommendation) -> RiskSummary {
+    RiskSummary {
+        recommendation,
+        assessments: vec![RiskAssessment {
+            level,
+            provider: None,
+            facts: vec![RiskFact {
+                description: "The billing address does not match the card's address".into(),
+                sentiment: RiskSentiment::Negative,
+            }],
+        }],
+    }
+}
+
+/// The `shopcase.fraud-score` metafield of a run: its owner and value.
+fn fraud_score(run: &Run) -> (Target, Value) {
+    let found: Vec<(Target, Value)> = operations(&run.actions)
+        .into_iter()
+        .filter_map(|op| match op {
+            ShopifyOperation::SetMetafield(m)
+                if (m.namespace.as_str(), m.key.as_str()) == SCORE_METAFIELD =>
+            {
+                assert_eq!(m.type_, "json");
+                Some((m.target, serde_json::from_str(&m.value).unwrap()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one fraud-score metafield: {:?}",
+        kinds(&run.actions)
+    );
+    found.into_iter().next().unwrap()
+}
+
+fn signal_codes(score: &Value) -> Vec<&str> {
+    score["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["signal"].as_str().unwrap())
+        .collect()
+}
+
+/// The customer histories and risk assessments the host would answer (as
+/// seeded in the demo).
 fn harness() -> Harness {
     fx().harness()
+        .order_risk(ORDER_2010, no_risk())
+        .order_risk(ORDER_2011, no_risk())
+        .order_risk(ORDER_2015, no_risk())
+        .customer_history(history(
+            JONAS,
+            1,
+            "0.00",
+            &[],
+            "2026-11-26T13:58:40+01:00",
+            vec![past_order(
+                ORDER_2015,
+                "#2015",
+                "2026-11-26T14:19:05+01:00",
+                "1103.90",
+                Some("DE"),
+            )],
+        ))
         .customer_history(history(
             ALEX,
             1,
@@ -42,7 +122,7 @@ fn harness() -> Harness {
             1,
             "0.00",
             &[],
-            "2026-11-26T09:40:00+01:00",
+            "2026-10-14T18:20:00+02:00",
             vec![past_order(
                 ORDER_2011,
                 "#2011",
@@ -154,26 +234,46 @@ fn an_order_with_signals_at_the_threshold_is_investigated_and_held() {
     let run = fresh("orders-create-high-risk");
     assert_eq!(
         kinds(&run.actions),
-        ["open-case", "hold-fulfillment", "tags-add", "follow-up"]
+        [
+            "open-case",
+            "hold-fulfillment",
+            "tags-add",
+            "follow-up",
+            "set-metafield"
+        ]
     );
     let case = open_case(&run.actions);
     assert_eq!(case.key, key(ORDER_2010));
-    assert_eq!(case.title, "Possible fraud on #2010: risk score 70");
-    assert_eq!(case.priority, Priority::High);
+    assert_eq!(case.title, "Possible fraud on #2010: risk score 100");
+    assert_eq!(case.priority, Priority::Critical);
     assert_eq!(case.owner_group.as_deref(), Some("fraud-team"));
     assert_eq!(case.due.as_deref(), Some("2026-11-27T07:12:32Z"));
-    assert_eq!(attr(case, "riskScore"), Some("70"));
+    assert_eq!(attr(case, "riskScore"), Some("100"));
     assert_eq!(
         attr(case, "riskSignals"),
-        Some("first-order-high-value,billing-shipping-mismatch,freight-forwarder")
+        Some(
+            "new-account,first-order-high-value,billing-shipping-mismatch,freight-forwarder,combination"
+        )
     );
     assert_eq!(attr(case, "orderName"), Some("#2010"));
     assert_eq!(attr(case, "shippingCountry"), Some("US"));
     assert!(
-        case.summary
-            .contains("- 1636.90 EUR on the customer's first order (threshold 500.00). (+25)\n"),
+        case.summary.contains(
+            "- The customer account was created 14 minutes before this order: a brand-new account. (+15)\n"
+        ),
         "{}",
         case.summary
+    );
+    assert!(
+        case.summary.contains(
+            "- 1636.90 EUR on the customer's first order: 3.2 × the first-order value 500.00 (graded: full points at 1 ×, double from 3 ×). (+50)\n"
+        ),
+        "{}",
+        case.summary
+    );
+    assert!(
+        case.summary
+            .contains("Shopify's risk assessment: none yet.")
     );
     assert!(
         case.summary
@@ -187,8 +287,11 @@ fn an_order_with_signals_at_the_threshold_is_investigated_and_held() {
     let evidence = document_text(case, "order-2010-fraud-evidence.md");
     for want in [
         "# Fraud evidence #2010",
-        "**70** of 100 (a case opens from 60).",
+        "**100** of 100 (a case opens from 60).",
+        "| signal | points | reason |",
         "| freight-forwarder | +25 |",
+        "| combination | +10 |",
+        "- **Shopify's risk assessment:** none yet",
         "- **Account age at this order:** 0 hours",
         "- **Orders placed:** 1",
         "- **This order ships to:** US",
@@ -213,7 +316,7 @@ fn an_order_with_signals_at_the_threshold_is_investigated_and_held() {
             ORDER_2010,
             HoldReason::HighRiskOfFraud,
             HOLD_HANDLE,
-            "Fraud review: risk score 70."
+            "Fraud review: risk score 100."
         )
     );
     assert_eq!(
@@ -228,18 +331,55 @@ fn an_order_with_signals_at_the_threshold_is_investigated_and_held() {
         (REVIEW_TIMER, "2026-11-27T07:12:32Z")
     );
     assert_eq!(f.data, r#"{"escalation":1}"#);
+
+    // The same breakdown on the order.
+    let (target, score) = fraud_score(&run);
+    assert_eq!(target, Target::Order(ORDER_2010));
+    assert_eq!(score["score"], 100);
+    assert_eq!(score["threshold"], 60);
+    assert_eq!(score["outcome"], "case-opened");
+    assert_eq!(score["scored_at"], "2026-11-26T07:12:32Z");
+    assert_eq!(score["shopify_risk"], Value::Null);
+    assert_eq!(
+        signal_codes(&score),
+        [
+            "new-account",
+            "first-order-high-value",
+            "billing-shipping-mismatch",
+            "freight-forwarder",
+            "combination"
+        ]
+    );
+    assert_eq!(score["signals"][1]["points"], 50);
+    assert!(
+        score["signals"][3]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("typical of a freight forwarder")
+    );
+    assert!(score.get("note").is_none());
 }
 
 #[test]
 fn ip_ranges_add_the_ip_signal_and_malformed_ones_are_logged() {
-    let mut h = harness().setting(
+    // Without the first-order and account signals, #2010 scores 45
+    // (billing/shipping 20, forwarder 25; no combination bonus).
+    let lower = || {
+        harness()
+            .setting("points-first-order-high-value", 0)
+            .setting("points-new-account", 0)
+    };
+    let run = run_on(&mut lower(), "orders-create-high-risk");
+    assert_eq!(kinds(&run.actions), ["set-metafield"]);
+    assert_eq!(fraud_score(&run).1["score"], 45);
+    let mut h = lower().setting(
         "ip-country-ranges",
         vec!["203.0.113.0/24=GB", "not-a-range"],
     );
     let run = run_on(&mut h, "orders-create-high-risk");
     let case = open_case(&run.actions);
-    assert_eq!(case.title, "Possible fraud on #2010: risk score 95");
-    assert_eq!(case.priority, Priority::Critical);
+    assert_eq!(case.title, "Possible fraud on #2010: risk score 70");
+    assert_eq!(case.priority, Priority::High);
     assert!(
         case.summary
             .contains("The buyer's IP address 203.0.113.77 is in GB; the order ships to US. (+25)")
@@ -255,7 +395,10 @@ fn normal_and_repeat_customer_orders_open_nothing() {
         "orders-create-velocity",
     ] {
         let run = fresh(name);
-        assert!(run.actions.is_empty(), "{name}: {:?}", kinds(&run.actions));
+        assert_eq!(kinds(&run.actions), ["set-metafield"], "{name}");
+        let score = fraud_score(&run).1;
+        assert_eq!(score["outcome"], "below-threshold", "{name}");
+        assert!(score["score"].as_i64().unwrap() < 60, "{name}: {score}");
     }
     let normal = fx().file("../../examples/events/scenarios/normal/orders-create-normal.json");
     let mut h = harness().customer_history(history(
@@ -266,7 +409,14 @@ fn normal_and_repeat_customer_orders_open_nothing() {
         "2023-04-11T10:02:11+02:00",
         vec![],
     ));
-    assert!(h.run::<Fraud>(&normal).unwrap().actions.is_empty());
+    let run = h.run::<Fraud>(&normal).unwrap();
+    assert_eq!(kinds(&run.actions), ["set-metafield"]);
+    let score = fraud_score(&run).1;
+    assert_eq!(
+        (score["score"].as_i64(), score["outcome"].as_str()),
+        (Some(0), Some("below-threshold"))
+    );
+    assert_eq!(score["signals"], serde_json::json!([]));
 }
 
 #[test]
@@ -295,10 +445,24 @@ fn velocity_and_guest_checkouts_count_with_lower_thresholds() {
 #[test]
 fn shopify_risk_assessment_completes_a_remembered_score() {
     let mut h = harness();
-    assert!(
-        run_on(&mut h, "orders-create-below-threshold")
-            .actions
-            .is_empty()
+    let below = run_on(&mut h, "orders-create-below-threshold");
+    assert_eq!(kinds(&below.actions), ["set-metafield"], "no case, no hold");
+    let (target, score) = fraud_score(&below);
+    assert_eq!(target, Target::Order(ORDER_2011));
+    assert_eq!(
+        (score["score"].as_i64(), score["threshold"].as_i64()),
+        (Some(50), Some(60))
+    );
+    assert_eq!(score["outcome"], "below-threshold");
+    assert_eq!(score["scored_at"], "2026-11-26T09:05:02Z");
+    assert_eq!(
+        signal_codes(&score),
+        ["first-order-high-value", "billing-shipping-mismatch"]
+    );
+    assert_eq!(score["signals"][0]["points"], 40, "2.2 × the value");
+    assert_eq!(
+        score["signals"][1]["reason"],
+        "Billing postal code 10719, shipping postal code 10115 (both in DE)."
     );
     let remembered = h.kv_value("order:5900000102011").unwrap();
     assert!(
@@ -309,10 +473,20 @@ fn shopify_risk_assessment_completes_a_remembered_score() {
     let run = run_on(&mut h, "orders-risk-assessment-changed-high");
     assert_eq!(
         kinds(&run.actions),
-        ["open-case", "hold-fulfillment", "tags-add", "follow-up"]
+        [
+            "open-case",
+            "hold-fulfillment",
+            "tags-add",
+            "follow-up",
+            "set-metafield"
+        ]
     );
+    let score = fraud_score(&run).1;
+    assert_eq!(score["outcome"], "case-opened");
+    assert_eq!(score["shopify_risk"]["level"], "high");
+    assert_eq!(score["scored_at"], "2026-11-26T09:07:40Z");
     let case = open_case(&run.actions);
-    assert_eq!(case.title, "Possible fraud on #2011: risk score 95");
+    assert_eq!(case.title, "Possible fraud on #2011: risk score 100");
     assert_eq!(case.priority, Priority::Critical);
     assert_eq!(attr(case, "shopifyRiskLevel"), Some("high"));
     assert_eq!(attr(case, "orderId"), Some("5900000102011"));
@@ -348,19 +522,29 @@ fn a_risk_assessment_for_an_unscored_order_stands_alone() {
         "Possible fraud on order 5900000102010: risk score 60"
     );
     assert!(case.documents[0].name == "order-5900000102010-fraud-evidence.md");
-    assert!(
-        fresh("orders-risk-assessment-changed-low")
-            .actions
-            .is_empty()
+    let low = fresh("orders-risk-assessment-changed-low");
+    assert_eq!(kinds(&low.actions), ["set-metafield"]);
+    let score = fraud_score(&low).1;
+    assert_eq!(
+        (score["score"].as_i64(), score["outcome"].as_str()),
+        (Some(0), Some("below-threshold"))
     );
+    assert_eq!(score["shopify_risk"]["level"], "low");
 }
 
 #[test]
 fn a_later_risk_assessment_updates_the_open_case() {
-    let mut h = harness();
+    // Without the forwarder and the bonus, #2010 scores 85 first.
+    let mut h = harness()
+        .setting("points-freight-forwarder", 0)
+        .setting("points-combination", 0);
     run_on(&mut h, "orders-create-high-risk");
     let run = run_on(&mut h, "orders-risk-assessment-changed-high-2010");
-    assert_eq!(kinds(&run.actions), ["open-case", "comment"]);
+    assert_eq!(
+        kinds(&run.actions),
+        ["open-case", "comment", "set-metafield"]
+    );
+    assert_eq!(fraud_score(&run).1["outcome"], "under-review");
     let case = open_case(&run.actions);
     assert_eq!(case.priority, Priority::Critical);
     assert_eq!(attr(case, "riskScore"), Some("100"));
@@ -372,7 +556,7 @@ fn a_later_risk_assessment_updates_the_open_case() {
     assert!(case.documents.is_empty());
     assert_eq!(
         comments(&run.actions)[0].text,
-        "Shopify's risk assessment is now high: risk score 70 → 100."
+        "Shopify's risk assessment is now high: risk score 85 → 100."
     );
 }
 
@@ -542,12 +726,24 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
     let expected: &[(&str, &[&str])] = &[
         (
             "01-orders-create-high-risk",
-            &["open-case", "hold-fulfillment", "tags-add", "follow-up"],
+            &[
+                "open-case",
+                "hold-fulfillment",
+                "tags-add",
+                "follow-up",
+                "set-metafield",
+            ],
         ),
-        ("02-orders-create-below-threshold", &[]),
+        ("02-orders-create-below-threshold", &["set-metafield"]),
         (
             "03-orders-risk-assessment-changed-high",
-            &["open-case", "hold-fulfillment", "tags-add", "follow-up"],
+            &[
+                "open-case",
+                "hold-fulfillment",
+                "tags-add",
+                "follow-up",
+                "set-metafield",
+            ],
         ),
         (
             "04-timer-fired-review-due",
@@ -560,6 +756,16 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         (
             "06-case-updated-release",
             &["release-fulfillment", "tags-remove", "update-case"],
+        ),
+        (
+            "07-orders-create-new-account-unverified",
+            &[
+                "open-case",
+                "hold-fulfillment",
+                "tags-add",
+                "follow-up",
+                "set-metafield",
+            ],
         ),
     ];
     let files = fx().scenarios("fraud");
@@ -597,22 +803,195 @@ fn a_customer_shopify_no_longer_knows_is_a_customer_without_history() {
     let run = run_on(&mut h, "orders-create-repeat-customer-big-order");
     let case = open_case(&run.actions);
     assert_eq!(attr(case, "riskSignals"), Some("first-order-high-value"));
+    assert_eq!(attr(case, "riskScore"), Some("40"), "2.2 × the value");
     assert!(
         case.summary.contains("on the customer's first order"),
         "{}",
         case.summary
     );
     // With the default threshold it opens nothing, as for a new customer.
-    assert!(
-        fresh_with(
-            unknown_customer(LENA),
-            "orders-create-repeat-customer-big-order"
-        )
-        .actions
-        .is_empty()
+    assert_eq!(
+        kinds(
+            &fresh_with(
+                unknown_customer(LENA),
+                "orders-create-repeat-customer-big-order"
+            )
+            .actions
+        ),
+        ["set-metafield"]
     );
 }
 
 fn fresh_with(history: shopcase_sdk::CustomerSummary, name: &str) -> Run {
     run_on(&mut harness().customer_history(history), name)
+}
+
+/// The issue's example, as the demo posts it: a brand-new account with an
+/// unverified email places a first order at 2.2 times the first-order
+/// value, billed in Berlin and shipped to Bavaria. The flat model scored it
+/// 35 and said nothing; with the defaults of `plugin.toml` it is 90.
+#[test]
+fn a_new_unverified_account_with_a_big_first_order_to_another_state_is_investigated() {
+    let mut h = harness();
+    let run = h.run::<Fraud>(&fx().file(NEW_ACCOUNT_UNVERIFIED)).unwrap();
+    let case = open_case(&run.actions);
+    assert_eq!(case.title, "Possible fraud on #2015: risk score 90");
+    assert_eq!(case.priority, Priority::Critical);
+    assert_eq!(
+        attr(case, "riskSignals"),
+        Some(
+            "new-account,unverified-email,first-order-high-value,billing-shipping-mismatch,combination"
+        )
+    );
+    for line in [
+        "- The customer account was created 20 minutes before this order: a brand-new account. (+15)\n",
+        "- The customer's email address is not verified. (+10)\n",
+        "- 1103.90 EUR on the customer's first order: 2.2 × the first-order value 500.00 (graded: full points at 1 ×, double from 3 ×). (+40)\n",
+        "- Billed in BE, shipped to BY (both in DE). (+15)\n",
+    ] {
+        assert!(case.summary.contains(line), "{line}\n{}", case.summary);
+    }
+    let evidence = document_text(case, "order-2015-fraud-evidence.md");
+    assert!(
+        evidence.contains("| unverified-email | +10 |"),
+        "{evidence}"
+    );
+    assert!(evidence.contains("- **Email verified:** no"), "{evidence}");
+    let (target, score) = fraud_score(&run);
+    assert_eq!(target, Target::Order(ORDER_2015));
+    assert_eq!(score["score"], 90);
+    assert_eq!(score["outcome"], "case-opened");
+    let points: Vec<i64> = score["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["points"].as_i64().unwrap())
+        .collect();
+    assert_eq!(points, [15, 10, 40, 15, 10]);
+    assert_eq!(
+        points.iter().sum::<i64>(),
+        90,
+        "the metafield explains the whole score"
+    );
+
+    // The per-store points still rule: without the new signals it is the
+    // old 40 + 15 = 55, below the threshold, and the metafield says so.
+    let mut h = harness()
+        .setting("points-new-account", 0)
+        .setting("points-unverified-email", 0);
+    let run = h.run::<Fraud>(&fx().file(NEW_ACCOUNT_UNVERIFIED)).unwrap();
+    assert_eq!(kinds(&run.actions), ["set-metafield"]);
+    let score = fraud_score(&run).1;
+    assert_eq!(
+        (score["score"].as_i64(), score["outcome"].as_str()),
+        (Some(55), Some("below-threshold"))
+    );
+}
+
+#[test]
+fn shopifys_assessment_is_fetched_with_the_order_and_later_changes_are_added() {
+    let mut h = harness().order_risk(
+        ORDER_2011,
+        shopify_risk(RiskLevel::Medium, RiskRecommendation::Investigate),
+    );
+    let run = run_on(&mut h, "orders-create-below-threshold");
+    let case = open_case(&run.actions);
+    assert_eq!(case.title, "Possible fraud on #2011: risk score 80");
+    assert_eq!(attr(case, "shopifyRiskLevel"), Some("medium"));
+    assert!(
+        case.summary.contains(
+            "- Shopify assesses the order's risk as medium. Recommendation: investigate. Findings: The billing address does not match the card's address. (+30)\n"
+        ),
+        "{}",
+        case.summary
+    );
+    let score = fraud_score(&run).1;
+    assert_eq!(
+        score["shopify_risk"],
+        serde_json::json!({"level": "medium", "recommendation": "investigate"})
+    );
+    assert_eq!(signal_codes(&score).last(), Some(&"shopify-risk"));
+
+    // The webhook with the level already fetched changes nothing ...
+    let mut same = event("orders-risk-assessment-changed-high");
+    same.payload = same.payload.replace("\"high\"", "\"medium\"");
+    assert!(h.run::<Fraud>(&same).unwrap().actions.is_empty());
+    // ... a new level updates the case and the metafield.
+    let run = run_on(&mut h, "orders-risk-assessment-changed-high");
+    assert_eq!(
+        kinds(&run.actions),
+        ["open-case", "comment", "set-metafield"]
+    );
+    assert_eq!(
+        comments(&run.actions)[0].text,
+        "Shopify's risk assessment is now high: risk score 80 → 100."
+    );
+    let score = fraud_score(&run).1;
+    assert_eq!(score["outcome"], "under-review");
+    assert_eq!(
+        score["shopify_risk"],
+        serde_json::json!({"level": "high", "recommendation": null}),
+        "the webhook carries no recommendation: the fetched one is not kept"
+    );
+    assert_eq!(
+        signal_codes(&score)
+            .iter()
+            .filter(|c| **c == "shopify-risk")
+            .count(),
+        1,
+        "Shopify's signal replaced, not added twice"
+    );
+}
+
+#[test]
+fn an_unavailable_risk_assessment_scores_without_it_and_says_so() {
+    // The host answers no risk assessment for #2011 in this run.
+    let mut h = fx().harness().customer_history(history(
+        LIAM,
+        1,
+        "0.00",
+        &[],
+        "2026-10-14T18:20:00+02:00",
+        vec![],
+    ));
+    let run = run_on(&mut h, "orders-create-below-threshold");
+    assert_eq!(kinds(&run.actions), ["set-metafield"]);
+    let score = fraud_score(&run).1;
+    assert_eq!(score["score"], 50);
+    assert_eq!(score["shopify_risk"], Value::Null);
+    assert!(
+        score["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("Shopify's risk assessment was not available"),
+        "{score}"
+    );
+    assert!(
+        run.logs
+            .iter()
+            .any(|l| l.level == Level::Warn && l.message.contains("scored without it")),
+        "{:?}",
+        run.logs
+    );
+    // Its later webhook still completes the score.
+    let run = run_on(&mut h, "orders-risk-assessment-changed-high");
+    assert_eq!(
+        open_case(&run.actions).title,
+        "Possible fraud on #2011: risk score 100"
+    );
+}
+
+#[test]
+fn test_and_cancelled_orders_are_not_scored() {
+    for (field, value) in [
+        ("test", Value::Bool(true)),
+        ("cancelled_at", Value::from("2026-11-26T10:06:00+01:00")),
+    ] {
+        let mut e = event("orders-create-below-threshold");
+        let mut payload: Value = serde_json::from_str(&e.payload).unwrap();
+        payload[field] = value;
+        e.payload = payload.to_string();
+        let run = harness().run::<Fraud>(&e).unwrap();
+        assert!(run.actions.is_empty(), "{field}");
+    }
 }
