@@ -282,8 +282,10 @@ fn order_details_of(p: &serde_json::Value) -> OrderDetails {
                     .iter()
                     .map(|i| LineItem {
                         id: id(i.get("id")).unwrap_or(0),
-                        title: text(i, "name")
-                            .or_else(|| text(i, "title"))
+                        // Shopify's `LineItem.title`, as the host reads it
+                        // (the payload's `name` adds the variant).
+                        title: text(i, "title")
+                            .or_else(|| text(i, "name"))
                             .unwrap_or_default(),
                         sku: text(i, "sku"),
                         quantity: id(i.get("quantity")).unwrap_or(1) as u32,

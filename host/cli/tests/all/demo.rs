@@ -459,9 +459,11 @@ fn returns_disputes_and_complaints_become_structured_cases() {
     let summary = approve["summary"].as_str().unwrap();
     for part in [
         "order #2020 (5900000102020, 1128.40 EUR,",
-        "1 × Espresso Machine Pro - Steel (SKU EMP-STEEL, 1099.00 EUR each): defective",
-        "1 × Milk Jug 600ml - Brushed (SKU JUG-600, 24.50 EUR each): unwanted",
-        "Customer 7100000001: 12 order(s) since 2023-04-11, 1834.50 EUR spent.",
+        "1 × Espresso Machine Pro (SKU EMP-STEEL, 1099.00 EUR each): defective",
+        "1 × Milk Jug 600ml (SKU JUG-600, 24.50 EUR each): unwanted",
+        // The demo moves every date, the customer's creation too.
+        "Customer 7100000001: 12 order(s) since ",
+        "1834.50 EUR spent.",
     ] {
         assert!(summary.contains(part), "{part} in {summary}");
     }
@@ -473,7 +475,7 @@ fn returns_disputes_and_complaints_become_structured_cases() {
             .unwrap();
     assert!(
         chargeback_summary.contains(
-            "Items: 1 × Burr Grinder Mk2 - Black (SKU BG2-BLK), 2 × Single-Origin Beans 1kg - Ethiopia (SKU BEAN-ETH-1K); total 313.70 EUR."
+            "Items: 1 × Burr Grinder Mk2 (SKU BG2-BLK), 2 × Single-Origin Beans 1kg (SKU BEAN-ETH-1K); total 313.70 EUR."
         ),
         "{chargeback_summary}"
     );
