@@ -20,6 +20,8 @@
 //! - [`dossier`]: Markdown documents (order dossier, customer history);
 //! - [`lifecycle`]: priorities, and the status moves that resolve a case;
 //! - [`decision`]: the analyst's decision recorded on a case;
+//! - [`refund`]: the refund that goes with cancelling a paid order
+//!   (directly, or held for approval above a threshold);
 //! - `testing` (native targets only): fixtures, harness and action finders
 //!   for the plugins' tests.
 
@@ -27,6 +29,7 @@ pub mod decision;
 pub mod dossier;
 pub mod facts;
 pub mod lifecycle;
+pub mod refund;
 pub mod settings;
 pub mod state;
 pub mod text;
