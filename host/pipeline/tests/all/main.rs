@@ -17,6 +17,7 @@ mod executor;
 mod ingress;
 mod ops;
 mod privacy;
+mod refund_origin;
 mod replay;
 mod replicas;
 mod retention;
