@@ -89,7 +89,7 @@ async fn serve(
 }
 
 /// The host as `serve` runs it: the pipeline with the admin API and page,
-/// Shopify write-back and customer history, and (when configured) the Core
+/// Shopify write-back, customer history and order look-up, and (when configured) the Core
 /// Case executor and poller. `shopcase demo` assembles the same host.
 pub(crate) fn assemble(
     config: Config,
@@ -115,9 +115,11 @@ pub(crate) fn assemble(
         .storage(storage.clone())
         .routes(admin)
         .faults_from_env()
-        // Shopify write-back and the customer-history host function.
+        // Shopify write-back and the customer-history, order and
+        // order-risk host functions.
         .executor(shopify.executor())
-        .customer_history(shopify.history_source());
+        .customer_history(shopify.history_source())
+        .orders(shopify.order_source());
     // Core Case: the case executor and the poller of case changes.
     match corecase {
         Some(corecase) => corecase.register(builder, storage),
