@@ -116,12 +116,18 @@ pub(crate) const REFUND_APPROVALS: &[Step] = &[
     Step {
         reference: "order:5900000102010:fraud-investigation",
         what: "approve the refund of the cancelled fraud order #2010",
-        decision: Decision::Approval(TaskOutcome::Approved, "Fraud confirmed: money back to the card."),
+        decision: Decision::Approval(
+            TaskOutcome::Approved,
+            "Fraud confirmed: money back to the card.",
+        ),
     },
     Step {
         reference: "order:5900000102004:order-exception",
         what: "approve the refund of the cancelled duplicate #2004",
-        decision: Decision::Approval(TaskOutcome::Approved, "Duplicate: refund the second payment."),
+        decision: Decision::Approval(
+            TaskOutcome::Approved,
+            "Duplicate: refund the second payment.",
+        ),
     },
 ];
 
