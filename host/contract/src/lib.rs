@@ -17,6 +17,8 @@
 //! - [`action`]: the actions plugins return, in the journal's JSON form.
 //! - [`validate`]: checks on returned actions (grants, own ids, sizes).
 //! - [`minimise`]: removal of ungranted personal data from payloads.
+//! - [`origin`]: which refunds shopcase issued (note markers, the host-set
+//!   `shopcase_issued` of `refunds/create`).
 //! - [`outcome`]: the names of every way an invocation can fail.
 //! - [`time`]: RFC 3339 timestamps.
 
@@ -29,6 +31,7 @@ pub mod host_api;
 pub mod host_rules;
 pub mod manifest;
 pub mod minimise;
+pub mod origin;
 pub mod outcome;
 pub mod settings;
 pub mod time;

@@ -558,6 +558,9 @@ const REFUND: &[Field] = &[
     a("processed_at"),
     // Written by staff, not the customer.
     a("note"),
+    // Set by the host on `refunds/create` (never Shopify's: the
+    // dispatcher replaces it), see docs/events.md.
+    a("shopcase_issued"),
     a("restock"),
     a("user_id"),
     at("total_duties_set", Place::MoneySet),

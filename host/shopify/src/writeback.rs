@@ -138,11 +138,10 @@ pub(crate) mod doc {
 /// `[shopcase:<12 hex>]`: marks a note line or refund note as written for
 /// this key. A digest, not the key itself, so notes staff read carry no
 /// internal ids.
+/// (The definition is `shopcase_contract::origin::note_marker`: the
+/// dispatcher checks refund notes against it.)
 pub fn note_marker(idempotency_key: &str) -> String {
-    format!(
-        "[shopcase:{}]",
-        hex::encode(&digest("note", idempotency_key)[..6])
-    )
+    shopcase_contract::origin::note_marker(idempotency_key)
 }
 
 fn digest(purpose: &str, key: &str) -> [u8; 32] {

@@ -3,12 +3,13 @@
 //!
 //! | decision | in Shopify | the case |
 //! |---|---|---|
-//! | `cancel` | order cancelled (reason fraud, restock), review tag removed | resolved `order-cancelled` |
+//! | `cancel` | order cancelled (reason fraud, restock), review tag removed; what was paid refunded to the original payment method (`refund-on-cancel`), held for approval at or above `refund-approval-threshold` | resolved `order-cancelled` (once the held refund is approved or rejected) |
 //! | `hold` / `keep on hold` | the hold stays (placed again if needed) | stays open, no more escalation |
 //! | `release` | hold released, review tag removed | resolved `order-released` |
 //! | none, case resolved/closed/cancelled | hold released, review tag removed | — |
 
 use plugin_kit::decision::decision;
+use plugin_kit::refund::{self, RefundPolicy};
 use plugin_kit::{lifecycle, state, text};
 use shopcase_sdk::{
     Action, CancelReason, Comment, Event, FollowUp, HoldReason, PluginError, Target, UpdateCase,
@@ -64,6 +65,9 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
         return Ok(actions);
     };
     if done.as_deref() == Some(d.as_str()) {
+        if d == "cancel" {
+            return refund_settled(&update, &key, status, &done_key);
+        }
         return Ok(vec![]);
     }
     match d.as_str() {
@@ -80,12 +84,35 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
             );
             a.held = false;
             actions.extend(untag(order_id, &mut a, &s));
-            actions.extend(lifecycle::resolve(
+            let money = refund::on_cancel(
+                &RefundPolicy::read(),
                 &key,
-                status,
-                "order-cancelled",
-                "The analyst confirmed fraud; the order was cancelled in Shopify.",
-            ));
+                order_id,
+                &format!("cancelled as fraud by case {number}"),
+                s.notify_on_cancel,
+                event.triggered_at()?,
+            )?;
+            actions.extend(money.actions.iter().cloned());
+            if money.held() {
+                // The case stays open until the approver decides.
+                actions.push(
+                    Comment::internal(
+                        key.clone(),
+                        format!("The order was cancelled in Shopify. {}", money.summary()),
+                    )
+                    .into(),
+                );
+            } else {
+                actions.extend(lifecycle::resolve(
+                    &key,
+                    status,
+                    "order-cancelled",
+                    &format!(
+                        "The analyst confirmed fraud; the order was cancelled in Shopify. {}",
+                        money.summary()
+                    ),
+                ));
+            }
         }
         "release" => {
             actions.extend(release(order_id, &mut a));
@@ -129,6 +156,30 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
     a.save(order_id)?;
     shopcase_sdk::info!("case {number}: decision `{d}` on order {order_id}");
     Ok(actions)
+}
+
+/// A case update after the decision `cancel` whose refund was held: once
+/// the approval is settled, the case is resolved (once).
+fn refund_settled(
+    update: &shopcase_sdk::views::CaseUpdated,
+    key: &shopcase_sdk::CaseKey,
+    status: shopcase_sdk::CaseStatus,
+    done_key: &str,
+) -> Result<Vec<Action>, PluginError> {
+    let Some(approved) = refund::settled_refund(update) else {
+        return Ok(vec![]);
+    };
+    let settled_key = format!("{done_key}:refund");
+    if !status.is_open() || kv::get(&settled_key)?.is_some() {
+        return Ok(vec![]);
+    }
+    let notes = if approved {
+        "The analyst confirmed fraud; the order was cancelled in Shopify and the refund was approved and issued."
+    } else {
+        "The analyst confirmed fraud; the order was cancelled in Shopify; the refund was rejected by the approver."
+    };
+    kv::set(&settled_key, "done", Some(state::days(180)))?;
+    Ok(lifecycle::resolve(key, status, "order-cancelled", notes))
 }
 
 /// `timer/fired` at the review's due date: escalate an open, undecided case.

@@ -24,6 +24,8 @@
 //! - [`assign`]: assignment rules that name a case's owner (a person) as
 //!   well as its group;
 //! - [`decision`]: the analyst's decision recorded on a case;
+//! - [`refund`]: the refund that goes with cancelling a paid order
+//!   (directly, or held for approval above a threshold);
 //! - `testing` (native targets only): fixtures, harness and action finders
 //!   for the plugins' tests.
 
@@ -33,6 +35,7 @@ pub mod dossier;
 pub mod facts;
 pub mod lifecycle;
 pub mod order;
+pub mod refund;
 pub mod settings;
 pub mod state;
 pub mod text;

@@ -497,3 +497,47 @@ pub fn past_order(
 pub fn is_for(action: &Action, key: &CaseKey) -> bool {
     action.case_key() == Some(key)
 }
+
+/// An order as `host::order` answers it: `name`, in EUR, total `total`,
+/// with a successful sale of `paid` (none when `paid` is `0.00`) and a
+/// successful refund of `refunded` (none when `0.00`).
+pub fn paid_order(id: u64, name: &str, total: &str, paid: &str, refunded: &str) -> OrderDetails {
+    let eur = |a: &str| Money {
+        amount: a.to_owned(),
+        currency: "EUR".to_owned(),
+    };
+    let tx = |kind: &str, amount: &str| Transaction {
+        kind: kind.to_owned(),
+        status: "SUCCESS".to_owned(),
+        gateway: Some("shopify_payments".to_owned()),
+        amount: eur(amount),
+        created_at: "2026-11-26T09:00:00Z".to_owned(),
+    };
+    let mut transactions = Vec::new();
+    if paid != "0.00" {
+        transactions.push(tx("SALE", paid));
+    }
+    if refunded != "0.00" {
+        transactions.push(tx("REFUND", refunded));
+    }
+    OrderDetails {
+        id,
+        name: name.to_owned(),
+        created_at: "2026-11-26T09:00:00Z".to_owned(),
+        currency: "EUR".to_owned(),
+        subtotal: None,
+        total: eur(total),
+        current_total: eur(total),
+        outstanding: eur("0.00"),
+        total_refunded: eur(refunded),
+        financial_status: if paid == "0.00" { "PENDING" } else { "PAID" }.to_owned(),
+        fulfillment_status: "UNFULFILLED".to_owned(),
+        cancelled: false,
+        customer_id: None,
+        line_items: Vec::new(),
+        shipping_address: None,
+        billing_address: None,
+        fulfillments: Vec::new(),
+        transactions,
+    }
+}

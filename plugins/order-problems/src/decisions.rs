@@ -2,7 +2,7 @@
 //!
 //! | decision | in Shopify | the case |
 //! |---|---|---|
-//! | `cancel` | cancel the order (restock) | resolved `order-cancelled` |
+//! | `cancel` | cancel the order (restock); a duplicate's payment refunded to the original payment method (`refund-on-cancel`), held for approval at or above `refund-approval-threshold` | resolved `order-cancelled` (once a held refund is approved or rejected) |
 //! | `release` | release this plugin's fulfilment hold | resolved `released` |
 //! | `hold` | (re)place the hold | stays open |
 //! | none, case resolved/closed/cancelled | release the hold, if placed | — |
@@ -12,6 +12,7 @@
 //! carries out the new one.
 
 use plugin_kit::decision::decision;
+use plugin_kit::refund::{self, RefundPolicy};
 use plugin_kit::{lifecycle, state, text};
 use shopcase_sdk::views::CaseUpdated;
 use shopcase_sdk::{Action, CancelReason, Comment, Event, HoldReason, PluginError, kv, shopify};
@@ -35,7 +36,12 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
 
     let mut actions: Vec<Action> = Vec::new();
     match decision(&update, &s.decision_attribute) {
-        Some(d) if done.as_deref() == Some(d.as_str()) => return Ok(vec![]),
+        Some(d) if done.as_deref() == Some(d.as_str()) => {
+            if d == "cancel" {
+                return refund_settled(&update, &key, status, &done_key);
+            }
+            return Ok(vec![]);
+        }
         Some(d) if d == "cancel" => {
             let reason = cancel_reason(&update, &st);
             actions.push(
@@ -49,12 +55,43 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
                     .into(),
             );
             st.held = false;
-            actions.extend(lifecycle::resolve(
-                &key,
-                status,
-                "order-cancelled",
-                "The order was cancelled in Shopify on the analyst's decision.",
-            ));
+            // A paid duplicate gets its money back; other problems (a
+            // failed or voided payment) have nothing paid to return.
+            let money = if reason == CancelReason::Customer {
+                Some(refund::on_cancel(
+                    &RefundPolicy::read(),
+                    &key,
+                    order_id,
+                    &format!("cancelled as a duplicate by case {number}"),
+                    s.notify_on_cancel,
+                    event.triggered_at()?,
+                )?)
+            } else {
+                None
+            };
+            let said = money
+                .as_ref()
+                .map(|m| format!(" {}", m.summary()))
+                .unwrap_or_default();
+            if let Some(m) = &money {
+                actions.extend(m.actions.iter().cloned());
+            }
+            if money.as_ref().is_some_and(refund::CancelRefund::held) {
+                actions.push(
+                    Comment::internal(
+                        key.clone(),
+                        format!("The order was cancelled in Shopify.{said}"),
+                    )
+                    .into(),
+                );
+            } else {
+                actions.extend(lifecycle::resolve(
+                    &key,
+                    status,
+                    "order-cancelled",
+                    &format!("The order was cancelled in Shopify on the analyst's decision.{said}"),
+                ));
+            }
         }
         Some(d) if d == "release" || d == "ship" => {
             if st.held {
@@ -116,6 +153,30 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
     st.save(order_id)?;
     shopcase_sdk::info!("case {number}: decision `{d}` carried out on order {order_id}");
     Ok(actions)
+}
+
+/// A case update after the decision `cancel` whose refund was held: once
+/// the approval is settled, the case is resolved (once).
+fn refund_settled(
+    update: &CaseUpdated,
+    key: &shopcase_sdk::CaseKey,
+    status: shopcase_sdk::CaseStatus,
+    done_key: &str,
+) -> Result<Vec<Action>, PluginError> {
+    let Some(approved) = refund::settled_refund(update) else {
+        return Ok(vec![]);
+    };
+    let settled_key = format!("{done_key}:refund");
+    if !status.is_open() || kv::get(&settled_key)?.is_some() {
+        return Ok(vec![]);
+    }
+    let notes = if approved {
+        "The order was cancelled in Shopify on the analyst's decision; the refund was approved and issued."
+    } else {
+        "The order was cancelled in Shopify on the analyst's decision; the refund was rejected by the approver."
+    };
+    kv::set(&settled_key, "done", Some(state::days(180)))?;
+    Ok(lifecycle::resolve(key, status, "order-cancelled", notes))
 }
 
 /// Why the order is cancelled: a duplicate is the customer's mistake, a

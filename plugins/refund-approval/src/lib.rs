@@ -14,6 +14,17 @@
 //!   refundable total, unknown SKU, no customer for a credit) gets a note
 //!   saying why, and its tag is removed.
 //!
+//! Thresholds apply to the sum of an order's refunds within
+//! `approval-window-hours` (default 168): a refund tag below the threshold
+//! on its own is held when, with the order's other refunds in the window
+//! (carried out, pending or approved, and refunds issued outside
+//! shopcase), it reaches the threshold.
+//!
+//! On `refunds/create`, a refund the host did not verify as issued by
+//! shopcase (`shopcase_issued`, see docs/events.md) that is at or above the
+//! refund threshold on its own or with the window's sum opens the order's
+//! refund-approval case flagged "issued without approval".
+//!
 //! When Core Case reports the approval's outcome (`corecase/case-updated`),
 //! the order gets a note, the request tag is removed, and once nothing is
 //! pending the case is resolved. Every tag acts once per order (the
@@ -28,9 +39,11 @@
 //! - this file: the [`RefundApproval`] plugin, settings, the per-order
 //!   requests and the `orders/updated` handler;
 //! - `requests`: reading request tags (pure);
-//! - `approvals`: approval outcomes (`corecase/case-updated`).
+//! - `approvals`: approval outcomes (`corecase/case-updated`);
+//! - `outside`: refunds issued outside shopcase (`refunds/create`).
 
 mod approvals;
+mod outside;
 mod requests;
 
 use plugin_kit::dossier::order_dossier;
@@ -56,6 +69,7 @@ impl Plugin for RefundApproval {
         match event.topic.as_str() {
             "orders/updated" => on_order(event),
             "corecase/case-updated" => approvals::on_case_updated(event),
+            "refunds/create" => outside::on_refund(event),
             _ => Ok(vec![]),
         }
     }
@@ -73,6 +87,9 @@ pub(crate) struct Settings {
     approver_group: String,
     owner_group: String,
     approval_hours: i64,
+    /// `approval-window-hours`: refunds of an order within this many hours
+    /// count together against the refund threshold (0: each alone).
+    pub(crate) window_hours: i64,
     notify: bool,
     credit_expiry_days: i64,
     pub(crate) replacement_tag: Option<String>,
@@ -92,6 +109,7 @@ impl Settings {
             approver_group: text::clip(&settings::text("approver-group", "finance-approvers"), 128),
             owner_group: text::clip(&settings::text("owner-group", "finance"), 128),
             approval_hours: settings::int("approval-hours", 48, 1, 720),
+            window_hours: settings::int("approval-window-hours", 168, 0, 8760),
             notify: settings::flag("notify-customer", true),
             credit_expiry_days: settings::int("credit-expiry-days", 365, 0, 3650),
             replacement_tag: text::tag(&settings::text(
@@ -138,6 +156,21 @@ pub(crate) struct Request {
     /// The approval task that settled it.
     #[serde(default)]
     pub(crate) task_id: Option<String>,
+    /// When it was made (the event's `triggered-at`, RFC 3339); none in
+    /// records older than the window (they count as inside it).
+    #[serde(default)]
+    pub(crate) at: Option<String>,
+}
+
+/// A refund issued outside shopcase, as `refunds/create` reported it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct OutsideRefund {
+    pub(crate) refund_id: u64,
+    pub(crate) cents: i64,
+    /// The event's `triggered-at` (RFC 3339).
+    pub(crate) at: String,
+    /// Whether it opened (or joined) the case as issued without approval.
+    pub(crate) flagged: bool,
 }
 
 /// The requests of one order (key `requests:<order id>`).
@@ -145,6 +178,9 @@ pub(crate) struct Request {
 pub(crate) struct OrderRequests {
     #[serde(default)]
     pub(crate) requests: Vec<Request>,
+    /// Refunds issued outside shopcase.
+    #[serde(default)]
+    pub(crate) outside: Vec<OutsideRefund>,
 }
 
 impl OrderRequests {
@@ -167,6 +203,32 @@ impl OrderRequests {
     pub(crate) fn pending(&self) -> impl Iterator<Item = &Request> {
         self.requests.iter().filter(|r| r.state == State::Pending)
     }
+
+    /// The order's refunds within `window_hours` before `now` (up to and
+    /// including `now`): refund requests carried out, pending or approved,
+    /// and refunds issued outside shopcase, in cents. A record without a
+    /// time counts as inside the window; one later than `now` (an event
+    /// delivered out of order) counts too.
+    pub(crate) fn refunds_within(&self, now: Timestamp, window_hours: i64) -> i64 {
+        let from = now.plus_hours(-window_hours);
+        let inside = |at: Option<&str>| match at.map(Timestamp::parse) {
+            Some(Ok(t)) => window_hours > 0 && t.seconds_until(from) <= 0,
+            Some(Err(_)) | None => window_hours > 0,
+        };
+        let requests = self
+            .requests
+            .iter()
+            .filter(|r| r.kind == Some(Kind::Refund))
+            .filter(|r| matches!(r.state, State::Done | State::Pending | State::Approved))
+            .filter(|r| inside(r.at.as_deref()))
+            .map(|r| r.cents);
+        let outside = self
+            .outside
+            .iter()
+            .filter(|o| inside(Some(&o.at)))
+            .map(|o| o.cents);
+        requests.chain(outside).fold(0i64, i64::saturating_add)
+    }
 }
 
 /// `orders/updated`: act on request tags not seen before.
@@ -181,7 +243,7 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
     let mut st = OrderRequests::load(order_id)?;
 
     let mut direct: Vec<Action> = Vec::new();
-    let mut held: Vec<(String, Parsed)> = Vec::new();
+    let mut held: Vec<(String, Parsed, i64)> = Vec::new();
     let mut handled = 0usize;
     for tag in order.tags() {
         if st.has(tag) {
@@ -205,12 +267,20 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
                     what: why,
                     state: State::Invalid,
                     task_id: None,
+                    at: Some(now.to_rfc3339()),
                 });
                 continue;
             }
         };
         let threshold = s.threshold(p.kind);
-        if p.cents < threshold {
+        // Refunds count with the order's others in the window.
+        let windowed = match p.kind {
+            Kind::Refund => st
+                .refunds_within(now, s.window_hours)
+                .saturating_add(p.cents),
+            _ => p.cents,
+        };
+        if windowed < threshold {
             direct.push(operation(&p, order_id, &order, event, &s, now, tag)?.into());
             direct.push(note(
                 order_id,
@@ -228,9 +298,20 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
                 what: p.what.clone(),
                 state: State::Done,
                 task_id: None,
+                at: Some(now.to_rfc3339()),
             });
         } else {
-            held.push((tag.to_owned(), p));
+            // Remembered at once, so a later tag of the same update counts it.
+            st.requests.push(Request {
+                tag: tag.to_owned(),
+                kind: Some(p.kind),
+                cents: p.cents,
+                what: p.what.clone(),
+                state: State::Pending,
+                task_id: None,
+                at: Some(now.to_rfc3339()),
+            });
+            held.push((tag.to_owned(), p, windowed));
         }
     }
     if handled == 0 {
@@ -240,23 +321,23 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
     let mut actions: Vec<Action> = Vec::new();
     if !held.is_empty() {
         let key = event.order_key(CASE_TYPE)?;
-        for (tag, p) in &held {
-            st.requests.push(Request {
-                tag: tag.clone(),
-                kind: Some(p.kind),
-                cents: p.cents,
-                what: p.what.clone(),
-                state: State::Pending,
-                task_id: None,
-            });
-        }
         let history = match event.resources.customer_id {
             Some(id) => Some(host::customer_history(id)?),
             None => None,
         };
         actions.push(case_for(&key, &order, &st, &s, now, event, history.as_ref()).into());
-        for (tag, p) in &held {
+        for (tag, p, windowed) in &held {
             let op = operation(p, order_id, &order, event, &s, now, tag)?;
+            let window = if *windowed > p.cents {
+                format!(
+                    " With the order's other refunds of the last {} hours it comes to {} {}.",
+                    s.window_hours,
+                    money::format_cents(*windowed),
+                    order.currency
+                )
+            } else {
+                String::new()
+            };
             actions.push(
                 RequestApproval::new(
                     key.clone(),
@@ -266,7 +347,7 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
                 )
                 .description(text::clip(
                     &format!(
-                        "Requested with the tag `{tag}` on {} (order total {} {}, still refundable {} {}). Approval threshold: {}.",
+                        "Requested with the tag `{tag}` on {} (order total {} {}, still refundable {} {}). Approval threshold: {}.{window}",
                         order.name,
                         order.total_price,
                         order.currency,
@@ -281,7 +362,10 @@ fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
             );
             actions.push(note(
                 order_id,
-                &format!("{} awaits approval by {}.", p.what, s.approver_group),
+                &format!(
+                    "{} awaits approval by {}.{window}",
+                    p.what, s.approver_group
+                ),
             ));
         }
     }

@@ -2,7 +2,10 @@
 //! after the webhooks opened the cases, done through the same REST client
 //! the host uses (against the emulator): record decisions on cases,
 //! approve one held refund and reject a held store credit, complete an
-//! investigation's tasks, cancel a case, move another to in progress.
+//! investigation's tasks, cancel a case, move another to in progress; then,
+//! once the cancels they decided are carried out, approve the refunds of
+//! the cancelled fraud order and the cancelled duplicate (held for approval
+//! above the threshold).
 //!
 //! Each decision names the case by its `externalReference` (what the host
 //! derives from the case key), so the demo fails loudly if a scenario did
@@ -29,14 +32,15 @@ enum Decision {
 
 /// One step of the analyst's script.
 #[derive(Debug, Clone)]
-struct Step {
+pub(crate) struct Step {
     /// `<kind>:<id>:<case type>` (the shop is prefixed).
     reference: &'static str,
     what: &'static str,
     decision: Decision,
 }
 
-const SCRIPT: &[Step] = &[
+/// The first round: decisions on the cases the webhooks opened.
+pub(crate) const DECISIONS: &[Step] = &[
     Step {
         reference: "order:5900000102004:order-exception",
         what: "cancel the duplicate order #2004",
@@ -106,6 +110,27 @@ const SCRIPT: &[Step] = &[
     },
 ];
 
+/// The second round: the refunds the first round's cancels held for
+/// approval (what the orders paid, above the plugins' threshold of 100.00).
+pub(crate) const REFUND_APPROVALS: &[Step] = &[
+    Step {
+        reference: "order:5900000102010:fraud-investigation",
+        what: "approve the refund of the cancelled fraud order #2010",
+        decision: Decision::Approval(
+            TaskOutcome::Approved,
+            "Fraud confirmed: money back to the card.",
+        ),
+    },
+    Step {
+        reference: "order:5900000102004:order-exception",
+        what: "approve the refund of the cancelled duplicate #2004",
+        decision: Decision::Approval(
+            TaskOutcome::Approved,
+            "Duplicate: refund the second payment.",
+        ),
+    },
+];
+
 /// What the analyst did, for the summary.
 #[derive(Debug, Clone, serde::Serialize)]
 pub(crate) struct Done {
@@ -115,9 +140,14 @@ pub(crate) struct Done {
 }
 
 /// Apply the script to the cases in `cases` (the emulator's case list).
-pub(crate) async fn act(client: &CoreCaseClient, shop: &str, cases: &[Value]) -> Result<Vec<Done>> {
+pub(crate) async fn act(
+    client: &CoreCaseClient,
+    shop: &str,
+    cases: &[Value],
+    script: &[Step],
+) -> Result<Vec<Done>> {
     let mut done = Vec::new();
-    for step in SCRIPT {
+    for step in script {
         let reference = format!("{shop}:{}", step.reference);
         let case = cases
             .iter()

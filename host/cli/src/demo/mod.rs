@@ -6,7 +6,8 @@
 //! assembles it (SQLite in a temporary directory, the packaged plugins).
 //! Then it enables the first-party plugins for the demo store, posts the
 //! scenario webhooks signed as Shopify would, acts as the Core Case analyst
-//! (decides cases, approves and rejects held operations, completes tasks),
+//! (decides cases, approves and rejects held operations, completes tasks;
+//! then approves the refunds its cancels held),
 //! waits for the write-backs, skips two days ahead so the follow-up timers
 //! due by then fire (SLA escalation, review reminders), and prints what
 //! happened.
@@ -295,8 +296,26 @@ async fn play(args: &Args) -> Result<Summary> {
 
     progress(args, "acting as the Core Case analyst");
     let client = shopcase_corecase::CoreCaseClient::new(settings)?;
-    let done = analyst::act(&client, SHOP, &corecase_emulator.emulator().cases()).await?;
+    let mut done = analyst::act(
+        &client,
+        SHOP,
+        &corecase_emulator.emulator().cases(),
+        analyst::DECISIONS,
+    )
+    .await?;
     // Case updates → plugins → write-backs (and the case updates those cause).
+    settle(storage.as_ref(), Duration::from_secs(2)).await?;
+    // The cancels held their refunds for approval: the approver decides.
+    progress(args, "approving the refunds held on cancel");
+    done.extend(
+        analyst::act(
+            &client,
+            SHOP,
+            &corecase_emulator.emulator().cases(),
+            analyst::REFUND_APPROVALS,
+        )
+        .await?,
+    );
     settle(storage.as_ref(), Duration::from_secs(2)).await?;
 
     // Skip ahead: the follow-ups due within two days fire now, as the

@@ -357,6 +357,8 @@ fn order_problems_open_cases_and_decisions_reach_shopify_once() {
         "RESOLVED"
     );
     assert_eq!(count("orderCancel", &format!("{ORDER}5900000102004")), 1);
+    // It was paid: refunded once the approver approved (above 100.00).
+    assert_eq!(count("refundCreate", &format!("{ORDER}5900000102004")), 1);
     // Incomplete address #2005: released after the decision.
     let incomplete = case(&order_ref(5900000102005, "order-exception"));
     assert_eq!(
@@ -385,6 +387,9 @@ fn fraud_is_held_and_the_analysts_decision_is_carried_out() {
         "evidence document"
     );
     assert_eq!(count("orderCancel", &format!("{ORDER}5900000102010")), 1);
+    // The cancelled fraud order is refunded, once, after the approval the
+    // cancel asked for; the case was resolved only then.
+    assert_eq!(count("refundCreate", &format!("{ORDER}5900000102010")), 1);
     let f2011 = case(&order_ref(5900000102011, "fraud-investigation"));
     assert_eq!(
         (f2011["priority"].as_str(), f2011["status"].as_str()),
@@ -516,7 +521,8 @@ fn refunds_and_credits_above_the_threshold_wait_for_approval() {
     // Small refund: straight through. Large refund: approved, then executed once.
     assert_eq!(count("refundCreate", &format!("{ORDER}5900000102030")), 1);
     assert_eq!(count("refundCreate", &format!("{ORDER}5900000102031")), 1);
-    assert_eq!(total("refundCreate"), 2);
+    // Plus the refunds of the cancelled #2010 and #2004.
+    assert_eq!(total("refundCreate"), 4);
     // The rejected goodwill credit is never executed.
     assert_eq!(total("storeCreditAccountCredit"), 0);
     let approvals = demo()["approvals"].as_array().unwrap();
@@ -548,6 +554,24 @@ fn refunds_and_credits_above_the_threshold_wait_for_approval() {
             "{reference}"
         );
     }
+}
+
+#[test]
+fn a_refund_made_outside_shopcase_is_flagged() {
+    // 300.00 refunded on #2011 in the Shopify admin, its note carrying a
+    // typed `[shopcase:…]`: the host did not issue it, so refund-approval
+    // opens a case flagged "issued without approval".
+    let c = case(&order_ref(5900000102011, "refund-approval"));
+    assert_eq!(
+        (c["priority"].as_str(), c["owner_group"].as_str()),
+        (Some("HIGH"), Some("finance"))
+    );
+    assert_eq!(
+        c["title"].as_str(),
+        Some("Refund issued without approval on #2011: 300.00 EUR")
+    );
+    // shopcase itself refunded nothing on #2011.
+    assert_eq!(count("refundCreate", &format!("{ORDER}5900000102011")), 0);
 }
 
 #[test]

@@ -12,7 +12,10 @@
 //! 3. Each target is checked again just before it runs: disabled →
 //!    skipped, quarantined → held; otherwise it runs in `spawn_blocking`
 //!    (the sandbox minimises the payload to the plugin's data grants and
-//!    validates its actions).
+//!    validates its actions). A `refunds/*` payload first gets the host's
+//!    own `shopcase_issued` verdict (`shopcase_contract::origin`), checked
+//!    against the journal; whatever the delivery said under that name is
+//!    replaced.
 //! 4. One `finish_event` transaction journals every successful run's
 //!    actions with their idempotency keys, applies its key-value writes
 //!    (after checking the versions it read), and records failures:
@@ -34,12 +37,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use shopcase_contract::action::{Action, ShopifyOperation};
 use shopcase_contract::manifest::HOST_ONLY_TOPICS;
+use shopcase_contract::origin;
 use shopcase_contract::time::Timestamp;
 use shopcase_sandbox::Invocation;
 use shopcase_store::{
-    Claim, ClaimedEvent, DispatchStatus, EventFinish, EventProgress, FailureRecord, Installation,
-    KvRead, KvWrite, PluginFinish, PluginOutcome, PluginResult, RunSuccess, StoredEvent,
+    ActionFamily, Claim, ClaimedEvent, DispatchStatus, EventFinish, EventProgress, FailureRecord,
+    Installation, JournalQuery, JournalStatus, KvRead, KvWrite, PluginFinish, PluginOutcome,
+    PluginResult, RunSuccess, StoredEvent,
 };
 use tokio::sync::watch;
 
@@ -281,7 +287,34 @@ impl Dispatcher {
 
         // One copy of the event for all its plugin runs (each runs on a
         // blocking thread and needs an owned handle).
-        let event = Arc::new(ev.event.clone());
+        let mut event = ev.event.clone();
+        if event.topic.starts_with("refunds/") && !targets.is_empty() {
+            // The host's word on whether shopcase issued the refund
+            // (`shopcase_contract::origin`), never the payload's.
+            match self.issued_by_shopcase(&event).await {
+                Ok(issued) => {
+                    if let Some(p) = origin::stamp(&event.topic, &event.payload, issued) {
+                        event.payload = p;
+                    }
+                }
+                Err(e) => {
+                    // Unverified, the refund must not reach a plugin:
+                    // given back for a lease, like a journal failure.
+                    tracing::warn!(event = %ev.event.id, error = %e, "cannot check the journal for a refund's origin");
+                    let _ = self
+                        .core
+                        .storage
+                        .release_event(
+                            &ev.event.id,
+                            worker,
+                            later(self.core.config.dispatcher.lease),
+                        )
+                        .await;
+                    return;
+                }
+            }
+        }
+        let event = Arc::new(event);
         let mut outcomes: Vec<PluginOutcome> = futures::future::join_all(
             targets
                 .iter()
@@ -361,6 +394,60 @@ impl Dispatcher {
                 .await;
             }
         }
+    }
+
+    /// Whether the `refunds/create` event's refund was issued by this host
+    /// (see `shopcase_contract::origin`): a marker in its note is the
+    /// marker of a refund entry journalled for the same store and order,
+    /// and that entry, once executed, created this very refund. An entry
+    /// not executed yet (pending or in flight: Shopify's webhook can
+    /// arrive before the executor records its result) counts as issued;
+    /// a dead one does not.
+    async fn issued_by_shopcase(
+        &self,
+        event: &shopcase_contract::Event,
+    ) -> shopcase_store::Result<bool> {
+        if event.topic != "refunds/create" {
+            return Ok(false);
+        }
+        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&event.payload) else {
+            return Ok(false);
+        };
+        let facts = origin::refund_facts(&payload);
+        let markers = origin::markers_in(&facts.note);
+        let (Some(order_id), Some(refund_id)) = (event.resources.order_id, facts.id) else {
+            return Ok(false);
+        };
+        if markers.is_empty() {
+            return Ok(false);
+        }
+        let entries = self
+            .core
+            .storage
+            .search_journal(JournalQuery {
+                shops: Some(vec![event.shop.clone()]),
+                family: Some(ActionFamily::Shopify),
+                order_id: Some(order_id),
+                limit: 1000,
+                ..JournalQuery::default()
+            })
+            .await?;
+        Ok(entries.iter().any(|j| {
+            let refunds_this_order = matches!(
+                &j.action,
+                Action::Shopify(ShopifyOperation::Refund(r)) if r.order_id == order_id
+            );
+            refunds_this_order
+                && markers.contains(&origin::note_marker(&j.key).as_str())
+                && match j.status {
+                    JournalStatus::Done => j
+                        .result
+                        .as_ref()
+                        .is_some_and(|r| origin::result_names_refund(r, refund_id)),
+                    JournalStatus::Pending | JournalStatus::InFlight => true,
+                    JournalStatus::Dead => false,
+                }
+        }))
     }
 
     /// First attempt: the store's enabled installations whose plugin takes

@@ -18,6 +18,7 @@ mod fraud;
 mod ingress;
 mod ops;
 mod privacy;
+mod refund_origin;
 mod replay;
 mod replicas;
 mod retention;

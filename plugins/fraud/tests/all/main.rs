@@ -1,6 +1,8 @@
 //! fraud under the SDK harness, built from its own `plugin.toml`, on
 //! realistic events from `tests/fixtures/`.
 
+mod refund;
+
 use fraud::{CASE_TYPE, Fraud, HOLD_HANDLE, REVIEW_TIMER, SCORE_METAFIELD};
 use plugin_kit::testing::*;
 use serde_json::Value;
@@ -197,6 +199,10 @@ fn harness() -> Harness {
                     Some("FR"),
                 ),
             ],
+        ))
+        // What Shopify knows of #2010 when the analyst cancels it: paid.
+        .order(paid_order(
+            ORDER_2010, "#2010", "1636.90", "1636.90", "0.00",
         ))
 }
 
@@ -562,7 +568,8 @@ fn a_later_risk_assessment_updates_the_open_case() {
 
 #[test]
 fn decision_cancel_cancels_untags_and_resolves() {
-    let mut h = harness();
+    // With nothing paid there is nothing to refund: resolved at once.
+    let mut h = harness().order(paid_order(ORDER_2010, "#2010", "1636.90", "0.00", "0.00"));
     run_on(&mut h, "orders-create-high-risk");
     let run = run_on(&mut h, "case-updated-cancel");
     assert_eq!(
@@ -751,7 +758,7 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         ),
         (
             "05-case-updated-cancel",
-            &["cancel-order", "tags-remove", "update-case"],
+            &["cancel-order", "tags-remove", "request-approval", "comment"],
         ),
         (
             "06-case-updated-release",

@@ -15,6 +15,13 @@ const ORDER_2002: u64 = 5_900_000_102_002;
 const ORDER_2004: u64 = 5_900_000_102_004;
 const ORDER_2005: u64 = 5_900_000_102_005;
 
+mod refund;
+
+/// #2004 as Shopify knows it when only authorised: nothing to refund.
+fn unpaid_2004() -> shopcase_sdk::OrderDetails {
+    paid_order(ORDER_2004, "#2004", "1163.70", "0.00", "0.00")
+}
+
 fn fx() -> Fixtures {
     Fixtures::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -372,7 +379,8 @@ fn a_later_problem_updates_the_case_and_comments() {
 
 #[test]
 fn decision_cancel_cancels_the_order_and_resolves_the_case() {
-    let mut h = fx().harness();
+    // Nothing paid (e.g. only authorised): nothing to refund.
+    let mut h = fx().harness().order(unpaid_2004());
     run_on(&mut h, "orders-create-duplicate-first");
     run_on(&mut h, "orders-create-duplicate-second");
     let run = run_on(&mut h, "case-updated-duplicate-cancel");
@@ -403,7 +411,10 @@ fn decision_cancel_cancels_the_order_and_resolves_the_case() {
             .is_empty()
     );
 
-    let mut h = fx().harness().setting("notify-customer-on-cancel", true);
+    let mut h = fx()
+        .harness()
+        .order(unpaid_2004())
+        .setting("notify-customer-on-cancel", true);
     let run = run_on(&mut h, "case-updated-duplicate-cancel");
     let ShopifyOperation::CancelOrder(c) = operations(&run.actions)[0] else {
         panic!()
@@ -492,7 +503,11 @@ fn a_new_case_is_moved_through_in_progress_to_be_resolved() {
     let new = edited("case-updated-duplicate-cancel", |v| {
         v["payload"]["case"]["status"] = "new".into();
     });
-    let run = fx().harness().run::<OrderProblems>(&new).unwrap();
+    let run = fx()
+        .harness()
+        .order(unpaid_2004())
+        .run::<OrderProblems>(&new)
+        .unwrap();
     assert_eq!(
         statuses(&run.actions),
         [CaseStatus::InProgress, CaseStatus::Resolved]
@@ -501,7 +516,10 @@ fn a_new_case_is_moved_through_in_progress_to_be_resolved() {
 
 #[test]
 fn the_demo_scenario_files_trigger_the_documented_actions() {
-    let mut h = fx().harness();
+    // #2004 was paid in full (as seeded in the demo).
+    let mut h = fx().harness().order(paid_order(
+        ORDER_2004, "#2004", "1163.70", "1163.70", "0.00",
+    ));
     let expected: &[(&str, &[&str])] = &[
         (
             "01-orders-create-address-mismatch",
@@ -523,7 +541,7 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         ),
         (
             "07-case-updated-duplicate-cancel",
-            &["cancel-order", "update-case"],
+            &["cancel-order", "request-approval", "comment"],
         ),
         (
             "08-case-updated-incomplete-release",

@@ -1,6 +1,8 @@
 //! refund-approval under the SDK harness, built from its own
 //! `plugin.toml`, on realistic events from `tests/fixtures/`.
 
+mod money;
+
 use plugin_kit::testing::*;
 use refund_approval::{CASE_TYPE, RefundApproval};
 use shopcase_sdk::harness::{Harness, Run};
@@ -334,7 +336,7 @@ fn orders_without_request_tags_need_nothing() {
 
 #[test]
 fn the_demo_scenario_files_trigger_the_documented_actions() {
-    let mut h = harness();
+    let h = harness();
     let expected: &[(&str, &[&str])] = &[
         (
             "01-orders-updated-refund-small",
@@ -364,7 +366,18 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
             "07-orders-updated-replacement-large",
             &["open-case", "request-approval", "note-append"],
         ),
+        (
+            "08-refunds-create-outside-shopcase",
+            &["open-case", "note-append"],
+        ),
     ];
+    let mut h = h.order(paid_order(
+        5_900_000_102_011,
+        "#2011",
+        "1128.40",
+        "1128.40",
+        "300.00",
+    ));
     let files = fx().scenarios("refund-approval");
     assert_eq!(files.len(), expected.len());
     for ((name, event), (want_name, want)) in files.iter().zip(expected) {

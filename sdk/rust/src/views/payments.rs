@@ -126,6 +126,15 @@ pub struct Refund {
     /// The money moved.
     #[serde(deserialize_with = "de::nullable")]
     pub transactions: Vec<Transaction>,
+    /// Set by the host on `refunds/create`, never by Shopify: `true` when
+    /// the refund's note carries the marker of a refund this host's
+    /// journal executed for the same store and order (and that execution
+    /// created this very refund), so shopcase issued it; `false` (or absent,
+    /// e.g. in `shopcase plugin run`) otherwise. The host removes any value
+    /// Shopify's payload had, so staff typing a `[shopcase:…]` marker into a
+    /// refund note cannot make it `true`. See docs/events.md.
+    #[serde(deserialize_with = "de::nullable")]
+    pub shopcase_issued: bool,
 }
 
 impl Refund {
