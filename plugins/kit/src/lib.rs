@@ -18,6 +18,10 @@
 //! - [`state`]: JSON values and once-only markers in the key-value store;
 //! - [`facts`]: the custom attributes every order case carries;
 //! - [`dossier`]: Markdown documents (order dossier, customer history);
+//! - [`tags`]: the tag convention every plugin follows (one name per
+//!   situation, older spellings still read);
+//! - [`inbound`]: helpdesk and carrier reports (`helpdesk/*`,
+//!   `carrier/*`);
 //! - [`lifecycle`]: priorities, and the status moves that resolve a case;
 //! - [`decision`]: the analyst's decision recorded on a case;
 //! - `testing` (native targets only): fixtures, harness and action finders
@@ -26,9 +30,11 @@
 pub mod decision;
 pub mod dossier;
 pub mod facts;
+pub mod inbound;
 pub mod lifecycle;
 pub mod settings;
 pub mod state;
+pub mod tags;
 pub mod text;
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -14,6 +14,7 @@ mod approval;
 mod corecase;
 mod dispatch;
 mod executor;
+mod inbound;
 mod ingress;
 mod ops;
 mod privacy;
