@@ -1547,7 +1547,7 @@ webhook-secret = "dev-secret"
                 "`inbound[0].name`: `Help Desk` is not a source name",
             ),
             (
-                format!("name = \"hd\"\nsecret = \"inline\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n"),
+                "name = \"hd\"\nsecret = \"inline\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n".to_owned(),
                 "`inbound[0].secret`: an inbound source's secret is never written in this file",
             ),
             (

@@ -206,6 +206,9 @@ pub enum BodyError {
     UnknownKind(String),
 }
 
+/// A field's name and whether the report has it.
+type Presence<'a> = (&'a str, bool);
+
 /// 1..=max visible ASCII characters.
 fn is_token(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_graphic())
@@ -365,7 +368,7 @@ impl InboundBody {
         };
         // What each kind must and must not carry.
         let present = |v: &Option<String>| v.is_some();
-        let (required, foreign): (&[(&str, bool)], &[(&str, bool)]) = match kind {
+        let (required, foreign): (&[Presence<'_>], &[Presence<'_>]) = match kind {
             InboundKind::Complaint => (
                 &[("text", present(&p.text))],
                 &[
