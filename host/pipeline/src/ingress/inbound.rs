@@ -256,7 +256,7 @@ async fn accept(
     if !src.kinds.contains(&kind) {
         return Err(E::KindNotAllowed);
     }
-    if !src.shops.iter().any(|s| *s == report.shop) {
+    if !src.shops.contains(&report.shop) {
         return Err(E::ShopNotAllowed);
     }
     let (payload, occurred) = report.check(&src.name).map_err(|e| match e {
