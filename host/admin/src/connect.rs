@@ -7,7 +7,9 @@
 //! # Rules
 //! - **Topics wanted**: every topic in the manifests of the store's enabled
 //!   plugins (the version each pins), except the host-made topics
-//!   (`corecase/case-updated`, `timer/fired`), plus [`HOST_TOPICS`] (the host
+//!   (`corecase/case-updated`, `timer/fired`) and the topics of signed
+//!   inbound reports (`helpdesk/*`, `carrier/*`: they come from a helpdesk
+//!   or carrier service, not from Shopify), plus [`HOST_TOPICS`] (the host
 //!   records `app/uninstalled` so that a later `shop/redact` may act). The
 //!   Core Case poller needs no webhook.
 //! - **This host's subscriptions** are those whose address ends with the
@@ -349,6 +351,7 @@ impl Admin {
                 if t == TOPIC_CASE_UPDATED
                     || t == TOPIC_TIMER_FIRED
                     || HOST_ONLY_TOPICS.contains(&t.as_str())
+                    || shopcase_contract::inbound::is_inbound_topic(t)
                 {
                     continue;
                 }

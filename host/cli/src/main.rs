@@ -14,6 +14,8 @@
 //! - `demo` ([`demo`]): every scenario end to end, in one process.
 //! - `serve` ([`serve`]): the host: webhooks in, plugins, journal, executors.
 //! - `replay` ([`replay`]): post event files signed as Shopify would.
+//! - `inbound sign` ([`inbound_cmd`]): sign (and post) a report as an
+//!   `[[inbound]]` source (helpdesk, carrier service) would.
 //! - `store list | enable | disable | set | approve | connect` ([`store_cmd`]):
 //!   plugins per store, approving their content, and the store's webhook
 //!   subscriptions and access scopes.
@@ -40,6 +42,7 @@ mod corecase_check;
 mod demo;
 #[cfg(feature = "emulators")]
 mod emulate;
+mod inbound_cmd;
 mod plugin_dev;
 mod plugin_run;
 mod replay;
@@ -75,6 +78,9 @@ enum Command {
     Serve(serve::Args),
     /// Post event files to a webhook endpoint, signed as Shopify would.
     Replay(replay::Args),
+    /// Reports from a helpdesk or carrier service ([[inbound]] sources).
+    #[command(subcommand)]
+    Inbound(inbound_cmd::InboundCommand),
     /// Manage which plugins run for which store, with which settings.
     #[command(subcommand)]
     Store(store_cmd::StoreCommand),
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
             .logs(Logs::Info(args.log_format))
             .run(serve::run(args)),
         Command::Replay(args) => runner.json(args.json).run(replay::run(args)),
+        Command::Inbound(cmd) => runner.json(cmd.json()).run(inbound_cmd::run(cmd)),
         Command::Store(cmd) => runner.json(cmd.json()).run(store_cmd::run(cmd)),
         Command::Admin(cmd) => runner.json(cmd.json()).run(admin_cmd::run(cmd)),
         Command::Storage(cmd) => runner.json(cmd.json()).run(storage_cmd::run(cmd)),

@@ -103,6 +103,9 @@ pub struct Config {
     pub timers: TimerConfig,
     /// The stores this host serves.
     pub stores: Vec<StoreConfig>,
+    /// `[[inbound]]`: the services (a helpdesk, a carrier-tracking
+    /// service) that may post signed reports to `POST /inbound/{name}`.
+    pub inbound: Vec<InboundSource>,
     /// `[corecase]`, for the Core Case client to read.
     pub corecase: Option<toml::Value>,
     /// `[shopify]`, for the Shopify client to read.
@@ -278,6 +281,31 @@ pub struct StoreConfig {
     pub admin_base_url: Option<String>,
 }
 
+/// `[[inbound]]`: one service that may post signed reports
+/// (`shopcase_contract::inbound`) to `POST /inbound/{name}`.
+#[derive(Debug, Clone)]
+pub struct InboundSource {
+    /// The path segment: 1-32 of `a-z`, `0-9`, `-`.
+    pub name: String,
+    /// The secret it signs its bodies with (HMAC-SHA256).
+    pub secret: Secret,
+    /// The stores it may report about (each one of `[[stores]]`).
+    pub shops: Vec<String>,
+    /// The kinds of report it may send.
+    pub kinds: Vec<shopcase_contract::inbound::InboundKind>,
+}
+
+impl InboundSource {
+    /// Whether `name` is a valid source name.
+    pub fn is_name(name: &str) -> bool {
+        !name.is_empty()
+            && name.len() <= 32
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    }
+}
+
 // ---- the file's shape -------------------------------------------------------
 //
 // Each section's `Default` holds its defaults: a key left out takes the
@@ -303,6 +331,8 @@ struct FileConfig {
     timers: FileTimers,
     #[serde(default)]
     stores: Vec<FileStore>,
+    #[serde(default)]
+    inbound: Vec<FileInbound>,
     corecase: Option<toml::Value>,
     shopify: Option<toml::Value>,
 }
@@ -557,6 +587,19 @@ struct FileStore {
     admin_token_file: Option<PathBuf>,
     #[serde(default, deserialize_with = "http_url")]
     admin_base_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileInbound {
+    name: String,
+    secret: Option<Secret>,
+    secret_env: Option<String>,
+    secret_file: Option<PathBuf>,
+    #[serde(default)]
+    shops: Vec<String>,
+    #[serde(default)]
+    kinds: Vec<String>,
 }
 
 fn default_api_version() -> String {
@@ -1034,6 +1077,87 @@ impl Config {
             });
         }
 
+        let mut inbound: Vec<InboundSource> = Vec::with_capacity(file.inbound.len());
+        for (i, src) in file.inbound.into_iter().enumerate() {
+            let key = |k: &str| format!("inbound[{i}].{k}");
+            if !InboundSource::is_name(&src.name) {
+                return Err(at(
+                    &key("name"),
+                    format!(
+                        "`{}` is not a source name: 1 to 32 of a-z, 0-9 and `-` (it is the path segment of POST /inbound/{{name}})",
+                        src.name
+                    ),
+                ));
+            }
+            if inbound.iter().any(|s| s.name == src.name) {
+                return Err(at(
+                    &key("name"),
+                    format!("`{}` is configured twice", src.name),
+                ));
+            }
+            if src.secret.is_some() {
+                return Err(at(
+                    &key("secret"),
+                    "an inbound source's secret is never written in this file: give it in an environment variable (`secret-env`) or a file (`secret-file`)".into(),
+                ));
+            }
+            let source =
+                SecretSource::from_keys("secret", None, src.secret_env, src.secret_file, base)
+                    .map_err(|m| at(&key("secret-env"), m))?
+                    .ok_or_else(|| {
+                        at(
+                            &key("secret-env"),
+                            "a secret is required: set secret-env (or secret-file)".into(),
+                        )
+                    })?;
+            let secret_key = key(&source.key("secret"));
+            let secret = match secrets {
+                Secrets::Skip => Secret::new(""),
+                Secrets::Resolve => source.resolve().map_err(|m| at(&secret_key, m))?,
+            };
+            if src.shops.is_empty() {
+                return Err(at(
+                    &key("shops"),
+                    "name the stores this source may report about (each one of [[stores]])".into(),
+                ));
+            }
+            for shop in &src.shops {
+                if !stores.iter().any(|s| &s.domain == shop) {
+                    return Err(at(
+                        &key("shops"),
+                        format!("`{shop}` is not one of the [[stores]] this host serves"),
+                    ));
+                }
+            }
+            if src.kinds.is_empty() {
+                return Err(at(
+                    &key("kinds"),
+                    "name the kinds of report this source may send: complaint, not-received, carrier-exception".into(),
+                ));
+            }
+            let mut kinds = Vec::with_capacity(src.kinds.len());
+            for k in &src.kinds {
+                match shopcase_contract::inbound::InboundKind::parse(k) {
+                    Some(kind) if !kinds.contains(&kind) => kinds.push(kind),
+                    Some(_) => {}
+                    None => {
+                        return Err(at(
+                            &key("kinds"),
+                            format!(
+                                "`{k}` is not a kind of report: complaint, not-received, carrier-exception"
+                            ),
+                        ));
+                    }
+                }
+            }
+            inbound.push(InboundSource {
+                name: src.name,
+                secret,
+                shops: src.shops,
+                kinds,
+            });
+        }
+
         // `[corecase]` is read by the Core Case client; its renamed keys
         // are warned about here, where the warnings are collected.
         if let Some(toml::Value::Table(cc)) = &file.corecase {
@@ -1075,11 +1199,17 @@ impl Config {
             executor,
             timers,
             stores,
+            inbound,
             corecase: file.corecase,
             shopify: file.shopify,
             warnings,
             index,
         })
+    }
+
+    /// The inbound source with this name.
+    pub fn inbound_source(&self, name: &str) -> Option<&InboundSource> {
+        self.inbound.iter().find(|s| s.name == name)
     }
 
     /// The store with this domain.
@@ -1379,6 +1509,83 @@ webhook-secret = "dev-secret"
             "{:?}",
             c.warnings
         );
+    }
+
+    #[test]
+    fn inbound_sources_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("hd-secret"), "hd-secret\n").unwrap();
+        let store =
+            "data-dir = \"d\"\n[[stores]]\ndomain = \"a.myshopify.com\"\nwebhook-secret = \"x\"\n";
+        let with = |inbound: &str| {
+            Config::parse(
+                &format!("{store}[[inbound]]\n{inbound}"),
+                &dir.path().join("shopcase.toml"),
+            )
+            .map_err(|e| e.to_string())
+        };
+        let c = with(
+            "name = \"helpdesk\"\nsecret-file = \"hd-secret\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\", \"not-received\", \"complaint\"]\n",
+        )
+        .unwrap();
+        let src = c.inbound_source("helpdesk").unwrap();
+        assert_eq!(src.secret.expose(), "hd-secret");
+        assert_eq!(src.shops, ["a.myshopify.com"]);
+        assert_eq!(
+            src.kinds,
+            [
+                shopcase_contract::inbound::InboundKind::Complaint,
+                shopcase_contract::inbound::InboundKind::NotReceived
+            ]
+        );
+        assert!(!format!("{c:?}").contains("hd-secret\""), "never printed");
+        let ok_rest =
+            "secret-file = \"hd-secret\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n";
+        for (inbound, want) in [
+            (
+                format!("name = \"Help Desk\"\n{ok_rest}"),
+                "`inbound[0].name`: `Help Desk` is not a source name",
+            ),
+            (
+                "name = \"hd\"\nsecret = \"inline\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n".to_owned(),
+                "`inbound[0].secret`: an inbound source's secret is never written in this file",
+            ),
+            (
+                "name = \"hd\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n".to_owned(),
+                "`inbound[0].secret-env`: a secret is required",
+            ),
+            (
+                "name = \"hd\"\nsecret-env = \"SHOPCASE_TEST_SURELY_UNSET_VAR\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"complaint\"]\n".to_owned(),
+                "the environment variable `SHOPCASE_TEST_SURELY_UNSET_VAR` is not set",
+            ),
+            (
+                "name = \"hd\"\nsecret-file = \"hd-secret\"\nshops = [\"b.myshopify.com\"]\nkinds = [\"complaint\"]\n".to_owned(),
+                "`inbound[0].shops`: `b.myshopify.com` is not one of the [[stores]]",
+            ),
+            (
+                "name = \"hd\"\nsecret-file = \"hd-secret\"\nshops = [\"a.myshopify.com\"]\nkinds = [\"praise\"]\n".to_owned(),
+                "`inbound[0].kinds`: `praise` is not a kind of report",
+            ),
+            (
+                "name = \"hd\"\nsecret-file = \"hd-secret\"\nshops = [\"a.myshopify.com\"]\n".to_owned(),
+                "`inbound[0].kinds`: name the kinds",
+            ),
+            (
+                "name = \"hd\"\nsecret-file = \"hd-secret\"\nkinds = [\"complaint\"]\n".to_owned(),
+                "`inbound[0].shops`: name the stores",
+            ),
+            (
+                format!("name = \"hd\"\n{ok_rest}[[inbound]]\nname = \"hd\"\n{ok_rest}"),
+                "`inbound[1].name`: `hd` is configured twice",
+            ),
+            (
+                format!("name = \"hd\"\n{ok_rest}url = \"x\"\n"),
+                "unknown field `url`",
+            ),
+        ] {
+            let err = with(&inbound).unwrap_err();
+            assert!(err.contains(want), "want {want} in {err}");
+        }
     }
 
     #[test]
@@ -1728,6 +1935,7 @@ webhook-secret = "dev-secret"
             ("executor", "data-dir = \"d\"\n[executor]"),
             ("timers", "data-dir = \"d\"\n[timers]"),
             ("stores[]", "data-dir = \"d\"\n[[stores]]"),
+            ("inbound[]", "data-dir = \"d\"\n[[inbound]]"),
         ];
         let sections = [
             "server",
@@ -1738,6 +1946,7 @@ webhook-secret = "dev-secret"
             "executor",
             "timers",
             "stores",
+            "inbound",
             "corecase",
             "shopify",
         ];
@@ -1814,6 +2023,10 @@ webhook-secret = "dev-secret"
             "sandbox.caps.deadline-ms",
             // Refused with a reason (the URL holds the password).
             "storage.url",
+            // Refused with a reason (never in the file), and the
+            // alternative to the source the example uses.
+            "inbound[].secret",
+            "inbound[].secret-file",
         ];
         let missing: Vec<_> = accepted_keys()
             .into_iter()

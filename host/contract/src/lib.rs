@@ -11,6 +11,8 @@
 //! - [`settings`]: typed per-store plugin settings.
 //! - [`event`]: the event envelope, resource ids, the event file format.
 //! - [`host_api`]: what host functions return (customer history, linked cases) and key-value limits.
+//! - [`inbound`]: reports from a helpdesk or carrier-tracking service
+//!   (`POST /inbound/{source}`): their schema and host topics.
 //! - [`host_rules`]: the checks host functions apply (log lines, key-value
 //!   keys and quotas, the host-call budget, own subjects), shared by the
 //!   sandbox and the SDK's test harness.
@@ -29,6 +31,7 @@ pub mod approval;
 pub mod event;
 pub mod host_api;
 pub mod host_rules;
+pub mod inbound;
 pub mod manifest;
 pub mod minimise;
 pub mod origin;

@@ -26,12 +26,12 @@
 //!
 //! | class | fields delivered only with it |
 //! |---|---|
-//! | `customer-contact` | `email`, `contact_email`, `phone`, `buyer_accepts_marketing` of orders; names, email, phone, note, multipass identifier and marketing consent of customers (of an order's `customer`, and of the payload itself on `customers/*` topics); names, phones and emails of addresses (`company` also needs `address`); a shipping line's phone |
+//! | `customer-contact` | `email`, `contact_email`, `phone`, `buyer_accepts_marketing` of orders; names, email, phone, note, multipass identifier and marketing consent of customers (of an order's `customer`, and of the payload itself on `customers/*` topics); names, phones and emails of addresses (`company` also needs `address`); a shipping line's phone; an inbound report's `customer_email` |
 //! | `address-region` | address objects (`billing_address`, `shipping_address`, `default_address`, `addresses`, `destination`, `origin_address`), with only `city`, `province`, `province_code`, `country`, `country_code`, `country_name`, `zip` and ids; the city, province, country and postal code of a fulfillment event |
 //! | `address` | street lines (`address1`, `address2`) and coordinates of addresses and fulfillment events; `company` of addresses (with `customer-contact`); implies `address-region` |
 //! | `client-details` | `browser_ip`, `client_details`, `landing_site`, `landing_site_ref`, `referring_site` of orders |
 //! | `payment-details` | `payment_details` and `receipt` of transactions, `receipt` of fulfillments |
-//! | `customer-notes` | what the customer typed: an order's `note`, `note_attributes` and `po_number`; line items' `properties`; a return line item's `customer_note` and `return_reason_note` |
+//! | `customer-notes` | what the customer typed: an order's `note`, `note_attributes` and `po_number`; line items' `properties`; a return line item's `customer_note` and `return_reason_note`; an inbound report's `subject` and `text` |
 //!
 //! Never delivered: an order's `order_status_url` (a link that lets anyone
 //! holding it see the order's status page, with the customer's name and
@@ -40,6 +40,10 @@
 //! (for now also a refund's `duties` and `refund_shipping_lines` and a
 //! return's `exchange_line_items` and `return_shipping_fees`, whose entries
 //! the tables do not describe yet).
+//!
+//! Inbound reports (`helpdesk/*`, `carrier/*`: `crate::inbound`) follow
+//! the same rules: `subject` and `text` need `customer-notes`,
+//! `customer_email` needs `customer-contact`.
 //!
 //! The payloads of the host's own topics (`corecase/case-updated`,
 //! `timer/fired`) are listed too; a case's `attributes`, a held
@@ -127,6 +131,9 @@ pub enum Place {
     CaseApproval,
     /// The host's `timer/fired` payload.
     TimerFired,
+    /// A signed inbound report (`helpdesk/*`, `carrier/*`; see
+    /// `crate::inbound`).
+    Inbound,
     /// A plain value: scalars and lists of them are kept; an object here has
     /// no field a plugin may see, so it arrives as `{}`.
     Plain,
@@ -151,6 +158,8 @@ pub const TOPICS: &[(&str, Place)] = &[
     ("disputes/", Place::Dispute),
     ("corecase/case-updated", Place::CaseUpdated),
     ("timer/fired", Place::TimerFired),
+    ("helpdesk/", Place::Inbound),
+    ("carrier/", Place::Inbound),
 ];
 
 /// The place of a payload of `topic`.
@@ -721,6 +730,28 @@ const TIMER_FIRED: &[Field] = &[
     at("resources", Place::Whole),
 ];
 
+/// An inbound report (`crate::inbound::InboundPayload`): what the
+/// customer wrote is `customer-notes`, their email `customer-contact`.
+const INBOUND: &[Field] = &[
+    a("source"),
+    a("id"),
+    a("kind"),
+    a("occurred_at"),
+    a("order_id"),
+    a("customer_id"),
+    a("channel"),
+    a("ticket_id"),
+    a("ticket_url"),
+    with("subject", NOTES, Place::Plain),
+    with("text", NOTES, Place::Plain),
+    with("customer_email", CONTACT, Place::Plain),
+    a("carrier"),
+    a("tracking_number"),
+    a("exception_code"),
+    a("description"),
+    a("estimated_delivery"),
+];
+
 /// The fields a value at `place` may carry ([`Place::Whole`] is not
 /// filtered at all).
 pub fn fields(place: Place) -> &'static [Field] {
@@ -760,6 +791,7 @@ pub fn fields(place: Place) -> &'static [Field] {
         Place::CaseTask => CASE_TASK,
         Place::CaseApproval => CASE_APPROVAL,
         Place::TimerFired => TIMER_FIRED,
+        Place::Inbound => INBOUND,
         Place::Plain | Place::Whole => &[],
     }
 }
@@ -1570,6 +1602,37 @@ mod tests {
             }
         }
         assert!(n > 10, "only {n} host-topic payloads");
+    }
+
+    /// An inbound report: the customer's words need `customer-notes`,
+    /// their email `customer-contact`; the ids, the ticket and the parcel
+    /// are always visible; an unknown field never is.
+    #[test]
+    fn inbound_reports_are_minimised_by_the_same_rules() {
+        let report = serde_json::json!({
+            "source": "helpdesk", "id": "zd-1", "kind": "complaint",
+            "occurred_at": "2026-11-26T10:00:00Z", "order_id": 12, "customer_id": 7,
+            "channel": "email", "ticket_id": "48213", "subject": "Broken",
+            "text": "It broke.", "customer_email": "a@example.com", "secret": "x"
+        });
+        for topic in [
+            "helpdesk/complaint",
+            "helpdesk/not-received",
+            "carrier/exception",
+        ] {
+            let none = both(&report, topic, &grants(&[]));
+            assert_eq!(none["order_id"], 12);
+            assert_eq!(none["ticket_id"], "48213");
+            for hidden in ["subject", "text", "customer_email", "secret"] {
+                assert!(none.get(hidden).is_none(), "{topic}: {hidden}");
+            }
+            let notes = both(&report, topic, &grants(&[DataClass::CustomerNotes]));
+            assert_eq!(notes["text"], "It broke.");
+            assert!(notes.get("customer_email").is_none());
+            let contact = both(&report, topic, &grants(&[DataClass::CustomerContact]));
+            assert_eq!(contact["customer_email"], "a@example.com");
+            assert!(contact.get("text").is_none());
+        }
     }
 
     #[test]

@@ -25,7 +25,9 @@
 //! - [`server`]: [`PipelineBuilder`], [`Pipeline`] (router, background
 //!   loops, graceful shutdown), [`RunningPipeline`].
 //! - [`ingress`]: `POST /webhooks/shopify` (order of checks, status codes);
-//!   [`ingress::hmac`] is where signatures are checked.
+//!   [`ingress::hmac`] is where signatures are checked;
+//!   [`ingress::inbound`]: `POST /inbound/{source}`, signed reports from a
+//!   helpdesk or carrier-tracking service (`[[inbound]]`).
 //! - [`dispatcher`]: workers that run plugins on events; its `registry`
 //!   loads packaged plugins, its `services` back the host functions.
 //! - [`executor`]: the framework that executes journalled actions, and the

@@ -8,7 +8,8 @@
 //! | `shopcase_webhooks_duplicate_total` | counter | |
 //! | `shopcase_webhooks_stale_total` | counter | |
 //! | `shopcase_webhooks_rejected_total` | counter | `reason` (the ingress error code) |
-//! | `shopcase_webhook_ack_seconds` | histogram | |
+//! | `shopcase_webhook_ack_seconds` | histogram | (Shopify webhooks and inbound reports) |
+//! | `shopcase_inbound_requests_total` | counter | `source` (a configured `[[inbound]]` name, or `unknown`), `outcome` (`accepted`, `duplicate`, `stale` or the rejection code) |
 //! | `shopcase_inbox_depth` | gauge | (events waiting for dispatch) |
 //! | `shopcase_inbox_ready` | gauge | (of those, due now: new, or their retry time has come) |
 //! | `shopcase_journal_open` | gauge | (actions waiting for execution) |
@@ -151,6 +152,7 @@ pub struct Metrics {
     duplicates: AtomicU64,
     stale: AtomicU64,
     rejected: Labelled,
+    inbound: Labelled,
     /// Time from request to acknowledgement (all answers).
     pub ack: Histogram,
     /// Time from receipt to a plugin's run being journalled.
@@ -185,6 +187,16 @@ impl Metrics {
     /// It was rejected, with this ingress error code.
     pub fn rejected(&self, reason: &str) {
         self.rejected.inc(&[reason]);
+    }
+
+    /// An inbound report from `source` ended with `outcome`.
+    pub fn inbound(&self, source: &str, outcome: &str) {
+        self.inbound.inc(&[source, outcome]);
+    }
+
+    /// Inbound reports from `source` with `outcome` so far.
+    pub fn inbound_count(&self, source: &str, outcome: &str) -> u64 {
+        self.inbound.get(&[source, outcome])
     }
 
     /// A plugin run ended (`ok` or a failure kind).
@@ -279,6 +291,12 @@ impl Metrics {
             "shopcase_webhooks_rejected_total",
             "Webhook requests rejected, by reason.",
             &["reason"],
+        );
+        self.inbound.render(
+            &mut out,
+            "shopcase_inbound_requests_total",
+            "Inbound reports (POST /inbound/{source}), by source and outcome.",
+            &["source", "outcome"],
         );
         self.ack.render(
             &mut out,

@@ -93,6 +93,25 @@ pub fn sign(file: &EventFile, secret: &Secret) -> SignedDelivery {
     SignedDelivery { body, headers }
 }
 
+/// Sign an event file of an inbound topic (`helpdesk/*`, `carrier/*`) as
+/// its source would post it to `POST /inbound/{source}`: the body is the
+/// payload with `shop` and `kind` added and `source` taken out
+/// (`shopcase_contract::inbound::body_of_event_file`), signed with the
+/// source's `secret` in `X-Shopcase-Signature`. Returns the source's name
+/// and the delivery.
+pub fn sign_inbound(file: &EventFile, secret: &Secret) -> Result<(String, SignedDelivery), String> {
+    let (source, body) = shopcase_contract::inbound::body_of_event_file(file)?;
+    let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    let signature = hmac::sign(secret.expose().as_bytes(), &body);
+    Ok((
+        source,
+        SignedDelivery {
+            body,
+            headers: vec![(shopcase_contract::inbound::SIGNATURE_HEADER, signature)],
+        },
+    ))
+}
+
 /// The `.json` files named, directories searched recursively, in path order.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
@@ -195,9 +214,30 @@ impl Replayer {
     /// Sign and post one event.
     pub async fn post(&self, file: &EventFile) -> ReplayOutcome {
         let d = sign(file, &self.secret);
+        self.send(&self.url, d).await
+    }
+
+    /// Sign an event file of an inbound topic with `secret` (its source's)
+    /// and post it to `/inbound/<source>` on the same host as the webhook
+    /// endpoint ([`sign_inbound`]).
+    pub async fn post_inbound(&self, file: &EventFile, secret: &Secret) -> ReplayOutcome {
+        let (source, d) = match sign_inbound(file, secret) {
+            Ok(x) => x,
+            Err(e) => return not_sent(e),
+        };
+        let base = self
+            .url
+            .strip_suffix(crate::config::WEBHOOK_PATH)
+            .unwrap_or(self.url.trim_end_matches('/'));
+        self.send(&format!("{base}/inbound/{source}"), d).await
+    }
+
+    /// Post a signed delivery to `url` (any endpoint of the host) and
+    /// classify the answer.
+    pub async fn send(&self, url: &str, d: SignedDelivery) -> ReplayOutcome {
         let mut req = self
             .client
-            .post(&self.url)
+            .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(d.body);
         for (k, v) in d.headers {

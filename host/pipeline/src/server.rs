@@ -394,12 +394,14 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// The HTTP routes: `POST /webhooks/shopify`, `GET /healthz`,
+    /// The HTTP routes: `POST /webhooks/shopify`, `POST /inbound/{source}`
+    /// (signed helpdesk and carrier reports), `GET /healthz`,
     /// `GET /readyz`, `GET /metrics`, and the extra routes given to the
     /// builder. Testable without a socket.
     pub fn router(&self) -> Router {
         let own = Router::new()
             .route("/webhooks/shopify", post(crate::ingress::receive))
+            .route("/inbound/{source}", post(crate::ingress::inbound::receive))
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
             .route("/metrics", get(metrics))

@@ -25,6 +25,9 @@ pub enum EventSource {
     CoreCase,
     /// The timer loop (`timer/fired`).
     Timer,
+    /// A signed report from a configured inbound source (`helpdesk/*`,
+    /// `carrier/*`).
+    Inbound,
 }
 
 impl EventSource {
@@ -34,6 +37,7 @@ impl EventSource {
             EventSource::Shopify => "shopify",
             EventSource::CoreCase => "corecase",
             EventSource::Timer => "timer",
+            EventSource::Inbound => "inbound",
         }
     }
 
@@ -42,6 +46,7 @@ impl EventSource {
             "shopify" => EventSource::Shopify,
             "corecase" => EventSource::CoreCase,
             "timer" => EventSource::Timer,
+            "inbound" => EventSource::Inbound,
             _ => return None,
         })
     }

@@ -12,7 +12,12 @@
 //!   estimate);
 //! - `partially-shipped`: the order still partially fulfilled
 //!   `partial-shipment-days` after it first was (a timer per order);
-//! - `not-received`: staff tag the order as not received.
+//! - `not-received`: staff tag the order as not received (the kit's tag
+//!   convention: `not-received`, or an older spelling), or the helpdesk
+//!   reports it (`helpdesk/not-received`);
+//! - a carrier-tracking service reports an exception (`carrier/exception`):
+//!   `carrier-delayed` for a delay or customs hold, `carrier-failure`
+//!   otherwise.
 //!
 //! The first issue opens the case with four tasks (customer service,
 //! warehouse, carrier management, finance); a later one adds a comment.
@@ -28,13 +33,15 @@
 //! - this file: the [`DeliveryIssues`] plugin and its settings;
 //! - `tracking`: fulfilments and carrier events, the "no progress" timer;
 //! - `orders`: partial shipments and "not received" tags;
+//! - `reports`: helpdesk and carrier reports;
 //! - `investigation`: the case, its tasks and its resolution.
 
 mod investigation;
 mod orders;
+mod reports;
 mod tracking;
 
-use plugin_kit::{settings, text};
+use plugin_kit::{settings, tags, text};
 use shopcase_sdk::{Action, Event, Plugin, PluginError};
 
 /// The case type this plugin opens (granted in `plugin.toml`).
@@ -56,6 +63,8 @@ impl Plugin for DeliveryIssues {
             "fulfillment_events/create" => tracking::on_event(event),
             "fulfillments/create" | "fulfillments/update" => tracking::on_fulfillment(event),
             "orders/updated" => orders::on_order(event),
+            "helpdesk/not-received" => reports::on_not_received(event),
+            "carrier/exception" => reports::on_carrier_exception(event),
             "timer/fired" => {
                 let timer = event.timer_fired()?;
                 if timer.name.starts_with(ETA_TIMER_PREFIX) {
@@ -100,10 +109,7 @@ impl Settings {
             grace_hours: settings::int("eta-grace-hours", 24, 0, 240),
             transit_days: settings::int("default-transit-days", 7, 1, 60),
             partial_days: settings::int("partial-shipment-days", 5, 1, 60),
-            not_received_tags: settings::list(
-                "not-received-tags",
-                &["not-received", "delivered-not-received"],
-            ),
+            not_received_tags: settings::list("not-received-tags", tags::NOT_RECEIVED_TAGS),
             customer_service: team("customer-service-team", "customer-service"),
             warehouse: team("warehouse-team", "warehouse"),
             carrier: team("carrier-team", "carrier-management"),

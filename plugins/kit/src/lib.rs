@@ -20,6 +20,10 @@
 //! - [`dossier`]: Markdown documents (order dossier, customer history);
 //! - [`order`]: the event's order and customer from the host's look-ups,
 //!   for events that name the order by id only;
+//! - [`tags`]: the tag convention every plugin follows (one name per
+//!   situation, older spellings still read);
+//! - [`inbound`]: helpdesk and carrier reports (`helpdesk/*`,
+//!   `carrier/*`);
 //! - [`lifecycle`]: priorities, and the status moves that resolve a case;
 //! - [`assign`]: assignment rules that name a case's owner (a person) as
 //!   well as its group;
@@ -33,11 +37,13 @@ pub mod assign;
 pub mod decision;
 pub mod dossier;
 pub mod facts;
+pub mod inbound;
 pub mod lifecycle;
 pub mod order;
 pub mod refund;
 pub mod settings;
 pub mod state;
+pub mod tags;
 pub mod text;
 
 #[cfg(not(target_arch = "wasm32"))]

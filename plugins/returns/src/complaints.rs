@@ -1,13 +1,17 @@
 //! `complaint`: one case per order on which a complaint is recorded, by a
-//! staff tag or a note attribute; "delivered but not received" complaints
-//! are recognised (a dedicated tag, or the words of the complaint) and come
-//! first.
+//! staff tag, a note attribute or a helpdesk report (`helpdesk/complaint`,
+//! `helpdesk/not-received`); "delivered but not received" complaints are
+//! recognised (the convention's tag `not-received` or an older spelling,
+//! a helpdesk's not-received claim, or the words of the complaint) and
+//! come first. A helpdesk report about an order whose complaint case is
+//! already open is added to it as a comment.
 
-use plugin_kit::dossier::order_dossier;
-use plugin_kit::facts::{order_attributes, with_attributes};
-use plugin_kit::{settings, state, text};
+use plugin_kit::dossier::{Markdown, history_section, order_dossier};
+use plugin_kit::facts::{order_attributes, order_ref_attributes, with_attributes};
+use plugin_kit::inbound::{Report, TOPIC_NOT_RECEIVED};
+use plugin_kit::{settings, state, tags, text};
 use shopcase_sdk::views::Order;
-use shopcase_sdk::{Action, Event, OpenCase, PluginError, Priority, host};
+use shopcase_sdk::{Action, Comment, Document, Event, OpenCase, PluginError, Priority, host};
 
 /// The case type.
 pub const CASE_TYPE: &str = "complaint";
@@ -29,9 +33,9 @@ impl Settings {
                 128,
             ),
             sla_hours: settings::int("complaint-sla-hours", 48, 1, 720),
-            tags: settings::list("complaint-tags", &["complaint"]),
+            tags: settings::list("complaint-tags", &[tags::COMPLAINT]),
             attributes: settings::list("complaint-attributes", &["complaint", "complaint_reason"]),
-            not_received_tags: settings::list("not-received-tags", &["complaint-not-received"]),
+            not_received_tags: settings::list("not-received-tags", tags::NOT_RECEIVED_TAGS),
             not_received_phrases: settings::list(
                 "not-received-phrases",
                 &[
@@ -194,6 +198,125 @@ pub(crate) fn on_order(event: &Event) -> Result<Vec<Action>, PluginError> {
     Ok(vec![case.into()])
 }
 
+/// `helpdesk/complaint`, `helpdesk/not-received`: a complaint from the
+/// helpdesk opens the order's complaint case, or is added to the case
+/// already open about the order.
+pub(crate) fn on_report(event: &Event) -> Result<Vec<Action>, PluginError> {
+    let report = Report::of(event)?;
+    if !state::first_time(
+        &format!("report:{}:{}", report.source, report.id),
+        Some(state::days(365)),
+    )? {
+        return Ok(vec![]);
+    }
+    let s = Settings::read();
+    let said = report
+        .text
+        .as_deref()
+        .map(text::single_line)
+        .unwrap_or_default();
+    let lower = said.to_lowercase();
+    let not_received = event.topic == TOPIC_NOT_RECEIVED
+        || s.not_received_phrases
+            .iter()
+            .any(|p| !p.is_empty() && lower.contains(&p.to_lowercase()));
+    let order_id = event.order_id()?;
+    let key = event.order_key(CASE_TYPE)?;
+    let source = report.reference();
+    let first = state::first_time(&format!("complaint:{order_id}"), Some(state::days(365)))?
+        && host::linked_case(&key)?.is_none();
+    if !first {
+        let what = if not_received {
+            "The customer says the order did not arrive"
+        } else {
+            "Another complaint"
+        };
+        let mut note = format!("{what} ({source})");
+        if !said.is_empty() {
+            note.push_str(&format!(": \"{}\"", text::clip(&said, 2000)));
+        }
+        if let Some(u) = &report.ticket_url {
+            note.push_str(&format!("\nTicket: {u}"));
+        }
+        return Ok(vec![Comment::internal(key, note).into()]);
+    }
+    let now = event.triggered_at()?;
+    let history = crate::history(event)?;
+    let kind = if not_received {
+        "delivered-not-received"
+    } else {
+        "general"
+    };
+    let label = format!("order {order_id}");
+    let title = if not_received {
+        format!("Delivered but not received: {label}")
+    } else if let Some(subject) = report.subject.as_deref() {
+        format!("Complaint on {label}: {}", text::clip(subject, 120))
+    } else if said.is_empty() {
+        format!("Complaint on {label}")
+    } else {
+        format!("Complaint on {label}: {}", text::clip(&said, 120))
+    };
+    let mut summary = if said.is_empty() {
+        format!("- Complaint received from {source}.\n")
+    } else {
+        format!("- Complaint received from {source}: \"{said}\"\n")
+    };
+    if let Some(u) = &report.ticket_url {
+        summary.push_str(&format!("- Ticket: {u}\n"));
+    }
+    if let (Some(c), Some(t)) = (&report.carrier, &report.tracking_number) {
+        summary.push_str(&format!("- Parcel: {c} {t}\n"));
+    }
+    summary.push_str(if not_received {
+        "\nThe customer says the order did not arrive. Check the carrier's proof of delivery, open a trace if needed, and agree a replacement or refund with the customer."
+    } else {
+        "\nContact the customer, agree a resolution, and record it when resolving the case."
+    });
+    let mut md = Markdown::new(&format!("Complaint on {label}"));
+    md.field("Received from", &source);
+    if let Some(subject) = &report.subject {
+        md.field("Subject", &text::single_line(subject));
+    }
+    if !said.is_empty() {
+        md.field("What the customer said", &said);
+    }
+    if let Some(u) = &report.ticket_url {
+        md.field("Ticket", u);
+    }
+    if let Some(h) = &history {
+        history_section(&mut md, h, Some(order_id));
+    }
+    let mut case = with_attributes(
+        OpenCase::new(key, text::clip(&title, 200))
+            .summary(text::clip(&summary, 4000))
+            .priority(if not_received {
+                Priority::High
+            } else {
+                Priority::Medium
+            })
+            .owner_group(s.owner_group.clone())
+            .due(now.plus_hours(s.sla_hours))
+            .attribute("complaintType", kind)
+            .attribute("complaintSource", text::clip(&source, 256))
+            .attribute("complaintText", text::clip(&said, 4096)),
+        order_ref_attributes(&event.shop, Some(order_id), event.resources.customer_id),
+    );
+    if let Some(t) = &report.ticket_id {
+        case = case.attribute("ticketId", t);
+    }
+    if let Some(u) = &report.ticket_url {
+        case = case.attribute("ticketUrl", u);
+    }
+    case = case.document(Document::markdown(
+        format!("order-{order_id}-complaint.md"),
+        format!("Complaint on {label} from {}", report.source),
+        md.finish(),
+    ));
+    shopcase_sdk::info!("order {order_id}: {kind} complaint ({source})");
+    Ok(vec![case.into()])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +327,10 @@ mod tests {
             sla_hours: 48,
             tags: vec!["complaint".into()],
             attributes: vec!["complaint".into()],
-            not_received_tags: vec!["complaint-not-received".into()],
+            not_received_tags: tags::NOT_RECEIVED_TAGS
+                .iter()
+                .map(|t| (*t).to_owned())
+                .collect(),
             not_received_phrases: vec!["never arrived".into()],
         }
     }
@@ -249,6 +375,11 @@ mod tests {
         )
         .unwrap();
         assert!(c.not_received && c.text.is_empty());
+        // The convention's tag and the other old spelling mean the same.
+        for t in ["not-received", "Delivered-Not-Received"] {
+            let c = find(&order(serde_json::json!({ "tags": t })), &s).unwrap();
+            assert!(c.not_received, "{t}");
+        }
     }
 
     #[test]

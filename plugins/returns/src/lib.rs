@@ -12,9 +12,11 @@
 //!   (`disputes/create`), due before the evidence deadline, with an
 //!   evidence task and a reminder timer; its outcome (`disputes/update`:
 //!   won, lost, accepted) resolves the case.
-//! - `complaint` (`complaints`): a case per order on which staff record a
-//!   complaint (`orders/updated`: a complaint tag or note attribute),
-//!   "delivered but not received" complaints first.
+//! - `complaint` (`complaints`): a case per order on which a complaint is
+//!   recorded (`orders/updated`: a complaint tag or note attribute; or a
+//!   helpdesk report, `helpdesk/complaint`, `helpdesk/not-received`),
+//!   "delivered but not received" complaints first. Tags follow the kit's
+//!   convention (`plugin_kit::tags`).
 //!
 //! Rules, settings and grants for admins are in `docs/scenarios.md`. Every
 //! return, dispute and complaint is handled once (the key-value store
@@ -54,6 +56,7 @@ impl Plugin for Returns {
             "returns/cancel" => returns::on_decided_in_shopify(event, returns::Outcome::Cancelled),
             "disputes/create" | "disputes/update" => disputes::on_dispute(event),
             "orders/updated" => complaints::on_order(event),
+            "helpdesk/complaint" | "helpdesk/not-received" => complaints::on_report(event),
             "timer/fired" => disputes::on_timer(event),
             "corecase/case-updated" => {
                 let update = event.case_updated()?;

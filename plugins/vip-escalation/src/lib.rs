@@ -9,6 +9,11 @@
 //!   counted per customer in the key-value store over
 //!   `failure-window-days`; at `failure-threshold` the customer gets a
 //!   `vip-escalation` case about the customer.
+//! - `helpdesk/complaint`, `helpdesk/not-received`, and `orders/updated`
+//!   with a complaint tag (`complaint-tags`, `not-received-tags`; the
+//!   kit's tag convention): a VIP customer's complaint escalates the
+//!   order's case at once (critical, escalation group, one level up), or
+//!   opens one so.
 //! - Every case gets a timer at its due date (`timer/fired`): if the case
 //!   is still open then (`case-lookup`), its priority and escalation level
 //!   go up, from level 2 it moves to the `escalation-group`, it gets a new
@@ -25,13 +30,15 @@
 //! - this file: the [`VipEscalation`] plugin and its settings;
 //! - `orders`: VIP and large orders;
 //! - `failures`: repeated service failures;
+//! - `complaints`: a VIP's complaint;
 //! - `escalation`: the timers.
 
+mod complaints;
 mod escalation;
 mod failures;
 mod orders;
 
-use plugin_kit::{settings, text};
+use plugin_kit::{settings, tags, text};
 use shopcase_sdk::{Action, Event, Plugin, PluginError};
 
 /// The case type this plugin opens (granted in `plugin.toml`).
@@ -48,7 +55,15 @@ impl Plugin for VipEscalation {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
         match event.topic.as_str() {
             "orders/create" => orders::on_create(event),
-            "orders/updated" | "orders/cancelled" => failures::on_order(event),
+            "orders/updated" => {
+                // A VIP's complaint tag escalates the order's case; every
+                // complaint tag also counts as a service failure.
+                let mut actions = complaints::on_order(event)?;
+                actions.extend(failures::on_order(event)?);
+                Ok(actions)
+            }
+            "orders/cancelled" => failures::on_order(event),
+            "helpdesk/complaint" | "helpdesk/not-received" => complaints::on_report(event),
             "timer/fired" => escalation::on_timer(event),
             _ => Ok(vec![]),
         }
@@ -67,6 +82,8 @@ pub(crate) struct Settings {
     pub(crate) cancel_reasons: Vec<String>,
     pub(crate) shipment_statuses: Vec<String>,
     pub(crate) failure_tags: Vec<String>,
+    pub(crate) complaint_tags: Vec<String>,
+    pub(crate) not_received_tags: Vec<String>,
     pub(crate) owner_group: String,
     pub(crate) escalation_group: String,
     pub(crate) sla_hours: i64,
@@ -79,7 +96,7 @@ pub(crate) struct Settings {
 impl Settings {
     pub(crate) fn read() -> Settings {
         Settings {
-            vip_tags: settings::list("vip-tags", &["VIP"]),
+            vip_tags: settings::list("vip-tags", &[tags::VIP]),
             large_cents: settings::cents("large-order-threshold", 1000.0),
             failure_threshold: settings::int("failure-threshold", 3, 2, 20),
             window_days: settings::int("failure-window-days", 90, 1, 365),
@@ -94,12 +111,15 @@ impl Settings {
             failure_tags: settings::list(
                 "failure-tags",
                 &[
-                    "complaint",
+                    tags::COMPLAINT,
+                    tags::NOT_RECEIVED,
                     "complaint-not-received",
-                    "not-received",
-                    "damaged-in-transit",
+                    "delivered-not-received",
+                    tags::DAMAGED_IN_TRANSIT,
                 ],
             ),
+            complaint_tags: settings::list("complaint-tags", &[tags::COMPLAINT]),
+            not_received_tags: settings::list("not-received-tags", tags::NOT_RECEIVED_TAGS),
             owner_group: text::clip(&settings::text("owner-group", "vip-desk"), 128),
             escalation_group: text::clip(&settings::text("escalation-group", "cx-managers"), 128),
             sla_hours: settings::int("sla-hours", 24, 1, 720),

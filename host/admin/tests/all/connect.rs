@@ -94,6 +94,8 @@ async fn enable_connects_the_store_and_the_route_is_idempotent() {
     assert_eq!(a.status, 200, "{}", a.text);
     assert_eq!(a.json["enabled"], true, "the installation is answered");
     assert_eq!(a.json["connect"]["status"], "connected", "{}", a.text);
+    // The plugin also subscribes to `helpdesk/complaint` and
+    // `carrier/exception`: no subscription is made for them.
     let mut made = actions(&a.json["connect"]);
     made.sort();
     assert_eq!(

@@ -59,7 +59,9 @@ version = "{version}"
 name = "{id} (test)"
 description = "The hostile test component as `{id}`."
 api = "0.1.0"
-topics = ["orders/create"]
+# The inbound topics come from a helpdesk or carrier service, never from a
+# Shopify subscription: `connect` must not ask Shopify for them.
+topics = ["orders/create", "helpdesk/complaint", "carrier/exception"]
 
 [grants]
 actions = ["tags-add", "open-case", "set-metafield"]

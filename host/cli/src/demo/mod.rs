@@ -5,9 +5,10 @@
 //! (seeded from the scenario files), and the host exactly as `serve`
 //! assembles it (SQLite in a temporary directory, the packaged plugins).
 //! Then it enables the first-party plugins for the demo store, posts the
-//! scenario webhooks signed as Shopify would, acts as the Core Case analyst
-//! (decides cases, approves and rejects held operations, completes tasks;
-//! then approves the refunds its cancels held),
+//! scenario webhooks signed as Shopify would (and the helpdesk's and
+//! carrier service's reports signed by their `[[inbound]]` source), acts as
+//! the Core Case analyst (decides cases, approves and rejects held
+//! operations, completes tasks; then approves the refunds its cancels held),
 //! waits for the write-backs, skips two days ahead so the follow-up timers
 //! due by then fire (SLA escalation, review reminders), and prints what
 //! happened.
@@ -27,6 +28,7 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use shopcase_admin::{Admin, EnableRequest};
 use shopcase_contract::event::{TOPIC_CASE_UPDATED, TOPIC_TIMER_FIRED};
+use shopcase_contract::inbound::is_inbound_topic;
 use shopcase_contract::time::{SignedDuration, Timestamp};
 use shopcase_corecase_integration::CoreCase;
 use shopcase_pipeline::Config;
@@ -40,6 +42,9 @@ mod seed;
 
 const SHOP: &str = "demo.myshopify.com";
 const ADMIN_TOKEN: &str = "shpat_demo_write_back";
+/// The `[[inbound]]` sources of the demo's configuration: a helpdesk and a
+/// carrier-tracking service.
+const INBOUND_SOURCES: &[&str] = &["helpdesk", "tracker"];
 /// How far the demo skips ahead to let follow-up timers fire.
 const SKIP_AHEAD_HOURS: i64 = 48;
 
@@ -112,6 +117,9 @@ pub(crate) struct Summary {
     analyst: Vec<analyst::Done>,
     /// Webhooks posted, and how the host answered them.
     webhooks: Webhooks,
+    /// Helpdesk and carrier reports posted to `POST /inbound/<source>`,
+    /// and how the host answered them.
+    inbound: Webhooks,
     /// Follow-up timers fired when the demo skipped ahead two days.
     timers_fired: usize,
     /// Follow-up timers still pending (due further ahead).
@@ -209,6 +217,15 @@ async fn play(args: &Args) -> Result<Summary> {
     std::fs::write(dir.join("webhook-secret"), &webhook_secret)?;
     std::fs::write(dir.join("admin-token"), ADMIN_TOKEN)?;
     std::fs::write(dir.join("corecase-secret"), settings.client_secret.expose())?;
+    // The helpdesk's and the carrier service's secrets (`[[inbound]]`).
+    let inbound_secrets: Vec<(&str, shopcase_net::Secret)> = INBOUND_SOURCES
+        .iter()
+        .map(|name| {
+            let secret = uuid::Uuid::new_v4().simple().to_string();
+            std::fs::write(dir.join(format!("{name}-secret")), &secret)?;
+            Ok((*name, shopcase_net::Secret::new(secret)))
+        })
+        .collect::<std::io::Result<_>>()?;
     let config_path = dir.join("shopcase.toml");
     std::fs::write(
         &config_path,
@@ -268,6 +285,7 @@ async fn play(args: &Args) -> Result<Summary> {
     )
     .map_err(anyhow::Error::msg)?;
     let mut webhooks = Webhooks::default();
+    let mut inbound = Webhooks::default();
     for folder in seed::FOLDERS {
         let files = seed::files(&scenarios.join(folder), shift)?;
         let mut posted = 0;
@@ -277,11 +295,21 @@ async fn play(args: &Args) -> Result<Summary> {
             if file.topic == TOPIC_CASE_UPDATED || file.topic == TOPIC_TIMER_FIRED {
                 continue;
             }
-            match replayer.post(&file).await {
-                shopcase_pipeline::replay::ReplayOutcome::Accepted { .. } => webhooks.accepted += 1,
-                shopcase_pipeline::replay::ReplayOutcome::Duplicate { .. } => {
-                    webhooks.duplicate += 1
-                }
+            // Helpdesk and carrier reports come signed by their source to
+            // POST /inbound/<source>; the rest are Shopify's webhooks.
+            let (outcome, count) = if is_inbound_topic(&file.topic) {
+                let source = file.payload["source"].as_str().unwrap_or_default();
+                let (_, secret) = inbound_secrets
+                    .iter()
+                    .find(|(name, _)| *name == source)
+                    .with_context(|| format!("{}: no inbound source `{source}`", path.display()))?;
+                (replayer.post_inbound(&file, secret).await, &mut inbound)
+            } else {
+                (replayer.post(&file).await, &mut webhooks)
+            };
+            match outcome {
+                shopcase_pipeline::replay::ReplayOutcome::Accepted { .. } => count.accepted += 1,
+                shopcase_pipeline::replay::ReplayOutcome::Duplicate { .. } => count.duplicate += 1,
                 // Every scenario webhook is well formed and signed: a refusal
                 // is a defect the demo must not hide.
                 other => bail!("{} was not accepted: {other:?}", path.display()),
@@ -289,7 +317,10 @@ async fn play(args: &Args) -> Result<Summary> {
             posted += 1;
             settle(storage.as_ref(), Duration::from_millis(150)).await?;
         }
-        progress(args, &format!("{folder}: {posted} webhook(s) processed"));
+        progress(
+            args,
+            &format!("{folder}: {posted} webhook(s) and report(s) processed"),
+        );
     }
     // The poller reports the new cases once; let that settle too.
     settle(storage.as_ref(), Duration::from_secs(1)).await?;
@@ -339,6 +370,7 @@ async fn play(args: &Args) -> Result<Summary> {
         &shopify_emulator.emulator,
         done,
         webhooks,
+        inbound,
         timers_fired,
     )
     .await?;
@@ -401,6 +433,7 @@ async fn summarise(
     shopify: &shopcase_shopify_emulator::Emulator,
     analyst: Vec<analyst::Done>,
     webhooks: Webhooks,
+    inbound: Webhooks,
     timers_fired: usize,
 ) -> Result<Summary> {
     let events = storage
@@ -506,6 +539,7 @@ async fn summarise(
         approvals,
         analyst,
         webhooks,
+        inbound,
         timers_fired,
         timers_pending,
         dead_letters,
@@ -522,8 +556,8 @@ const SCENES: &[(&str, &str)] = &[(
 fn print_summary(s: &Summary) {
     println!();
     println!(
-        "shopcase demo — {} webhooks accepted ({} duplicate), {} events in the inbox",
-        s.webhooks.accepted, s.webhooks.duplicate, s.events
+        "shopcase demo — {} webhooks accepted ({} duplicate), {} helpdesk and carrier reports accepted, {} events in the inbox",
+        s.webhooks.accepted, s.webhooks.duplicate, s.inbound.accepted, s.events
     );
     println!();
     println!("Cases in Core Case ({}):", s.cases.len());
@@ -639,6 +673,20 @@ api-version = "2026-07"
 webhook-secret-file = "{d}/webhook-secret"
 admin-token-file = "{d}/admin-token"
 admin-base-url = "{shopify_url}"
+
+# The helpdesk and the carrier-tracking service post signed reports to
+# POST /inbound/helpdesk and /inbound/tracker.
+[[inbound]]
+name = "helpdesk"
+secret-file = "{d}/helpdesk-secret"
+shops = ["{SHOP}"]
+kinds = ["complaint", "not-received"]
+
+[[inbound]]
+name = "tracker"
+secret-file = "{d}/tracker-secret"
+shops = ["{SHOP}"]
+kinds = ["carrier-exception"]
 
 [shopify]
 history-ttl = "5m"

@@ -223,7 +223,13 @@ const ORDER: &str = "gid://shopify/Order/";
 #[test]
 fn every_webhook_is_accepted_and_nothing_is_dead_lettered() {
     let d = demo();
-    assert_eq!(d["webhooks"]["accepted"], 38, "{}", d["webhooks"]);
+    // 37 scenario webhooks, the fraud scenario's new-account order and the
+    // refund made outside shopcase.
+    assert_eq!(d["webhooks"]["accepted"], 39, "{}", d["webhooks"]);
+    // The helpdesk's and the carrier service's reports, signed by their
+    // `[[inbound]]` source to POST /inbound/<source>.
+    assert_eq!(d["inbound"]["accepted"], 4, "{}", d["inbound"]);
+    assert_eq!(d["inbound"]["duplicate"], 0, "{}", d["inbound"]);
     assert_eq!(d["dead_letters"], 0);
     // Webhooks plus the host's own case-updated events.
     assert!(d["events"].as_u64().unwrap() > 38, "{}", d["events"]);
@@ -599,6 +605,65 @@ fn vip_and_repeated_failures_are_escalated() {
     assert!(d["timers_fired"].as_u64().unwrap() > 0);
     // Escalation goes on: the next step is scheduled.
     assert!(d["timers_pending"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn a_vips_helpdesk_complaint_is_escalated() {
+    // Marco Rossi (VIP) wrote to the helpdesk about #2046: the helpdesk's
+    // signed report opened the order's VIP case at critical priority with
+    // the escalation group; still open two days on, its timer raised it a
+    // level.
+    let vip = case(&order_ref(5900000102046, "vip-escalation"));
+    assert_eq!(
+        (
+            vip["priority"].as_str(),
+            vip["owner_group"].as_str(),
+            vip["escalation_level"].as_u64()
+        ),
+        (Some("CRITICAL"), Some("cx-managers"), Some(1)),
+        "{vip}"
+    );
+    assert!(
+        count("tagsAdd", &format!("{ORDER}5900000102046")) >= 1,
+        "the order is tagged vip-priority"
+    );
+    // The same report is the order's complaint case for customer care.
+    let complaint = case(&order_ref(5900000102046, "complaint"));
+    assert_eq!(
+        (
+            complaint["priority"].as_str(),
+            complaint["owner_group"].as_str()
+        ),
+        (Some("MEDIUM"), Some("customer-care"))
+    );
+    // A complaint from a customer who is no VIP is not escalated.
+    let plain = case(&order_ref(5900000102026, "complaint"));
+    assert_eq!(plain["priority"].as_str(), Some("MEDIUM"));
+    let escalated = demo()["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["external_reference"] == order_ref(5900000102026, "vip-escalation"));
+    assert!(!escalated);
+}
+
+#[test]
+fn helpdesk_and_carrier_reports_open_investigations() {
+    // "Delivered but not received" from the helpdesk: an investigation
+    // with its four tasks, and a high-priority complaint case.
+    let claim = case(&order_ref(5900000102055, "delivery-investigation"));
+    assert_eq!(
+        (claim["priority"].as_str(), claim["tasks"].as_u64()),
+        (Some("HIGH"), Some(4))
+    );
+    let complaint = case(&order_ref(5900000102055, "complaint"));
+    assert_eq!(complaint["priority"].as_str(), Some("HIGH"));
+    // The carrier service reports a lost parcel.
+    let lost = case(&order_ref(5900000102056, "delivery-investigation"));
+    assert_eq!(
+        (lost["priority"].as_str(), lost["tasks"].as_u64()),
+        (Some("HIGH"), Some(4))
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod admin_cmd;
 mod config_check;
 mod corecase_check;
 mod demo;
+mod inbound_cmd;
 mod plugin_dev;
 mod plugin_run;
 mod storage_cmd;

@@ -15,7 +15,8 @@
 //!    Nothing about the request is trusted before this point.
 //! 6. The other headers Shopify's own library requires (topic, API
 //!    version, webhook id) → **400** if missing or malformed; a topic only
-//!    the host produces (`corecase/*`, `timer/*`) → **400**.
+//!    the host produces (`corecase/*`, `timer/*`, and the inbound
+//!    reports' `helpdesk/*`, `carrier/*`) → **400**.
 //! 7. The body must be a JSON object → **400**. It is parsed only now, and
 //!    stored exactly as received (its bytes are what was signed).
 //! 8. Time: a delivery triggered more than `server.max-clock-skew` (5 min)
@@ -61,6 +62,7 @@ use shopcase_store::{DuplicateRule, EventSource, EventStatus, Inserted, NewEvent
 
 pub mod error;
 pub mod hmac;
+pub mod inbound;
 
 pub use error::IngressError;
 
@@ -89,8 +91,9 @@ pub mod headers {
 /// The longest a request body may take to arrive.
 const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Topic prefixes only the host produces.
-const RESERVED_PREFIXES: &[&str] = &["corecase/", "timer/"];
+/// Topic prefixes only the host produces (`helpdesk/` and `carrier/`
+/// from signed inbound reports, `POST /inbound/{source}`).
+const RESERVED_PREFIXES: &[&str] = &["corecase/", "timer/", "helpdesk/", "carrier/"];
 
 /// What an accepted delivery became.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

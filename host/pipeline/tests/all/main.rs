@@ -15,6 +15,7 @@ mod corecase;
 mod dispatch;
 mod executor;
 mod fraud;
+mod inbound;
 mod ingress;
 mod ops;
 mod privacy;

@@ -344,6 +344,8 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         ("10-orders-updated-not-received", case_and_tasks),
         ("11-fulfillment-events-attempted-1", &[]),
         ("12-fulfillment-events-attempted-2", case_and_tasks),
+        ("13-helpdesk-not-received", case_and_tasks),
+        ("14-carrier-exception-lost", case_and_tasks),
     ];
     let files = fx().scenarios("delivery-issues");
     assert_eq!(files.len(), expected.len());
@@ -353,5 +355,100 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
             .run::<DeliveryIssues>(event)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(kinds(&run.actions), *want, "{name}");
+    }
+}
+
+fn scenario(path: &str) -> shopcase_sdk::Event {
+    fx().file(&format!(
+        "../../examples/events/scenarios/delivery-issues/{path}"
+    ))
+}
+
+#[test]
+fn the_helpdesks_not_received_claim_opens_the_investigation() {
+    let mut h = fx().harness();
+    let run = h
+        .run::<DeliveryIssues>(&scenario("13-helpdesk-not-received.json"))
+        .unwrap();
+    let case = open_case(&run.actions);
+    assert_eq!(case.key.subject, Subject::Order(order(2055)));
+    assert_eq!(
+        case.title,
+        "Delivery investigation order 5900000102055: delivered but not received"
+    );
+    assert_eq!(case.priority, Priority::High);
+    assert_eq!(attr(case, "deliveryIssues"), Some("not-received"));
+    assert_eq!(attr(case, "carrier"), Some("DHL Express"));
+    assert_eq!(attr(case, "trackingNumber"), Some("JD014600006200020551"));
+    assert!(
+        case.summary
+            .contains("The customer told the helpdesk the order never arrived (helpdesk ticket 48177 (phone))."),
+        "{}",
+        case.summary
+    );
+    // No customer-notes grant: the customer's words stay out.
+    assert!(!format!("{:?}", run.actions).contains("neighbours"));
+    assert_eq!(tasks(&run.actions).len(), 4);
+
+    // A carrier exception on the same order is a second issue of the same
+    // investigation: a comment.
+    let mut lost = scenario("14-carrier-exception-lost.json");
+    lost.resources.order_id = Some(order(2055));
+    let run = h.run::<DeliveryIssues>(&lost).unwrap();
+    assert_eq!(kinds(&run.actions), ["open-case", "comment"]);
+    assert_eq!(
+        attr(open_case(&run.actions), "deliveryIssues"),
+        Some("not-received,carrier-failure")
+    );
+}
+
+#[test]
+fn a_carrier_exception_is_a_failure_or_a_delay() {
+    let run = fresh_file("14-carrier-exception-lost.json");
+    let case = open_case(&run.actions);
+    assert_eq!(case.key.subject, Subject::Order(order(2056)));
+    assert_eq!(attr(case, "deliveryIssues"), Some("carrier-failure"));
+    assert_eq!(case.priority, Priority::High);
+    assert!(
+        case.summary.contains(
+            "DHL Express reports `lost` on parcel JD014600006200020561 (tracker report trk-20561-lost). \"Shipment could not be located in the Leipzig hub after 5 days.\""
+        ),
+        "{}",
+        case.summary
+    );
+    let mut delayed = scenario("14-carrier-exception-lost.json");
+    delayed.payload = delayed.payload.replace("\"lost\"", "\"held-at-customs\"");
+    let run = fx().harness().run::<DeliveryIssues>(&delayed).unwrap();
+    let case = open_case(&run.actions);
+    assert_eq!(attr(case, "deliveryIssues"), Some("carrier-delayed"));
+    assert_eq!(case.priority, Priority::Medium);
+}
+
+fn fresh_file(name: &str) -> Run {
+    fx().harness()
+        .run::<DeliveryIssues>(&scenario(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn every_spelling_of_the_not_received_tag_opens_the_investigation() {
+    for tag in [
+        "not-received",
+        "complaint-not-received",
+        "Delivered-Not-Received",
+    ] {
+        let mut event = fx().file(
+            "../../examples/events/scenarios/delivery-issues/10-orders-updated-not-received.json",
+        );
+        let v: serde_json::Value = serde_json::from_str(&event.payload).unwrap();
+        let mut v = v;
+        v["tags"] = serde_json::json!(tag);
+        event.payload = v.to_string();
+        let run = fx().harness().run::<DeliveryIssues>(&event).unwrap();
+        assert_eq!(
+            attr(open_case(&run.actions), "deliveryIssues"),
+            Some("not-received"),
+            "{tag}"
+        );
     }
 }

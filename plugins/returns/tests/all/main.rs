@@ -15,6 +15,9 @@ const DISPUTE_2022: u64 = 7_700_002_022;
 const ORDER_2025: u64 = 5_900_000_102_025;
 const LENA: u64 = 7_100_000_001;
 const EMMA: u64 = 7_100_000_006;
+const CHLOE: u64 = 7_100_000_010;
+const ORDER_2026: u64 = 5_900_000_102_026;
+const ORDER_2055: u64 = 5_900_000_102_055;
 
 fn fx() -> Fixtures {
     Fixtures::new(env!("CARGO_MANIFEST_DIR"))
@@ -78,6 +81,14 @@ fn harness() -> Harness {
                 "1103.90",
                 Some("DE"),
             )],
+        ))
+        .customer_history(history(
+            CHLOE,
+            7,
+            "980.40",
+            &[],
+            "2023-11-02T11:11:00+01:00",
+            vec![],
         ))
 }
 
@@ -642,6 +653,7 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
         ),
         ("10-orders-updated-complaint", &["open-case"]),
         ("11-orders-updated-complaint-not-received", &["open-case"]),
+        ("12-helpdesk-complaint", &["open-case"]),
     ];
     let files = fx().scenarios("returns");
     assert_eq!(files.len(), expected.len());
@@ -656,5 +668,88 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
     assert!(
         h.run::<Returns>(normal).is_err(),
         "returns does not subscribe to orders/create"
+    );
+}
+
+fn scenario(path: &str) -> shopcase_sdk::Event {
+    fx().file(&format!("../../examples/events/scenarios/{path}"))
+}
+
+#[test]
+fn a_helpdesk_complaint_opens_the_orders_complaint_case() {
+    let mut h = harness();
+    let run = h
+        .run::<Returns>(&scenario("returns/12-helpdesk-complaint.json"))
+        .unwrap();
+    assert_eq!(kinds(&run.actions), ["open-case"]);
+    let case = open_case(&run.actions);
+    assert_eq!(
+        case.key,
+        CaseKey::new(COMPLAINT, Subject::Order(ORDER_2026))
+    );
+    assert_eq!(case.title, "Complaint on order 5900000102026: Wrong beans");
+    assert_eq!(case.priority, Priority::Medium);
+    assert_eq!(case.owner_group.as_deref(), Some("customer-care"));
+    assert_eq!(attr(case, "complaintType"), Some("general"));
+    assert_eq!(
+        attr(case, "complaintSource"),
+        Some("helpdesk ticket 48190 (chat)")
+    );
+    assert_eq!(
+        attr(case, "complaintText"),
+        Some("I ordered the Ethiopian beans but received decaf.")
+    );
+    assert_eq!(attr(case, "ticketId"), Some("48190"));
+    assert_eq!(
+        attr(case, "ticketUrl"),
+        Some("https://help.example.com/agent/tickets/48190")
+    );
+    assert_eq!(attr(case, "customerId"), Some("7100000010"));
+    let doc = document_text(case, "order-5900000102026-complaint.md");
+    assert!(doc.contains("received decaf"), "{doc}");
+    // No customer-contact grant: the email the helpdesk sent never reaches it.
+    assert!(!format!("{:?}", run.actions).contains("chloe.dubois@"));
+
+    // The same report again (a redelivery the host did not catch): nothing.
+    let run = h
+        .run::<Returns>(&scenario("returns/12-helpdesk-complaint.json"))
+        .unwrap();
+    assert!(run.actions.is_empty());
+}
+
+#[test]
+fn a_helpdesk_not_received_claim_is_a_high_priority_complaint_and_later_reports_are_comments() {
+    let mut h = harness();
+    let claim = scenario("delivery-issues/13-helpdesk-not-received.json");
+    let run = h.run::<Returns>(&claim).unwrap();
+    let case = open_case(&run.actions);
+    assert_eq!(
+        case.key,
+        CaseKey::new(COMPLAINT, Subject::Order(ORDER_2055))
+    );
+    assert_eq!(
+        case.title,
+        "Delivered but not received: order 5900000102055"
+    );
+    assert_eq!(case.priority, Priority::High);
+    assert_eq!(attr(case, "complaintType"), Some("delivered-not-received"));
+    assert!(
+        case.summary
+            .contains("Parcel: DHL Express JD014600006200020551")
+    );
+
+    // Another report about the same order: a comment on its case.
+    let mut complaint = scenario("returns/12-helpdesk-complaint.json");
+    complaint.resources.order_id = Some(ORDER_2055);
+    complaint.resources.customer_id = Some(EMMA);
+    let run = h.run::<Returns>(&complaint).unwrap();
+    assert_eq!(kinds(&run.actions), ["comment"]);
+    let c = comments(&run.actions)[0];
+    assert_eq!(c.key, CaseKey::new(COMPLAINT, Subject::Order(ORDER_2055)));
+    assert!(
+        c.text
+            .starts_with("Another complaint (helpdesk ticket 48190 (chat)): \"I ordered"),
+        "{}",
+        c.text
     );
 }

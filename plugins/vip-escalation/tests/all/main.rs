@@ -400,6 +400,10 @@ fn the_demo_scenario_files_trigger_the_documented_actions() {
             "07-timer-fired-customer-escalation",
             &["update-case", "comment", "follow-up"],
         ),
+        (
+            "08-helpdesk-complaint-vip",
+            &["open-case", "tags-add", "follow-up"],
+        ),
     ];
     let files = fx().scenarios("vip-escalation");
     assert_eq!(files.len(), expected.len());
@@ -440,4 +444,103 @@ fn a_customer_shopify_no_longer_knows_is_a_customer_without_history() {
     let case = open_case(&run.actions);
     assert_eq!(case.key, customer_key(JONAS));
     assert_eq!(case.priority, Priority::High);
+}
+
+const ORDER_2046: u64 = 5_900_000_102_046;
+const ORDER_2047: u64 = 5_900_000_102_047;
+
+fn helpdesk_complaint() -> shopcase_sdk::Event {
+    fx().file("../../examples/events/scenarios/vip-escalation/08-helpdesk-complaint-vip.json")
+}
+
+#[test]
+fn a_vips_helpdesk_complaint_opens_a_critical_case_with_the_escalation_group() {
+    let mut h = harness();
+    let run = h.run::<VipEscalation>(&helpdesk_complaint()).unwrap();
+    assert_eq!(kinds(&run.actions), ["open-case", "tags-add", "follow-up"]);
+    let case = open_case(&run.actions);
+    assert_eq!(case.key, order_key(ORDER_2046));
+    assert_eq!(case.priority, Priority::Critical);
+    assert_eq!(case.owner_group.as_deref(), Some("cx-managers"));
+    // Due one escalation step (8 h) after the complaint.
+    assert_eq!(case.due.as_deref(), Some("2026-11-27T00:40:00Z"));
+    assert_eq!(attr(case, "escalationReason"), Some("vip-complaint"));
+    assert_eq!(
+        attr(case, "complaintSource"),
+        Some("helpdesk ticket 48213 (email)")
+    );
+    assert!(case.summary.contains("VIP customer 7100000002 (tags: VIP, espresso-club) complained about order 5900000102046"), "{}", case.summary);
+    // The plugin has no customer-notes grant: what the customer wrote never reaches it.
+    assert!(!format!("{:?}", run.actions).contains("scratch"));
+    assert_eq!(
+        operations(&run.actions)[0],
+        &shopify::tags_add(Target::Order(ORDER_2046), ["vip-priority"])
+    );
+    // The same order's next complaint is a comment on the case.
+    let mut again = helpdesk_complaint();
+    again.id = "evt-again".into();
+    let run = h.run::<VipEscalation>(&again).unwrap();
+    assert_eq!(kinds(&run.actions), ["comment"]);
+}
+
+#[test]
+fn a_vips_complaint_escalates_the_open_vip_case_at_once() {
+    let mut h = harness().linked_case(
+        order_key(ORDER_2046),
+        linked(
+            "c",
+            "CASE-000600",
+            CaseStatus::InProgress,
+            Priority::High,
+            1,
+        ),
+    );
+    let run = h.run::<VipEscalation>(&helpdesk_complaint()).unwrap();
+    assert_eq!(kinds(&run.actions), ["update-case", "comment"]);
+    let u = updates(&run.actions)[0];
+    assert_eq!(u.priority, Some(Priority::Critical));
+    assert_eq!(u.escalation_level, Some(2));
+    assert_eq!(u.owner_group.as_deref(), Some("cx-managers"));
+    assert_eq!(u.due.as_deref(), Some("2026-11-27T00:40:00Z"));
+    assert!(
+        comments(&run.actions)[0]
+            .text
+            .contains("Escalated to level 2")
+    );
+}
+
+#[test]
+fn a_complaint_from_a_customer_who_is_no_vip_is_left_to_the_other_rules() {
+    let mut event = helpdesk_complaint();
+    event.resources.customer_id = Some(LENA);
+    assert!(
+        harness()
+            .run::<VipEscalation>(&event)
+            .unwrap()
+            .actions
+            .is_empty()
+    );
+    event.resources.customer_id = None;
+    assert!(
+        harness()
+            .run::<VipEscalation>(&event)
+            .unwrap()
+            .actions
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_vips_not_received_tag_in_an_old_spelling_is_escalated_too() {
+    let run = fresh("orders-updated-vip-not-received-tag");
+    // The escalation, and the tag counted as Marco's first service failure.
+    assert_eq!(kinds(&run.actions), ["open-case", "tags-add", "follow-up"]);
+    let case = open_case(&run.actions);
+    assert_eq!(case.key, order_key(ORDER_2047));
+    assert_eq!(case.priority, Priority::Critical);
+    assert_eq!(
+        attr(case, "complaintSource"),
+        Some("order tag `Complaint-Not-Received`")
+    );
+    assert!(case.summary.contains("says the order never arrived"));
 }
