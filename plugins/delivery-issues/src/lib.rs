@@ -59,7 +59,7 @@ pub struct DeliveryIssues;
 
 impl Plugin for DeliveryIssues {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "fulfillment_events/create" => tracking::on_event(event),
             "fulfillments/create" | "fulfillments/update" => tracking::on_fulfillment(event),
             "orders/updated" => orders::on_order(event),
@@ -77,7 +77,9 @@ impl Plugin for DeliveryIssues {
             }
             "corecase/case-updated" => investigation::on_case_updated(event),
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

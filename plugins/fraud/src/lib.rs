@@ -77,13 +77,15 @@ pub struct Fraud;
 
 impl Plugin for Fraud {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "orders/create" => on_order(event),
             "orders/risk_assessment_changed" => on_risk_assessment(event),
             "corecase/case-updated" => review::on_case_updated(event),
             "timer/fired" => review::on_timer(event),
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

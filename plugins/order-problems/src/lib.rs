@@ -61,13 +61,15 @@ pub struct OrderProblems;
 
 impl Plugin for OrderProblems {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "orders/create" => on_order(event, true),
             "orders/updated" => on_order(event, false),
             "order_transactions/create" => on_transaction(event),
             "corecase/case-updated" => decisions::on_case_updated(event),
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

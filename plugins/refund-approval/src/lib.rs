@@ -66,12 +66,14 @@ pub struct RefundApproval;
 
 impl Plugin for RefundApproval {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "orders/updated" => on_order(event),
             "corecase/case-updated" => approvals::on_case_updated(event),
             "refunds/create" => outside::on_refund(event),
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

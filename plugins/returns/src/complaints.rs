@@ -6,10 +6,10 @@
 //! come first. A helpdesk report about an order whose complaint case is
 //! already open is added to it as a comment.
 
-use plugin_kit::dossier::{Markdown, history_section, order_dossier};
+use plugin_kit::dossier::{Markdown, history_section, order_details_section, order_dossier};
 use plugin_kit::facts::{order_attributes, order_ref_attributes, with_attributes};
 use plugin_kit::inbound::{Report, TOPIC_NOT_RECEIVED};
-use plugin_kit::{settings, state, tags, text};
+use plugin_kit::{order, settings, state, tags, text};
 use shopcase_sdk::views::Order;
 use shopcase_sdk::{Action, Comment, Document, Event, OpenCase, PluginError, Priority, host};
 
@@ -241,13 +241,19 @@ pub(crate) fn on_report(event: &Event) -> Result<Vec<Action>, PluginError> {
         return Ok(vec![Comment::internal(key, note).into()]);
     }
     let now = event.triggered_at()?;
-    let history = crate::history(event)?;
+    // A report names the order by id only: its lines, money and customer
+    // come from the host's order look-up.
+    let details = order::lookup(event)?;
+    let history = order::history(event, details.as_ref())?;
     let kind = if not_received {
         "delivered-not-received"
     } else {
         "general"
     };
-    let label = format!("order {order_id}");
+    let label = match &details {
+        Some(o) => format!("order {}", o.name),
+        None => format!("order {order_id}"),
+    };
     let title = if not_received {
         format!("Delivered but not received: {label}")
     } else if let Some(subject) = report.subject.as_deref() {
@@ -268,6 +274,12 @@ pub(crate) fn on_report(event: &Event) -> Result<Vec<Action>, PluginError> {
     if let (Some(c), Some(t)) = (&report.carrier, &report.tracking_number) {
         summary.push_str(&format!("- Parcel: {c} {t}\n"));
     }
+    if let Some(o) = &details {
+        summary.push_str(&format!("- {}\n", order::items_line(o)));
+    }
+    if let Some(h) = &history {
+        summary.push_str(&format!("- {}\n", order::history_line(h)));
+    }
     summary.push_str(if not_received {
         "\nThe customer says the order did not arrive. Check the carrier's proof of delivery, open a trace if needed, and agree a replacement or refund with the customer."
     } else {
@@ -284,8 +296,19 @@ pub(crate) fn on_report(event: &Event) -> Result<Vec<Action>, PluginError> {
     if let Some(u) = &report.ticket_url {
         md.field("Ticket", u);
     }
+    if let Some(o) = &details {
+        order_details_section(&mut md, o);
+    }
     if let Some(h) = &history {
         history_section(&mut md, h, Some(order_id));
+    }
+    let mut attrs = order_ref_attributes(
+        &event.shop,
+        Some(order_id),
+        order::customer_id(event, details.as_ref()),
+    );
+    if let Some(o) = &details {
+        attrs.extend(order::attributes(o));
     }
     let mut case = with_attributes(
         OpenCase::new(key, text::clip(&title, 200))
@@ -300,7 +323,7 @@ pub(crate) fn on_report(event: &Event) -> Result<Vec<Action>, PluginError> {
             .attribute("complaintType", kind)
             .attribute("complaintSource", text::clip(&source, 256))
             .attribute("complaintText", text::clip(&said, 4096)),
-        order_ref_attributes(&event.shop, Some(order_id), event.resources.customer_id),
+        attrs,
     );
     if let Some(t) = &report.ticket_id {
         case = case.attribute("ticketId", t);

@@ -49,7 +49,7 @@ pub struct Returns;
 
 impl Plugin for Returns {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "returns/request" => returns::on_request(event),
             "returns/approve" => returns::on_decided_in_shopify(event, returns::Outcome::Approved),
             "returns/decline" => returns::on_decided_in_shopify(event, returns::Outcome::Declined),
@@ -67,7 +67,9 @@ impl Plugin for Returns {
                 }
             }
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

@@ -53,7 +53,7 @@ pub struct VipEscalation;
 
 impl Plugin for VipEscalation {
     fn handle(event: &Event) -> Result<Vec<Action>, PluginError> {
-        match event.topic.as_str() {
+        let actions = match event.topic.as_str() {
             "orders/create" => orders::on_create(event),
             "orders/updated" => {
                 // A VIP's complaint tag escalates the order's case; every
@@ -66,7 +66,9 @@ impl Plugin for VipEscalation {
             "helpdesk/complaint" | "helpdesk/not-received" => complaints::on_report(event),
             "timer/fired" => escalation::on_timer(event),
             _ => Ok(vec![]),
-        }
+        }?;
+        // Every case gets its owner by the store's assignment rules.
+        plugin_kit::assign::owners(actions)
     }
 }
 

@@ -267,7 +267,7 @@ async fn play(args: &Args) -> Result<Summary> {
                 shop: SHOP.into(),
                 plugin: (*plugin).into(),
                 version: None,
-                settings: vec![],
+                settings: demo_settings(plugin),
                 actor: "demo".into(),
             })
             .await
@@ -546,12 +546,34 @@ async fn summarise(
     })
 }
 
+/// The settings the demo gives a plugin on top of its defaults: the
+/// returns team names owners (issue: named owners), round-robin for returns
+/// and one senior for large chargebacks.
+fn demo_settings(plugin: &str) -> Vec<(String, shopcase_admin::SettingInput)> {
+    match plugin {
+        "returns" => vec![(
+            "assignment-rules".into(),
+            shopcase_admin::SettingInput::Json(serde_json::json!([
+                "type=refund-dispute amount>=300 -> maria.k",
+                "type=return-request -> ann.lee, bob.ray",
+            ])),
+        )],
+        _ => vec![],
+    }
+}
+
 /// Cases the printed summary shows with their first lines: what a case
 /// worker sees first.
-const SCENES: &[(&str, &str)] = &[(
-    "A return with the order's lines and the customer's history",
-    "demo.myshopify.com:return:9100020201:return-request",
-)];
+const SCENES: &[(&str, &str)] = &[
+    (
+        "A return with the order's lines and the customer's history",
+        "demo.myshopify.com:return:9100020201:return-request",
+    ),
+    (
+        "A chargeback assigned to a named owner by the store's rules",
+        "demo.myshopify.com:dispute:7700002022:refund-dispute",
+    ),
+];
 
 fn print_summary(s: &Summary) {
     println!();
@@ -582,6 +604,12 @@ fn print_summary(s: &Summary) {
             continue;
         };
         println!("  {what} — {} {}", c.case_number, c.title);
+        if let Some(owner) = &c.assignee {
+            println!(
+                "      owner {owner} ({})",
+                c.owner_group.as_deref().unwrap_or("no group")
+            );
+        }
         for line in c.summary.lines().filter(|l| !l.trim().is_empty()).take(6) {
             println!("      {line}");
         }

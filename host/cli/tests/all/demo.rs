@@ -480,6 +480,23 @@ fn returns_disputes_and_complaints_become_structured_cases() {
     }
     assert_eq!(approve["attributes"]["customerId"], "7100000001");
     assert_eq!(approve["attributes"]["orderName"], "#2020");
+    // Named owners: the demo gives the returns plugin assignment rules.
+    assert_eq!(approve["assignee"], "ann.lee");
+    assert_eq!(
+        case("demo.myshopify.com:return:9100020211:return-request")["assignee"],
+        "bob.ray",
+        "the second return is the next owner's turn"
+    );
+    assert_eq!(
+        case("demo.myshopify.com:dispute:7700002022:refund-dispute")["assignee"],
+        "maria.k",
+        "a chargeback of 313.70 goes to the named senior"
+    );
+    assert_eq!(
+        case("demo.myshopify.com:dispute:7700002023:refund-dispute")["assignee"],
+        Value::Null,
+        "an inquiry of 94.60 matches no rule"
+    );
     let chargeback_summary =
         case("demo.myshopify.com:dispute:7700002022:refund-dispute")["summary"]
             .as_str()

@@ -25,7 +25,6 @@ fn fx() -> Fixtures {
 
 /// Orders of this crate's own fixtures (the scenario orders come from
 /// `examples/events/scenarios/orders.json`).
-const ORDER_2026: u64 = 5_900_000_102_026;
 const ORDER_2029: u64 = 5_900_000_102_029;
 
 fn harness() -> Harness {
@@ -752,4 +751,62 @@ fn a_helpdesk_not_received_claim_is_a_high_priority_complaint_and_later_reports_
         "{}",
         c.text
     );
+}
+
+// ---- named owners (plugin_kit::assign) --------------------------------------
+
+#[test]
+fn assignment_rules_name_owners_take_turns_and_keep_a_cases_owner() {
+    let rules = shopcase_sdk::SettingValue::TextList(
+        [
+            "type=refund-dispute amount>=300 -> @senior-disputes maria.k",
+            "nonsense",
+            "type=return-request -> ann.lee, bob.ray",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect(),
+    );
+    let mut h = harness()
+        .setting(plugin_kit::assign::SETTING, rules)
+        .linked_case(
+            dispute_key(DISPUTE_2022),
+            linked(
+                "c-2022",
+                "CASE-000322",
+                CaseStatus::InProgress,
+                Priority::High,
+                0,
+            ),
+        );
+    let owner = |run: &Run| {
+        let c = open_case(&run.actions);
+        (c.owner.clone(), c.owner_group.clone())
+    };
+    // Two returns: the round-robin rule's owners take turns.
+    let first = run_on(&mut h, "returns-request-defective");
+    assert_eq!(owner(&first), (Some("ann.lee".into()), Some("returns-team".into())));
+    assert!(
+        first
+            .logs
+            .iter()
+            .any(|l| l.message.contains("assignment rule `nonsense` is skipped")),
+        "{:?}",
+        first.logs
+    );
+    let second = run_on(&mut h, "returns-request-unwanted");
+    assert_eq!(owner(&second), (Some("bob.ray".into()), Some("returns-team".into())));
+    // A chargeback of 313.70 goes to the named senior, in the rule's group.
+    let dispute = run_on(&mut h, "disputes-create-chargeback");
+    assert_eq!(
+        owner(&dispute),
+        (Some("maria.k".into()), Some("senior-disputes".into()))
+    );
+    // Sent again with an update: the owner is left as Core Case has it (an
+    // analyst may have reassigned it), the rule's group is kept.
+    let update = run_on(&mut h, "disputes-update-evidence-sent");
+    assert_eq!(owner(&update), (None, Some("senior-disputes".into())));
+    // An inquiry of 94.60 matches no rule: the plugin's group only.
+    let inquiry = run_on(&mut h, "disputes-create-inquiry");
+    assert_eq!(owner(&inquiry), (None, Some("disputes-team".into())));
 }
