@@ -686,7 +686,8 @@ fn a_helpdesk_complaint_opens_the_orders_complaint_case() {
         case.key,
         CaseKey::new(COMPLAINT, Subject::Order(ORDER_2026))
     );
-    assert_eq!(case.title, "Complaint on order 5900000102026: Wrong beans");
+    // The report names the order by id: the order look-up names it.
+    assert_eq!(case.title, "Complaint on order #2026: Wrong beans");
     assert_eq!(case.priority, Priority::Medium);
     assert_eq!(case.owner_group.as_deref(), Some("customer-care"));
     assert_eq!(attr(case, "complaintType"), Some("general"));
@@ -706,6 +707,15 @@ fn a_helpdesk_complaint_opens_the_orders_complaint_case() {
     assert_eq!(attr(case, "customerId"), Some("7100000010"));
     let doc = document_text(case, "order-5900000102026-complaint.md");
     assert!(doc.contains("received decaf"), "{doc}");
+    // With the order's lines and the customer's history.
+    assert_eq!(attr(case, "orderName"), Some("#2026"));
+    assert!(doc.contains("## Order #2026"), "{doc}");
+    assert!(doc.contains("## Customer history"), "{doc}");
+    assert!(
+        case.summary.contains("Items: 1 × Barista Apron - Size M (SKU APR-M); total 39.00 EUR."),
+        "{}",
+        case.summary
+    );
     // No customer-contact grant: the email the helpdesk sent never reaches it.
     assert!(!format!("{:?}", run.actions).contains("chloe.dubois@"));
 
@@ -728,7 +738,7 @@ fn a_helpdesk_not_received_claim_is_a_high_priority_complaint_and_later_reports_
     );
     assert_eq!(
         case.title,
-        "Delivered but not received: order 5900000102055"
+        "Delivered but not received: order #2055"
     );
     assert_eq!(case.priority, Priority::High);
     assert_eq!(attr(case, "complaintType"), Some("delivered-not-received"));
