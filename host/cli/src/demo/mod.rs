@@ -573,6 +573,18 @@ const SCENES: &[(&str, &str)] = &[
         "A chargeback assigned to a named owner by the store's rules",
         "demo.myshopify.com:dispute:7700002022:refund-dispute",
     ),
+    (
+        "A fraudulent order cancelled, its refund approved and made",
+        "demo.myshopify.com:order:5900000102010:fraud-investigation",
+    ),
+    (
+        "A refund made in Shopify outside shopcase, flagged",
+        "demo.myshopify.com:order:5900000102011:refund-approval",
+    ),
+    (
+        "A VIP's complaint from the helpdesk, escalated at once",
+        "demo.myshopify.com:order:5900000102046:vip-escalation",
+    ),
 ];
 
 fn print_summary(s: &Summary) {

@@ -712,7 +712,8 @@ fn a_helpdesk_complaint_opens_the_orders_complaint_case() {
     assert!(doc.contains("## Order #2026"), "{doc}");
     assert!(doc.contains("## Customer history"), "{doc}");
     assert!(
-        case.summary.contains("Items: 1 × Barista Apron - Size M (SKU APR-M); total 39.00 EUR."),
+        case.summary
+            .contains("Items: 1 × Barista Apron - Size M (SKU APR-M); total 39.00 EUR."),
         "{}",
         case.summary
     );
@@ -736,10 +737,7 @@ fn a_helpdesk_not_received_claim_is_a_high_priority_complaint_and_later_reports_
         case.key,
         CaseKey::new(COMPLAINT, Subject::Order(ORDER_2055))
     );
-    assert_eq!(
-        case.title,
-        "Delivered but not received: order #2055"
-    );
+    assert_eq!(case.title, "Delivered but not received: order #2055");
     assert_eq!(case.priority, Priority::High);
     assert_eq!(attr(case, "complaintType"), Some("delivered-not-received"));
     assert!(
@@ -795,7 +793,10 @@ fn assignment_rules_name_owners_take_turns_and_keep_a_cases_owner() {
     };
     // Two returns: the round-robin rule's owners take turns.
     let first = run_on(&mut h, "returns-request-defective");
-    assert_eq!(owner(&first), (Some("ann.lee".into()), Some("returns-team".into())));
+    assert_eq!(
+        owner(&first),
+        (Some("ann.lee".into()), Some("returns-team".into()))
+    );
     assert!(
         first
             .logs
@@ -805,7 +806,10 @@ fn assignment_rules_name_owners_take_turns_and_keep_a_cases_owner() {
         first.logs
     );
     let second = run_on(&mut h, "returns-request-unwanted");
-    assert_eq!(owner(&second), (Some("bob.ray".into()), Some("returns-team".into())));
+    assert_eq!(
+        owner(&second),
+        (Some("bob.ray".into()), Some("returns-team".into()))
+    );
     // A chargeback of 313.70 goes to the named senior, in the rule's group.
     let dispute = run_on(&mut h, "disputes-create-chargeback");
     assert_eq!(
