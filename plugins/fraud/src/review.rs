@@ -66,7 +66,16 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
     };
     if done.as_deref() == Some(d.as_str()) {
         if d == "cancel" {
-            return refund_settled(&update, &key, status, &done_key);
+            return refund::resolve_when_settled(
+                &update,
+                &key,
+                status,
+                &done_key,
+                (
+                    "The analyst confirmed fraud; the order was cancelled in Shopify and the refund was approved and issued.",
+                    "The analyst confirmed fraud; the order was cancelled in Shopify; the refund was rejected by the approver.",
+                ),
+            );
         }
         return Ok(vec![]);
     }
@@ -156,30 +165,6 @@ pub(crate) fn on_case_updated(event: &Event) -> Result<Vec<Action>, PluginError>
     a.save(order_id)?;
     shopcase_sdk::info!("case {number}: decision `{d}` on order {order_id}");
     Ok(actions)
-}
-
-/// A case update after the decision `cancel` whose refund was held: once
-/// the approval is settled, the case is resolved (once).
-fn refund_settled(
-    update: &shopcase_sdk::views::CaseUpdated,
-    key: &shopcase_sdk::CaseKey,
-    status: shopcase_sdk::CaseStatus,
-    done_key: &str,
-) -> Result<Vec<Action>, PluginError> {
-    let Some(approved) = refund::settled_refund(update) else {
-        return Ok(vec![]);
-    };
-    let settled_key = format!("{done_key}:refund");
-    if !status.is_open() || kv::get(&settled_key)?.is_some() {
-        return Ok(vec![]);
-    }
-    let notes = if approved {
-        "The analyst confirmed fraud; the order was cancelled in Shopify and the refund was approved and issued."
-    } else {
-        "The analyst confirmed fraud; the order was cancelled in Shopify; the refund was rejected by the approver."
-    };
-    kv::set(&settled_key, "done", Some(state::days(180)))?;
-    Ok(lifecycle::resolve(key, status, "order-cancelled", notes))
 }
 
 /// `timer/fired` at the review's due date: escalate an open, undecided case.

@@ -143,19 +143,18 @@ pub fn order_section(md: &mut Markdown, order: &Order) {
         ("Billing address", &order.billing_address),
     ] {
         if let Some(a) = address {
-            let parts: Vec<&str> = [
-                a.address1.as_deref(),
-                a.address2.as_deref(),
-                a.zip.as_deref(),
-                a.city.as_deref(),
-                a.province_code.as_deref(),
-                a.country_code.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.trim().is_empty())
-            .collect();
-            md.field(label, &parts.join(", "));
+            address_field(
+                md,
+                label,
+                [
+                    a.address1.as_deref(),
+                    a.address2.as_deref(),
+                    a.zip.as_deref(),
+                    a.city.as_deref(),
+                    a.province_code.as_deref(),
+                    a.country_code.as_deref(),
+                ],
+            );
         }
     }
     for a in &order.note_attributes {
@@ -236,6 +235,19 @@ pub fn order_section(md: &mut Markdown, order: &Order) {
     }
 }
 
+/// A `label: street, zip, city, province, country` line of the parts the
+/// plugin may see; nothing when it may see none of them.
+fn address_field(md: &mut Markdown, label: &str, parts: [Option<&str>; 6]) {
+    let parts: Vec<&str> = parts
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    if !parts.is_empty() {
+        md.field(label, &parts.join(", "));
+    }
+}
+
 /// The order as the host's `order` look-up answers it (WIT 0.2.0, grant
 /// `order-lookup`): money (total, current total, refunded, outstanding),
 /// statuses, the addresses as far as the plugin may see them, every line by
@@ -265,21 +277,18 @@ pub fn order_details_section(md: &mut Markdown, order: &OrderDetails) {
         ("Billing address", &order.billing_address),
     ] {
         if let Some(a) = address {
-            let parts: Vec<&str> = [
-                a.address1.as_deref(),
-                a.address2.as_deref(),
-                a.zip.as_deref(),
-                a.city.as_deref(),
-                a.province_code.as_deref(),
-                a.country_code.as_deref(),
-            ]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.trim().is_empty())
-            .collect();
-            if !parts.is_empty() {
-                md.field(label, &parts.join(", "));
-            }
+            address_field(
+                md,
+                label,
+                [
+                    a.address1.as_deref(),
+                    a.address2.as_deref(),
+                    a.zip.as_deref(),
+                    a.city.as_deref(),
+                    a.province_code.as_deref(),
+                    a.country_code.as_deref(),
+                ],
+            );
         }
     }
     let rows: Vec<Vec<String>> = order

@@ -21,8 +21,8 @@
 
 use shopcase_sdk::views::CaseUpdated;
 use shopcase_sdk::{
-    Action, CaseKey, OrderDetails, PluginError, RequestApproval, ShopifyOperation, Timestamp, host,
-    money, shopify,
+    Action, CaseKey, CaseStatus, OrderDetails, PluginError, RequestApproval, ShopifyOperation,
+    Timestamp, host, kv, money, shopify,
 };
 
 use crate::{settings, text};
@@ -247,6 +247,35 @@ pub fn settled_refund(update: &CaseUpdated) -> Option<bool> {
             "rejected" => Some(false),
             _ => None,
         })
+}
+
+/// A case update after a cancel whose refund was held: once the approval is
+/// settled, the case is resolved `order-cancelled` (once; `done_key` is the
+/// plugin's key of the decision, the case's status is `status`), with
+/// `notes.0` when the refund was approved and issued, `notes.1` when the
+/// approver rejected it. No actions for any other update.
+pub fn resolve_when_settled(
+    update: &CaseUpdated,
+    key: &CaseKey,
+    status: CaseStatus,
+    done_key: &str,
+    notes: (&str, &str),
+) -> Result<Vec<Action>, PluginError> {
+    let Some(approved) = settled_refund(update) else {
+        return Ok(vec![]);
+    };
+    let settled_key = format!("{done_key}:refund");
+    if !status.is_open() || kv::get(&settled_key)?.is_some() {
+        return Ok(vec![]);
+    }
+    kv::set(&settled_key, "done", Some(crate::state::days(180)))?;
+    let notes = if approved { notes.0 } else { notes.1 };
+    Ok(crate::lifecycle::resolve(
+        key,
+        status,
+        "order-cancelled",
+        notes,
+    ))
 }
 
 #[cfg(test)]
