@@ -32,9 +32,10 @@ use crate::state;
 /// The setting the rules are read from.
 pub const SETTING: &str = "assignment-rules";
 
-/// How long a case remembers its owner (the plugin may send the same
-/// `open-case` again for a year: updates, reminders).
-const REMEMBER_DAYS: i64 = 365;
+/// How long a case remembers that a rule assigned it (one key per assigned
+/// case counts against the plugin's key-value quota, so not for ever: a case
+/// the plugin sends again after this long is assigned by the rules anew).
+const REMEMBER_DAYS: i64 = 90;
 
 /// One assignment rule.
 #[derive(Debug, Clone, PartialEq)]
