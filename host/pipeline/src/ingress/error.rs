@@ -96,17 +96,32 @@ impl IngressError {
     }
 }
 
+/// A refusal as the ingress answers it (Shopify webhooks and inbound
+/// reports alike): `{"error": code, "message": ...}`, `Retry-After: 5` on
+/// 503, and `Connection: close` when the body was never read — the rest of
+/// it may still be on its way, so the connection cannot carry another
+/// request, and saying so keeps a keep-alive client from sending its next
+/// request down a connection the server is closing.
+pub(crate) fn refusal(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    body_read: bool,
+) -> Response {
+    let mut r = (status, Json(json!({"error": code, "message": message}))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    }
+    if !body_read {
+        r.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    r
+}
+
 impl IntoResponse for IngressError {
     fn into_response(self) -> Response {
-        let mut r = (
-            self.status(),
-            Json(json!({"error": self.code(), "message": self.message()})),
-        )
-            .into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        r
+        refusal(self.status(), self.code(), self.message(), true)
     }
 }

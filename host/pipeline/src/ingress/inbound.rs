@@ -42,7 +42,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
@@ -152,16 +152,7 @@ impl InboundError {
 
 impl IntoResponse for InboundError {
     fn into_response(self) -> Response {
-        let mut r = (
-            self.status(),
-            Json(json!({"error": self.code(), "message": self.message()})),
-        )
-            .into_response();
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-        }
-        r
+        super::error::refusal(self.status(), self.code(), self.message(), true)
     }
 }
 
@@ -193,14 +184,7 @@ pub(crate) async fn receive(
                 status = e.status().as_u16(),
                 "inbound report rejected"
             );
-            let mut r = e.into_response();
-            if !body_read {
-                r.headers_mut().insert(
-                    header::CONNECTION,
-                    header::HeaderValue::from_static("close"),
-                );
-            }
-            r
+            super::error::refusal(e.status(), e.code(), e.message(), body_read)
         }
     };
     core.metrics.ack.observe(started.elapsed());

@@ -138,19 +138,9 @@ pub(crate) async fn receive(
                 status = e.status().as_u16(),
                 "webhook rejected"
             );
-            let mut r = e.into_response();
-            if !body_read {
-                // Refused before its body was read (too large, unsigned, an
-                // unknown store): the rest of the body may still be on its
-                // way, so this connection cannot carry another request.
-                // Saying so keeps a keep-alive client from sending its next
-                // request down a connection the server is closing.
-                r.headers_mut().insert(
-                    header::CONNECTION,
-                    header::HeaderValue::from_static("close"),
-                );
-            }
-            r
+            // Refused before its body was read (too large, unsigned, an
+            // unknown store): `Connection: close` (see `error::refusal`).
+            error::refusal(e.status(), e.code(), e.message(), body_read)
         }
     };
     core.metrics.ack.observe(started.elapsed());
